@@ -1,0 +1,165 @@
+"""RunConfig: the one object that describes a run.
+
+The CLI builds it from flags (or ``--config FILE``), the estimators build it from their keyword
+arguments, and a saved bundle stores it, so a run can always be repeated from what it saved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+TASKS = ("classify", "regress")
+SCALINGS = ("series", "global", "none")
+IMPUTATIONS = ("linear", "mean", "zero")
+MASK_CHANNEL = ("auto", "yes", "no")
+
+
+@dataclass
+class RunConfig:
+    """Everything that decides what a training run does.
+
+    Args:
+        task: ``classify`` or ``regress``.
+        data: dataset name or path used for training (informational for the Python API).
+        test: path of a separate test set, if any.
+        model: registered model name (``cnn1d models`` lists them).
+        model_params: keyword arguments for the model builder (e.g. ``{"filters": 64}``).
+        epochs: upper bound on training epochs.
+        batch_size: mini-batch size; ``None`` picks ``min(32, max(4, n_train // 10))``.
+        learning_rate: initial Adam learning rate.
+        validation_fraction: share of the training set held out (stratified for classification) to
+            choose the epoch; 0 disables the split and monitors the training loss instead.
+        patience: epochs without validation improvement before early stopping (restores best weights).
+        lr_patience: epochs without improvement before the learning rate is halved.
+        min_learning_rate: floor of the learning-rate schedule.
+        max_time: wall-clock budget for training in seconds (``None``: no budget).
+        class_weight: ``None`` or ``"balanced"``.
+        scaling: ``series`` (z-normalise each series and channel), ``global`` (per-channel statistics of
+            the training set) or ``none``.
+        imputation: how missing values inside a series are filled: ``linear``, ``mean`` or ``zero``.
+        mask_channel: add a channel that is 1 where a value was observed and 0 where it was missing or
+            padded: ``auto`` (only when the data has gaps or unequal lengths), ``yes`` or ``no``.
+        seed: makes a run repeatable on the same machine and backend.
+        out: run directory (checkpoints, bundle, metrics); nothing is written outside it.
+        verbose: 0 silent, 1 progress bar.
+    """
+
+    task: str = "classify"
+    data: str | None = None
+    test: str | None = None
+    model: str = "fcn"
+    model_params: dict[str, Any] = field(default_factory=dict)
+    epochs: int = 300
+    batch_size: int | None = None
+    learning_rate: float = 1e-3
+    validation_fraction: float = 0.2
+    patience: int = 50
+    lr_patience: int = 20
+    min_learning_rate: float = 1e-4
+    max_time: float | None = None
+    class_weight: str | None = None
+    scaling: str = "series"
+    imputation: str = "linear"
+    mask_channel: str = "auto"
+    seed: int | None = None
+    out: str | None = None
+    verbose: int = 0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        def choice(name: str, allowed) -> None:
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ConfigError(f"{name}={value!r} is not valid; choose one of: {', '.join(map(str, allowed))}")
+
+        choice("task", TASKS)
+        choice("scaling", SCALINGS)
+        choice("imputation", IMPUTATIONS)
+        choice("mask_channel", MASK_CHANNEL)
+        if self.class_weight not in (None, "balanced"):
+            raise ConfigError(f"class_weight={self.class_weight!r} is not valid; use None or 'balanced'")
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ConfigError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            raise ConfigError(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
+        if not (0.0 <= float(self.validation_fraction) < 1.0):
+            raise ConfigError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
+        if self.max_time is not None and (not math.isfinite(self.max_time) or self.max_time <= 0):
+            raise ConfigError(f"max_time must be a positive number of seconds, got {self.max_time!r}")
+        if not (self.learning_rate > 0):
+            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate!r}")
+        for name in ("patience", "lr_patience"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.seed is not None and (not isinstance(self.seed, int) or self.seed < 0):
+            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.model_params, dict):
+            raise ConfigError("model_params must be a mapping of builder keyword arguments")
+
+    # -- serialisation -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown config keys: {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def to_toml(self) -> str:
+        lines, tables = [], []
+        for key, value in self.to_dict().items():
+            if isinstance(value, dict):
+                tables.append((key, value))
+            elif value is not None:
+                lines.append(f"{key} = {_toml_value(value)}")
+        for name, table in tables:
+            lines.append(f"\n[{name}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items() if v is not None)
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "RunConfig":
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        text = path.read_text(encoding="utf-8")
+        try:
+            if path.suffix.lower() == ".toml":
+                import tomllib
+
+                values = tomllib.loads(text)
+            else:
+                values = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"config file {path} is not valid {path.suffix.lstrip('.').upper() or 'JSON'}: {exc}") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"config file {path} must hold a table of settings")
+        return cls.from_dict(values)
+
+    def replace(self, **changes: Any) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))

@@ -1,0 +1,197 @@
+"""The scikit-learn-style estimator base shared by CNNClassifier and CNNRegressor.
+
+``__init__`` only stores its arguments (they are the fields of :class:`~cnn1d.config.RunConfig`), so
+estimators clone, grid-search and sit in Pipelines; ``fit`` validates, splits, preprocesses, builds the
+network from the registry and hands training to :mod:`cnn1d.training.trainer`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ..config import RunConfig
+from ..data.dataset import Dataset
+from ..errors import DataError, NotFittedError
+
+_CONFIG_PARAMS = (
+    "model", "model_params", "epochs", "batch_size", "learning_rate", "validation_fraction", "patience",
+    "lr_patience", "min_learning_rate", "max_time", "class_weight", "scaling", "imputation", "mask_channel",
+    "seed", "verbose", "out",
+)
+
+
+def as_dataset(X: Any, y: Any = None, where: str = "X") -> Dataset:
+    """Accept a Dataset, an ``(n, steps[, channels])`` array, or a list of variable-length series."""
+    if isinstance(X, Dataset):
+        if y is not None:
+            return Dataset.from_array(X, y)
+        return X
+    if X is None:
+        raise DataError(f"{where}: no data given")
+    if hasattr(X, "to_numpy"):  # pandas DataFrame: one row per series
+        X = X.to_numpy()
+    ds = Dataset.from_array(X, source=where)
+    if y is not None:
+        y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+        if len(y) != len(ds):
+            raise DataError(f"{where} has {len(ds)} series but y has {len(y)} labels")
+        ds.y = y
+    return ds
+
+
+class CNNEstimator(BaseEstimator):
+    task: str = ""
+
+    def __init__(self, model: str = "fcn", model_params: dict | None = None, epochs: int = 300,
+                 batch_size: int | None = None, learning_rate: float = 1e-3, validation_fraction: float = 0.2,
+                 patience: int = 50, lr_patience: int = 20, min_learning_rate: float = 1e-4,
+                 max_time: float | None = None, class_weight: str | None = None, scaling: str = "series",
+                 imputation: str = "linear", mask_channel: str = "auto", seed: int | None = None,
+                 verbose: int = 0, out: str | None = None, resume: bool = False):
+        self.model = model
+        self.model_params = model_params
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.lr_patience = lr_patience
+        self.min_learning_rate = min_learning_rate
+        self.max_time = max_time
+        self.class_weight = class_weight
+        self.scaling = scaling
+        self.imputation = imputation
+        self.mask_channel = mask_channel
+        self.seed = seed
+        self.verbose = verbose
+        self.out = out
+        self.resume = resume
+
+    # -- config ---------------------------------------------------------------------------------
+    def to_config(self) -> RunConfig:
+        params = {name: getattr(self, name) for name in _CONFIG_PARAMS}
+        params["model_params"] = dict(params["model_params"] or {})
+        return RunConfig(task=self.task, **params)
+
+    @classmethod
+    def from_config(cls, config: RunConfig, **overrides: Any) -> "CNNEstimator":
+        params = {name: getattr(config, name) for name in _CONFIG_PARAMS}
+        params.update(overrides)
+        return cls(**params)
+
+    # -- fitting --------------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None, *, validation_data: Any = None) -> "CNNEstimator":
+        """Train on ``X`` (Dataset, array or list of series) and ``y`` (ignored when X is a labelled Dataset).
+
+        ``validation_data`` is an optional ``(X_val, y_val)`` pair or Dataset used instead of a split.
+        """
+        from .. import models
+        from .._backend import backend_name, seed_everything
+        from ..preprocess import SeriesPreprocessor
+        from ..training import trainer
+
+        config = self.to_config()
+        data = as_dataset(X, y)
+        where = data.source or "training data"
+        if data.y is None:
+            raise DataError(f"{where}: no labels or targets given; pass y or a labelled Dataset")
+        targets = self._fit_targets(data.y, where)
+        if config.seed is not None:
+            seed_everything(config.seed)
+        train_idx, val_idx = self._split(targets, config)
+        if validation_data is not None:
+            val = (validation_data if isinstance(validation_data, Dataset) else as_dataset(*validation_data, where="validation_data"))
+            if val.y is None:
+                raise DataError("validation_data has no labels")
+            train_part, val_part = data, val
+            y_train, y_val = targets, self._encode_targets(val.y, "validation_data")
+        elif val_idx is not None:
+            train_part, val_part = data.subset(train_idx), data.subset(val_idx)
+            y_train, y_val = targets[train_idx], targets[val_idx]
+        else:
+            train_part, val_part, y_train, y_val = data, None, targets, None
+
+        spec = models.get(config.model)
+        pre = SeriesPreprocessor(config.scaling, config.imputation, config.mask_channel).fit(train_part)
+        # Fixed-length models (flatten heads) take the longest training or validation series.
+        length = None if spec.variable_length else max(data.max_length, val_part.max_length if val_part else 0)
+        if length:
+            pre.train_length = length
+        X_train = pre.transform(train_part, length=length)
+        validation = None if val_part is None else (pre.transform(val_part, length=length), y_val)
+        network = models.build(config.model, (length, pre.output_channels), self._n_outputs(),
+                               self._task_module().output_activation, **config.model_params)
+        run_dir = Path(config.out) if config.out else None
+        started = time.perf_counter()
+        result = trainer.train(
+            network, X_train, y_train, validation=validation, config=config,
+            loss=self._task_module().loss, metrics=self._keras_metrics(), run_dir=run_dir, resume=self.resume,
+            class_weight=self._class_weights(y_train) if config.class_weight == "balanced" else None,
+        )
+        self.model_ = result.model
+        self.preprocessor_ = pre
+        self.input_length_ = length
+        self.n_channels_ = data.n_channels
+        self.history_ = result.history
+        self.epochs_ = result.epochs
+        self.best_epoch_ = result.best_epoch
+        self.train_seconds_ = result.seconds
+        self.fit_seconds_ = time.perf_counter() - started
+        self.stopped_because_ = result.stopped_because
+        self.batch_size_ = result.extras["batch_size"]
+        self.backend_ = backend_name()
+        self.config_ = config
+        self.n_params_ = int(self.model_.count_params())
+        return self
+
+    def _split(self, targets: np.ndarray, config: RunConfig):
+        if not config.validation_fraction:
+            return None, None
+        from sklearn.model_selection import train_test_split
+
+        n = len(targets)
+        n_val = int(round(n * config.validation_fraction))
+        if n_val < 1 or n - n_val < 2:
+            return None, None
+        stratify = self._stratify(targets, n_val)
+        rng = config.seed if config.seed is not None else np.random.randint(2**31 - 1)
+        return train_test_split(np.arange(n), test_size=n_val, random_state=rng, stratify=stratify)
+
+    def _stratify(self, targets: np.ndarray, n_val: int):
+        return None
+
+    # -- prediction -----------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
+
+    def _transform(self, X: Any) -> np.ndarray:
+        self._check_fitted()
+        data = as_dataset(X)
+        return self.preprocessor_.transform(data, length=self.input_length_)
+
+    def _raw_predict(self, X: Any) -> np.ndarray:
+        arrays = self._transform(X)
+        return np.asarray(self.model_.predict(arrays, batch_size=256, verbose=0))
+
+    def save(self, path: str | Path, *, metrics: dict | None = None) -> Path:
+        """Write one self-contained bundle file (see :mod:`cnn1d.bundle`)."""
+        from ..bundle import save
+
+        return save(self, path, metrics=metrics)
+
+    # -- subclass hooks -------------------------------------------------------------------------
+    def _task_module(self):
+        from ..tasks import TASKS
+
+        return TASKS[self.task]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.seed is None
+        return tags

@@ -1,0 +1,83 @@
+"""Metrics for classification and regression, as plain JSON-serialisable dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
+    """Accuracy, balanced accuracy, macro-F1, log-loss and the confusion matrix (rows = true class)."""
+    from sklearn import metrics
+
+    labels = np.arange(len(classes))
+    y_pred = proba.argmax(axis=1)
+    clipped = np.clip(proba, 1e-7, 1.0)
+    clipped = clipped / clipped.sum(axis=1, keepdims=True)
+    return {
+        "accuracy": float(metrics.accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(_balanced_accuracy(y_true, y_pred, labels)),
+        "macro_f1": float(metrics.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "log_loss": float(metrics.log_loss(y_true, clipped, labels=labels)),
+        "n": int(len(y_true)),
+        "classes": [_jsonable(c) for c in classes.tolist()],
+        "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def _balanced_accuracy(y_true, y_pred, labels) -> float:
+    # Mean recall over the classes present in y_true (sklearn warns on absent classes; we skip them).
+    recalls = [np.mean(y_pred[y_true == c] == c) for c in labels if np.any(y_true == c)]
+    return float(np.mean(recalls))
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
+    from sklearn import metrics
+
+    return {
+        "rmse": float(np.sqrt(metrics.mean_squared_error(y_true, y_pred))),
+        "mae": float(metrics.mean_absolute_error(y_true, y_pred)),
+        "r2": float(metrics.r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan"),
+        "n": int(len(y_true)),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+SCALAR_KEYS = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "rmse", "mae", "r2", "n")
+
+
+def metrics_table(metrics_by_name: dict[str, dict[str, Any]], title: str = "Test metrics"):
+    """A rich Table with one column per result (model, baseline) and one row per scalar metric."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("metric")
+    for name in metrics_by_name:
+        table.add_column(name, justify="right")
+    keys = [k for k in SCALAR_KEYS if any(k in m for m in metrics_by_name.values())]
+    for key in keys:
+        row = []
+        for m in metrics_by_name.values():
+            v = m.get(key)
+            row.append("" if v is None else (f"{v:d}" if isinstance(v, int) else f"{v:.4f}"))
+        table.add_row(key, *row)
+    return table
+
+
+def confusion_table(metrics: dict[str, Any]):
+    from rich.table import Table
+
+    classes = [str(c) for c in metrics["classes"]]
+    table = Table(title="Confusion matrix (rows: true, columns: predicted)")
+    table.add_column("")
+    for c in classes:
+        table.add_column(c, justify="right")
+    for c, row in zip(classes, metrics["confusion_matrix"]):
+        table.add_row(c, *map(str, row))
+    return table

@@ -1,0 +1,89 @@
+"""The model zoo's registry: every network family registers its variants here by name.
+
+A builder only builds a graph: ``builder(input_shape, n_outputs, output_activation, **hparams)`` returns
+an uncompiled ``keras.Model``. Training policy lives in :mod:`cnn1d.training`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import ConfigError
+
+# Modules that register models when imported; kept lazy so `import cnn1d` does not import Keras.
+_FAMILIES = ("seed", "cnn", "fcn", "resnet", "inception")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    builder: Callable[..., Any]
+    summary: str
+    paper: str = ""
+    variable_length: bool = True
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hparams(self) -> dict[str, Any]:
+        """Builder keyword arguments and their defaults."""
+        params = {
+            name: p.default
+            for name, p in inspect.signature(self.builder).parameters.items()
+            if p.kind == p.KEYWORD_ONLY
+        }
+        params.update(self.defaults)
+        return params
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+_loaded = False
+
+
+def register(name: str, *, summary: str, paper: str = "", variable_length: bool = True, **defaults: Any):
+    """Decorator: make a builder creatable by ``name``."""
+
+    def wrap(builder: Callable[..., Any]) -> Callable[..., Any]:
+        _REGISTRY[name] = ModelSpec(name, builder, summary, paper, variable_length, defaults)
+        return builder
+
+    return wrap
+
+
+def _load_families() -> None:
+    global _loaded
+    if not _loaded:
+        for family in _FAMILIES:
+            importlib.import_module(f"cnn1d.models.{family}")
+        _loaded = True
+
+
+def list_models() -> list[ModelSpec]:
+    _load_families()
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+
+
+def get(name: str) -> ModelSpec:
+    _load_families()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def build(name: str, input_shape: tuple, n_outputs: int, output_activation: str, **hparams: Any):
+    """Build the registered model ``name`` for inputs ``(steps or None, channels)``."""
+    spec = get(name)
+    allowed = spec.hparams
+    unknown = sorted(set(hparams) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"model {name!r} has no parameter(s) {', '.join(unknown)}; its parameters: {', '.join(sorted(allowed)) or 'none'}"
+        )
+    params = {**spec.defaults, **hparams}
+    try:
+        return spec.builder(input_shape, n_outputs, output_activation, **params)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"cannot build model {name!r} with {params}: {exc}") from None

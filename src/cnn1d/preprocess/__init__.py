@@ -1,0 +1,3 @@
+from .series import SeriesPreprocessor
+
+__all__ = ["SeriesPreprocessor"]

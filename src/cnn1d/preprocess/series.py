@@ -1,0 +1,127 @@
+"""Series preprocessing fitted on training data only and saved with the model (as JSON, no pickle).
+
+Order of operations for each series: impute missing values -> scale -> pad to a common length ->
+optionally append a mask channel (1 = observed, 0 = missing or padding), so the network can tell real
+zeros from filled gaps and padding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..data.dataset import Dataset
+from ..errors import DataError
+
+_EPS = 1e-8
+
+
+@dataclass
+class SeriesPreprocessor:
+    """Impute, scale, pad and mask series.
+
+    Args:
+        scaling: ``series`` (z-normalise each series and channel), ``global`` (per-channel mean and
+            standard deviation of the training set) or ``none``.
+        imputation: ``linear`` (interpolate between observed neighbours, nearest value at the edges),
+            ``mean`` (the series' own channel mean) or ``zero``.
+        mask_channel: ``auto`` (only if training data has gaps or unequal lengths), ``yes`` or ``no``.
+    """
+
+    scaling: str = "series"
+    imputation: str = "linear"
+    mask_channel: str = "auto"
+    # fitted state
+    n_channels: int | None = None
+    train_length: int | None = None
+    use_mask: bool = False
+    channel_mean: list[float] = field(default_factory=list)
+    channel_std: list[float] = field(default_factory=list)
+
+    def fit(self, data: Dataset) -> "SeriesPreprocessor":
+        self.n_channels = data.n_channels
+        self.train_length = data.max_length
+        self.use_mask = self.mask_channel == "yes" or (
+            self.mask_channel == "auto" and (data.has_missing or not data.equal_length)
+        )
+        if self.scaling == "global":
+            filled = self._impute(data)
+            inside = data.padding_mask()
+            per_channel = filled[inside]  # (n_observed_steps, channels)
+            self.channel_mean = per_channel.mean(axis=0).astype(float).tolist()
+            self.channel_std = np.maximum(per_channel.std(axis=0), _EPS).astype(float).tolist()
+        return self
+
+    @property
+    def output_channels(self) -> int:
+        self._check_fitted()
+        return self.n_channels + int(self.use_mask)
+
+    def transform(self, data: Dataset, length: int | None = None) -> np.ndarray:
+        """Return a float32 array ``(n, length, output_channels)``.
+
+        ``length`` defaults to the longest of the training length and this data's length. A series is
+        never truncated: a longer one than ``length`` raises :class:`DataError`.
+        """
+        self._check_fitted()
+        where = data.source or "data"
+        if data.n_channels != self.n_channels:
+            raise DataError(
+                f"{where}: series have {data.n_channels} channel(s) but the model was trained on {self.n_channels}"
+            )
+        length = length or max(self.train_length, data.max_length)
+        if data.max_length > length:
+            raise DataError(
+                f"{where}: series are up to {data.max_length} steps long but this model takes at most {length}; "
+                "cnn1d does not truncate series: resample them or retrain with a model that accepts any length "
+                "(fcn, resnet, inception)"
+            )
+        values = self._impute(data)
+        inside = data.padding_mask()[:, :, None]
+        if self.scaling == "series":
+            count = np.maximum(data.lengths, 1)[:, None, None].astype(np.float32)
+            mean = np.where(inside, values, 0).sum(axis=1, keepdims=True) / count
+            var = np.where(inside, (values - mean) ** 2, 0).sum(axis=1, keepdims=True) / count
+            std = np.sqrt(var)
+            values = (values - mean) / np.where(std < _EPS, 1.0, std)
+        elif self.scaling == "global":
+            values = (values - np.asarray(self.channel_mean, np.float32)) / np.asarray(self.channel_std, np.float32)
+        values = np.where(inside, values, 0.0).astype(np.float32)
+        out = np.zeros((len(data), length, self.output_channels), dtype=np.float32)
+        out[:, : data.max_length, : self.n_channels] = values
+        if self.use_mask:
+            out[:, : data.max_length, -1] = data.observed_mask().all(axis=2)
+        return out
+
+    def _impute(self, data: Dataset) -> np.ndarray:
+        values = data.values.copy()
+        missing = np.isnan(values) & data.padding_mask()[:, :, None]
+        if not missing.any():
+            return np.nan_to_num(values, nan=0.0)
+        for i, c in zip(*np.nonzero(missing.any(axis=1))):
+            n = int(data.lengths[i])
+            series = values[i, :n, c]
+            known = ~np.isnan(series)
+            if not known.any():
+                series[:] = 0.0
+            elif self.imputation == "linear":
+                steps = np.arange(n)
+                series[~known] = np.interp(steps[~known], steps[known], series[known])
+            elif self.imputation == "mean":
+                series[~known] = series[known].mean()
+            else:
+                series[~known] = 0.0
+        return np.nan_to_num(values, nan=0.0)
+
+    def _check_fitted(self) -> None:
+        if self.n_channels is None:
+            raise DataError("the preprocessor is not fitted; call fit on training data first")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> "SeriesPreprocessor":
+        return cls(**state)

@@ -1,0 +1,69 @@
+"""Classification: label encoding, output head, loss, baseline and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+
+name = "classify"
+output_activation = "softmax"
+loss = "sparse_categorical_crossentropy"
+
+
+def fit_classes(y: np.ndarray, where: str = "labels") -> np.ndarray:
+    """Sorted unique classes; numbers sort numerically and strings alphabetically."""
+    y = _as_label_array(y, where)
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise DataError(f"{where}: found a single class {classes.tolist()}; classification needs at least two")
+    return classes
+
+
+def encode(y: Any, classes: np.ndarray, where: str = "labels") -> np.ndarray:
+    """Map labels to integer indices of ``classes``; unseen labels are an error naming them."""
+    y = _as_label_array(y, where)
+    if y.dtype.kind in "OUS" and classes.dtype.kind not in "OUS":
+        y = _coerce_like(y, classes, where)
+    elif classes.dtype.kind in "OUS" and y.dtype.kind not in "OUS":
+        y = np.array([str(v) for v in y], dtype=object)
+    index = {c: i for i, c in enumerate(classes.tolist())}
+    try:
+        return np.array([index[v] for v in y.tolist()], dtype=np.int32)
+    except KeyError:
+        unknown = sorted({str(v) for v in y.tolist() if v not in index})
+        raise DataError(
+            f"{where}: label(s) {unknown[:5]} were not seen in training; the model knows {[str(c) for c in classes[:20]]}"
+        ) from None
+
+
+def baseline_proba(y_train_encoded: np.ndarray, n_classes: int, n: int) -> np.ndarray:
+    """The majority-class (prior) predictor every result is compared with."""
+    prior = np.bincount(y_train_encoded, minlength=n_classes) / len(y_train_encoded)
+    return np.tile(prior, (n, 1))
+
+
+def _as_label_array(y: Any, where: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1:
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        else:
+            raise DataError(f"{where}: labels must be one-dimensional, got shape {y.shape}")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise DataError(f"{where}: labels contain NaN or infinity")
+    if y.dtype.kind == "O":
+        if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in y.tolist()):
+            raise DataError(f"{where}: some labels are missing")
+    if y.dtype.kind in "US":
+        y = y.astype(object)
+    return y
+
+
+def _coerce_like(y: np.ndarray, classes: np.ndarray, where: str) -> np.ndarray:
+    try:
+        return y.astype(classes.dtype)
+    except (TypeError, ValueError):
+        return y

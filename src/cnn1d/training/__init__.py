@@ -1,0 +1,1 @@
+"""Training policy (splits, early stopping, schedule, budget, checkpoints). Import :mod:`.trainer` lazily."""

@@ -1,0 +1,258 @@
+"""Fit-loop policy: early stopping with best-weight restore, a plateau learning-rate schedule, a
+wall-clock budget, a checkpoint every epoch and resume after a killed process.
+
+All of it lives in one callback (:class:`RunState`) because its pieces share state that must survive
+a restart: the best score and weights, the patience counters, the current learning rate and the time
+already spent. Keras's separate callbacks cannot be resumed together.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._backend import keras
+from ..config import RunConfig
+from ..errors import ConfigError
+from ..io_utils import atomic_write_text, atomic_path
+
+CHECKPOINT_DIR = "checkpoint"
+STATE_FILE = "state.json"
+LAST_MODEL = "last.keras"
+BEST_WEIGHTS = "best.weights.h5"
+
+
+@dataclass
+class TrainResult:
+    history: dict[str, list[float]]
+    epochs: int
+    best_epoch: int
+    seconds: float
+    stopped_because: str
+    model: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def default_batch_size(n_train: int) -> int:
+    # Small datasets train best with small batches (FCN/ResNet literature uses n/10, capped at 16);
+    # 32 keeps CPU throughput up on bigger ones.
+    return int(min(32, max(4, n_train // 10)))
+
+
+class RunState(keras().callbacks.Callback):
+    """Early stopping, LR-on-plateau, time budget and per-epoch checkpoints, resumable as one."""
+
+    def __init__(self, config: RunConfig, monitor: str, run_dir: Path | None, fingerprint: str,
+                 state: dict[str, Any] | None = None):
+        super().__init__()
+        self.config = config
+        self.monitor = monitor
+        self.run_dir = run_dir
+        self.fingerprint = fingerprint
+        state = state or {}
+        self.best = state.get("best", math.inf)
+        self.best_epoch = state.get("best_epoch", -1)
+        self.wait = state.get("wait", 0)
+        self.lr_wait = state.get("lr_wait", 0)
+        self.prior_seconds = state.get("seconds", 0.0)
+        self.history: dict[str, list[float]] = state.get("history", {})
+        self.best_weights = None
+        self.stopped_because = "max epochs"
+        self.last_epoch = state.get("epoch", -1)
+        self._start = None
+        self._epoch_start = None
+        self._epoch_seconds = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.prior_seconds + (time.perf_counter() - self._start if self._start else 0.0)
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        self.last_epoch = epoch
+        lr = float(keras().ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        logs["learning_rate"] = lr
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+        value = logs.get(self.monitor)
+        if value is None:
+            raise ConfigError(f"training did not report {self.monitor!r}; got {sorted(logs)}")
+        if not math.isfinite(value):
+            self.stopped_because = "loss became NaN or infinite (try a lower learning rate)"
+            self.model.stop_training = True
+        elif value < self.best:
+            self.best, self.best_epoch, self.wait, self.lr_wait = float(value), epoch, 0, 0
+            self.best_weights = self.model.get_weights()
+            self._save_best()
+        else:
+            self.wait += 1
+            self.lr_wait += 1
+            if self.lr_wait >= self.config.lr_patience and lr > self.config.min_learning_rate:
+                self.model.optimizer.learning_rate.assign(max(lr * 0.5, self.config.min_learning_rate))
+                self.lr_wait = 0
+            if self.wait >= self.config.patience:
+                self.stopped_because = f"early stopping ({self.monitor} did not improve for {self.wait} epochs)"
+                self.model.stop_training = True
+        self._epoch_seconds = time.perf_counter() - self._epoch_start
+        budget = self.config.max_time
+        # Stop before an epoch that would overrun the budget, not after it.
+        if budget is not None and self.seconds + self._epoch_seconds > budget and not self.model.stop_training:
+            self.stopped_because = f"time budget of {budget:g} s reached"
+            self.model.stop_training = True
+        self._checkpoint(epoch)
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is None and self.run_dir is not None:
+            best = self.run_dir / CHECKPOINT_DIR / BEST_WEIGHTS
+            if best.exists():
+                self.model.load_weights(best)
+                return
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+    def state(self, status: str) -> dict[str, Any]:
+        return {
+            "status": status,
+            "epoch": self.last_epoch,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "lr_wait": self.lr_wait,
+            "seconds": self.seconds,
+            "history": self.history,
+            "fingerprint": self.fingerprint,
+            "stopped_because": self.stopped_because,
+        }
+
+    def _save_best(self) -> None:
+        if self.run_dir is None:
+            return
+        target = self.run_dir / CHECKPOINT_DIR / BEST_WEIGHTS
+        with atomic_path(target) as tmp:
+            self.model.save_weights(tmp)
+
+    def _checkpoint(self, epoch: int) -> None:
+        if self.run_dir is None:
+            return
+        directory = self.run_dir / CHECKPOINT_DIR
+        with atomic_path(directory / LAST_MODEL) as tmp:
+            self.model.save(tmp)
+        atomic_write_text(directory / STATE_FILE, json.dumps(self.state("running")))
+
+
+class EpochProgress(keras().callbacks.Callback):
+    """A rich progress bar over epochs showing the latest metrics (stderr, so --json stays clean)."""
+
+    def __init__(self, total_epochs: int, initial_epoch: int = 0):
+        super().__init__()
+        self.total = total_epochs
+        self.initial = initial_epoch
+        self.progress = None
+        self.task = None
+
+    def on_train_begin(self, logs=None):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}"), console=Console(file=sys.stderr), transient=False,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task("", total=self.total, completed=self.initial)
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = {k: v for k, v in (logs or {}).items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        text = " ".join(f"{k}={v:.4f}" for k, v in shown.items())
+        self.progress.update(self.task, completed=epoch + 1, description=text)
+
+    def on_train_end(self, logs=None):
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def read_state(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / CHECKPOINT_DIR / STATE_FILE
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        raise ConfigError(f"{path} is corrupt; delete {run_dir / CHECKPOINT_DIR} to start the run afresh") from None
+
+
+def fingerprint(*arrays: np.ndarray) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
+def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, config: RunConfig, loss: str,
+          metrics: list[str], run_dir: Path | None = None, resume: bool = False,
+          class_weight: dict[int, float] | None = None) -> TrainResult:
+    """Compile and fit ``model``; returns the model with its best weights and what happened."""
+    k = keras()
+    batch_size = config.batch_size or default_batch_size(len(X))
+    monitor = "val_loss" if validation is not None else "loss"
+    print_ = fingerprint(X, y, *(validation or ()))
+    state = None
+    initial_epoch = 0
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        state = read_state(run_dir)
+        if state is not None and not resume:
+            raise ConfigError(
+                f"{run_dir} already holds a run; pass --resume (resume=True) to continue it or choose another output directory"
+            )
+        if state is not None:
+            if state.get("fingerprint") != print_:
+                raise ConfigError(f"cannot resume {run_dir}: the training data or settings differ from the original run")
+            if state.get("status") == "finished":
+                raise ConfigError(f"{run_dir} holds a finished run; nothing to resume")
+            model = k.saving.load_model(run_dir / CHECKPOINT_DIR / LAST_MODEL, safe_mode=True)
+            initial_epoch = int(state["epoch"]) + 1
+        elif resume:
+            raise ConfigError(f"cannot resume: {run_dir} holds no checkpoint")
+    if state is None:
+        model.compile(optimizer=k.optimizers.Adam(config.learning_rate), loss=loss, metrics=metrics)
+    run_state = RunState(config, monitor, run_dir, print_, state)
+    callbacks = [run_state]
+    if config.verbose:
+        callbacks.append(EpochProgress(config.epochs, initial_epoch))
+    if initial_epoch < config.epochs:
+        model.fit(
+            X, y, batch_size=batch_size, epochs=config.epochs, initial_epoch=initial_epoch,
+            validation_data=validation, class_weight=class_weight, callbacks=callbacks, verbose=0, shuffle=True,
+        )
+    if run_dir is not None:
+        atomic_write_text(run_dir / CHECKPOINT_DIR / STATE_FILE, json.dumps(run_state.state("finished")))
+    return TrainResult(
+        history=run_state.history,
+        epochs=run_state.last_epoch + 1,
+        best_epoch=run_state.best_epoch + 1,
+        seconds=run_state.seconds,
+        stopped_because=run_state.stopped_because,
+        model=model,
+        extras={"batch_size": batch_size, "monitor": monitor},
+    )
+
+
+__all__ = ["train", "TrainResult", "default_batch_size", "read_state", "fingerprint"]
