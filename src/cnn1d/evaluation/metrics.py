@@ -74,7 +74,7 @@ def confusion_table(metrics: dict[str, Any]):
     from rich.table import Table
 
     classes = [str(c) for c in metrics["classes"]]
-    table = Table(title="Confusion matrix (rows: true, columns: predicted)")
+    table = Table(title="Confusion matrix", caption="rows: true class, columns: predicted class")
     table.add_column("")
     for c in classes:
         table.add_column(c, justify="right")

@@ -27,6 +27,9 @@ CHECKPOINT_DIR = "checkpoint"
 STATE_FILE = "state.json"
 LAST_MODEL = "last.keras"
 BEST_WEIGHTS = "best.weights.h5"
+# Saving a checkpoint costs ~70 ms for FCN; sub-second epochs are checkpointed at most this often so the
+# cost stays a few percent of training. Epochs longer than this are checkpointed after every epoch.
+CHECKPOINT_SECONDS = 5.0
 
 
 @dataclass
@@ -69,6 +72,8 @@ class RunState(keras().callbacks.Callback):
         self._start = None
         self._epoch_start = None
         self._epoch_seconds = 0.0
+        self._last_checkpoint = -math.inf
+        self._best_dirty = False
 
     @property
     def seconds(self) -> float:
@@ -96,7 +101,7 @@ class RunState(keras().callbacks.Callback):
         elif value < self.best:
             self.best, self.best_epoch, self.wait, self.lr_wait = float(value), epoch, 0, 0
             self.best_weights = self.model.get_weights()
-            self._save_best()
+            self._best_dirty = True
         else:
             self.wait += 1
             self.lr_wait += 1
@@ -112,7 +117,9 @@ class RunState(keras().callbacks.Callback):
         if budget is not None and self.seconds + self._epoch_seconds > budget and not self.model.stop_training:
             self.stopped_because = f"time budget of {budget:g} s reached"
             self.model.stop_training = True
-        self._checkpoint(epoch)
+        final = self.model.stop_training or epoch + 1 >= self.config.epochs
+        if final or time.perf_counter() - self._last_checkpoint >= CHECKPOINT_SECONDS:
+            self._checkpoint()
 
     def on_train_end(self, logs=None):
         if self.best_weights is None and self.run_dir is not None:
@@ -137,20 +144,22 @@ class RunState(keras().callbacks.Callback):
             "stopped_because": self.stopped_because,
         }
 
-    def _save_best(self) -> None:
-        if self.run_dir is None:
-            return
-        target = self.run_dir / CHECKPOINT_DIR / BEST_WEIGHTS
-        with atomic_path(target) as tmp:
-            self.model.save_weights(tmp)
-
-    def _checkpoint(self, epoch: int) -> None:
+    def _checkpoint(self) -> None:
         if self.run_dir is None:
             return
         directory = self.run_dir / CHECKPOINT_DIR
+        if self._best_dirty:
+            current = self.model.get_weights()
+            self.model.set_weights(self.best_weights)
+            with atomic_path(directory / BEST_WEIGHTS) as tmp:
+                self.model.save_weights(tmp)
+            self.model.set_weights(current)
+            self._best_dirty = False
         with atomic_path(directory / LAST_MODEL) as tmp:
             self.model.save(tmp)
+        # The state is written last: it only ever points at checkpoint files that are complete.
         atomic_write_text(directory / STATE_FILE, json.dumps(self.state("running")))
+        self._last_checkpoint = time.perf_counter()
 
 
 class EpochProgress(keras().callbacks.Callback):
@@ -167,14 +176,19 @@ class EpochProgress(keras().callbacks.Callback):
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+        console = Console(file=sys.stderr)
+        if not console.is_terminal:  # a redirected stream gets no bar, only the final summary
+            return
         self.progress = Progress(
             TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
-            TextColumn("{task.description}"), console=Console(file=sys.stderr), transient=False,
+            TextColumn("{task.description}"), console=console, transient=False,
         )
         self.progress.start()
         self.task = self.progress.add_task("", total=self.total, completed=self.initial)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.progress is None:
+            return
         shown = {k: v for k, v in (logs or {}).items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
         text = " ".join(f"{k}={v:.4f}" for k, v in shown.items())
         self.progress.update(self.task, completed=epoch + 1, description=text)

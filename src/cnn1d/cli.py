@@ -1,0 +1,234 @@
+"""The ``cnn1d`` command: parses flags, calls the library, prints. No logic of its own."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="1D CNNs for time series: train, evaluate and predict from one command.\n\n"
+    "Example: cnn1d train            (trains on the embedded GunPoint data)\n\n"
+    "         cnn1d train --data ECG200_TRAIN.tsv --model resnet --epochs 200 --out runs/ecg",
+)
+_state = {"debug": False}
+
+
+def _fail(message: str, code: int = 1) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _guard(fn):
+    """Run a command body: cnn1d errors become one line on stderr and a non-zero exit."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .errors import Cnn1dError
+
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Cnn1dError as exc:
+            if _state["debug"]:
+                raise
+            _fail(str(exc))
+        except Exception as exc:  # an unexpected failure still gets one line unless --debug
+            if _state["debug"]:
+                raise
+            _fail(f"internal error {exc.__class__.__name__}: {exc} (re-run with --debug for the traceback)")
+
+    return wrapper
+
+
+@app.callback()
+def _main(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors.")) -> None:
+    _state["debug"] = debug
+
+
+def _console(json_mode: bool):
+    from rich.console import Console
+
+    # With --json, stdout carries exactly one JSON object; human output goes to stderr.
+    return Console(stderr=json_mode, highlight=False)
+
+
+def _echo_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(value: Any):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+@app.command()
+@_guard
+def train(
+    data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name (see `cnn1d datasets`) or a data file. Default: gunpoint."),
+    test: Optional[str] = typer.Option(None, "--test", help="Test file. Default: the *_TEST.* file beside a *_TRAIN.* file."),
+    task: Optional[str] = typer.Option(None, "--task", help="classify or regress. Default: from the file header, else classify."),
+    model: Optional[str] = typer.Option(None, "--model", help="Registered model name (see `cnn1d models`). Default: fcn."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum training epochs (early stopping may end sooner)."),
+    max_time: Optional[float] = typer.Option(None, "--max-time", help="Wall-clock budget for training, in seconds."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed: repeatable runs on the same machine and backend."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run directory. Default: runs/<dataset>-<model>-<time>."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the results on stdout."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="RunConfig file (.toml or .json); flags override it."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Mini-batch size."),
+    learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="Initial learning rate."),
+    validation_fraction: Optional[float] = typer.Option(None, "--validation-fraction", help="Held-out share of training data for early stopping (0 disables)."),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience in epochs."),
+    scaling: Optional[str] = typer.Option(None, "--scaling", help="series | global | none."),
+    class_weight: Optional[str] = typer.Option(None, "--class-weight", help="'balanced' to weight classes by inverse frequency."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels or targets."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Train a model, evaluate it on the test set and save a bundle.
+
+    Example: cnn1d train --data GunPoint_TRAIN.tsv --model fcn --epochs 300 --seed 0 --out runs/gp --json
+    """
+    from .config import RunConfig
+    from .workflows import train_run
+
+    config = RunConfig.from_file(config_file) if config_file else RunConfig()
+    flags = {
+        "data": data, "test": test, "task": task, "model": model, "epochs": epochs, "max_time": max_time,
+        "seed": seed, "out": str(out) if out else None, "batch_size": batch_size, "learning_rate": learning_rate,
+        "validation_fraction": validation_fraction, "patience": patience, "scaling": scaling,
+        "class_weight": class_weight,
+    }
+    config = config.replace(**{k: v for k, v in flags.items() if v is not None}, verbose=0 if quiet else 1)
+    console = _console(json_out)
+    result = train_run(config, label_column=label_column, resume=resume, task_given=task is not None,
+                       log=lambda msg: console.print(msg))
+    if json_out:
+        _echo_json(result)
+        return
+    _print_metrics(console, result["test_metrics"], result.get("baseline_metrics"), result["task"])
+    console.print(
+        f"trained {result['model']} ({result['n_params']:,} parameters) for {result['epochs']} epochs "
+        f"in {result['train_seconds']:.1f} s ({result['stopped_because']}); bundle: {result['bundle']}"
+    )
+
+
+def _print_metrics(console, metrics: dict, baseline: dict | None, task: str) -> None:
+    from .evaluation.metrics import confusion_table, metrics_table
+
+    columns = {"model": metrics}
+    if baseline:
+        columns["baseline"] = baseline
+    console.print(metrics_table(columns))
+    if task == "classify" and len(metrics.get("classes", [])) <= 12:
+        console.print(confusion_table(metrics))
+
+
+@app.command()
+@_guard
+def evaluate(
+    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`."),
+    data: str = typer.Argument(..., help="Labelled data file (or embedded dataset name: its test split)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels."),
+) -> None:
+    """Score a saved model on labelled data.
+
+    Example: cnn1d evaluate runs/gp/model.cnn1d GunPoint_TEST.tsv
+    """
+    from .workflows import evaluate_bundle
+
+    result = evaluate_bundle(bundle, data, label_column=label_column)
+    if json_out:
+        _echo_json(result)
+        return
+    _print_metrics(_console(False), result["metrics"], None, result["task"])
+
+
+@app.command()
+@_guard
+def predict(
+    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`."),
+    data: str = typer.Argument(..., help="Data file to predict (labels, if present, are ignored)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write predictions to this CSV file."),
+    json_out: bool = typer.Option(False, "--json", help="Print predictions as JSON."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: a label column to ignore."),
+) -> None:
+    """Predict labels (and class probabilities) or targets for new series.
+
+    Example: cnn1d predict runs/gp/model.cnn1d new_series.csv --out predictions.csv
+    """
+    from .workflows import predict_bundle
+
+    frame = predict_bundle(bundle, data, label_column=label_column)
+    if out is not None:
+        from .io_utils import atomic_write_text
+
+        atomic_write_text(out, frame.to_csv(index=False))
+    if json_out:
+        _echo_json({"predictions": frame.to_dict(orient="records"), "out": str(out) if out else None})
+        return
+    console = _console(False)
+    if out is None:
+        console.print(frame.to_string(index=False, max_rows=50))
+    else:
+        console.print(f"wrote {len(frame)} predictions to {out}")
+
+
+@app.command()
+@_guard
+def datasets() -> None:
+    """List the embedded datasets (no network needed) and how to fetch others."""
+    from rich.table import Table
+
+    from .datasets import list_datasets
+
+    table = Table(title="Embedded datasets (cnn1d train --data NAME)")
+    table.add_column("name")
+    table.add_column("description")
+    for info in list_datasets():
+        table.add_row(info.name, info.summary)
+    console = _console(False)
+    console.print(table)
+    console.print("Any other UCR/UEA archive name (e.g. ECG200) is downloaded once into ~/.cache/cnn1d "
+                  "(set CNN1D_CACHE to change it).")
+
+
+@app.command()
+@_guard
+def models() -> None:
+    """List the registered models."""
+    from rich.table import Table
+
+    from .models import list_models
+
+    table = Table(title="Models (cnn1d train --model NAME)")
+    for col in ("name", "any length", "description", "reference"):
+        table.add_column(col)
+    for spec in list_models():
+        table.add_row(spec.name, "yes" if spec.variable_length else "no", spec.summary, spec.paper)
+    _console(False).print(table)
+
+
+def main() -> None:
+    app(prog_name="cnn1d")
+
+
+if __name__ == "__main__":
+    main()
