@@ -141,9 +141,9 @@ def _numeric_block(frame, path: Path, first_column: int = 1) -> np.ndarray:
     bad = numeric.isna() & ~text.isin(["nan", "NaN"]) & text.notna()
     if bad.to_numpy().any():
         row, col = np.argwhere(bad.to_numpy())[0]
-        raise DataError(
-            f"{path}: row {row + 1}, column {col + first_column} holds {text.iat[row, col]!r}, which is not a number"
-        )
+        name = frame.columns[col]
+        column = f"column {name!r}" if isinstance(name, str) else f"column {col + first_column}"
+        raise DataError(f"{path}: data row {row + 1}, {column} holds {text.iat[row, col]!r}, which is not a number")
     return numeric.to_numpy(dtype=np.float32)
 
 

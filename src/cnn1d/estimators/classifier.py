@@ -59,11 +59,13 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
         return self._raw_predict(X).astype(np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     def score(self, X: Any, y: Any = None, sample_weight=None) -> float:
         from .base import as_dataset
 
+        self._check_fitted()
         data = as_dataset(X, y)
         if data.y is None:
             raise ValueError("score needs labels: pass y or a labelled Dataset")
@@ -76,6 +78,7 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
         from ..evaluation.metrics import classification_metrics
         from .base import as_dataset
 
+        self._check_fitted()
         data = as_dataset(X, y)
         if data.y is None:
             raise ValueError("evaluate needs labels: pass y or a labelled Dataset")

@@ -1,0 +1,176 @@
+"""Accuracy harness: each model on each UCR/UEA dataset's own train/test split.
+
+    python benchmarks/ucr.py --data-dir ../shared/data/ucr [--datasets A,B] [--models fcn,resnet]
+        [--max-time-per-dataset S] [--seed N] [--reference CSV] --out OUTDIR [--resume] [--epochs N]
+
+Writes OUTDIR/results.csv (dataset, model, accuracy, train_seconds, epochs, n_params, ...), appended one
+row at a time so an interrupted run keeps what it finished (``--resume`` skips finished pairs), and
+OUTDIR/summary.md: per-dataset table, mean accuracy, mean rank, and wins/ties/losses against each
+reference method in the reference CSV (columns dataset, method, accuracy, source).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+FIELDS = ["dataset", "model", "accuracy", "balanced_accuracy", "train_seconds", "epochs", "n_params",
+          "n_train", "n_test", "seed", "backend", "stopped_because"]
+
+
+def find_datasets(data_dir: Path, names: list[str] | None) -> list[tuple[str, Path, Path]]:
+    found = []
+    for folder in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+        name = folder.name
+        if names and name not in names:
+            continue
+        for ext in (".ts", ".tsv", ".arff"):
+            train, test = folder / f"{name}_TRAIN{ext}", folder / f"{name}_TEST{ext}"
+            if train.exists() and test.exists():
+                found.append((name, train, test))
+                break
+    missing = sorted(set(names or []) - {n for n, _, _ in found})
+    if missing:
+        sys.exit(f"error: no NAME/NAME_TRAIN|TEST files for {', '.join(missing)} under {data_dir}")
+    return found
+
+
+def run_one(name: str, train_path: Path, test_path: Path, model: str, args) -> dict:
+    from cnn1d import CNNClassifier
+    from cnn1d.data.readers import read
+
+    train = read(train_path, labels="required")
+    test = read(test_path, labels="required")
+    if model == "dummy":
+        from cnn1d.workflows import baseline_metrics
+
+        clf = CNNClassifier()
+        from cnn1d.tasks import classify
+
+        clf.classes_ = classify.fit_classes(train.y)
+        clf.task = "classify"
+        metrics = baseline_metrics(clf, train, test)
+        return {"dataset": name, "model": model, "accuracy": metrics["accuracy"],
+                "balanced_accuracy": metrics["balanced_accuracy"], "train_seconds": 0.0, "epochs": 0,
+                "n_params": 0, "n_train": len(train), "n_test": len(test), "seed": args.seed,
+                "backend": "", "stopped_because": ""}
+    clf = CNNClassifier(model=model, seed=args.seed, max_time=args.max_time_per_dataset,
+                        **({"epochs": args.epochs} if args.epochs else {}))
+    clf.fit(train)
+    metrics = clf.evaluate(test)
+    return {"dataset": name, "model": model, "accuracy": round(metrics["accuracy"], 6),
+            "balanced_accuracy": round(metrics["balanced_accuracy"], 6),
+            "train_seconds": round(clf.train_seconds_, 2), "epochs": clf.epochs_, "n_params": clf.n_params_,
+            "n_train": len(train), "n_test": len(test), "seed": args.seed, "backend": clf.backend_,
+            "stopped_because": clf.stopped_because_}
+
+
+def read_results(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def append_result(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def summarise(rows: list[dict], reference_csv: Path | None, datasets: list[str]) -> str:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    frame["accuracy"] = frame["accuracy"].astype(float)
+    frame["train_seconds"] = frame["train_seconds"].astype(float)
+    table = frame.pivot_table(index="dataset", columns="model", values="accuracy", aggfunc="mean")
+    table = table.loc[[d for d in datasets if d in table.index]]
+    ref = None
+    if reference_csv is not None and reference_csv.exists():
+        ref = pd.read_csv(reference_csv)
+        ref = ref[ref["dataset"].isin(table.index)]
+        ref_table = ref.pivot_table(index="dataset", columns="method", values="accuracy", aggfunc="mean")
+        ref_table = ref_table.reindex(table.index)
+        full = table.join(ref_table, how="left")
+    else:
+        full = table
+    lines = ["# UCR/UEA accuracy benchmark", ""]
+    lines.append("| dataset | " + " | ".join(full.columns) + " |")
+    lines.append("|---|" + "---|" * len(full.columns))
+    for dataset, row in full.iterrows():
+        cells = ["" if pd.isna(v) else f"{v:.4f}" for v in row]
+        lines.append(f"| {dataset} | " + " | ".join(cells) + " |")
+    complete = full.dropna(axis=1, how="any")
+    lines.append("| **mean** | " + " | ".join(f"{full[c].mean():.4f}" for c in full.columns) + " |")
+    if not complete.empty:
+        ranks = complete.rank(axis=1, ascending=False, method="average").mean()
+        lines.append("| **mean rank** | " + " | ".join(f"{ranks[c]:.2f}" if c in ranks else "" for c in full.columns) + " |")
+    seconds = frame.groupby("model")["train_seconds"].sum()
+    lines += ["", "Total training seconds per model: " + ", ".join(f"{m}: {s:.0f}" for m, s in seconds.items())]
+    if ref is not None and not ref.empty:
+        lines += ["", "## Wins / ties / losses against each reference method", "",
+                  "| model | reference | wins | ties | losses | datasets |", "|---|---|---|---|---|---|"]
+        for model in table.columns:
+            for method in ref_table.columns:
+                both = pd.concat([table[model], ref_table[method]], axis=1).dropna()
+                if both.empty:
+                    continue
+                diff = both.iloc[:, 0] - both.iloc[:, 1]
+                wins, ties = int((diff > 1e-9).sum()), int((diff.abs() <= 1e-9).sum())
+                lines.append(f"| {model} | {method} | {wins} | {ties} | {len(diff) - wins - ties} | {len(diff)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument("--datasets", default=None, help="comma-separated dataset names (default: all in DIR)")
+    parser.add_argument("--models", default="fcn", help="comma-separated model names; 'dummy' is the majority class")
+    parser.add_argument("--max-time-per-dataset", type=float, default=None, help="training budget per model and dataset, seconds")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=None, help="override the default maximum epochs")
+    parser.add_argument("--reference", type=Path, default=None, help="CSV with dataset,method,accuracy,source")
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--resume", action="store_true", help="skip dataset/model pairs already in results.csv")
+    args = parser.parse_args(argv)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    names = args.datasets.split(",") if args.datasets else None
+    found = find_datasets(args.data_dir, names)
+    models = args.models.split(",")
+    args.out.mkdir(parents=True, exist_ok=True)
+    results_path = args.out / "results.csv"
+    if results_path.exists() and not args.resume:
+        sys.exit(f"error: {results_path} exists; pass --resume to continue it or choose another --out")
+    done = {(r["dataset"], r["model"]) for r in read_results(results_path)}
+    jobs = [(n, tr, te, m) for n, tr, te in found for m in models if (n, m) not in done]
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+        task = bar.add_task("benchmark", total=len(jobs))
+        for name, train, test, model in jobs:
+            bar.update(task, description=f"{name} / {model}")
+            started = time.perf_counter()
+            row = run_one(name, train, test, model, args)
+            append_result(results_path, row)
+            bar.console.print(f"{name:20s} {model:10s} accuracy={row['accuracy']:.4f} "
+                              f"train={row['train_seconds']}s wall={time.perf_counter() - started:.0f}s")
+            bar.advance(task)
+    rows = read_results(results_path)
+    summary = summarise(rows, args.reference, [n for n, _, _ in found])
+    (args.out / "summary.md").write_text(summary)
+    print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

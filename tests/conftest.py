@@ -1,0 +1,47 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CNN1D_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED / "ucr" / "GunPoint").is_dir():
+        pytest.skip(f"development datasets not found at {SHARED} (set CNN1D_SHARED_DATA)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def gunpoint():
+    import cnn1d
+
+    return cnn1d.datasets.load("gunpoint")
+
+
+@pytest.fixture(scope="session")
+def basicmotions():
+    import cnn1d
+
+    return cnn1d.datasets.load("basicmotions")
+
+
+@pytest.fixture(scope="session")
+def italy_regression(shared_data):
+    """A real regression task: predict ItalyPowerDemand's last hourly reading from the first 23."""
+    from cnn1d.data.readers import read
+
+    def split(name):
+        ds = read(shared_data / "ucr" / "ItalyPowerDemand" / f"ItalyPowerDemand_{name}.tsv")
+        return ds.values[:, :23, 0], ds.values[:, 23, 0].astype(np.float64)
+
+    return split("TRAIN"), split("TEST")
+
+
+# Small, fast settings for tests that check behaviour rather than accuracy.
+FAST = dict(model="cnn", model_params={"blocks": 1, "filters": 8, "dense": 16}, epochs=3, seed=0)

@@ -1,0 +1,75 @@
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import cnn1d
+from cnn1d import CNNClassifier, CNNRegressor
+from cnn1d.errors import BundleError
+
+from .conftest import FAST
+
+
+@pytest.fixture(scope="module")
+def fitted(gunpoint):
+    return CNNClassifier(**FAST).fit(gunpoint[0])
+
+
+def test_round_trip_predicts_exactly(tmp_path, fitted, gunpoint):
+    test = gunpoint[1]
+    path = fitted.save(tmp_path / "gp", metrics={"test": {"accuracy": 1.0}})
+    assert path.suffix == ".cnn1d" and [p.name for p in tmp_path.iterdir()] == ["gp.cnn1d"]  # no temp files left
+    loaded = cnn1d.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(test), fitted.predict_proba(test))
+    assert loaded.classes_.tolist() == fitted.classes_.tolist()
+    assert loaded.metrics_["test"]["accuracy"] == 1.0
+    assert loaded.get_params() == fitted.get_params()
+    with zipfile.ZipFile(path) as z:
+        assert sorted(z.namelist()) == ["bundle.json", "model.keras"]  # no pickle inside
+        meta = json.loads(z.read("bundle.json"))
+    for key in ("cnn1d_version", "keras_version", "backend", "config", "preprocessor", "classes", "metrics"):
+        assert key in meta
+
+
+def test_regressor_round_trip(tmp_path, italy_regression):
+    (X, y), (X_test, _) = italy_regression
+    reg = CNNRegressor(**FAST).fit(X, y)
+    loaded = cnn1d.load(reg.save(tmp_path / "reg.cnn1d"))
+    np.testing.assert_array_equal(loaded.predict(X_test), reg.predict(X_test))
+
+
+def test_corrupt_truncated_and_foreign_files(tmp_path, fitted):
+    path = fitted.save(tmp_path / "ok.cnn1d")
+    data = path.read_bytes()
+    (tmp_path / "trunc.cnn1d").write_bytes(data[: len(data) // 2])
+    with pytest.raises(BundleError, match="truncated or corrupt"):
+        cnn1d.load(tmp_path / "trunc.cnn1d")
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0xFF
+    (tmp_path / "flip.cnn1d").write_bytes(bytes(flipped))
+    with pytest.raises(BundleError):
+        cnn1d.load(tmp_path / "flip.cnn1d")
+    (tmp_path / "text.cnn1d").write_text("hello")
+    with pytest.raises(BundleError, match="not a cnn1d bundle"):
+        cnn1d.load(tmp_path / "text.cnn1d")
+    with zipfile.ZipFile(tmp_path / "other.cnn1d", "w") as z:
+        z.writestr("readme.txt", "x")
+    with pytest.raises(BundleError, match="no bundle.json"):
+        cnn1d.load(tmp_path / "other.cnn1d")
+    with pytest.raises(BundleError, match="not found"):
+        cnn1d.load(tmp_path / "missing.cnn1d")
+
+
+def test_newer_format_is_refused(tmp_path, fitted):
+    path = fitted.save(tmp_path / "ok.cnn1d")
+    with zipfile.ZipFile(path) as z:
+        meta = json.loads(z.read("bundle.json"))
+        model = z.read("model.keras")
+    meta["format_version"] = 99
+    meta["cnn1d_version"] = "9.0.0"
+    with zipfile.ZipFile(tmp_path / "new.cnn1d", "w") as z:
+        z.writestr("bundle.json", json.dumps(meta))
+        z.writestr("model.keras", model)
+    with pytest.raises(BundleError, match="format 99.*Upgrade"):
+        cnn1d.load(tmp_path / "new.cnn1d")

@@ -1,0 +1,96 @@
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cnn1d.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, shared_data):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    res = invoke("train", "--data", shared_data / "ucr" / "ECG200" / "ECG200_TRAIN.tsv", "--model", "cnn",
+                 "--epochs", "3", "--seed", "0", "--out", out, "--json", "--quiet")
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout), out
+
+
+def test_train_json_contract(trained):
+    result, out = trained
+    assert {"test_metrics", "bundle", "train_seconds", "epochs"} <= set(result)
+    assert result["n_test"] == 100  # ECG200_TEST.tsv beside the train file is the test set
+    assert 0 <= result["test_metrics"]["accuracy"] <= 1 and "baseline_metrics" in result
+    assert (out / "model.cnn1d").exists() and (out / "metrics.json").exists() and (out / "config.toml").exists()
+
+
+def test_default_demo_reaches_097(tmp_path):
+    res = invoke("train", "--seed", "0", "--out", tmp_path / "demo", "--json", "--quiet")
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    assert result["dataset"] == "GunPoint" and result["test_metrics"]["accuracy"] >= 0.97
+    assert result["train_seconds"] < 60
+
+
+def test_evaluate_and_predict(trained, shared_data, tmp_path):
+    result, out = trained
+    test_file = shared_data / "ucr" / "ECG200" / "ECG200_TEST.tsv"
+    res = invoke("evaluate", out / "model.cnn1d", test_file, "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["metrics"]["accuracy"] == pytest.approx(result["test_metrics"]["accuracy"])
+    res = invoke("predict", out / "model.cnn1d", test_file, "--out", tmp_path / "pred.csv")
+    assert res.exit_code == 0, res.output
+    frame = pd.read_csv(tmp_path / "pred.csv")
+    assert list(frame.columns) == ["index", "prediction", "proba_-1", "proba_1"] and len(frame) == 100
+    res = invoke("predict", out / "model.cnn1d", test_file, "--json")
+    assert len(json.loads(res.stdout)["predictions"]) == 100
+
+
+def test_listing_commands():
+    res = invoke("models")
+    assert res.exit_code == 0 and "inception" in res.stdout and "seed" in res.stdout
+    res = invoke("datasets")
+    assert res.exit_code == 0 and "gunpoint" in res.stdout and "basicmotions" in res.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--data", "nope.tsv"], "nope.tsv: file not found"),
+    (["train", "--model", "nope", "--epochs", "1"], "unknown model 'nope'"),
+    (["train", "--epochs", "0"], "epochs must be a positive integer"),
+    (["evaluate", "missing.cnn1d", "gunpoint"], "bundle file not found"),
+])
+def test_errors_are_one_line(args, message, tmp_path):
+    res = invoke(*args, "--out", tmp_path / "x") if args[0] == "train" else invoke(*args)
+    assert res.exit_code != 0
+    assert message in res.output and "Traceback" not in res.output
+
+
+def test_bad_data_against_bundle(trained, tmp_path, shared_data):
+    _, out = trained
+    wrong_labels = tmp_path / "wrong_TEST.tsv"
+    wrong_labels.write_text("7\t" + "\t".join(["0.5"] * 96) + "\n-1\t" + "\t".join(["0.1"] * 96) + "\n")
+    res = invoke("evaluate", out / "model.cnn1d", wrong_labels)
+    assert res.exit_code != 0 and "not seen in training" in res.output
+    res = invoke("predict", out / "model.cnn1d", shared_data / "uea" / "BasicMotions" / "BasicMotions_TEST.ts")
+    assert res.exit_code != 0 and "6 channel(s) but the model was trained on 1" in res.output
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    res = invoke("predict", out / "model.cnn1d", empty)
+    assert res.exit_code != 0 and "empty" in res.output
+
+
+def test_test_labels_unseen_in_training(tmp_path):
+    train = tmp_path / "toy_TRAIN.csv"
+    test = tmp_path / "toy_TEST.csv"
+    rows = "\n".join(f"{'up' if i % 2 else 'down'}," + ",".join(str((j * (1 if i % 2 else -1)) % 7) for j in range(20)) for i in range(20))
+    header = "label," + ",".join(f"t{j}" for j in range(20))
+    train.write_text(header + "\n" + rows + "\n")
+    test.write_text(header + "\nsideways," + ",".join(["1"] * 20) + "\n")
+    res = invoke("train", "--data", train, "--epochs", "1", "--model", "cnn", "--out", tmp_path / "r", "--quiet")
+    assert res.exit_code != 0 and "sideways" in res.output and "not seen in training" in res.output

@@ -1,0 +1,141 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from cnn1d import CNNClassifier, CNNRegressor
+from cnn1d.errors import DataError, NotFittedError
+
+from .conftest import FAST
+
+
+def test_fcn_learns_gunpoint(gunpoint):
+    train, test = gunpoint
+    clf = CNNClassifier(model="fcn", epochs=60, seed=0).fit(train)
+    assert clf.score(test) >= 0.8
+    proba = clf.predict_proba(test)
+    assert proba.shape == (150, 2) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
+    assert set(clf.predict(test)) <= {"1", "2"}
+    assert clf.history_["val_loss"] and clf.epochs_ <= 60
+
+
+def test_numpy_input_keeps_label_type(gunpoint):
+    train, test = gunpoint
+    X = train.values[:, :, 0]
+    y = train.y.astype(int) * 10
+    clf = CNNClassifier(**FAST).fit(X, y)
+    assert clf.classes_.tolist() == [10, 20]
+    assert clf.predict(test.values).dtype.kind == "i"
+    assert 0 <= clf.score(test.values[:, :, 0], test.y.astype(int) * 10) <= 1
+
+
+def test_sklearn_contract(gunpoint):
+    train, _ = gunpoint
+    clf = CNNClassifier(**FAST)
+    params = clf.get_params()
+    assert params["model"] == "cnn" and params["epochs"] == 3
+    twin = clone(clf).set_params(epochs=2)
+    assert twin.epochs == 2 and clf.epochs == 3
+    with pytest.raises(NotFittedError):
+        clf.predict(train)
+    X, y = train.values[:, :, 0], train.y
+    scores = cross_val_score(CNNClassifier(**FAST), X, y, cv=2)
+    assert scores.shape == (2,)
+    pipe = Pipeline([("double", FunctionTransformer(lambda a: a * 2.0)), ("cnn", CNNClassifier(**FAST))])
+    pipe.fit(X, y)
+    assert pipe.predict(X).shape == (50,)
+
+
+def test_variable_length_list_input(shared_data):
+    from cnn1d.data.readers import read
+
+    train = read(shared_data / "uea" / "JapaneseVowels" / "JapaneseVowels_TRAIN.ts")
+    series = [train.values[i, : train.lengths[i]] for i in range(len(train))]
+    clf = CNNClassifier(model="fcn", model_params={"filters": (16, 16, 16)}, epochs=4, seed=0).fit(series, train.y)
+    assert clf.preprocessor_.use_mask  # unequal lengths add a mask channel
+    longer = [np.vstack([series[0], series[0]])]  # longer than anything seen in training: still predicted
+    assert clf.predict(longer).shape == (1,)
+
+
+def test_fixed_length_model_refuses_longer_series(gunpoint):
+    train, _ = gunpoint
+    clf = CNNClassifier(model="seed", epochs=1, seed=0).fit(train)
+    with pytest.raises(DataError, match="does not truncate"):
+        clf.predict(np.zeros((1, 200)))
+
+
+def test_seed_makes_runs_repeatable(gunpoint):
+    train, test = gunpoint
+    a = CNNClassifier(**FAST).fit(train).predict_proba(test)
+    b = CNNClassifier(**FAST).fit(train).predict_proba(test)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_bad_input_errors(gunpoint, basicmotions):
+    train, test = gunpoint
+    clf = CNNClassifier(**FAST).fit(train)
+    with pytest.raises(DataError, match="trained on 1"):
+        clf.predict(basicmotions[1])
+    with pytest.raises(DataError, match="not seen in training"):
+        clf.score(test.values, np.array(["1"] * 149 + ["7"]))
+    with pytest.raises(DataError, match="infinite"):
+        clf.predict(np.full((1, 150), np.inf))
+    with pytest.raises(DataError, match="single class"):
+        CNNClassifier(**FAST).fit(train.values, np.ones(50))
+    with pytest.raises(DataError, match="50 series but y has 3"):
+        CNNClassifier(**FAST).fit(train.values, [1, 2, 1])
+    with pytest.raises(DataError, match="no labels"):
+        CNNClassifier(**FAST).fit(train.values)
+    with pytest.raises(DataError, match="NaN"):
+        CNNClassifier(**FAST).fit(train.values, np.r_[np.ones(49), np.nan])
+
+
+def test_missing_values_are_imputed(gunpoint):
+    train, test = gunpoint
+    X = train.values[:, :, 0].copy()
+    X[::3, 40:60] = np.nan
+    clf = CNNClassifier(**FAST).fit(X, train.y)
+    assert clf.preprocessor_.use_mask
+    assert np.isfinite(clf.predict_proba(test)).all()
+
+
+def test_time_budget_and_class_weight(gunpoint):
+    train, _ = gunpoint
+    clf = CNNClassifier(model="fcn", epochs=10_000, max_time=3, class_weight="balanced", seed=0).fit(train)
+    assert clf.train_seconds_ < 8 and "time budget" in clf.stopped_because_
+
+
+def test_validation_data_instead_of_split(gunpoint):
+    train, test = gunpoint
+    clf = CNNClassifier(**FAST).fit(train, validation_data=test)
+    assert len(clf.history_["val_loss"]) == 3
+
+
+def test_regressor_on_real_series(italy_regression):
+    (X_train, y_train), (X_test, y_test) = italy_regression
+    reg = CNNRegressor(model="fcn", model_params={"filters": (32, 32, 32)}, epochs=40, seed=0, scaling="none").fit(X_train, y_train)
+    metrics = reg.evaluate(X_test, y_test)
+    baseline_rmse = float(np.sqrt(np.mean((y_test - y_train.mean()) ** 2)))
+    assert metrics["rmse"] < baseline_rmse  # beats predicting the training mean
+    assert set(metrics) >= {"rmse", "mae", "r2"}
+    assert reg.score(X_test, y_test) == pytest.approx(metrics["r2"])
+    with pytest.raises(DataError, match="not a number"):
+        CNNRegressor(**FAST).fit(X_train, np.array(["a"] * len(X_train)))
+
+
+def test_config_round_trip(tmp_path):
+    from cnn1d.config import RunConfig
+    from cnn1d.errors import ConfigError
+
+    clf = CNNClassifier(model="resnet", epochs=7, max_time=30.0, seed=3, model_params={"filters": [8, 8, 8]})
+    config = clf.to_config()
+    (tmp_path / "c.toml").write_text(config.to_toml())
+    (tmp_path / "c.json").write_text(config.to_json())
+    assert RunConfig.from_file(tmp_path / "c.toml") == config == RunConfig.from_file(tmp_path / "c.json")
+    assert CNNClassifier.from_config(config).get_params() == clf.get_params()
+    with pytest.raises(ConfigError, match="scaling"):
+        RunConfig(scaling="minmax")
+    with pytest.raises(ConfigError, match="unknown config keys"):
+        RunConfig.from_dict({"epoch": 3})

@@ -1,0 +1,160 @@
+import gzip
+
+import numpy as np
+import pytest
+
+from cnn1d.data.dataset import Dataset
+from cnn1d.data.readers import find_test_file, read
+from cnn1d.errors import DataError
+
+
+def test_ucr_tsv(shared_data):
+    ds = read(shared_data / "ucr" / "GunPoint" / "GunPoint_TRAIN.tsv")
+    assert ds.values.shape == (50, 150, 1) and ds.values.dtype == np.float32
+    assert set(ds.y) == {"1", "2"}
+    assert ds.name == "GunPoint" and ds.equal_length and not ds.has_missing
+
+
+def test_find_test_file(shared_data):
+    train = shared_data / "ucr" / "ECG200" / "ECG200_TRAIN.tsv"
+    assert find_test_file(train).name == "ECG200_TEST.tsv"
+    assert find_test_file(shared_data / "ucr" / "ECG200" / "ECG200_TEST.tsv") is None
+
+
+def test_ts_multivariate_and_variable_length(shared_data):
+    ds = read(shared_data / "uea" / "JapaneseVowels" / "JapaneseVowels_TRAIN.ts")
+    assert ds.n_channels == 12 and len(ds) == 270
+    assert ds.lengths.min() == 7 and ds.lengths.max() == 26 and not ds.equal_length
+    assert ds.class_names == [str(i) for i in range(1, 10)] and ds.task == "classify"
+    # padding holds zeros, never NaN
+    assert not np.isnan(ds.values[~ds.padding_mask()]).any()
+
+
+def test_ts_missing_values_and_regression_header(tmp_path):
+    path = tmp_path / "reg.ts"
+    path.write_text(
+        "# comment\n@problemName Toy\n@timeStamps false\n@missing true\n@univariate false\n@dimensions 2\n"
+        "@equalLength false\n@targetLabel true\n@data\n"
+        "1,2,?,4:5,6,7,8:1.5\n1,2,3:4,5,6:2.5\n"
+    )
+    ds = read(path)
+    assert ds.task == "regress" and ds.y.tolist() == ["1.5", "2.5"]
+    assert ds.lengths.tolist() == [4, 3]
+    assert np.isnan(ds.values[0, 2, 0]) and ds.has_missing
+
+
+def test_ts_errors(tmp_path):
+    bad = tmp_path / "bad.ts"
+    bad.write_text("@problemName X\n@classLabel true a b\n@data\n1,2,x:c\n")
+    with pytest.raises(DataError, match="not a number"):
+        read(bad)
+    unknown = tmp_path / "unknown.ts"
+    unknown.write_text("@classLabel true a b\n@data\n1,2,3:c\n")
+    with pytest.raises(DataError, match="not among the classes"):
+        read(unknown)
+    nodata = tmp_path / "nodata.ts"
+    nodata.write_text("@problemName X\n")
+    with pytest.raises(DataError, match="no @data"):
+        read(nodata)
+
+
+def test_arff_flat_and_relational(tmp_path):
+    flat = tmp_path / "flat.arff"
+    flat.write_text("@relation x\n@attribute a numeric\n@attribute b numeric\n@attribute c numeric\n"
+                    "@attribute target {1,2}\n@data\n1,2,3,1\n4,?,6,2\n")
+    ds = read(flat)
+    assert ds.values.shape == (2, 3, 1) and ds.y.tolist() == ["1", "2"] and ds.has_missing
+    rel = tmp_path / "rel.arff"
+    rel.write_text("@relation x\n@attribute r relational\n@attribute t1 numeric\n@attribute t2 numeric\n"
+                   "@end r\n@attribute activity {walk,run}\n@data\n'1,2\\n3,4',walk\n\"5,6\\n7,8\",run\n")
+    ds = read(rel)
+    assert ds.values.shape == (2, 2, 2) and ds.y.tolist() == ["walk", "run"]
+    np.testing.assert_allclose(ds.values[0, :, 1], [3, 4])
+
+
+def test_csv_wide_and_long(tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text("label,t0,t1,t2\ncat,1,2,3\ndog,4,5,\n")
+    ds = read(wide)
+    assert ds.y.tolist() == ["cat", "dog"] and ds.lengths.tolist() == [3, 2]
+    long = tmp_path / "long.csv"
+    long.write_text("id,time,x,y,label\na,1,1,10,up\na,0,0,9,up\nb,0,5,5,down\nb,1,6,6,down\nb,2,7,7,down\n")
+    ds = read(long)
+    assert ds.n_channels == 2 and ds.lengths.tolist() == [2, 3]
+    np.testing.assert_allclose(ds.values[0, :2, 0], [0, 1])  # sorted by time
+    assert ds.y.tolist() == ["up", "down"]
+
+
+def test_csv_errors(tmp_path):
+    text = tmp_path / "text.csv"
+    text.write_text("label,t0,t1\na,1,oops\n")
+    with pytest.raises(DataError, match="data row 1, column 't1' holds 'oops'"):
+        read(text)
+    dup = tmp_path / "dup.csv"
+    dup.write_text("id,time,value\na,0,1\na,0,2\n")
+    with pytest.raises(DataError, match="two rows for time"):
+        read(dup)
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("label,t0\n")
+    with pytest.raises(DataError, match="no rows"):
+        read(header_only)
+
+
+def test_numpy_files(tmp_path):
+    X = np.random.default_rng(0).normal(size=(4, 10, 2)).astype(np.float32)
+    np.savez(tmp_path / "d.npz", X=X, y=np.array(["a", "b", "a", "b"]))
+    ds = read(tmp_path / "d.npz")
+    assert ds.values.shape == (4, 10, 2) and ds.y.tolist() == ["a", "b", "a", "b"]
+    np.save(tmp_path / "x.npy", X)
+    assert read(tmp_path / "x.npy").y is None
+    with pytest.raises(DataError, match="holds no labels"):
+        read(tmp_path / "x.npy", labels="required")
+    np.savez(tmp_path / "nox.npz", data=X)
+    with pytest.raises(DataError, match="named 'X'"):
+        read(tmp_path / "nox.npz")
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(DataError, match="pickle"):
+        read(tmp_path / "obj.npy")
+
+
+def test_gzip_and_corrupt_gzip(tmp_path, shared_data):
+    src = (shared_data / "ucr" / "Coffee" / "Coffee_TRAIN.tsv").read_bytes()
+    (tmp_path / "c.tsv.gz").write_bytes(gzip.compress(src))
+    assert len(read(tmp_path / "c.tsv.gz")) == 28
+    (tmp_path / "bad.tsv.gz").write_bytes(gzip.compress(src)[:200])
+    with pytest.raises(DataError, match="corrupt"):
+        read(tmp_path / "bad.tsv.gz")
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("empty.tsv", "", "empty"),
+    ("one.tsv", "1\n2\n", "at least one value"),
+    ("inf.tsv", "1\t1\tinf\n", "infinite"),
+    ("allnan.tsv", "1\tnan\tnan\n", "no observed values"),
+    ("x.parquet", "abc", "unknown file type"),
+])
+def test_bad_files(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        read(path)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        read(tmp_path / "nope.tsv")
+    with pytest.raises(DataError, match="is a folder"):
+        read(tmp_path)
+
+
+def test_dataset_from_arrays_and_lists():
+    ds = Dataset.from_array([np.arange(5.0), np.arange(3.0)], ["a", "b"])
+    assert ds.lengths.tolist() == [5, 3] and ds.values.shape == (2, 5, 1)
+    with pytest.raises(DataError, match="channel counts"):
+        Dataset.from_array([np.zeros((4, 2)), np.zeros((4, 3))])
+    with pytest.raises(DataError, match="shape"):
+        Dataset.from_array(np.zeros((2, 3, 4, 5)))
+    with pytest.raises(DataError, match="non-numeric|numeric"):
+        Dataset.from_array([["a", "b"], ["c", "d"]])
+    trailing = Dataset.from_array(np.array([[1, 2, np.nan], [1, np.nan, 3]], dtype=np.float32))
+    assert trailing.lengths.tolist() == [2, 3] and trailing.has_missing
