@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._backend import keras
-from .layers import classifier_head, series_input
+from .layers import BN_MOMENTUM, classifier_head, series_input
 from .registry import register
 
 POOLING = ("max", "avg", "none")
@@ -53,7 +53,7 @@ def build_cnn(
     for f, kern in zip(filters, kernels):
         x = k.layers.Conv1D(f, kern, padding="same", use_bias=not batch_norm)(x)
         if batch_norm:
-            x = k.layers.BatchNormalization()(x)
+            x = k.layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
         x = k.layers.Activation(activation)(x)
         if pooling == "max":
             x = k.layers.MaxPooling1D(pool_size, padding="same")(x)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._backend import keras
-from .layers import classifier_head, series_input
+from .layers import BN_MOMENTUM, classifier_head, series_input
 from .registry import register
 
 
@@ -28,10 +28,10 @@ def build_inception(input_shape, n_outputs, output_activation, *, depth: int = 6
         pooled = k.layers.MaxPooling1D(3, strides=1, padding="same")(x)
         branches.append(k.layers.Conv1D(filters, 1, padding="same", use_bias=False)(pooled))
         x = k.layers.Concatenate(axis=-1)(branches)
-        x = k.layers.Activation("relu")(k.layers.BatchNormalization()(x))
+        x = k.layers.Activation("relu")(k.layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
         if residual and d % 3 == 2:
             s = k.layers.Conv1D(x.shape[-1], 1, padding="same", use_bias=False)(shortcut)
-            s = k.layers.BatchNormalization()(s)
+            s = k.layers.BatchNormalization(momentum=BN_MOMENTUM)(s)
             x = k.layers.Activation("relu")(k.layers.Add()([x, s]))
             shortcut = x
     x = k.layers.GlobalAveragePooling1D()(x)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._backend import keras
-from .layers import classifier_head, series_input
+from .layers import BN_MOMENTUM, classifier_head, series_input
 from .registry import register
 
 
@@ -24,12 +24,12 @@ def build_resnet(input_shape, n_outputs, output_activation, *, filters: tuple = 
         for j, kern in enumerate(kernel_sizes):
             last = j == len(kernel_sizes) - 1
             y = k.layers.Conv1D(f, kern, padding="same", use_bias=False)(y)
-            y = k.layers.BatchNormalization()(y)
+            y = k.layers.BatchNormalization(momentum=BN_MOMENTUM)(y)
             if not last:
                 y = k.layers.Activation("relu")(y)
         if shortcut.shape[-1] != f:
             shortcut = k.layers.Conv1D(f, 1, padding="same", use_bias=False)(shortcut)
-        shortcut = k.layers.BatchNormalization()(shortcut)
+        shortcut = k.layers.BatchNormalization(momentum=BN_MOMENTUM)(shortcut)
         x = k.layers.Activation("relu")(k.layers.Add()([y, shortcut]))
     x = k.layers.GlobalAveragePooling1D()(x)
     return k.Model(inputs, classifier_head(x, n_outputs, output_activation), name="resnet")
