@@ -74,8 +74,8 @@ def confusion_table(metrics: dict[str, Any]):
     from rich.table import Table
 
     classes = [str(c) for c in metrics["classes"]]
-    table = Table(title="Confusion matrix", caption="rows: true class, columns: predicted class")
-    table.add_column("")
+    table = Table(title="Confusion matrix")
+    table.add_column("true \\ predicted")
     for c in classes:
         table.add_column(c, justify="right")
     for c, row in zip(classes, metrics["confusion_matrix"]):
