@@ -13,12 +13,21 @@ from .conftest import FAST
 
 def test_fcn_learns_gunpoint(gunpoint):
     train, test = gunpoint
-    clf = CNNClassifier(model="fcn", epochs=60, seed=0).fit(train)
+    clf = CNNClassifier(model="fcn", epochs=60, seed=0, validation_fraction=0.2).fit(train)
     assert clf.score(test) >= 0.8
+    assert clf.monitor_ == "val_loss"
     proba = clf.predict_proba(test)
     assert proba.shape == (150, 2) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
     assert set(clf.predict(test)) <= {"1", "2"}
     assert clf.history_["val_loss"] and clf.epochs_ <= 60
+
+
+def test_small_training_sets_monitor_training_loss(gunpoint):
+    clf = CNNClassifier(**FAST).fit(gunpoint[0])  # 50 series: a 20% split would be 10
+    assert clf.monitor_ == "loss" and "val_loss" not in clf.history_
+    big = np.tile(gunpoint[0].values, (6, 1, 1))  # 300 series: 60 held out
+    clf = CNNClassifier(**FAST).fit(big, np.tile(gunpoint[0].y, 6))
+    assert clf.monitor_ == "val_loss"
 
 
 def test_numpy_input_keeps_label_type(gunpoint):

@@ -53,6 +53,7 @@ def save(estimator, path: str | Path, *, metrics: dict[str, Any] | None = None) 
             "train_seconds": estimator.train_seconds_,
             "stopped_because": estimator.stopped_because_,
             "batch_size": estimator.batch_size_,
+            "monitor": estimator.monitor_,
             "n_params": estimator.n_params_,
             "history": estimator.history_,
         },
@@ -119,6 +120,7 @@ def load(path: str | Path):
         estimator.train_seconds_ = training["train_seconds"]
         estimator.stopped_because_ = training["stopped_because"]
         estimator.batch_size_ = training["batch_size"]
+        estimator.monitor_ = training.get("monitor", "val_loss")
         estimator.n_params_ = training["n_params"]
         estimator.backend_ = meta["backend"]
         estimator.metrics_ = meta.get("metrics", {})

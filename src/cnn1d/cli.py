@@ -93,7 +93,7 @@ def train(
     config_file: Optional[Path] = typer.Option(None, "--config", help="RunConfig file (.toml or .json); flags override it."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Mini-batch size."),
     learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="Initial learning rate."),
-    validation_fraction: Optional[float] = typer.Option(None, "--validation-fraction", help="Held-out share of training data for early stopping (0 disables)."),
+    validation_fraction: Optional[float] = typer.Option(None, "--validation-fraction", help="Held-out share of training data for early stopping (0: monitor training loss). Default: 0.2 when that is >= 50 series, else 0."),
     patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience in epochs."),
     scaling: Optional[str] = typer.Option(None, "--scaling", help="series | global | none."),
     class_weight: Optional[str] = typer.Option(None, "--class-weight", help="'balanced' to weight classes by inverse frequency."),

@@ -109,6 +109,7 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
         "epochs": estimator.epochs_,
         "best_epoch": estimator.best_epoch_,
         "stopped_because": estimator.stopped_because_,
+        "monitor": estimator.monitor_,
         "n_params": estimator.n_params_,
         "backend": estimator.backend_,
         "n_train": len(train),

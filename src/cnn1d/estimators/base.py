@@ -18,6 +18,10 @@ from ..config import RunConfig
 from ..data.dataset import Dataset
 from ..errors import DataError, NotFittedError
 
+# validation_fraction=None: hold out 20% only when that is at least 50 series (see RunConfig).
+AUTO_VALIDATION_FRACTION = 0.2
+MIN_AUTO_VALIDATION = 50
+
 _CONFIG_PARAMS = (
     "model", "model_params", "epochs", "batch_size", "learning_rate", "validation_fraction", "patience",
     "lr_patience", "min_learning_rate", "max_time", "class_weight", "scaling", "imputation", "mask_channel",
@@ -48,7 +52,7 @@ class CNNEstimator(BaseEstimator):
     task: str = ""
 
     def __init__(self, model: str = "fcn", model_params: dict | None = None, epochs: int = 300,
-                 batch_size: int | None = None, learning_rate: float = 1e-3, validation_fraction: float = 0.2,
+                 batch_size: int | None = None, learning_rate: float = 1e-3, validation_fraction: float | None = None,
                  patience: int = 50, lr_patience: int = 20, min_learning_rate: float = 1e-4,
                  max_time: float | None = None, class_weight: str | None = None, scaling: str = "series",
                  imputation: str = "linear", mask_channel: str = "auto", seed: int | None = None,
@@ -144,18 +148,22 @@ class CNNEstimator(BaseEstimator):
         self.fit_seconds_ = time.perf_counter() - started
         self.stopped_because_ = result.stopped_because
         self.batch_size_ = result.extras["batch_size"]
+        self.monitor_ = result.extras["monitor"]
         self.backend_ = backend_name()
         self.config_ = config
         self.n_params_ = int(self.model_.count_params())
         return self
 
     def _split(self, targets: np.ndarray, config: RunConfig):
-        if not config.validation_fraction:
-            return None, None
         from sklearn.model_selection import train_test_split
 
         n = len(targets)
-        n_val = int(round(n * config.validation_fraction))
+        fraction = config.validation_fraction
+        if fraction is None:
+            fraction = AUTO_VALIDATION_FRACTION if n * AUTO_VALIDATION_FRACTION >= MIN_AUTO_VALIDATION else 0.0
+        if not fraction:
+            return None, None
+        n_val = int(round(n * fraction))
         if n_val < 1 or n - n_val < 2:
             return None, None
         stratify = self._stratify(targets, n_val)
