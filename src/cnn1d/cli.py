@@ -98,6 +98,8 @@ def train(
     scaling: Optional[str] = typer.Option(None, "--scaling", help="series | global | none."),
     class_weight: Optional[str] = typer.Option(None, "--class-weight", help="'balanced' to weight classes by inverse frequency."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels or targets."),
+    ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Train N networks (different seeds) and average their probabilities."),
+    n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes for ensemble members (default: one per core)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -113,7 +115,7 @@ def train(
         "data": data, "test": test, "task": task, "model": model, "epochs": epochs, "max_time": max_time,
         "seed": seed, "out": str(out) if out else None, "batch_size": batch_size, "learning_rate": learning_rate,
         "validation_fraction": validation_fraction, "patience": patience, "scaling": scaling,
-        "class_weight": class_weight,
+        "class_weight": class_weight, "ensemble": ensemble, "n_jobs": n_jobs,
     }
     config = config.replace(**{k: v for k, v in flags.items() if v is not None}, verbose=0 if quiet else 1)
     console = _console(json_out)
@@ -216,13 +218,15 @@ def models() -> None:
     """List the registered models."""
     from rich.table import Table
 
-    from .models import list_models
+    from .models import ENSEMBLES, get, list_models
 
     table = Table(title="Models (cnn1d train --model NAME)")
     for col in ("name", "any length", "description", "reference"):
         table.add_column(col)
     for spec in list_models():
         table.add_row(spec.name, "yes" if spec.variable_length else "no", spec.summary, spec.paper)
+    for name, (member, count, summary) in sorted(ENSEMBLES.items()):
+        table.add_row(name, "yes" if get(member).variable_length else "no", f"ensemble of {count} x {member}", summary)
     _console(False).print(table)
 
 

@@ -52,6 +52,9 @@ class RunConfig:
         seed: makes a run repeatable on the same machine and backend.
         out: run directory (checkpoints, bundle, metrics); nothing is written outside it.
         verbose: 0 silent, 1 progress bar.
+        ensemble: number of networks (differing by seed) whose probabilities are averaged; the named
+            ensembles ``inception_time`` and ``lite_time`` default to 5.
+        n_jobs: worker processes for ensemble members (``None``: one per core, at most one per member).
     """
 
     task: str = "classify"
@@ -74,6 +77,8 @@ class RunConfig:
     seed: int | None = None
     out: str | None = None
     verbose: int = 0
+    ensemble: int = 1
+    n_jobs: int | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -105,6 +110,10 @@ class RunConfig:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         if self.seed is not None and (not isinstance(self.seed, int) or self.seed < 0):
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.ensemble, int) or self.ensemble < 1:
+            raise ConfigError(f"ensemble must be a positive integer, got {self.ensemble!r}")
+        if self.n_jobs is not None and (not isinstance(self.n_jobs, int) or self.n_jobs < 1):
+            raise ConfigError(f"n_jobs must be a positive integer or None, got {self.n_jobs!r}")
         if not isinstance(self.model_params, dict):
             raise ConfigError("model_params must be a mapping of builder keyword arguments")
 

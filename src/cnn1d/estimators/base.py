@@ -25,7 +25,7 @@ MIN_AUTO_VALIDATION = 50
 _CONFIG_PARAMS = (
     "model", "model_params", "epochs", "batch_size", "learning_rate", "validation_fraction", "patience",
     "lr_patience", "min_learning_rate", "max_time", "class_weight", "scaling", "imputation", "mask_channel",
-    "seed", "verbose", "out",
+    "seed", "verbose", "out", "ensemble", "n_jobs",
 )
 
 
@@ -56,7 +56,8 @@ class CNNEstimator(BaseEstimator):
                  patience: int = 50, lr_patience: int = 20, min_learning_rate: float = 1e-4,
                  max_time: float | None = None, class_weight: str | None = None, scaling: str = "series",
                  imputation: str = "linear", mask_channel: str = "auto", seed: int | None = None,
-                 verbose: int = 0, out: str | None = None, resume: bool = False):
+                 verbose: int = 0, out: str | None = None, ensemble: int = 1, n_jobs: int | None = None,
+                 resume: bool = False):
         self.model = model
         self.model_params = model_params
         self.epochs = epochs
@@ -74,6 +75,8 @@ class CNNEstimator(BaseEstimator):
         self.seed = seed
         self.verbose = verbose
         self.out = out
+        self.ensemble = ensemble
+        self.n_jobs = n_jobs
         self.resume = resume
 
     # -- config ---------------------------------------------------------------------------------
@@ -97,7 +100,7 @@ class CNNEstimator(BaseEstimator):
         from .. import models
         from .._backend import backend_name, seed_everything
         from ..preprocess import SeriesPreprocessor
-        from ..training import trainer
+        from ..training import ensemble
 
         config = self.to_config()
         data = as_dataset(X, y)
@@ -120,7 +123,8 @@ class CNNEstimator(BaseEstimator):
         else:
             train_part, val_part, y_train, y_val = data, None, targets, None
 
-        spec = models.get(config.model)
+        base_model, n_members = models.resolve(config.model, config.ensemble)
+        spec = models.get(base_model)
         pre = SeriesPreprocessor(config.scaling, config.imputation, config.mask_channel).fit(train_part)
         # Fixed-length models (flatten heads) take the longest training or validation series.
         length = None if spec.variable_length else max(data.max_length, val_part.max_length if val_part else 0)
@@ -128,24 +132,31 @@ class CNNEstimator(BaseEstimator):
             pre.train_length = length
         X_train = pre.transform(train_part, length=length)
         validation = None if val_part is None else (pre.transform(val_part, length=length), y_val)
-        network = models.build(config.model, (length, pre.output_channels), self._n_outputs(),
-                               self._task_module().output_activation, **config.model_params)
-        run_dir = Path(config.out) if config.out else None
-        started = time.perf_counter()
-        result = trainer.train(
-            network, X_train, y_train, validation=validation, config=config,
-            loss=self._task_module().loss, metrics=self._keras_metrics(), run_dir=run_dir, resume=self.resume,
+        job = ensemble.MemberJob(
+            config=config.replace(model=base_model), input_shape=(length, pre.output_channels),
+            n_outputs=self._n_outputs(), activation=self._task_module().output_activation,
+            loss=self._task_module().loss, metrics=self._keras_metrics(), X=X_train, y=y_train,
+            validation=validation, run_dir=config.out, resume=self.resume,
             class_weight=self._class_weights(y_train) if config.class_weight == "balanced" else None,
         )
-        self.model_ = result.model
+        started = time.perf_counter()
+        model, results = ensemble.train_members(job, n_members, config.n_jobs)
+        result = results[0]
+        self.members_ = [
+            {"seed": r.extras.get("seed"), "epochs": r.epochs, "best_epoch": r.best_epoch, "train_seconds": round(r.seconds, 3),
+             "stopped_because": r.stopped_because} for r in results
+        ]
+        self.n_members_ = n_members
+        self.model_ = model
         self.preprocessor_ = pre
         self.input_length_ = length
         self.n_channels_ = data.n_channels
         self.history_ = result.history
-        self.epochs_ = result.epochs
+        self.epochs_ = max(r.epochs for r in results)
         self.best_epoch_ = result.best_epoch
-        self.train_seconds_ = result.seconds
         self.fit_seconds_ = time.perf_counter() - started
+        # Wall-clock seconds of the whole (possibly parallel) training, checkpoints included.
+        self.train_seconds_ = result.seconds if n_members == 1 else self.fit_seconds_
         self.stopped_because_ = result.stopped_because
         self.batch_size_ = result.extras["batch_size"]
         self.monitor_ = result.extras["monitor"]

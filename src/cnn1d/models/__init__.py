@@ -1,5 +1,5 @@
 """Model zoo: ``list_models()``, ``get(name)``, ``build(name, input_shape, n_outputs, activation, **hparams)``."""
 
-from .registry import ModelSpec, build, get, list_models, register
+from .registry import ENSEMBLES, ModelSpec, build, get, list_models, register, resolve
 
-__all__ = ["ModelSpec", "build", "get", "list_models", "register"]
+__all__ = ["ENSEMBLES", "ModelSpec", "build", "get", "list_models", "register", "resolve"]

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from ..errors import ConfigError
 
 # Modules that register models when imported; kept lazy so `import cnn1d` does not import Keras.
-_FAMILIES = ("seed", "cnn", "fcn", "resnet", "inception")
+_FAMILIES = ("seed", "cnn", "mlp", "fcn", "resnet", "inception", "lite", "tcn")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,12 @@ class ModelSpec:
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
+
+# Named ensembles: name -> (member model, default number of members, description).
+ENSEMBLES: dict[str, tuple[str, int, str]] = {
+    "inception_time": ("inception", 5, "InceptionTime: 5 Inception networks, probabilities averaged (Ismail Fawaz et al. 2020)"),
+    "lite_time": ("lite", 5, "LITETime: 5 LITE networks, probabilities averaged (Ismail-Fawaz et al. 2023)"),
+}
 _loaded = False
 
 
@@ -65,12 +71,25 @@ def list_models() -> list[ModelSpec]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
+def resolve(name: str, ensemble: int = 1) -> tuple[str, int]:
+    """Map a model or named-ensemble name to (member model, number of members).
+
+    ``ensemble`` > 1 overrides the member count of a named ensemble and turns any model into one.
+    """
+    if name in ENSEMBLES:
+        member, default_count, _ = ENSEMBLES[name]
+        return member, ensemble if ensemble > 1 else default_count
+    get(name)
+    return name, ensemble
+
+
 def get(name: str) -> ModelSpec:
     _load_families()
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ConfigError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}") from None
+        known = sorted(_REGISTRY) + sorted(ENSEMBLES)
+        raise ConfigError(f"unknown model {name!r}; available: {', '.join(known)}") from None
 
 
 def build(name: str, input_shape: tuple, n_outputs: int, output_activation: str, **hparams: Any):

@@ -265,7 +265,7 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
         seconds=run_state.seconds,
         stopped_because=run_state.stopped_because,
         model=model,
-        extras={"batch_size": batch_size, "monitor": monitor},
+        extras={"batch_size": batch_size, "monitor": monitor, "seed": config.seed},
     )
 
 

@@ -1,0 +1,45 @@
+"""``tcn``: a temporal convolutional network of dilated causal residual blocks (Bai et al. 2018)."""
+
+from __future__ import annotations
+
+from .._backend import keras
+from .layers import classifier_head, series_input
+from .registry import register
+
+
+def tcn_stack(x, *, filters: int, kernel_size: int, dilations, dropout: float, name: str = "tcn"):
+    """Residual blocks of two causal dilated convolutions each; returns the sequence ``(steps, filters)``.
+
+    Shared by classification (followed by pooling) and forecasting heads. The receptive field is
+    ``1 + 2 * (kernel_size - 1) * sum(dilations)`` steps.
+    """
+    k = keras()
+    for d in dilations:
+        shortcut = x
+        y = x
+        for j in range(2):
+            y = k.layers.Conv1D(filters, kernel_size, padding="causal", dilation_rate=d,
+                                name=f"{name}_d{d}_conv{j}")(y)
+            y = k.layers.LayerNormalization(name=f"{name}_d{d}_norm{j}")(y)
+            y = k.layers.Activation("relu")(y)
+            if dropout:
+                y = k.layers.SpatialDropout1D(dropout)(y)
+        if shortcut.shape[-1] != filters:
+            shortcut = k.layers.Conv1D(filters, 1, name=f"{name}_d{d}_skip")(shortcut)
+        x = k.layers.Activation("relu")(k.layers.Add()([y, shortcut]))
+    return x
+
+
+@register(
+    "tcn",
+    summary="dilated causal residual blocks (64 filters, kernel 3, dilations 1..32) + GAP; ~130k params",
+    paper="Bai, Kolter & Koltun 2018, 'An empirical evaluation of generic convolutional and recurrent networks'",
+)
+def build_tcn(input_shape, n_outputs, output_activation, *, filters: int = 64, kernel_size: int = 3,
+              dilations: tuple = (1, 2, 4, 8, 16, 32), dropout: float = 0.05):
+    """TCN: each block sees only the past (causal padding), so the same stack serves forecasting."""
+    k = keras()
+    inputs = series_input(input_shape)
+    x = tcn_stack(inputs, filters=filters, kernel_size=kernel_size, dilations=dilations, dropout=dropout)
+    x = k.layers.GlobalAveragePooling1D()(x)
+    return k.Model(inputs, classifier_head(x, n_outputs, output_activation), name="tcn")
