@@ -90,6 +90,7 @@ class RunState(keras().callbacks.Callback):
         self.last_epoch = epoch
         lr = float(keras().ops.convert_to_numpy(self.model.optimizer.learning_rate))
         logs["learning_rate"] = lr
+        logs["epoch_seconds"] = time.perf_counter() - self._epoch_start
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
         value = logs.get(self.monitor)
