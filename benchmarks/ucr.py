@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-FIELDS = ["dataset", "model", "accuracy", "balanced_accuracy", "train_seconds", "epochs", "n_params",
+FIELDS = ["dataset", "model", "accuracy", "balanced_accuracy", "train_seconds", "cpu_seconds", "epochs", "n_params",
           "n_train", "n_test", "seed", "backend", "stopped_because"]
 
 
@@ -39,32 +39,48 @@ def find_datasets(data_dir: Path, names: list[str] | None) -> list[tuple[str, Pa
     return found
 
 
+def _baselines():
+    from cnn1d.evaluation import baselines
+
+    return {"dummy": lambda tr, te, seed: baselines.majority_class(tr, te),
+            "minirocket": baselines.minirocket}
+
+
+BASELINE_NAMES = ("dummy", "minirocket")
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (ensemble workers)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def run_one(name: str, train_path: Path, test_path: Path, model: str, args) -> dict:
     from cnn1d import CNNClassifier
     from cnn1d.data.readers import read
 
     train = read(train_path, labels="required")
     test = read(test_path, labels="required")
-    if model == "dummy":
-        from cnn1d.workflows import baseline_metrics
-
-        clf = CNNClassifier()
-        from cnn1d.tasks import classify
-
-        clf.classes_ = classify.fit_classes(train.y)
-        clf.task = "classify"
-        metrics = baseline_metrics(clf, train, test)
-        return {"dataset": name, "model": model, "accuracy": metrics["accuracy"],
-                "balanced_accuracy": metrics["balanced_accuracy"], "train_seconds": 0.0, "epochs": 0,
-                "n_params": 0, "n_train": len(train), "n_test": len(test), "seed": args.seed,
-                "backend": "", "stopped_because": ""}
-    clf = CNNClassifier(model=model, seed=args.seed, max_time=args.max_time_per_dataset,
+    cpu_before = cpu_seconds()
+    if model in BASELINE_NAMES:
+        metrics = _baselines()[model](train, test, args.seed)
+        return {"dataset": name, "model": model, "accuracy": round(metrics["accuracy"], 6),
+                "balanced_accuracy": round(metrics["balanced_accuracy"], 6),
+                "train_seconds": round(metrics["train_seconds"], 2),
+                "cpu_seconds": round(cpu_seconds() - cpu_before, 2), "epochs": 0, "n_params": 0,
+                "n_train": len(train), "n_test": len(test), "seed": args.seed, "backend": "", "stopped_because": ""}
+    base, _, members = model.partition("*")
+    clf = CNNClassifier(model=base, ensemble=int(members or 1), seed=args.seed, max_time=args.max_time_per_dataset,
                         **({"epochs": args.epochs} if args.epochs else {}))
     clf.fit(train)
+    cpu = cpu_seconds() - cpu_before
     metrics = clf.evaluate(test)
     return {"dataset": name, "model": model, "accuracy": round(metrics["accuracy"], 6),
             "balanced_accuracy": round(metrics["balanced_accuracy"], 6),
-            "train_seconds": round(clf.train_seconds_, 2), "epochs": clf.epochs_, "n_params": clf.n_params_,
+            "train_seconds": round(clf.train_seconds_, 2), "cpu_seconds": round(cpu, 2), "epochs": clf.epochs_,
+            "n_params": clf.n_params_,
             "n_train": len(train), "n_test": len(test), "seed": args.seed, "backend": clf.backend_,
             "stopped_because": clf.stopped_because_}
 
@@ -116,7 +132,10 @@ def summarise(rows: list[dict], reference_csv: Path | None, datasets: list[str])
         ranks = complete.rank(axis=1, ascending=False, method="average").mean()
         lines.append("| **mean rank** | " + " | ".join(f"{ranks[c]:.2f}" if c in ranks else "" for c in full.columns) + " |")
     seconds = frame.groupby("model")["train_seconds"].sum()
-    lines += ["", "Total training seconds per model: " + ", ".join(f"{m}: {s:.0f}" for m, s in seconds.items())]
+    lines += ["", "Total training wall seconds per model: " + ", ".join(f"{m}: {s:.0f}" for m, s in seconds.items())]
+    if "cpu_seconds" in frame:
+        cpu = pd.to_numeric(frame["cpu_seconds"], errors="coerce").groupby(frame["model"]).sum()
+        lines += ["", "Total CPU seconds per model (fit, all processes): " + ", ".join(f"{m}: {s:.0f}" for m, s in cpu.items())]
     if ref is not None and not ref.empty:
         lines += ["", "## Wins / ties / losses against each reference method", "",
                   "| model | reference | wins | ties | losses | datasets |", "|---|---|---|---|---|---|"]
@@ -135,7 +154,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, type=Path)
     parser.add_argument("--datasets", default=None, help="comma-separated dataset names (default: all in DIR)")
-    parser.add_argument("--models", default="fcn", help="comma-separated model names; 'dummy' is the majority class")
+    parser.add_argument("--models", default="default,dummy,minirocket",
+                        help="comma-separated model names (any registered model or named ensemble, 'name*K' for an "
+                             "ensemble of K); baselines: 'dummy' (majority class), 'minirocket' (needs aeon)")
     parser.add_argument("--max-time-per-dataset", type=float, default=None, help="training budget per model and dataset, seconds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=None, help="override the default maximum epochs")

@@ -7,10 +7,10 @@ from cnn1d.models import build, get, list_models
 
 def test_registry_lists_required_models():
     names = {m.name for m in list_models()}
-    assert {"seed", "cnn", "fcn", "resnet", "inception"} <= names
+    assert {"seed", "cnn", "mlp", "fcn", "resnet", "inception", "lite", "tcn"} <= names
 
 
-@pytest.mark.parametrize("name", ["seed", "cnn", "fcn", "resnet", "inception"])
+@pytest.mark.parametrize("name", ["seed", "cnn", "mlp", "fcn", "resnet", "inception", "lite", "tcn"])
 def test_every_model_builds_and_predicts(name):
     spec = get(name)
     length = None if spec.variable_length else 40
@@ -53,3 +53,62 @@ def test_unknown_model_and_parameter():
         get("nope")
     with pytest.raises(ConfigError, match="no parameter"):
         build("fcn", (None, 1), 2, "softmax", filterz=3)
+
+
+def test_lite_custom_filters_and_depthwise_layer_match_reference_convolutions():
+    import keras
+
+    from cnn1d.models.layers import DepthwiseConv1DShift
+    from cnn1d.models.lite import custom_filter_bank, custom_filters
+
+    x = np.random.default_rng(0).normal(size=(2, 37, 3)).astype(np.float32)
+    bank = custom_filter_bank(3)
+    assert bank.shape == (96, 3, 17)
+    big = keras.layers.Conv1D(17, 96, padding="same", use_bias=False)
+    big.build((None, 37, 3))
+    big.set_weights([bank])
+    separate = []
+    for f in custom_filters():
+        conv = keras.layers.Conv1D(1, len(f), padding="same", use_bias=False)
+        conv.build((None, 37, 3))
+        conv.set_weights([np.repeat(f[:, None, None], 3, axis=1)])
+        separate.append(np.asarray(conv(x)))
+    np.testing.assert_allclose(np.asarray(big(x)), np.concatenate(separate, -1), atol=1e-4)
+    for k, d in [(20, 2), (10, 4), (4, 3)]:
+        ref = keras.layers.DepthwiseConv1D(k, padding="same", dilation_rate=d, use_bias=False)
+        ref.build((None, 37, 3))
+        mine = DepthwiseConv1DShift(k, d)
+        mine.build((None, 37, 3))
+        mine.set_weights([ref.get_weights()[0][:, :, 0]])
+        np.testing.assert_allclose(np.asarray(mine(x)), np.asarray(ref(x)), atol=1e-5)
+
+
+def test_lite_is_light_and_keeps_its_fixed_filters_frozen():
+    model = build("lite", (None, 1), 2, "softmax")
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable < 12_000  # the paper reports ~2% of Inception's parameters
+    fixed = model.get_layer("lite_custom_filters")
+    assert not fixed.trainable and np.count_nonzero(fixed.get_weights()[0]) > 0
+
+
+def test_tcn_is_causal():
+    import keras
+
+    from cnn1d.models.tcn import tcn_stack
+
+    inputs = keras.Input((None, 1))
+    model = keras.Model(inputs, tcn_stack(inputs, filters=8, kernel_size=3, dilations=(1, 2, 4), dropout=0.0))
+    x = np.random.default_rng(0).normal(size=(1, 40, 1)).astype(np.float32)
+    changed = x.copy()
+    changed[:, 30:] += 5.0
+    a, b = np.asarray(model(x)), np.asarray(model(changed))
+    np.testing.assert_allclose(a[:, :30], b[:, :30], atol=1e-5)  # the past never sees the future
+    assert not np.allclose(a[:, 30:], b[:, 30:])
+
+
+def test_named_ensembles_resolve():
+    from cnn1d.models import resolve
+
+    assert resolve("inception_time") == ("inception", 5)
+    assert resolve("lite_time", 3) == ("lite", 3)
+    assert resolve("fcn", 4) == ("fcn", 4)
