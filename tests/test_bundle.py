@@ -28,8 +28,9 @@ def test_round_trip_predicts_exactly(tmp_path, fitted, gunpoint):
     with zipfile.ZipFile(path) as z:
         assert sorted(z.namelist()) == ["bundle.json", "model.keras"]  # no pickle inside
         meta = json.loads(z.read("bundle.json"))
-    for key in ("cnn1d_version", "keras_version", "backend", "config", "preprocessor", "classes", "metrics"):
+    for key in ("cnn1d_version", "keras_version", "backend", "config", "state", "metrics"):
         assert key in meta
+    assert {"preprocessor", "classes", "training"} <= set(meta["state"])
 
 
 def test_regressor_round_trip(tmp_path, italy_regression):

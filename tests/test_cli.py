@@ -55,6 +55,7 @@ def test_evaluate_and_predict(trained, shared_data, tmp_path):
 def test_listing_commands():
     res = invoke("models")
     assert res.exit_code == 0 and "inception" in res.stdout and "seed" in res.stdout
+    assert "inception_time" in res.stdout and "lite_time" in res.stdout
     res = invoke("datasets")
     assert res.exit_code == 0 and "gunpoint" in res.stdout and "basicmotions" in res.stdout
 
@@ -94,3 +95,12 @@ def test_test_labels_unseen_in_training(tmp_path):
     test.write_text(header + "\nsideways," + ",".join(["1"] * 20) + "\n")
     res = invoke("train", "--data", train, "--epochs", "1", "--model", "cnn", "--out", tmp_path / "r", "--quiet")
     assert res.exit_code != 0 and "sideways" in res.output and "not seen in training" in res.output
+
+
+def test_train_ensemble_flag(tmp_path, shared_data):
+    res = invoke("train", "--data", shared_data / "ucr" / "Coffee" / "Coffee_TRAIN.tsv", "--model", "cnn",
+                 "--ensemble", "2", "--n-jobs", "1", "--epochs", "2", "--seed", "0", "--out", tmp_path / "e",
+                 "--json", "--quiet")
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    assert result["n_members"] == 2 and len(result["members"]) == 2

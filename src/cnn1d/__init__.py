@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "CNNClassifier": ("cnn1d.estimators", "CNNClassifier"),
     "CNNRegressor": ("cnn1d.estimators", "CNNRegressor"),
+    "CNNForecaster": ("cnn1d.estimators", "CNNForecaster"),
     "Dataset": ("cnn1d.data.dataset", "Dataset"),
     "RunConfig": ("cnn1d.config", "RunConfig"),
     "load": ("cnn1d.bundle", "load"),

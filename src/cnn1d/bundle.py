@@ -42,27 +42,10 @@ def save(estimator, path: str | Path, *, metrics: dict[str, Any] | None = None) 
         "backend": estimator.backend_,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "estimator": type(estimator).__name__,
-        "config": estimator.config_.to_dict(),
-        "preprocessor": estimator.preprocessor_.to_dict(),
-        "input_length": estimator.input_length_,
-        "n_channels": estimator.n_channels_,
+        "config": (estimator.config_ if hasattr(estimator, "config_") else estimator.to_config()).to_dict(),
         "metrics": metrics or {},
-        "training": {
-            "epochs": estimator.epochs_,
-            "best_epoch": estimator.best_epoch_,
-            "train_seconds": estimator.train_seconds_,
-            "stopped_because": estimator.stopped_because_,
-            "batch_size": estimator.batch_size_,
-            "monitor": estimator.monitor_,
-            "n_params": estimator.n_params_,
-            "history": estimator.history_,
-        },
+        "state": estimator._bundle_state(),
     }
-    if hasattr(estimator, "classes_"):
-        meta["classes"] = [c.item() if isinstance(c, np.generic) else c for c in estimator.classes_.tolist()]
-        meta["classes_kind"] = estimator.classes_.dtype.kind
-    if hasattr(estimator, "target_mean_"):
-        meta["target"] = {"mean": estimator.target_mean_, "std": estimator.target_std_}
     with tempfile.TemporaryDirectory(prefix="cnn1d-save-") as tmpdir:
         model_file = Path(tmpdir) / "model.keras"
         estimator.model_.save(model_file)
@@ -85,9 +68,8 @@ def load(path: str | Path):
     """Load a bundle written by :func:`save` and return the fitted estimator."""
     from ._backend import keras
     from .config import RunConfig
-    from .estimators import CNNClassifier, CNNRegressor
+    from .estimators import CNNClassifier, CNNForecaster, CNNRegressor
     from .models import registry
-    from .preprocess import SeriesPreprocessor
 
     path = Path(path)
     with _open(path) as archive:
@@ -106,31 +88,11 @@ def load(path: str | Path):
             raise BundleError(f"{path}: the Keras model inside the bundle cannot be loaded ({exc.__class__.__name__}: {exc})") from None
     try:
         config = RunConfig.from_dict(meta["config"])
-        cls = {"CNNClassifier": CNNClassifier, "CNNRegressor": CNNRegressor}[meta["estimator"]]
-        estimator = cls.from_config(config)
-        estimator.model_ = model
-        estimator.preprocessor_ = SeriesPreprocessor.from_dict(meta["preprocessor"])
-        estimator.input_length_ = meta["input_length"]
-        estimator.n_channels_ = meta["n_channels"]
-        estimator.config_ = config
-        training = meta["training"]
-        estimator.history_ = training.get("history", {})
-        estimator.epochs_ = training["epochs"]
-        estimator.best_epoch_ = training["best_epoch"]
-        estimator.train_seconds_ = training["train_seconds"]
-        estimator.stopped_because_ = training["stopped_because"]
-        estimator.batch_size_ = training["batch_size"]
-        estimator.monitor_ = training.get("monitor", "val_loss")
-        estimator.n_params_ = training["n_params"]
+        cls = {"CNNClassifier": CNNClassifier, "CNNRegressor": CNNRegressor, "CNNForecaster": CNNForecaster}[meta["estimator"]]
+        estimator = cls._from_bundle_state(config, meta["state"], model)
         estimator.backend_ = meta["backend"]
         estimator.metrics_ = meta.get("metrics", {})
-        estimator.bundle_meta_ = {k: v for k, v in meta.items() if k not in ("config", "preprocessor")}
-        if "classes" in meta:
-            kind = meta.get("classes_kind", "O")
-            estimator.classes_ = np.array(meta["classes"], dtype=object if kind in "OUS" else None)
-        if "target" in meta:
-            estimator.target_mean_ = float(meta["target"]["mean"])
-            estimator.target_std_ = float(meta["target"]["std"])
+        estimator.bundle_meta_ = {k: v for k, v in meta.items() if k not in ("config", "state")}
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{path}: bundle metadata is incomplete or inconsistent ({exc})") from None
     return estimator

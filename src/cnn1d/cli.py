@@ -102,10 +102,21 @@ def train(
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes for ensemble members (default: one per core)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    target: Optional[str] = typer.Option(None, "--target", help="Forecast: the column(s) to forecast (comma-separated)."),
+    time_column: Optional[str] = typer.Option(None, "--time-column", help="Forecast: the timestamp column (default: date/time/timestamp...)."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="Forecast: the series-id column of a long CSV (one global model)."),
+    horizon: Optional[int] = typer.Option(None, "--horizon", help="Forecast: steps ahead (default 12)."),
+    lookback: Optional[int] = typer.Option(None, "--lookback", help="Forecast: past steps the model sees."),
+    season: Optional[int] = typer.Option(None, "--season", help="Forecast: seasonal period m (default: from the frequency)."),
+    level: Optional[float] = typer.Option(None, "--level", help="Forecast: prediction-interval level (default 0.9)."),
+    folds: int = typer.Option(3, "--folds", help="Forecast: rolling-origin backtest folds."),
+    covariates: Optional[str] = typer.Option(None, "--covariates", help="Forecast: known-future covariate columns (comma-separated)."),
 ) -> None:
     """Train a model, evaluate it on the test set and save a bundle.
 
     Example: cnn1d train --data GunPoint_TRAIN.tsv --model fcn --epochs 300 --seed 0 --out runs/gp --json
+
+    Forecasting: cnn1d train --task forecast --data sales.csv --target sales --horizon 14 --season 7 --json
     """
     from .config import RunConfig
     from .workflows import train_run
@@ -117,8 +128,26 @@ def train(
         "validation_fraction": validation_fraction, "patience": patience, "scaling": scaling,
         "class_weight": class_weight, "ensemble": ensemble, "n_jobs": n_jobs,
     }
+    flags.update({"target": target, "time_column": time_column, "id_column": id_column, "horizon": horizon,
+                  "lookback": lookback, "season": season, "level": level})
     config = config.replace(**{k: v for k, v in flags.items() if v is not None}, verbose=0 if quiet else 1)
     console = _console(json_out)
+    if config.task == "forecast":
+        from .forecasting import forecast_run
+
+        if model is None and not config_file:
+            config = config.replace(model="tcn")
+        if epochs is None and not config_file:
+            config = config.replace(epochs=100)
+        if patience is None and not config_file:
+            config = config.replace(patience=15)
+        result = forecast_run(config, folds=folds, resume=resume, log=lambda msg: console.print(msg),
+                              covariates=[c.strip() for c in covariates.split(",")] if covariates else None)
+        if json_out:
+            _echo_json(result)
+            return
+        _print_forecast_metrics(console, result)
+        return
     result = train_run(config, label_column=label_column, resume=resume, task_given=task is not None,
                        log=lambda msg: console.print(msg))
     if json_out:
@@ -129,6 +158,22 @@ def train(
         f"trained {result['model']} ({result['n_params']:,} parameters) for {result['epochs']} epochs "
         f"in {result['train_seconds']:.1f} s ({result['stopped_because']}); bundle: {result['bundle']}"
     )
+
+
+def _print_forecast_metrics(console, result: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Backtest: {result['folds']} origins x horizon {result['horizon']} (interval level {result['level']})")
+    keys = ("mae", "rmse", "mase", "smape", "coverage", "width")
+    table.add_column("method")
+    for k in keys:
+        table.add_column(k, justify="right")
+    rows = {"cnn (" + result["model"] + ")": result["test_metrics"], **result["baselines"]}
+    for name, m in rows.items():
+        table.add_row(name, *(f"{m[k]:.4f}" if k in m else "" for k in keys))
+    console.print(table)
+    console.print(f"trained {result['model']} ({result['n_params']:,} parameters) for {result['epochs']} epochs in "
+                  f"{result['train_seconds']:.1f} s; bundle: {result['bundle']}")
 
 
 def _print_metrics(console, metrics: dict, baseline: dict | None, task: str) -> None:
@@ -195,6 +240,31 @@ def predict(
 
 @app.command()
 @_guard
+def forecast(
+    bundle: Path = typer.Argument(..., help="A forecaster bundle written by `cnn1d train --task forecast`."),
+    data: str = typer.Argument(..., help="CSV with the history (same columns as in training), or a demo name."),
+    out: Path = typer.Option(..., "--out", help="Forecast CSV to write; a PNG plot is written beside it."),
+    horizon: Optional[int] = typer.Option(None, "--horizon", help="Steps ahead (at most the trained horizon)."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """Forecast past the end of each series: future timestamps, point forecasts, interval bounds, plot.
+
+    Example: cnn1d forecast runs/temps/model.cnn1d temps.csv --horizon 24 --out forecast.csv
+    """
+    from .forecasting import forecast_bundle
+
+    frame = forecast_bundle(bundle, data, horizon=horizon, out=out)
+    if json_out:
+        _echo_json({"out": str(out), "plot": str(out.with_suffix(".png")), "rows": len(frame),
+                    "forecast": frame.astype({"time": str}).to_dict(orient="records")})
+        return
+    console = _console(False)
+    console.print(frame.to_string(index=False, max_rows=30))
+    console.print(f"wrote {len(frame)} rows to {out} and a plot to {out.with_suffix('.png')}")
+
+
+@app.command()
+@_guard
 def datasets() -> None:
     """List the embedded datasets (no network needed) and how to fetch others."""
     from rich.table import Table
@@ -206,6 +276,10 @@ def datasets() -> None:
     table.add_column("description")
     for info in list_datasets():
         table.add_row(info.name, info.summary)
+    from .forecasting import FORECAST_DEMOS
+
+    for name, (_, target, summary) in FORECAST_DEMOS.items():
+        table.add_row(name, f"forecasting ({target}): {summary}")
     console = _console(False)
     console.print(table)
     console.print("Any other UCR/UEA archive name (e.g. ECG200) is downloaded once into ~/.cache/cnn1d "

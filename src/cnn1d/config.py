@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-TASKS = ("classify", "regress")
+TASKS = ("classify", "regress", "forecast")
 SCALINGS = ("series", "global", "none")
 IMPUTATIONS = ("linear", "mean", "zero")
 MASK_CHANNEL = ("auto", "yes", "no")
@@ -55,6 +55,10 @@ class RunConfig:
         ensemble: number of networks (differing by seed) whose probabilities are averaged; the named
             ensembles ``inception_time`` and ``lite_time`` default to 5.
         n_jobs: worker processes for ensemble members (``None``: one per core, at most one per member).
+        target, time_column, id_column: forecasting: the column(s) to forecast, the timestamp column and
+            the series-id column of a long CSV.
+        horizon, lookback, season, level: forecasting: steps ahead, steps seen, seasonal period m and
+            prediction-interval level.
     """
 
     task: str = "classify"
@@ -79,6 +83,13 @@ class RunConfig:
     verbose: int = 0
     ensemble: int = 1
     n_jobs: int | None = None
+    target: str | None = None
+    time_column: str | None = None
+    id_column: str | None = None
+    horizon: int = 12
+    lookback: int | None = None
+    season: int | None = None
+    level: float = 0.9
 
     def __post_init__(self) -> None:
         self.validate()
@@ -114,6 +125,14 @@ class RunConfig:
             raise ConfigError(f"ensemble must be a positive integer, got {self.ensemble!r}")
         if self.n_jobs is not None and (not isinstance(self.n_jobs, int) or self.n_jobs < 1):
             raise ConfigError(f"n_jobs must be a positive integer or None, got {self.n_jobs!r}")
+        if not isinstance(self.horizon, int) or self.horizon < 1:
+            raise ConfigError(f"horizon must be a positive integer, got {self.horizon!r}")
+        if self.lookback is not None and (not isinstance(self.lookback, int) or self.lookback < 2):
+            raise ConfigError(f"lookback must be an integer of at least 2, got {self.lookback!r}")
+        if self.season is not None and (not isinstance(self.season, int) or self.season < 1):
+            raise ConfigError(f"season must be a positive integer, got {self.season!r}")
+        if not (0 < self.level < 1):
+            raise ConfigError(f"level must be between 0 and 1, got {self.level!r}")
         if not isinstance(self.model_params, dict):
             raise ConfigError("model_params must be a mapping of builder keyword arguments")
 

@@ -110,6 +110,8 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
         "best_epoch": estimator.best_epoch_,
         "stopped_because": estimator.stopped_because_,
         "monitor": estimator.monitor_,
+        "n_members": estimator.n_members_,
+        "members": estimator.members_,
         "n_params": estimator.n_params_,
         "backend": estimator.backend_,
         "n_train": len(train),

@@ -202,6 +202,51 @@ class CNNEstimator(BaseEstimator):
             return np.asarray(self.model_.predict_on_batch(arrays))
         return np.asarray(self.model_.predict(arrays, batch_size=PREDICT_BATCH, verbose=0))
 
+    # -- bundle state -----------------------------------------------------------------------------
+    def _bundle_state(self) -> dict[str, Any]:
+        state = {
+            "preprocessor": self.preprocessor_.to_dict(),
+            "input_length": self.input_length_,
+            "n_channels": self.n_channels_,
+            "training": {
+                "epochs": self.epochs_, "best_epoch": self.best_epoch_, "train_seconds": self.train_seconds_,
+                "stopped_because": self.stopped_because_, "batch_size": self.batch_size_, "monitor": self.monitor_,
+                "members": self.members_, "n_params": self.n_params_, "history": self.history_,
+            },
+        }
+        if hasattr(self, "classes_"):
+            state["classes"] = [c.item() if isinstance(c, np.generic) else c for c in self.classes_.tolist()]
+            state["classes_kind"] = self.classes_.dtype.kind
+        if hasattr(self, "target_mean_"):
+            state["target"] = {"mean": self.target_mean_, "std": self.target_std_}
+        return state
+
+    @classmethod
+    def _from_bundle_state(cls, config: RunConfig, state: dict[str, Any], model) -> "CNNEstimator":
+        from ..preprocess import SeriesPreprocessor
+
+        est = cls.from_config(config)
+        est.model_ = model
+        est.config_ = config
+        est.preprocessor_ = SeriesPreprocessor.from_dict(state["preprocessor"])
+        est.input_length_ = state["input_length"]
+        est.n_channels_ = state["n_channels"]
+        training = state["training"]
+        est.history_ = training.get("history", {})
+        est.epochs_, est.best_epoch_ = training["epochs"], training["best_epoch"]
+        est.train_seconds_, est.stopped_because_ = training["train_seconds"], training["stopped_because"]
+        est.batch_size_, est.monitor_ = training["batch_size"], training.get("monitor", "val_loss")
+        est.members_ = training.get("members", [])
+        est.n_members_ = max(1, len(est.members_))
+        est.n_params_ = training["n_params"]
+        if "classes" in state:
+            kind = state.get("classes_kind", "O")
+            est.classes_ = np.array(state["classes"], dtype=object if kind in "OUS" else None)
+        if "target" in state:
+            est.target_mean_ = float(state["target"]["mean"])
+            est.target_std_ = float(state["target"]["std"])
+        return est
+
     def save(self, path: str | Path, *, metrics: dict | None = None) -> Path:
         """Write one self-contained bundle file (see :mod:`cnn1d.bundle`)."""
         from ..bundle import save

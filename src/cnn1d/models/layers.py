@@ -74,3 +74,17 @@ class DepthwiseConv1DShift(keras().layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "kernel_size": self.kernel_size, "dilation_rate": self.dilation_rate}
+
+
+@_register
+class LastStep(keras().layers.Layer):
+    """The last time step of a sequence: ``(batch, steps, channels) -> (batch, channels)``.
+
+    A registered layer rather than a ``Lambda`` so bundles load with Keras ``safe_mode`` on.
+    """
+
+    def call(self, x):
+        return x[:, -1, :]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._backend import keras
-from .layers import classifier_head, series_input
+from .layers import LastStep, classifier_head, series_input
 from .registry import register
 
 
@@ -36,10 +36,19 @@ def tcn_stack(x, *, filters: int, kernel_size: int, dilations, dropout: float, n
     paper="Bai, Kolter & Koltun 2018, 'An empirical evaluation of generic convolutional and recurrent networks'",
 )
 def build_tcn(input_shape, n_outputs, output_activation, *, filters: int = 64, kernel_size: int = 3,
-              dilations: tuple = (1, 2, 4, 8, 16, 32), dropout: float = 0.05):
-    """TCN: each block sees only the past (causal padding), so the same stack serves forecasting."""
+              dilations: tuple = (1, 2, 4, 8, 16, 32), dropout: float = 0.05, head: str = "gap"):
+    """TCN: each block sees only the past (causal padding), so the same stack serves forecasting.
+
+    ``head="gap"`` averages over time (classification); ``head="last"`` reads the last step, which has
+    seen the whole window (forecasting).
+    """
     k = keras()
+    if head not in ("gap", "last"):
+        raise ValueError("head must be 'gap' or 'last'")
     inputs = series_input(input_shape)
     x = tcn_stack(inputs, filters=filters, kernel_size=kernel_size, dilations=dilations, dropout=dropout)
-    x = k.layers.GlobalAveragePooling1D()(x)
+    if head == "last":
+        x = LastStep()(x)
+    else:
+        x = k.layers.GlobalAveragePooling1D()(x)
     return k.Model(inputs, classifier_head(x, n_outputs, output_activation), name="tcn")

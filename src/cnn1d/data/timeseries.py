@@ -1,0 +1,232 @@
+"""Time-indexed series for forecasting: one or many series, one or more targets, optional covariates.
+
+A CSV is read into a :class:`SeriesTable`: each series is reindexed to a regular grid (gaps become
+missing values and are reported, never silently dropped), targets must be numeric, timestamps must
+parse and be unique within a series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+
+TIME_COLUMN_NAMES = ("date", "time", "timestamp", "datetime", "ds", "period")
+
+
+@dataclass
+class SeriesTable:
+    """Regular time series keyed by id.
+
+    Args:
+        targets: ``{id: float32 array (T, n_targets)}``; NaN = missing (a gap or an empty cell).
+        covariates: ``{id: float32 array (T, n_covariates)}``, known for the past and (to forecast) the future.
+        index: ``{id: pandas DatetimeIndex or RangeIndex}`` of length T, regular at ``freq``.
+        freq: pandas frequency string (``"h"``, ``"D"``, ``"MS"``...) or ``None`` for a plain step index.
+        target_names, covariate_names: column names.
+        report: what reading had to repair (inserted gap steps, missing values per series).
+    """
+
+    targets: dict[Any, np.ndarray]
+    index: dict[Any, Any]
+    freq: str | None
+    target_names: list[str]
+    covariates: dict[Any, np.ndarray] = field(default_factory=dict)
+    covariate_names: list[str] = field(default_factory=list)
+    source: str | None = None
+    name: str | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> list:
+        return list(self.targets)
+
+    @property
+    def n_targets(self) -> int:
+        return len(self.target_names)
+
+    def length(self, key) -> int:
+        return len(self.targets[key])
+
+    def describe(self) -> str:
+        lengths = [self.length(k) for k in self.ids]
+        span = str(lengths[0]) if len(set(lengths)) == 1 else f"{min(lengths)}-{max(lengths)}"
+        text = f"{len(self.ids)} series x {span} steps at frequency {self.freq or 'step'}, targets {self.target_names}"
+        if self.covariate_names:
+            text += f", covariates {self.covariate_names}"
+        missing = sum(self.report.get("missing", {}).values())
+        gaps = sum(self.report.get("gaps", {}).values())
+        if missing or gaps:
+            text += f"; {gaps} gap step(s) inserted, {missing} missing value(s) to impute"
+        return text
+
+
+def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | None:
+    lower = {str(c).lower(): c for c in columns}
+    if wanted is not None:
+        if wanted not in columns:
+            raise DataError(f"{path}: no {what} column {wanted!r}; columns are {list(columns)[:12]}")
+        return wanted
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def read_series_csv(path: str | Path, target: str | list[str], *, time_column: str | None = None,
+                    id_column: str | None = None, covariates: list[str] | None = None) -> SeriesTable:
+    """Read a CSV of one series (rows = time steps) or many series in long layout (an id column)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: file is empty")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a readable CSV ({exc})") from None
+    return from_frame(frame, target, time_column=time_column, id_column=id_column, covariates=covariates,
+                      source=str(path), name=path.name.split(".")[0])
+
+
+def from_frame(frame, target: str | list[str], *, time_column: str | None = None, id_column: str | None = None,
+               covariates: list[str] | None = None, source: str = "frame", name: str | None = None) -> SeriesTable:
+    import pandas as pd
+
+    if frame.empty:
+        raise DataError(f"{source}: holds no rows")
+    targets = [target] if isinstance(target, str) else list(target)
+    targets = [t.strip() for part in targets for t in part.split(",") if t.strip()]
+    for col in targets:
+        if col not in frame.columns:
+            raise DataError(f"{source}: no target column {col!r}; columns are {list(frame.columns)[:12]}")
+    time_col = _pick(frame.columns, time_column, TIME_COLUMN_NAMES, "time", source)
+    if id_column is not None and id_column not in frame.columns:
+        raise DataError(f"{source}: no id column {id_column!r}; columns are {list(frame.columns)[:12]}")
+    covariates = list(covariates or [])
+    for col in covariates:
+        if col not in frame.columns:
+            raise DataError(f"{source}: no covariate column {col!r}")
+    frame = frame.copy()
+    for col in targets + covariates:
+        converted = pd.to_numeric(frame[col], errors="coerce")
+        bad = converted.isna() & frame[col].notna() & (frame[col].astype(str).str.strip() != "")
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"{source}: column {col!r}, data row {row + 1} holds {frame[col].iat[row]!r}, which is "
+                            "not a number; forecasting targets and covariates must be numeric")
+        frame[col] = converted
+    if time_col is not None:
+        parsed = pd.to_datetime(frame[time_col], errors="coerce", format="mixed")
+        bad = parsed.isna() & frame[time_col].notna()
+        if bad.any() or parsed.isna().any():
+            row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+            raise DataError(f"{source}: column {time_col!r}, data row {row + 1} holds {frame[time_col].iat[row]!r}, "
+                            "which is not a timestamp; timestamps must parse so the series can be sorted")
+        frame[time_col] = parsed
+    groups = [(None, frame)] if id_column is None else list(frame.groupby(id_column, sort=True))
+    freq = None
+    if time_col is not None:
+        freq = _infer_freq([g[time_col] for _, g in groups], source)
+    table = SeriesTable({}, {}, freq, targets, covariate_names=covariates, source=source, name=name,
+                        report={"gaps": {}, "missing": {}})
+    for key, group in groups:
+        key = "series" if key is None else key
+        if time_col is not None:
+            group = group.sort_values(time_col, kind="stable")
+            dup = group[time_col].duplicated()
+            if dup.any():
+                when = group[time_col][dup].iloc[0]
+                raise DataError(f"{source}: series {key!r} has two rows for time {when}; timestamps must be unique")
+            full = pd.date_range(group[time_col].iloc[0], group[time_col].iloc[-1], freq=freq)
+            off_grid = ~group[time_col].isin(full)
+            if off_grid.any():
+                raise DataError(f"{source}: series {key!r} has timestamps off the {freq} grid "
+                                f"(e.g. {group[time_col][off_grid].iloc[0]}); resample the data to a regular frequency")
+            group = group.set_index(time_col).reindex(full)
+            table.report["gaps"][str(key)] = int(len(full) - len(off_grid))
+            index = full
+        else:
+            index = pd.RangeIndex(len(group))
+        values = group[targets].to_numpy(dtype=np.float32)
+        table.targets[key] = values
+        table.index[key] = index
+        if covariates:
+            cov = group[covariates].to_numpy(dtype=np.float32)
+            table.covariates[key] = cov
+        table.report["missing"][str(key)] = int(np.isnan(values).sum())
+        if np.isnan(values).all(axis=0).any():
+            raise DataError(f"{source}: series {key!r} has no observed values for some target")
+    return table
+
+
+def _infer_freq(times: list, source: str) -> str:
+    import pandas as pd
+
+    for t in times:
+        ordered = pd.DatetimeIndex(t.sort_values().drop_duplicates())
+        if len(ordered) >= 3:
+            freq = pd.infer_freq(ordered)
+            if freq:
+                return freq
+    # Gaps defeat infer_freq: fall back to the most common step, mapping calendar months and years.
+    ordered = pd.DatetimeIndex(times[0].sort_values().drop_duplicates())
+    if len(ordered) < 2:
+        raise DataError(f"{source}: a series needs at least two timestamps to find its frequency")
+    steps = pd.Series(ordered[1:] - ordered[:-1]).mode()[0]
+    days = steps / pd.Timedelta(days=1)
+    if 28 <= days <= 31:
+        return "MS" if (ordered.day == 1).all() else "ME"
+    if 365 <= days <= 366:
+        return "YS" if ((ordered.month == 1) & (ordered.day == 1)).all() else "YE"
+    if days == 7:
+        return "W-" + ordered[0].day_name()[:3].upper()
+    if days >= 1 and days == int(days):
+        return "D" if days == 1 else f"{int(days)}D"
+    return pd.tseries.frequencies.to_offset(steps).freqstr
+
+
+def season_for(freq: str | None) -> int:
+    """A default seasonal period for a pandas frequency (hourly 24, daily 7, weekly 52, monthly 12...)."""
+    if not freq:
+        return 1
+    import pandas as pd
+
+    base = pd.tseries.frequencies.to_offset(freq).name.upper().lstrip("0123456789")
+    for prefix, period in (("MIN", 60), ("T", 60), ("H", 24), ("B", 5), ("D", 7), ("W", 52), ("M", 12), ("Q", 4),
+                           ("Y", 1), ("A", 1)):
+        if base.startswith(prefix):
+            return period
+    return 1
+
+
+def calendar_features(index, freq: str | None) -> np.ndarray:
+    """Known-future calendar features as sin/cos pairs: hour of day, day of week, day of year."""
+    import pandas as pd
+
+    if not isinstance(index, pd.DatetimeIndex):
+        return np.zeros((len(index), 0), dtype=np.float32)
+    cols = []
+    period = season_for(freq)
+    if period in (60, 24):
+        cols.append(index.hour / 24.0)
+    if period in (60, 24, 7, 5):
+        cols.append(index.dayofweek / 7.0)
+    if period in (60, 24, 7, 5, 52, 12):
+        cols.append((index.dayofyear - 1) / 365.25)
+    feats = []
+    for c in cols:
+        angle = 2 * np.pi * np.asarray(c, dtype=np.float64)
+        feats += [np.sin(angle), np.cos(angle)]
+    return np.stack(feats, axis=1).astype(np.float32) if feats else np.zeros((len(index), 0), dtype=np.float32)
+
+
+def future_index(index, freq: str | None, horizon: int):
+    import pandas as pd
+
+    if isinstance(index, pd.DatetimeIndex):
+        return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
+    return pd.RangeIndex(index[-1] + 1, index[-1] + 1 + horizon)

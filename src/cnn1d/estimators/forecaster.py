@@ -1,0 +1,370 @@
+"""CNNForecaster: direct multi-step forecasting with a 1D CNN, split-conformal prediction intervals,
+one global model over many series, known-future covariates and calendar features."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ..data.timeseries import SeriesTable, calendar_features, future_index, season_for
+from ..errors import ConfigError, DataError, NotFittedError
+from ..preprocess.windowing import training_windows, window_inputs
+from ..tasks import forecast as ftask
+
+MIN_WINDOWS = 8
+# A lighter TCN than the classification default: forecasting windows are short and plentiful.
+FORECAST_TCN = {"filters": 32, "dilations": (1, 2, 4, 8, 16), "dropout": 0.0}
+FORECAST_BATCH = 128
+
+
+def as_table(y: Any, X: Any = None, *, where: str = "y") -> SeriesTable:
+    """A SeriesTable from a SeriesTable, a pandas Series/DataFrame (DatetimeIndex) or an array."""
+    import pandas as pd
+
+    if isinstance(y, SeriesTable):
+        return y
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        frame = y.to_frame() if isinstance(y, pd.Series) else y
+        names = [str(c) for c in frame.columns]
+        index = frame.index
+        values = frame.to_numpy(dtype=np.float32) if all(np.issubdtype(d, np.number) for d in frame.dtypes) else None
+        if values is None:
+            raise DataError(f"{where}: forecasting targets must be numeric")
+        freq = None
+        if isinstance(index, pd.DatetimeIndex):
+            freq = index.freqstr or pd.infer_freq(index)
+            if freq is None:
+                raise DataError(f"{where}: the DatetimeIndex has no regular frequency; resample it first")
+        else:
+            index = pd.RangeIndex(len(frame))
+    else:
+        try:
+            values = np.asarray(y, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise DataError(f"{where}: forecasting targets must be numeric") from None
+        if values.ndim == 1:
+            values = values[:, None]
+        if values.ndim != 2:
+            raise DataError(f"{where}: expected shape (steps,) or (steps, targets), got {values.shape}")
+        names = [f"y{i}" if values.shape[1] > 1 else "y" for i in range(values.shape[1])]
+        index, freq = pd.RangeIndex(len(values)), None
+    if np.isinf(values).any():
+        raise DataError(f"{where}: targets hold infinite values")
+    table = SeriesTable({"series": values}, {"series": index}, freq, names, source=where,
+                        report={"gaps": {}, "missing": {"series": int(np.isnan(values).sum())}})
+    if X is not None:
+        cov = np.asarray(X.to_numpy() if hasattr(X, "to_numpy") else X, dtype=np.float32)
+        cov = cov[:, None] if cov.ndim == 1 else cov
+        if len(cov) != len(values):
+            raise DataError(f"X has {len(cov)} rows but y has {len(values)}; covariates must align with y")
+        table.covariates["series"] = cov
+        table.covariate_names = [str(c) for c in getattr(X, "columns", range(cov.shape[1]))]
+    return table
+
+
+def trim_future(table: SeriesTable) -> tuple[dict, dict]:
+    """Split off trailing rows whose targets are all missing: they carry future covariates only."""
+    ends, futures = {}, {}
+    for key, values in table.targets.items():
+        observed = np.flatnonzero(~np.isnan(values).all(axis=1))
+        ends[key] = int(observed[-1]) + 1
+        futures[key] = len(values) - ends[key]
+    return ends, futures
+
+
+class CNNForecaster(BaseEstimator):
+    """Forecast ``horizon`` steps of one or many series with one 1D CNN.
+
+    Example::
+
+        f = CNNForecaster(horizon=24, season=24, seed=0).fit(hourly_series)   # pandas Series
+        f.predict()         # DataFrame: id, time, target, forecast, lower, upper
+        f.score(next_24)    # -MASE of the forecast against what happened
+
+    Args:
+        horizon: steps to forecast (direct multi-step output).
+        lookback: past steps the network sees (default: max(2 * horizon, season + horizon, 16), capped by data).
+        season: seasonal period m for seasonal naive, MASE and ETS (default: from the frequency).
+        level: prediction-interval level (split-conformal on held-back validation windows).
+        model: registered network (``tcn`` by default; any zoo model works with a forecasting head).
+        validation_fraction: share of the latest window origins held back for early stopping and calibration.
+        Other arguments as for :class:`~cnn1d.CNNClassifier`.
+    """
+
+    task = "forecast"
+
+    def __init__(self, horizon: int = 12, lookback: int | None = None, season: int | None = None, level: float = 0.9,
+                 model: str = "tcn", model_params: dict | None = None, epochs: int = 200, batch_size: int | None = None,
+                 learning_rate: float = 1e-3, validation_fraction: float = 0.2, patience: int = 20,
+                 lr_patience: int = 8, min_learning_rate: float = 1e-5, max_time: float | None = None,
+                 calendar: bool = True, seed: int | None = None, verbose: int = 0, out: str | None = None,
+                 resume: bool = False):
+        self.horizon = horizon
+        self.lookback = lookback
+        self.season = season
+        self.level = level
+        self.model = model
+        self.model_params = model_params
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.lr_patience = lr_patience
+        self.min_learning_rate = min_learning_rate
+        self.max_time = max_time
+        self.calendar = calendar
+        self.seed = seed
+        self.verbose = verbose
+        self.out = out
+        self.resume = resume
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _known(self, table: SeriesTable, key, index, covariates: np.ndarray | None) -> np.ndarray:
+        cal = calendar_features(index, table.freq) if self.calendar else np.zeros((len(index), 0), np.float32)
+        parts = [cal]
+        if covariates is not None and covariates.shape[1]:
+            mean, std = self.cov_scale_.get(str(key), self.cov_scale_["__global__"])
+            parts.append(np.nan_to_num((covariates - np.asarray(mean)) / np.asarray(std)))
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+    def _scale(self, key, values: np.ndarray) -> np.ndarray:
+        mean, std = self.scale_.get(str(key), self.scale_["__global__"])
+        return (values - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+
+    def _unscale(self, key, values: np.ndarray) -> np.ndarray:
+        mean, std = self.scale_.get(str(key), self.scale_["__global__"])
+        return values * np.asarray(std, np.float32) + np.asarray(mean, np.float32)
+
+    # -- fit ------------------------------------------------------------------------------------
+    def fit(self, y: Any, X: Any = None) -> "CNNForecaster":
+        from .. import models
+        from .._backend import backend_name, seed_everything
+        from ..config import RunConfig
+        from ..training import trainer
+
+        table = as_table(y, X)
+        if not isinstance(self.horizon, int) or self.horizon < 1:
+            raise ConfigError(f"horizon must be a positive integer, got {self.horizon!r}")
+        if not (0 < self.level < 1):
+            raise ConfigError(f"level must be between 0 and 1, got {self.level!r}")
+        if self.seed is not None:
+            seed_everything(self.seed)
+        H = self.horizon
+        season = self.season or season_for(table.freq)
+        ends, _ = trim_future(table)
+        shortest = min(ends.values())
+        lookback = self.lookback or max(2 * H, season + H if season <= 4 * H else 2 * H, 16)
+        lookback = min(lookback, max(shortest - H - MIN_WINDOWS, 0))
+        if lookback < 2:
+            raise DataError(
+                f"{table.source}: the shortest series has {shortest} observed steps; a horizon of {H} needs at least "
+                f"{H + MIN_WINDOWS + 2} (lookback + horizon + {MIN_WINDOWS} training windows). Shorten --horizon or add data"
+            )
+        self.scale_, self.cov_scale_ = {}, {}
+        all_obs = np.concatenate([table.targets[k][: ends[k]] for k in table.ids])
+        self.scale_["__global__"] = (np.nanmean(all_obs, 0).tolist(), np.maximum(np.nanstd(all_obs, 0), 1e-6).tolist())
+        for key in table.ids:
+            past = table.targets[key][: ends[key]]
+            self.scale_[str(key)] = (np.nanmean(past, 0).tolist(), np.maximum(np.nanstd(past, 0), 1e-6).tolist())
+            if table.covariates:
+                cov = table.covariates[key][: ends[key]]
+                self.cov_scale_[str(key)] = (np.nanmean(cov, 0).tolist(), np.maximum(np.nanstd(cov, 0), 1e-6).tolist())
+        if table.covariates:
+            all_cov = np.concatenate([table.covariates[k][: ends[k]] for k in table.ids])
+            self.cov_scale_["__global__"] = (np.nanmean(all_cov, 0).tolist(), np.maximum(np.nanstd(all_cov, 0), 1e-6).tolist())
+        train_parts, val_parts = [], []
+        for key in table.ids:
+            end = ends[key]
+            scaled = self._scale(key, table.targets[key][:end])
+            known = self._known(table, key, table.index[key][:end], table.covariates.get(key, None) if table.covariates else None)
+            origins = np.arange(lookback, end - H + 1)
+            n_val = int(round(len(origins) * self.validation_fraction)) if len(origins) >= 2 * MIN_WINDOWS else 0
+            # Validation origins are the latest; training windows end before the first validation target.
+            val_origins = origins[len(origins) - n_val:] if n_val else origins[:0]
+            train_origins = origins[origins + H <= (val_origins[0] if n_val else end)]
+            train_parts.append(training_windows(scaled, known, lookback, H, train_origins))
+            val_parts.append(training_windows(scaled, known, lookback, H, val_origins))
+        X_train = np.concatenate([p[0] for p in train_parts])
+        y_train = np.concatenate([p[1] for p in train_parts])
+        X_val = np.concatenate([p[0] for p in val_parts])
+        y_val = np.concatenate([p[1] for p in val_parts])
+        if len(X_train) < MIN_WINDOWS:
+            raise DataError(f"{table.source}: only {len(X_train)} complete training windows; need {MIN_WINDOWS}. "
+                            "Shorten --horizon or --lookback, or add data")
+        config = RunConfig(task="classify", model=self.model, model_params=dict(self.model_params or {}),
+                           epochs=self.epochs, batch_size=self.batch_size or FORECAST_BATCH,
+                           learning_rate=self.learning_rate, validation_fraction=0.0, patience=self.patience, lr_patience=self.lr_patience,
+                           min_learning_rate=self.min_learning_rate, max_time=self.max_time, seed=self.seed,
+                           verbose=self.verbose, out=self.out)
+        n_out = H * table.n_targets
+        params = dict(config.model_params)
+        spec = models.get(self.model)
+        if "head" in spec.hparams and "head" not in params:
+            params["head"] = "last" if self.model == "tcn" else "flatten"
+        if self.model == "tcn" and not self.model_params:
+            params.update(FORECAST_TCN)
+        network = models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params)
+        started = time.perf_counter()
+        result = trainer.train(network, X_train, y_train, validation=(X_val, y_val) if len(X_val) else None,
+                               config=config, loss=ftask.loss, metrics=[], run_dir=None if not self.out else __import__("pathlib").Path(self.out),
+                               resume=self.resume)
+        self.model_ = result.model
+        self.lookback_, self.season_, self.freq_ = lookback, season, table.freq
+        self.target_names_, self.covariate_names_ = list(table.target_names), list(table.covariate_names)
+        self.n_inputs_ = int(X_train.shape[2])
+        calib_x, calib_y = (X_val, y_val) if len(X_val) else (X_train, y_train)
+        pred = np.asarray(self.model_.predict(calib_x, batch_size=512, verbose=0))
+        residual = np.abs(pred - calib_y).reshape(len(calib_y), H, table.n_targets)
+        self.interval_ = ftask.conformal_quantile(residual, self.level).tolist()  # (H, n_targets), scaled units
+        self.n_calibration_ = int(len(calib_y))
+        self.history_ = result.history
+        self.epochs_, self.best_epoch_ = result.epochs, result.best_epoch
+        self.train_seconds_ = result.seconds
+        self.fit_seconds_ = time.perf_counter() - started
+        self.stopped_because_ = result.stopped_because
+        self.batch_size_ = result.extras["batch_size"]
+        self.monitor_ = result.extras["monitor"]
+        self.n_params_ = int(self.model_.count_params())
+        self.backend_ = backend_name()
+        self.n_windows_ = int(len(X_train))
+        self.data_report_ = table.report
+        self.table_ = table
+        self.config_ = self.to_config()
+        return self
+
+    # -- forecasting ----------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this CNNForecaster is not fitted yet; call fit first")
+
+    def forecast_at(self, table: SeriesTable, origins: dict | None = None, horizon: int | None = None):
+        """Forecast each series from ``origins[id]`` (default: its last observed step).
+
+        Returns ``{id: (point, lower, upper)}`` arrays of shape ``(horizon, n_targets)`` in data units.
+        Covariates (if the model uses them) must cover ``horizon`` steps past each origin.
+        """
+        self._check_fitted()
+        H = horizon or self.horizon
+        if H > self.horizon:
+            raise ConfigError(f"horizon {H} is longer than the {self.horizon} steps this model was trained to forecast; "
+                              "retrain with a longer --horizon")
+        if table.target_names != self.target_names_:
+            raise DataError(f"{table.source}: targets {table.target_names} differ from the trained {self.target_names_}")
+        ends, _ = trim_future(table)
+        out = {}
+        batch, keys, levels = [], [], []
+        for key in table.ids:
+            origin = (origins or {}).get(key, ends[key])
+            if origin < self.lookback_:
+                raise DataError(f"{table.source}: series {key!r} has {origin} steps before the forecast origin; "
+                                f"the model needs {self.lookback_}")
+            index = table.index[key]
+            full_index = index[:origin].append(future_index(index[:origin], table.freq, self.horizon))
+            cov = None
+            if self.covariate_names_:
+                cov = table.covariates[key][: origin + self.horizon]
+                if len(cov) < origin + self.horizon or np.isnan(cov[origin:]).any():
+                    raise DataError(f"{table.source}: series {key!r} needs covariate values for the {self.horizon} "
+                                    "future steps: add rows with the covariates and empty targets")
+            known = self._known(table, key, full_index, cov)
+            scaled = self._scale(key, table.targets[key][:origin])
+            x, level = window_inputs(scaled, known, origin, self.lookback_, self.horizon)
+            batch.append(x)
+            levels.append(level)
+            keys.append(key)
+        pred = np.asarray(self.model_.predict_on_batch(np.stack(batch)))
+        half = np.asarray(self.interval_, np.float32)
+        for key, p, level in zip(keys, pred, levels):
+            point_scaled = p.reshape(self.horizon, -1) + level
+            mean, std = self.scale_.get(str(key), self.scale_["__global__"])
+            std = np.asarray(std, np.float32)
+            point = self._unscale(key, point_scaled)[:H]
+            out[key] = (point, point - (half * std)[:H], point + (half * std)[:H])
+        return out
+
+    def predict(self, horizon: int | None = None, table: SeriesTable | None = None):
+        """Forecast past the end of the fitted series (or of ``table``) as a tidy DataFrame."""
+        import pandas as pd
+
+        self._check_fitted()
+        table = table or self.table_
+        H = horizon or self.horizon
+        forecasts = self.forecast_at(table, horizon=H)
+        ends, _ = trim_future(table)
+        rows = []
+        for key, (point, lower, upper) in forecasts.items():
+            times = future_index(table.index[key][: ends[key]], table.freq, H)
+            for j, target in enumerate(self.target_names_):
+                rows.append(pd.DataFrame({"id": key, "time": times, "target": target, "forecast": point[:, j],
+                                          "lower": lower[:, j], "upper": upper[:, j]}))
+        return pd.concat(rows, ignore_index=True)
+
+    def score(self, y_future: Any, X: Any = None) -> float:
+        """Negative MASE of ``predict()`` against the values that followed the fitted series (higher is better)."""
+        self._check_fitted()
+        actual = np.asarray(y_future, dtype=np.float64)
+        actual = actual[:, None] if actual.ndim == 1 else actual
+        key = self.table_.ids[0]
+        point = self.forecast_at(self.table_, horizon=len(actual))[key][0]
+        history = self.table_.targets[key][:, 0]
+        scale = ftask.mase_scale(history, self.season_)
+        return -float(np.nanmean(np.abs(point - actual)) / scale)
+
+    def to_config(self):
+        from ..config import RunConfig
+
+        return RunConfig(task="forecast", model=self.model, model_params=dict(self.model_params or {}),
+                         epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+                         patience=self.patience, max_time=self.max_time, seed=self.seed, out=self.out,
+                         horizon=self.horizon, lookback=self.lookback, season=self.season, level=self.level)
+
+    _STATE = ("lookback_", "season_", "freq_", "target_names_", "covariate_names_", "n_inputs_", "interval_",
+              "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
+              "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
+
+    def _bundle_state(self) -> dict[str, Any]:
+        state = {name: getattr(self, name) for name in self._STATE}
+        state["params"] = {k: v for k, v in self.get_params().items() if k not in ("out", "resume", "verbose")}
+        # The fitted history travels with the bundle (targets as lists, NaN as null) so predict() works alone.
+        table = self.table_
+        state["history_data"] = {
+            "freq": table.freq, "ids": [str(k) for k in table.ids],
+            "index": {str(k): [str(t) for t in table.index[k]] for k in table.ids},
+            "targets": {str(k): [[None if np.isnan(v) else float(v) for v in row] for row in table.targets[k]]
+                        for k in table.ids},
+            "covariates": {str(k): table.covariates[k].tolist() for k in table.covariates},
+        }
+        return state
+
+    @classmethod
+    def _from_bundle_state(cls, config, state: dict[str, Any], model) -> "CNNForecaster":
+        import pandas as pd
+
+        est = cls(**state["params"])
+        est.model_ = model
+        est.config_ = config
+        for name in cls._STATE:
+            setattr(est, name, state[name])
+        est.scale_ = {k: tuple(v) for k, v in est.scale_.items()}
+        est.cov_scale_ = {k: tuple(v) for k, v in est.cov_scale_.items()}
+        data = state["history_data"]
+        index = {}
+        for k in data["ids"]:
+            raw = data["index"][k]
+            index[k] = pd.DatetimeIndex(pd.to_datetime(raw)) if data["freq"] else pd.RangeIndex(len(raw))
+        est.table_ = SeriesTable(
+            targets={k: np.array([[np.nan if v is None else v for v in row] for row in data["targets"][k]], np.float32)
+                     for k in data["ids"]},
+            index=index, freq=data["freq"], target_names=list(est.target_names_),
+            covariates={k: np.asarray(v, np.float32) for k, v in data["covariates"].items()},
+            covariate_names=list(est.covariate_names_), source="bundle")
+        return est
+
+    def save(self, path, *, metrics: dict | None = None):
+        from ..bundle import save
+
+        return save(self, path, metrics=metrics)

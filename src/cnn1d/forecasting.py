@@ -1,0 +1,202 @@
+"""Forecasting jobs: rolling-origin backtests beside baselines, the train run behind
+``cnn1d train --task forecast``, and future forecasts from a bundle (CSV + PNG)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .data.timeseries import SeriesTable, read_series_csv
+from .errors import DataError
+from .tasks import forecast as ftask
+
+FORECAST_DEMOS = {
+    # name: (embedded file, target, description)
+    "seattle-temps": ("seattle-temps.csv.gz", "temp", "hourly Seattle temperatures 2010 (vega_datasets, 8,759 points)"),
+    "co2": ("co2-weekly.csv.gz", "co2", "weekly Mauna Loa CO2 1958-2001 with 59 missing weeks (statsmodels)"),
+    "stocks": ("stocks.csv.gz", "price", "monthly prices of 5 stocks 2000-2010 (vega_datasets), one global model"),
+    "seattle-weather": ("seattle-weather.csv.gz", "temp_max", "daily Seattle maximum temperature 2012-2015 (vega_datasets)"),
+}
+DEFAULT_FORECAST_DEMO = "seattle-temps"
+
+
+def load_demo(name: str) -> SeriesTable:
+    from importlib import resources
+
+    file, target, _ = FORECAST_DEMOS[name]
+    path = Path(str(resources.files("cnn1d.data") / "embedded" / file))
+    table = read_series_csv(path, target, id_column="symbol" if name == "stocks" else None)
+    table.name = name
+    table.source = f"embedded:{name}"
+    return table
+
+
+def truncate(table: SeriesTable, ends: dict) -> SeriesTable:
+    return replace(
+        table,
+        targets={k: v[: ends[k]] for k, v in table.targets.items()},
+        index={k: v[: ends[k]] for k, v in table.index.items()},
+        covariates={k: v[: ends[k]] for k, v in table.covariates.items()},
+    )
+
+
+def backtest_origins(table: SeriesTable, horizon: int, folds: int) -> dict:
+    """Per series, ``folds`` forecast origins spaced ``horizon`` apart, the last one ending at the data's end."""
+    from .estimators.forecaster import trim_future
+
+    ends, _ = trim_future(table)
+    origins = {}
+    for key, end in ends.items():
+        first = end - folds * horizon
+        if first < 2 * horizon + 10:
+            raise DataError(
+                f"{table.source}: series {key!r} has {end} observed steps, too short for {folds} backtest folds of "
+                f"horizon {horizon} plus training data; use a shorter --horizon or fewer --folds"
+            )
+        origins[key] = [first + i * horizon for i in range(folds)]
+    return origins
+
+
+def backtest(forecaster, table: SeriesTable, origins: dict, *, baselines: bool = True,
+             log: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
+    """Score the fitted forecaster and the baselines at every origin; returns metrics and the forecasts."""
+    H, level, season = forecaster.horizon, forecaster.level, forecaster.season_
+    actual, scales, model_pred, model_lo, model_hi = [], [], [], [], []
+    base_pred: dict[str, list] = {name: [] for name in ftask.BASELINES}
+    base_lo: dict[str, list] = {name: [] for name in ftask.BASELINES}
+    base_hi: dict[str, list] = {name: [] for name in ftask.BASELINES}
+    use_ets = baselines and ftask.ets_available()
+    if use_ets:
+        base_pred["ets"], base_lo["ets"], base_hi["ets"] = [], [], []
+    rows = []
+    n_folds = len(next(iter(origins.values())))
+    for fold in range(n_folds):
+        at = {k: v[fold] for k, v in origins.items()}
+        forecasts = forecaster.forecast_at(table, at)
+        for key, (point, lower, upper) in forecasts.items():
+            o = at[key]
+            for j in range(table.n_targets):
+                history = table.targets[key][:o, j].astype(np.float64)
+                truth = table.targets[key][o: o + H, j].astype(np.float64)
+                first_origin = origins[key][0]
+                scale = ftask.mase_scale(table.targets[key][:first_origin, j], season)
+                actual.append(truth)
+                scales.append(scale)
+                model_pred.append(point[:, j])
+                model_lo.append(lower[:, j])
+                model_hi.append(upper[:, j])
+                times = table.index[key][o: o + H]
+                if baselines:
+                    for name, method in ftask.BASELINES.items():
+                        p = method(history, H, season)
+                        half = ftask.empirical_interval(history, method, H, season, level)
+                        base_pred[name].append(p)
+                        base_lo[name].append(p - half)
+                        base_hi[name].append(p + half)
+                    if use_ets:
+                        p, lo, hi = ftask.ets(history, H, season, level)
+                        base_pred["ets"].append(p)
+                        base_lo["ets"].append(lo)
+                        base_hi["ets"].append(hi)
+                for h in range(H):
+                    rows.append({"id": key, "fold": fold, "time": str(times[h]), "target": table.target_names[j],
+                                 "actual": truth[h], "forecast": point[h, j], "lower": lower[h, j], "upper": upper[h, j]})
+        log(f"backtest fold {fold + 1}/{n_folds} done")
+    A, S = np.array(actual), np.array(scales)
+    result = {"test_metrics": ftask.forecast_metrics(A, np.array(model_pred), S, np.array(model_lo), np.array(model_hi)),
+              "baselines": {}, "rows": rows}
+    for name in base_pred:
+        if base_pred[name]:
+            result["baselines"][name] = ftask.forecast_metrics(A, np.array(base_pred[name]), S,
+                                                               np.array(base_lo[name]), np.array(base_hi[name]))
+    return result
+
+
+def forecast_run(config, *, time_column: str | None = None, id_column: str | None = None,
+                 covariates: list[str] | None = None, folds: int = 3, resume: bool = False,
+                 log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train a forecaster on all but the last ``folds * horizon`` steps, backtest it beside the baselines at
+    ``folds`` rolling origins, save the bundle, metrics, backtest CSV and a plot into ``config.out``."""
+    from .estimators.forecaster import CNNForecaster
+    from .io_utils import atomic_write_text
+
+    started = time.perf_counter()
+    if config.data in (None, *FORECAST_DEMOS):
+        name = config.data or DEFAULT_FORECAST_DEMO
+        table = load_demo(name)
+        demo_target = FORECAST_DEMOS[name][1]
+        config = config.replace(data=name, target=config.target or demo_target,
+                                id_column=config.id_column or ("symbol" if name == "stocks" else None))
+    else:
+        if not config.target:
+            raise DataError("forecasting needs --target COLUMN (the column to forecast)")
+        table = read_series_csv(config.data, config.target, time_column=config.time_column or time_column,
+                                id_column=config.id_column or id_column, covariates=covariates)
+    log(f"data: {table.name or config.data}: {table.describe()}")
+    H = config.horizon
+    origins = backtest_origins(table, H, folds)
+    train_table = truncate(table, {k: v[0] for k, v in origins.items()})
+    out = Path(config.out) if config.out else Path("runs") / f"{(table.name or 'series').lower()}-forecast-{time.strftime('%Y%m%d-%H%M%S')}"
+    config = config.replace(out=str(out), task="forecast")
+    forecaster = CNNForecaster(
+        horizon=H, lookback=config.lookback, season=config.season, level=config.level, model=config.model,
+        model_params=config.model_params, epochs=config.epochs, batch_size=config.batch_size,
+        learning_rate=config.learning_rate, patience=config.patience, max_time=config.max_time,
+        seed=config.seed, verbose=config.verbose, out=str(out), resume=resume,
+    ).fit(train_table)
+    forecaster.config_ = config
+    log(f"trained {config.model} on {forecaster.n_windows_} windows (lookback {forecaster.lookback_}, season "
+        f"{forecaster.season_}) in {forecaster.train_seconds_:.1f} s; backtesting {folds} origins")
+    bt = backtest(forecaster, table, origins, log=log)
+    result = {
+        "task": "forecast", "dataset": table.name or config.data, "model": config.model,
+        "test_metrics": bt["test_metrics"], "baselines": bt["baselines"], "level": config.level,
+        "horizon": H, "lookback": forecaster.lookback_, "season": forecaster.season_, "folds": folds,
+        "train_seconds": round(forecaster.train_seconds_, 3), "total_seconds": round(time.perf_counter() - started, 3),
+        "epochs": forecaster.epochs_, "best_epoch": forecaster.best_epoch_, "stopped_because": forecaster.stopped_because_,
+        "n_params": forecaster.n_params_, "backend": forecaster.backend_, "n_series": len(table.ids),
+        "data_report": table.report, "seed": config.seed, "out": str(out),
+    }
+    bundle_path = forecaster.save(out / "model.cnn1d", metrics={"test": bt["test_metrics"], "baselines": bt["baselines"]})
+    result["bundle"] = str(bundle_path)
+    import pandas as pd
+
+    atomic_write_text(out / "backtest.csv", pd.DataFrame(bt["rows"]).to_csv(index=False))
+    atomic_write_text(out / "metrics.json", json.dumps(result, indent=2, default=str))
+    atomic_write_text(out / "config.toml", config.to_toml())
+    return result
+
+
+def forecast_bundle(bundle: str | Path, data: str, *, horizon: int | None = None, out: str | Path | None = None):
+    """Forecast past the end of each series in ``data`` with a saved forecaster.
+
+    Returns the forecast DataFrame; with ``out`` writes it as CSV and a PNG plot beside it.
+    """
+    from .bundle import load
+
+    forecaster = load(bundle)
+    if getattr(forecaster, "task", None) != "forecast":
+        raise DataError(f"{bundle}: is a {forecaster.task} model, not a forecaster")
+    config = forecaster.config_
+    if data in FORECAST_DEMOS:
+        table = load_demo(data)
+    else:
+        table = read_series_csv(data, forecaster.target_names_, time_column=config.time_column,
+                                id_column=config.id_column, covariates=forecaster.covariate_names_ or None)
+    frame = forecaster.predict(horizon=horizon, table=table)
+    if out is not None:
+        from .evaluation.plots import plot_forecast
+        from .io_utils import atomic_write_text
+
+        out = Path(out)
+        atomic_write_text(out, frame.to_csv(index=False))
+        plot_forecast(table, frame, out.with_suffix(".png"), history=max(4 * forecaster.horizon, forecaster.lookback_))
+    return frame
+
+
+__all__ = ["backtest", "backtest_origins", "forecast_bundle", "forecast_run", "load_demo"]
