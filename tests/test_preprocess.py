@@ -8,7 +8,7 @@ from cnn1d.preprocess import SeriesPreprocessor
 
 def test_series_znorm_pads_and_masks():
     ds = Dataset.from_array([np.array([1.0, 2.0, 3.0, 4.0]), np.array([10.0, 20.0])])
-    pre = SeriesPreprocessor().fit(ds)
+    pre = SeriesPreprocessor(scaling="series").fit(ds)
     out = pre.transform(ds)
     assert out.shape == (2, 4, 2)  # unequal lengths -> a mask channel
     np.testing.assert_allclose(out[0, :, 0].mean(), 0, atol=1e-6)

@@ -55,7 +55,7 @@ class CNNEstimator(BaseEstimator):
     def __init__(self, model: str = "fcn", model_params: dict | None = None, epochs: int = 300,
                  batch_size: int | None = None, learning_rate: float = 1e-3, validation_fraction: float | None = None,
                  patience: int = 50, lr_patience: int = 20, min_learning_rate: float = 1e-4,
-                 max_time: float | None = None, class_weight: str | None = None, scaling: str = "series",
+                 max_time: float | None = None, class_weight: str | None = None, scaling: str = "global",
                  imputation: str = "linear", mask_channel: str = "auto", seed: int | None = None,
                  verbose: int = 0, out: str | None = None, ensemble: int = 1, n_jobs: int | None = None,
                  resume: bool = False):

@@ -157,7 +157,7 @@ class CNNForecaster(BaseEstimator):
         season = self.season or season_for(table.freq)
         ends, _ = trim_future(table)
         shortest = min(ends.values())
-        lookback = self.lookback or max(2 * H, season + H if season <= 4 * H else 2 * H, 16)
+        lookback = self.lookback or max(2 * H, season + H, 16)
         lookback = min(lookback, max(shortest - H - MIN_WINDOWS, 0))
         if lookback < 2:
             raise DataError(
@@ -186,8 +186,8 @@ class CNNForecaster(BaseEstimator):
             # Validation origins are the latest; training windows end before the first validation target.
             val_origins = origins[len(origins) - n_val:] if n_val else origins[:0]
             train_origins = origins[origins + H <= (val_origins[0] if n_val else end)]
-            train_parts.append(training_windows(scaled, known, lookback, H, train_origins))
-            val_parts.append(training_windows(scaled, known, lookback, H, val_origins))
+            train_parts.append(training_windows(scaled, known, lookback, H, train_origins, season))
+            val_parts.append(training_windows(scaled, known, lookback, H, val_origins, season))
         X_train = np.concatenate([p[0] for p in train_parts])
         y_train = np.concatenate([p[1] for p in train_parts])
         X_val = np.concatenate([p[0] for p in val_parts])
@@ -272,14 +272,14 @@ class CNNForecaster(BaseEstimator):
                                     "future steps: add rows with the covariates and empty targets")
             known = self._known(table, key, full_index, cov)
             scaled = self._scale(key, table.targets[key][:origin])
-            x, level = window_inputs(scaled, known, origin, self.lookback_, self.horizon)
+            x, level = window_inputs(scaled, known, origin, self.lookback_, self.horizon, self.season_)
             batch.append(x)
             levels.append(level)
             keys.append(key)
         pred = np.asarray(self.model_.predict_on_batch(np.stack(batch)))
         half = np.asarray(self.interval_, np.float32)
         for key, p, level in zip(keys, pred, levels):
-            point_scaled = p.reshape(self.horizon, -1) + level
+            point_scaled = p.reshape(self.horizon, -1) + level  # level: the seasonal-naive anchor
             mean, std = self.scale_.get(str(key), self.scale_["__global__"])
             std = np.asarray(std, np.float32)
             point = self._unscale(key, point_scaled)[:H]

@@ -30,7 +30,7 @@ class SeriesPreprocessor:
         mask_channel: ``auto`` (only if training data has gaps or unequal lengths), ``yes`` or ``no``.
     """
 
-    scaling: str = "series"
+    scaling: str = "global"
     imputation: str = "linear"
     mask_channel: str = "auto"
     # fitted state

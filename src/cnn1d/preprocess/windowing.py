@@ -1,9 +1,12 @@
 """Sliding windows for direct multi-step forecasting.
 
-Each window covers ``lookback + horizon`` steps. Input channels: the scaled target(s) with the future part
-zeroed, a mask (1 = observed past value), then known covariates and calendar features for all steps. The
-target is the next ``horizon`` scaled values minus the window level (the mean of its observed past), so
-the network learns shape, not level, and a level shift between training and test does not hurt it.
+Each window covers ``lookback + horizon`` steps. Input channels: the scaled target(s) minus the window
+level (the mean of its observed past), with the future part holding the seasonal-naive anchor; a mask
+(1 = observed past value); then known covariates and calendar features for all steps.
+
+The network predicts the correction to the anchor: the seasonal-naive forecast (the value one season
+earlier; the last value when the season does not fit in the lookback). An untrained network therefore
+already forecasts like seasonal naive, and training can only add what the baseline misses.
 """
 
 from __future__ import annotations
@@ -23,8 +26,16 @@ def impute_linear(values: np.ndarray) -> np.ndarray:
     return np.nan_to_num(out)
 
 
-def window_inputs(scaled_target: np.ndarray, known: np.ndarray, origin: int, lookback: int, horizon: int) -> tuple:
-    """One window's input ``(lookback + horizon, channels)`` and its level, for a forecast made at ``origin``.
+def seasonal_anchor(filled_past: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """Seasonal-naive forecast ``(horizon, n_targets)`` from a gap-free past."""
+    m = season if 1 < season <= len(filled_past) else 1
+    last = filled_past[-m:]
+    return last[np.arange(horizon) % m]
+
+
+def window_inputs(scaled_target: np.ndarray, known: np.ndarray, origin: int, lookback: int, horizon: int,
+                  season: int = 1) -> tuple:
+    """One window's input ``(lookback + horizon, channels)`` and its anchor ``(horizon, n_targets)``.
 
     ``scaled_target``: ``(T, n_targets)`` with NaN for missing; ``known``: ``(T_total, k)`` covariates and
     calendar features, which must extend ``horizon`` steps past ``origin``.
@@ -32,29 +43,32 @@ def window_inputs(scaled_target: np.ndarray, known: np.ndarray, origin: int, loo
     past = scaled_target[origin - lookback: origin]
     observed = ~np.isnan(past)
     level = np.where(observed.any(axis=0), np.nanmean(np.where(observed, past, np.nan), axis=0), 0.0)
-    filled = impute_linear(past) - level
+    filled = impute_linear(past)
+    anchor = seasonal_anchor(filled, horizon, season)
     n_targets = past.shape[1]
     window = np.zeros((lookback + horizon, 2 * n_targets + known.shape[1]), dtype=np.float32)
-    window[:lookback, :n_targets] = filled
+    window[:lookback, :n_targets] = filled - level
+    window[lookback:, :n_targets] = anchor - level
     window[:lookback, n_targets: 2 * n_targets] = observed
     window[:, 2 * n_targets:] = known[origin - lookback: origin + horizon]
-    return window, level.astype(np.float32)
+    return window, anchor.astype(np.float32)
 
 
 def training_windows(scaled_target: np.ndarray, known: np.ndarray, lookback: int, horizon: int,
-                     origins: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs, targets ``(n, horizon * n_targets)`` and levels for windows at ``origins``; windows whose
-    future holds a missing value are skipped (their targets are unknown)."""
+                     origins: np.ndarray, season: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs, targets ``(n, horizon * n_targets)`` (corrections to the anchor) and anchors for windows at
+    ``origins``; windows whose future holds a missing value are skipped (their targets are unknown)."""
     xs, ys, levels = [], [], []
     for o in origins:
         future = scaled_target[o: o + horizon]
         if np.isnan(future).any():
             continue
-        x, level = window_inputs(scaled_target, known, o, lookback, horizon)
+        x, anchor = window_inputs(scaled_target, known, o, lookback, horizon, season)
         xs.append(x)
-        ys.append((future - level).reshape(-1))
-        levels.append(level)
+        ys.append((future - anchor).reshape(-1))
+        levels.append(anchor)
     if not xs:
         return (np.zeros((0, lookback + horizon, 2 * scaled_target.shape[1] + known.shape[1]), np.float32),
-                np.zeros((0, horizon * scaled_target.shape[1]), np.float32), np.zeros((0, scaled_target.shape[1]), np.float32))
+                np.zeros((0, horizon * scaled_target.shape[1]), np.float32),
+                np.zeros((0, horizon, scaled_target.shape[1]), np.float32))
     return np.stack(xs), np.stack(ys).astype(np.float32), np.stack(levels)
