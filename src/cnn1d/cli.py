@@ -84,7 +84,7 @@ def train(
     data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name (see `cnn1d datasets`) or a data file. Default: gunpoint."),
     test: Optional[str] = typer.Option(None, "--test", help="Test file. Default: the *_TEST.* file beside a *_TRAIN.* file."),
     task: Optional[str] = typer.Option(None, "--task", help="classify or regress. Default: from the file header, else classify."),
-    model: Optional[str] = typer.Option(None, "--model", help="Registered model name (see `cnn1d models`). Default: fcn."),
+    model: Optional[str] = typer.Option(None, "--model", help="Registered model or ensemble (see `cnn1d models`). Default: `default` (5 LITE networks)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum training epochs (early stopping may end sooner)."),
     max_time: Optional[float] = typer.Option(None, "--max-time", help="Wall-clock budget for training, in seconds."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed: repeatable runs on the same machine and backend."),

@@ -29,7 +29,8 @@ class RunConfig:
         task: ``classify`` or ``regress``.
         data: dataset name or path used for training (informational for the Python API).
         test: path of a separate test set, if any.
-        model: registered model name (``cnn1d models`` lists them).
+        model: registered model or named ensemble (``cnn1d models`` lists them); ``default`` is the
+            evidence-based default (see docs/benchmarks.md).
         model_params: keyword arguments for the model builder (e.g. ``{"filters": 64}``).
         epochs: upper bound on training epochs.
         batch_size: mini-batch size; ``None`` picks ``min(32, max(4, n_train // 10))``.
@@ -66,7 +67,7 @@ class RunConfig:
     task: str = "classify"
     data: str | None = None
     test: str | None = None
-    model: str = "fcn"
+    model: str = "default"
     model_params: dict[str, Any] = field(default_factory=dict)
     epochs: int = 300
     batch_size: int | None = None

@@ -52,7 +52,7 @@ def as_dataset(X: Any, y: Any = None, where: str = "X") -> Dataset:
 class CNNEstimator(BaseEstimator):
     task: str = ""
 
-    def __init__(self, model: str = "fcn", model_params: dict | None = None, epochs: int = 300,
+    def __init__(self, model: str = "default", model_params: dict | None = None, epochs: int = 300,
                  batch_size: int | None = None, learning_rate: float = 1e-3, validation_fraction: float | None = None,
                  patience: int = 50, lr_patience: int = 20, min_learning_rate: float = 1e-4,
                  max_time: float | None = None, class_weight: str | None = None, scaling: str = "global",
@@ -124,7 +124,7 @@ class CNNEstimator(BaseEstimator):
         else:
             train_part, val_part, y_train, y_val = data, None, targets, None
 
-        base_model, n_members = models.resolve(config.model, config.ensemble)
+        base_model, n_members = models.resolve(config.model, config.ensemble, self.task)
         spec = models.get(base_model)
         pre = SeriesPreprocessor(config.scaling, config.imputation, config.mask_channel).fit(train_part)
         # Fixed-length models (flatten heads) take the longest training or validation series.

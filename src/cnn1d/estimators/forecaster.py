@@ -139,6 +139,26 @@ class CNNForecaster(BaseEstimator):
         mean, std = self.scale_.get(str(key), self.scale_["__global__"])
         return values * np.asarray(std, np.float32) + np.asarray(mean, np.float32)
 
+    def _choose_anchor(self, table: SeriesTable, ends: dict, lookback: int, horizon: int, season: int) -> int:
+        """Seasonal naive or naive as the anchor, whichever forecast the training data better.
+
+        Stock prices have no season and seasonal naive is a poor start there; hourly temperatures are the
+        opposite. Errors are pooled over series in scaled units, on the training part only.
+        """
+        from ..preprocess.windowing import impute_linear
+
+        if season <= 1 or season > lookback:
+            return 1
+        errors = {1: [], season: []}
+        for key in table.ids:
+            s = impute_linear(self._scale(key, table.targets[key][: ends[key]]))
+            origins = np.arange(lookback, len(s) - horizon + 1, max(1, horizon // 2))
+            for o in origins:
+                future = s[o: o + horizon]
+                errors[1].append(np.abs(future - s[o - 1]).mean())
+                errors[season].append(np.abs(future - s[o - season:][np.arange(horizon) % season]).mean())
+        return season if np.mean(errors[season]) < np.mean(errors[1]) else 1
+
     # -- fit ------------------------------------------------------------------------------------
     def fit(self, y: Any, X: Any = None) -> "CNNForecaster":
         from .. import models
@@ -176,6 +196,7 @@ class CNNForecaster(BaseEstimator):
         if table.covariates:
             all_cov = np.concatenate([table.covariates[k][: ends[k]] for k in table.ids])
             self.cov_scale_["__global__"] = (np.nanmean(all_cov, 0).tolist(), np.maximum(np.nanstd(all_cov, 0), 1e-6).tolist())
+        anchor_season = self._choose_anchor(table, ends, lookback, H, season)
         train_parts, val_parts = [], []
         for key in table.ids:
             end = ends[key]
@@ -186,8 +207,8 @@ class CNNForecaster(BaseEstimator):
             # Validation origins are the latest; training windows end before the first validation target.
             val_origins = origins[len(origins) - n_val:] if n_val else origins[:0]
             train_origins = origins[origins + H <= (val_origins[0] if n_val else end)]
-            train_parts.append(training_windows(scaled, known, lookback, H, train_origins, season))
-            val_parts.append(training_windows(scaled, known, lookback, H, val_origins, season))
+            train_parts.append(training_windows(scaled, known, lookback, H, train_origins, anchor_season))
+            val_parts.append(training_windows(scaled, known, lookback, H, val_origins, anchor_season))
         X_train = np.concatenate([p[0] for p in train_parts])
         y_train = np.concatenate([p[1] for p in train_parts])
         X_val = np.concatenate([p[0] for p in val_parts])
@@ -214,6 +235,7 @@ class CNNForecaster(BaseEstimator):
                                resume=self.resume)
         self.model_ = result.model
         self.lookback_, self.season_, self.freq_ = lookback, season, table.freq
+        self.anchor_season_ = anchor_season
         self.target_names_, self.covariate_names_ = list(table.target_names), list(table.covariate_names)
         self.n_inputs_ = int(X_train.shape[2])
         calib_x, calib_y = (X_val, y_val) if len(X_val) else (X_train, y_train)
@@ -272,7 +294,7 @@ class CNNForecaster(BaseEstimator):
                                     "future steps: add rows with the covariates and empty targets")
             known = self._known(table, key, full_index, cov)
             scaled = self._scale(key, table.targets[key][:origin])
-            x, level = window_inputs(scaled, known, origin, self.lookback_, self.horizon, self.season_)
+            x, level = window_inputs(scaled, known, origin, self.lookback_, self.horizon, self.anchor_season_)
             batch.append(x)
             levels.append(level)
             keys.append(key)
@@ -322,7 +344,7 @@ class CNNForecaster(BaseEstimator):
                          patience=self.patience, max_time=self.max_time, seed=self.seed, out=self.out,
                          horizon=self.horizon, lookback=self.lookback, season=self.season, level=self.level)
 
-    _STATE = ("lookback_", "season_", "freq_", "target_names_", "covariate_names_", "n_inputs_", "interval_",
+    _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "target_names_", "covariate_names_", "n_inputs_", "interval_",
               "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
               "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
 

@@ -44,7 +44,10 @@ _REGISTRY: dict[str, ModelSpec] = {}
 ENSEMBLES: dict[str, tuple[str, int, str]] = {
     "inception_time": ("inception", 5, "InceptionTime: 5 Inception networks, probabilities averaged (Ismail Fawaz et al. 2020)"),
     "lite_time": ("lite", 5, "LITETime: 5 LITE networks, probabilities averaged (Ismail-Fawaz et al. 2023)"),
+    # The default classifier, chosen on the development datasets: see docs/benchmarks.md.
+    "default": ("lite", 5, "the default classifier: 5 LITE networks averaged (evidence in docs/benchmarks.md)"),
 }
+DEFAULT_CLASSIFIER = "default"
 _loaded = False
 
 
@@ -71,11 +74,18 @@ def list_models() -> list[ModelSpec]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
-def resolve(name: str, ensemble: int = 1) -> tuple[str, int]:
+# Regression has no benchmark evidence yet: its default stays the single FCN.
+DEFAULT_REGRESSOR = ("fcn", 1)
+
+
+def resolve(name: str, ensemble: int = 1, task: str = "classify") -> tuple[str, int]:
     """Map a model or named-ensemble name to (member model, number of members).
 
     ``ensemble`` > 1 overrides the member count of a named ensemble and turns any model into one.
     """
+    if name == DEFAULT_CLASSIFIER and task != "classify":
+        member, count = DEFAULT_REGRESSOR
+        return member, ensemble if ensemble > 1 else count
     if name in ENSEMBLES:
         member, default_count, _ = ENSEMBLES[name]
         return member, ensemble if ensemble > 1 else default_count
