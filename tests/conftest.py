@@ -7,7 +7,18 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CNN1D_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+def _find_shared() -> Path:
+    """The development datasets: $CNN1D_SHARED_DATA, else ../shared/data beside the checkout, else the
+    workplace's /work/shared/data (a clean clone elsewhere still finds them)."""
+    candidates = [os.environ.get("CNN1D_SHARED_DATA"), REPO.parent / "shared" / "data", "/work/shared/data"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "ucr" / "GunPoint").is_dir():
+            return Path(candidate)
+    return REPO.parent / "shared" / "data"
+
+
+SHARED = _find_shared()
 
 
 @pytest.fixture(scope="session")
