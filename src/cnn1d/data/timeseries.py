@@ -171,7 +171,8 @@ def _infer_freq(times: list, source: str) -> str:
         if len(ordered) >= 3:
             freq = pd.infer_freq(ordered)
             if freq:
-                return freq
+                # pandas 3 warns that infer_freq will return an offset; normalise to its string either way.
+                return getattr(freq, "freqstr", freq)
     # Gaps defeat infer_freq: fall back to the most common step, mapping calendar months and years.
     ordered = pd.DatetimeIndex(times[0].sort_values().drop_duplicates())
     if len(ordered) < 2:
@@ -195,7 +196,9 @@ def season_for(freq: str | None) -> int:
         return 1
     import pandas as pd
 
-    base = pd.tseries.frequencies.to_offset(freq).name.upper().lstrip("0123456789")
+    offset = pd.tseries.frequencies.to_offset(freq)
+    base = getattr(offset, "rule_code", None) or offset.name
+    base = base.upper().lstrip("0123456789")
     for prefix, period in (("MIN", 60), ("T", 60), ("H", 24), ("B", 5), ("D", 7), ("W", 52), ("M", 12), ("Q", 4),
                            ("Y", 1), ("A", 1)):
         if base.startswith(prefix):
@@ -214,9 +217,9 @@ def calendar_features(index, freq: str | None) -> np.ndarray:
     if period in (60, 24):
         cols.append(index.hour / 24.0)
     if period in (60, 24, 7, 5):
-        cols.append(index.dayofweek / 7.0)
+        cols.append(index.day_of_week / 7.0)
     if period in (60, 24, 7, 5, 52, 12):
-        cols.append((index.dayofyear - 1) / 365.25)
+        cols.append((index.day_of_year - 1) / 365.25)
     feats = []
     for c in cols:
         angle = 2 * np.pi * np.asarray(c, dtype=np.float64)
