@@ -98,3 +98,23 @@ def test_cli_forecast_contract(tmp_path):
     assert csv_out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     res = runner.invoke(app, ["train", "--task", "forecast", "--data", "stocks", "--horizon", "60", "--out", str(tmp_path / "x")])
     assert res.exit_code != 0 and "too short" in res.output
+
+
+def test_known_future_covariates_and_zoo_models(tmp_path):
+    weather = pd.read_csv(__import__("importlib").resources.files("cnn1d.data") / "embedded" / "seattle-weather.csv.gz")
+    frame = weather[["date", "temp_max", "temp_min"]].iloc[:400].copy()
+    frame.loc[frame.index[-5:], "temp_max"] = np.nan  # the last 5 rows: future, covariate known
+    path = tmp_path / "w.csv"
+    frame.to_csv(path, index=False)
+    table = read_series_csv(path, "temp_max", covariates=["temp_min"])
+    f = CNNForecaster(horizon=5, season=7, **FAST).fit(table)
+    assert f.covariate_names_ == ["temp_min"]
+    out = f.predict()
+    assert len(out) == 5 and out["time"].iloc[0] == pd.Timestamp(frame["date"].iloc[-5])
+    missing_future = tmp_path / "w2.csv"
+    frame.iloc[:-5].to_csv(missing_future, index=False)
+    with pytest.raises(DataError, match="covariate values for the 5 future steps"):
+        f.predict(table=read_series_csv(missing_future, "temp_max", covariates=["temp_min"]))
+    for model in ("cnn", "fcn"):
+        g = CNNForecaster(horizon=5, season=7, model=model, epochs=2, seed=0).fit(table)
+        assert np.isfinite(g.predict()["forecast"]).all()

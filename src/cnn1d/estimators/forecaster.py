@@ -201,7 +201,7 @@ class CNNForecaster(BaseEstimator):
         for key in table.ids:
             end = ends[key]
             scaled = self._scale(key, table.targets[key][:end])
-            known = self._known(table, key, table.index[key][:end], table.covariates.get(key, None) if table.covariates else None)
+            known = self._known(table, key, table.index[key][:end], table.covariates[key][:end] if table.covariates else None)
             origins = np.arange(lookback, end - H + 1)
             n_val = int(round(len(origins) * self.validation_fraction)) if len(origins) >= 2 * MIN_WINDOWS else 0
             # Validation origins are the latest; training windows end before the first validation target.
