@@ -22,6 +22,7 @@ _LAZY = {
     "CNNClassifier": ("cnn1d.estimators", "CNNClassifier"),
     "CNNRegressor": ("cnn1d.estimators", "CNNRegressor"),
     "CNNForecaster": ("cnn1d.estimators", "CNNForecaster"),
+    "CNNTextClassifier": ("cnn1d.estimators", "CNNTextClassifier"),
     "Dataset": ("cnn1d.data.dataset", "Dataset"),
     "RunConfig": ("cnn1d.config", "RunConfig"),
     "load": ("cnn1d.bundle", "load"),

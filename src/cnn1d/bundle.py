@@ -68,7 +68,7 @@ def load(path: str | Path):
     """Load a bundle written by :func:`save` and return the fitted estimator."""
     from ._backend import keras
     from .config import RunConfig
-    from .estimators import CNNClassifier, CNNForecaster, CNNRegressor
+    from .estimators import CNNClassifier, CNNForecaster, CNNRegressor, CNNTextClassifier
     from .models import registry
 
     path = Path(path)
@@ -88,7 +88,8 @@ def load(path: str | Path):
             raise BundleError(f"{path}: the Keras model inside the bundle cannot be loaded ({exc.__class__.__name__}: {exc})") from None
     try:
         config = RunConfig.from_dict(meta["config"])
-        cls = {"CNNClassifier": CNNClassifier, "CNNRegressor": CNNRegressor, "CNNForecaster": CNNForecaster}[meta["estimator"]]
+        cls = {"CNNClassifier": CNNClassifier, "CNNRegressor": CNNRegressor, "CNNForecaster": CNNForecaster,
+               "CNNTextClassifier": CNNTextClassifier}[meta["estimator"]]
         estimator = cls._from_bundle_state(config, meta["state"], model)
         estimator.backend_ = meta["backend"]
         estimator.metrics_ = meta.get("metrics", {})

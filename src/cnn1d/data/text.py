@@ -1,0 +1,132 @@
+"""Labelled text: CSV / TSV / JSONL with a text column and a label column, or a folder with one
+subfolder of ``.txt`` files per class. Rows that do not decode as UTF-8 are repaired (replacement
+character) and reported by row, never fatal; empty texts are dropped and reported."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+
+TEXT_COLUMN_NAMES = ("text", "sentence", "review", "content", "body", "document")
+LABEL_COLUMN_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "y")
+
+
+@dataclass
+class TextDataset:
+    texts: list[str]
+    y: np.ndarray | None
+    source: str | None = None
+    name: str | None = None
+    groups: np.ndarray | None = None  # e.g. the movie of each review, for group-aware splits
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, index) -> "TextDataset":
+        index = np.asarray(index)
+        return TextDataset([self.texts[i] for i in index], None if self.y is None else self.y[index], self.source,
+                           self.name, None if self.groups is None else self.groups[index], self.report)
+
+    def describe(self) -> str:
+        text = f"{len(self)} texts"
+        if self.y is not None:
+            text += f", {len(np.unique(self.y.astype(str)))} classes"
+        if self.report.get("decode_errors"):
+            text += f", {len(self.report['decode_errors'])} row(s) with invalid UTF-8 repaired"
+        if self.report.get("empty_rows"):
+            text += f", {len(self.report['empty_rows'])} empty row(s) dropped"
+        return text
+
+
+def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | None:
+    if wanted is not None:
+        if wanted not in columns:
+            raise DataError(f"{path}: no {what} column {wanted!r}; columns are {list(columns)[:12]}")
+        return wanted
+    lower = {str(c).lower(): c for c in columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def read_text(path: str | Path, *, text_column: str | None = None, label_column: str | None = None,
+              labels: str = "auto", group_column: str | None = None) -> TextDataset:
+    """Read labelled (or unlabelled, for prediction) texts from a file or a folder of class folders."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if path.is_dir():
+        return _read_folder(path)
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: file is empty")
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        import gzip
+
+        raw = gzip.decompress(raw)
+    lines = raw.split(b"\n")
+    decode_errors = []
+    fixed = []
+    for i, line in enumerate(lines):
+        try:
+            fixed.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            decode_errors.append(i + 1)
+            fixed.append(line.decode("utf-8", errors="replace"))
+    text = "\n".join(fixed)
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    kind = suffixes[-1] if suffixes else ""
+    import io
+
+    try:
+        if kind == ".jsonl":
+            frame = pd.DataFrame([json.loads(line) for line in text.splitlines() if line.strip()])
+        elif kind in (".csv", ".tsv", ".txt"):
+            frame = pd.read_csv(io.StringIO(text), sep="\t" if kind == ".tsv" else ",", dtype=str, keep_default_na=False)
+        else:
+            raise DataError(f"{path}: unknown text file type {kind or '(none)'}; use .csv, .tsv, .jsonl or a folder")
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot parse ({exc})") from None
+    if frame.empty:
+        raise DataError(f"{path}: holds no rows")
+    text_col = _pick(frame.columns, text_column, TEXT_COLUMN_NAMES, "text", path)
+    if text_col is None:
+        raise DataError(f"{path}: no text column found; name it with --text-column (columns: {list(frame.columns)[:12]})")
+    label_col = _pick(frame.columns, label_column, LABEL_COLUMN_NAMES, "label", path) if labels != "none" else None
+    if labels == "required" and label_col is None:
+        raise DataError(f"{path}: no label column found; name it with --label-column (columns: {list(frame.columns)[:12]})")
+    texts = frame[text_col].astype(str).tolist()
+    empty = [i + 1 for i, t in enumerate(texts) if not t.strip()]
+    keep = [i for i, t in enumerate(texts) if t.strip()]
+    if not keep:
+        raise DataError(f"{path}: every text in column {text_col!r} is empty")
+    y = frame[label_col].astype(str).to_numpy(dtype=object)[keep] if label_col else None
+    groups = frame[group_column].astype(str).to_numpy(dtype=object)[keep] if group_column else None
+    return TextDataset([texts[i] for i in keep], y, str(path), path.name.split(".")[0], groups,
+                       {"decode_errors": decode_errors, "empty_rows": empty})
+
+
+def _read_folder(path: Path) -> TextDataset:
+    texts, labels, decode_errors = [], [], []
+    for folder in sorted(p for p in path.iterdir() if p.is_dir()):
+        for file in sorted(folder.glob("*.txt")):
+            raw = file.read_bytes()
+            try:
+                content = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                decode_errors.append(str(file))
+                content = raw.decode("utf-8", errors="replace")
+            if content.strip():
+                texts.append(content)
+                labels.append(folder.name)
+    if not texts:
+        raise DataError(f"{path}: no class subfolders holding .txt files")
+    return TextDataset(texts, np.array(labels, dtype=object), str(path), path.name, None,
+                       {"decode_errors": decode_errors, "empty_rows": []})

@@ -1,0 +1,184 @@
+"""CNNTextClassifier: text CNNs (Kim 2014, Zhang et al. 2015) with the scikit-learn contract."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from ..data.text import TextDataset
+from ..errors import ConfigError, DataError, NotFittedError
+from ..tasks import classify
+
+
+def as_texts(X: Any, y: Any = None, where: str = "X") -> TextDataset:
+    if isinstance(X, TextDataset):
+        return X if y is None else TextDataset(X.texts, np.asarray(y, dtype=object), X.source, X.name, X.groups, X.report)
+    if isinstance(X, str):
+        X = [X]
+    if hasattr(X, "tolist"):
+        X = X.tolist()
+    texts = list(X)
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise DataError(f"{where}: item {bad[0]} is {type(texts[bad[0]]).__name__}, not a string")
+    if not texts:
+        raise DataError(f"{where}: no texts given")
+    return TextDataset(texts, None if y is None else np.asarray(y), where)
+
+
+class CNNTextClassifier(ClassifierMixin, BaseEstimator):
+    """Classify texts with a 1D CNN over token embeddings.
+
+    Example::
+
+        clf = CNNTextClassifier(seed=0).fit(train_texts, train_labels)
+        clf.predict(["a gripping, beautifully shot film"])
+
+    Args:
+        model: ``textcnn`` (word level, default) or ``charcnn`` (character level).
+        level: ``word`` or ``char`` tokens (default: ``char`` for ``charcnn``, else ``word``).
+        max_tokens: vocabulary size cap; sequence_length: tokens kept per text (default: 95th percentile).
+        Training arguments as for :class:`~cnn1d.CNNClassifier`.
+    """
+
+    task = "classify"
+
+    def __init__(self, model: str = "textcnn", model_params: dict | None = None, level: str | None = None,
+                 max_tokens: int = 20000, sequence_length: int | None = None, epochs: int = 30,
+                 batch_size: int | None = 50, learning_rate: float = 5e-4, validation_fraction: float = 0.1,
+                 patience: int = 6, max_time: float | None = None, seed: int | None = None, verbose: int = 0,
+                 out: str | None = None):
+        self.model = model
+        self.model_params = model_params
+        self.level = level
+        self.max_tokens = max_tokens
+        self.sequence_length = sequence_length
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.max_time = max_time
+        self.seed = seed
+        self.verbose = verbose
+        self.out = out
+
+    def to_config(self):
+        from ..config import RunConfig
+
+        return RunConfig(task="classify", model=self.model, model_params=dict(self.model_params or {}),
+                         epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+                         validation_fraction=self.validation_fraction, patience=self.patience,
+                         lr_patience=max(2, self.patience // 2), max_time=self.max_time, seed=self.seed,
+                         verbose=self.verbose, out=self.out)
+
+    def fit(self, X: Any, y: Any = None) -> "CNNTextClassifier":
+        from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+        from .. import models
+        from .._backend import backend_name, seed_everything
+        from ..preprocess.text import Tokenizer
+        from ..training import trainer
+
+        data = as_texts(X, y)
+        if data.y is None:
+            raise DataError(f"{data.source}: no labels given")
+        spec = models.get(self.model)
+        if spec.modality != "text":
+            raise ConfigError(f"model {self.model!r} is not a text model; choose textcnn or charcnn")
+        where = data.source or "labels"
+        _, counts = np.unique(data.y.astype(str), return_counts=True)
+        if counts.min() < 2:
+            singles = [c for c, n in zip(*np.unique(data.y.astype(str), return_counts=True)) if n < 2]
+            raise DataError(f"{where}: label(s) {singles[:5]} have a single example; give each class at least two")
+        self.classes_ = classify.fit_classes(data.y, where)
+        targets = classify.encode(data.y, self.classes_, where)
+        config = self.to_config()
+        if self.seed is not None:
+            seed_everything(self.seed)
+        index = np.arange(len(data))
+        rng = self.seed if self.seed is not None else 0
+        if data.groups is not None:
+            split = GroupShuffleSplit(1, test_size=self.validation_fraction, random_state=rng)
+            train_idx, val_idx = next(split.split(index, groups=data.groups))
+        else:
+            train_idx, val_idx = train_test_split(index, test_size=self.validation_fraction, random_state=rng,
+                                                  stratify=targets if counts.min() >= 2 else None)
+        level = self.level or ("char" if self.model == "charcnn" else "word")
+        self.tokenizer_ = Tokenizer(level=level, max_tokens=self.max_tokens, sequence_length=self.sequence_length)
+        self.tokenizer_.fit([data.texts[i] for i in train_idx])
+        X_all = self.tokenizer_.transform(data.texts)
+        params = {"vocab_size": len(self.tokenizer_.vocabulary), **(self.model_params or {})}
+        network = models.build(self.model, (self.tokenizer_.sequence_length,), len(self.classes_), "softmax", **params)
+        from pathlib import Path
+
+        started = time.perf_counter()
+        result = trainer.train(network, X_all[train_idx], targets[train_idx],
+                               validation=(X_all[val_idx], targets[val_idx]), config=config,
+                               loss=classify.loss, metrics=["accuracy"], run_dir=Path(self.out) if self.out else None)
+        self.model_ = result.model
+        self.history_, self.epochs_, self.best_epoch_ = result.history, result.epochs, result.best_epoch
+        self.train_seconds_, self.stopped_because_ = result.seconds, result.stopped_because
+        self.fit_seconds_ = time.perf_counter() - started
+        self.batch_size_, self.monitor_ = result.extras["batch_size"], result.extras["monitor"]
+        self.n_params_ = int(self.model_.count_params())
+        self.backend_ = backend_name()
+        self.config_ = config
+        self.data_report_ = data.report
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this CNNTextClassifier is not fitted yet; call fit first")
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        self._check_fitted()
+        tokens = self.tokenizer_.transform(as_texts(X).texts)
+        return np.asarray(self.model_.predict(tokens, batch_size=256, verbose=0), dtype=np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def evaluate(self, X: Any, y: Any = None) -> dict[str, Any]:
+        from ..evaluation.metrics import classification_metrics
+
+        data = as_texts(X, y)
+        if data.y is None:
+            raise DataError("evaluate needs labels")
+        truth = classify.encode(data.y, self.classes_, data.source or "labels")
+        return classification_metrics(truth, self.predict_proba(data), self.classes_)
+
+    def score(self, X: Any, y: Any = None, sample_weight=None) -> float:
+        return float(self.evaluate(X, y)["accuracy"])
+
+    # -- bundle -----------------------------------------------------------------------------------
+    _STATE = ("epochs_", "best_epoch_", "train_seconds_", "stopped_because_", "batch_size_", "monitor_", "n_params_",
+              "history_")
+
+    def _bundle_state(self) -> dict[str, Any]:
+        state = {name: getattr(self, name) for name in self._STATE}
+        state["tokenizer"] = self.tokenizer_.to_dict()
+        state["classes"] = [c.item() if isinstance(c, np.generic) else c for c in self.classes_.tolist()]
+        state["params"] = {k: v for k, v in self.get_params().items() if k not in ("out", "verbose")}
+        return state
+
+    @classmethod
+    def _from_bundle_state(cls, config, state: dict[str, Any], model) -> "CNNTextClassifier":
+        from ..preprocess.text import Tokenizer
+
+        est = cls(**state["params"])
+        est.model_, est.config_ = model, config
+        for name in cls._STATE:
+            setattr(est, name, state[name])
+        est.tokenizer_ = Tokenizer.from_dict(state["tokenizer"])
+        est.classes_ = np.array(state["classes"], dtype=object)
+        return est
+
+    def save(self, path, *, metrics: dict | None = None):
+        from ..bundle import save
+
+        return save(self, path, metrics=metrics)

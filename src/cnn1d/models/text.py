@@ -1,0 +1,48 @@
+"""Text CNNs: ``textcnn`` (Kim 2014) and ``charcnn`` (Zhang, Zhao & LeCun 2015, small variant).
+
+Both take integer token ids ``(steps,)`` and need ``vocab_size``; they are text models, so the estimator
+for series does not offer them.
+"""
+
+from __future__ import annotations
+
+from .._backend import keras
+from .layers import classifier_head
+from .registry import register
+
+
+@register(
+    "textcnn",
+    summary="embedding > parallel Conv1D (kernels 3/4/5, 100 filters) > max-over-time > dropout 0.5; text",
+    paper="Kim 2014, 'Convolutional neural networks for sentence classification' (CNN-rand)",
+    modality="text",
+)
+def build_textcnn(input_shape, n_outputs, output_activation, *, vocab_size: int = 20000, embedding_dim: int = 128,
+                  kernel_sizes: tuple = (3, 4, 5), filters: int = 100, dropout: float = 0.5):
+    k = keras()
+    inputs = k.Input(shape=tuple(input_shape), dtype="int32", name="tokens")
+    x = k.layers.Embedding(vocab_size, embedding_dim, name="embedding")(inputs)
+    pooled = [k.layers.GlobalMaxPooling1D()(k.layers.Conv1D(filters, size, activation="relu", padding="same")(x))
+              for size in kernel_sizes]
+    x = k.layers.Concatenate()(pooled) if len(pooled) > 1 else pooled[0]
+    return k.Model(inputs, classifier_head(x, n_outputs, output_activation, dropout=dropout), name="textcnn")
+
+
+@register(
+    "charcnn",
+    summary="character embedding > 4 conv layers (256 filters, kernels 7/7/3/3, max-pool 3) > dense 256; text",
+    paper="Zhang, Zhao & LeCun 2015, 'Character-level convolutional networks for text classification'",
+    modality="text",
+)
+def build_charcnn(input_shape, n_outputs, output_activation, *, vocab_size: int = 256, embedding_dim: int = 32,
+                  filters: int = 256, dense: int = 256, dropout: float = 0.5):
+    k = keras()
+    inputs = k.Input(shape=tuple(input_shape), dtype="int32", name="tokens")
+    x = k.layers.Embedding(vocab_size, embedding_dim)(inputs)
+    for i, size in enumerate((7, 7, 3, 3)):
+        x = k.layers.Conv1D(filters, size, activation="relu", padding="same")(x)
+        if i < 2:
+            x = k.layers.MaxPooling1D(3, padding="same")(x)
+    x = k.layers.GlobalMaxPooling1D()(x)
+    x = k.layers.Dropout(dropout)(k.layers.Dense(dense, activation="relu")(x))
+    return k.Model(inputs, classifier_head(x, n_outputs, output_activation), name="charcnn")
