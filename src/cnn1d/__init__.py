@@ -23,6 +23,7 @@ _LAZY = {
     "CNNRegressor": ("cnn1d.estimators", "CNNRegressor"),
     "CNNForecaster": ("cnn1d.estimators", "CNNForecaster"),
     "CNNTextClassifier": ("cnn1d.estimators", "CNNTextClassifier"),
+    "CNNLanguageModel": ("cnn1d.estimators", "CNNLanguageModel"),
     "Dataset": ("cnn1d.data.dataset", "Dataset"),
     "RunConfig": ("cnn1d.config", "RunConfig"),
     "load": ("cnn1d.bundle", "load"),

@@ -68,7 +68,7 @@ def load(path: str | Path):
     """Load a bundle written by :func:`save` and return the fitted estimator."""
     from ._backend import keras
     from .config import RunConfig
-    from .estimators import CNNClassifier, CNNForecaster, CNNRegressor, CNNTextClassifier
+    from .estimators import CNNClassifier, CNNForecaster, CNNLanguageModel, CNNRegressor, CNNTextClassifier
     from .models import registry
 
     path = Path(path)
@@ -89,7 +89,7 @@ def load(path: str | Path):
     try:
         config = RunConfig.from_dict(meta["config"])
         cls = {"CNNClassifier": CNNClassifier, "CNNRegressor": CNNRegressor, "CNNForecaster": CNNForecaster,
-               "CNNTextClassifier": CNNTextClassifier}[meta["estimator"]]
+               "CNNTextClassifier": CNNTextClassifier, "CNNLanguageModel": CNNLanguageModel}[meta["estimator"]]
         estimator = cls._from_bundle_state(config, meta["state"], model)
         estimator.backend_ = meta["backend"]
         estimator.metrics_ = meta.get("metrics", {})

@@ -83,7 +83,7 @@ def _json_default(value: Any):
 def train(
     data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name (see `cnn1d datasets`) or a data file. Default: gunpoint."),
     test: Optional[str] = typer.Option(None, "--test", help="Test file. Default: the *_TEST.* file beside a *_TRAIN.* file."),
-    task: Optional[str] = typer.Option(None, "--task", help="classify or regress. Default: from the file header, else classify."),
+    task: Optional[str] = typer.Option(None, "--task", help="classify, regress, forecast or lm. Default: from the file header, else classify."),
     model: Optional[str] = typer.Option(None, "--model", help="Registered model or ensemble (see `cnn1d models`). Default: `default` (5 LITE networks)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum training epochs (early stopping may end sooner)."),
     max_time: Optional[float] = typer.Option(None, "--max-time", help="Wall-clock budget for training, in seconds."),
@@ -113,6 +113,8 @@ def train(
     covariates: Optional[str] = typer.Option(None, "--covariates", help="Forecast: known-future covariate columns (comma-separated)."),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text: the column holding the texts (trains a text classifier)."),
     group_column: Optional[str] = typer.Option(None, "--group-column", help="Text: keep each group (e.g. a movie) on one side of the split."),
+    tokens: str = typer.Option("char", "--tokens", help="Language model: char or word tokens."),
+    context: int = typer.Option(128, "--context", help="Language model: tokens per training window."),
 ) -> None:
     """Train a model, evaluate it on the test set and save a bundle.
 
@@ -138,6 +140,17 @@ def train(
     console = _console(json_out)
     from .workflows import is_text_request
 
+    if config.task == "lm":
+        from .workflows import lm_run
+
+        result = lm_run(config, level=tokens, context=context, log=lambda msg: console.print(msg))
+        if json_out:
+            _echo_json(result)
+            return
+        console.print(f"held-out perplexity: cnn {result['test_metrics']['perplexity']:.3f}, "
+                      f"{result['baseline_metrics']['order']}-gram baseline {result['baseline_metrics']['perplexity']:.3f}; "
+                      f"trained {result['epochs']} epochs in {result['train_seconds']:.1f} s; bundle: {result['bundle']}")
+        return
     if config.task == "classify" and is_text_request(config.data, text_column):
         from .workflows import text_run
 
@@ -292,6 +305,35 @@ def forecast(
     console = _console(False)
     console.print(frame.to_string(index=False, max_rows=30))
     console.print(f"wrote {len(frame)} rows to {out} and a plot to {out.with_suffix('.png')}")
+
+
+@app.command()
+@_guard
+def generate(
+    bundle: Path = typer.Argument(..., help="A language-model bundle written by `cnn1d train --task lm`."),
+    prompt: str = typer.Option("", "--prompt", help="Text to continue."),
+    length: int = typer.Option(200, "--length", help="Tokens to generate."),
+    temperature: float = typer.Option(1.0, "--temperature", help="Below 1: safer; above 1: more varied."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Sampling seed (repeatable output)."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON object."),
+) -> None:
+    """Generate text with a convolutional language model.
+
+    Example: cnn1d generate runs/lm/model.cnn1d --prompt "the film " --length 200 --temperature 0.7 --seed 0
+    """
+    from .bundle import load
+    from .errors import ConfigError
+
+    model = load(bundle)
+    if getattr(model, "task", None) != "lm":
+        raise ConfigError(f"{bundle}: holds a {type(model).__name__}, not a language model")
+    if length < 1:
+        raise ConfigError("--length must be at least 1")
+    text = model.generate(prompt, length=length, temperature=temperature, seed=seed)
+    if json_out:
+        _echo_json({"prompt": prompt, "text": text, "length": length, "temperature": temperature, "seed": seed})
+    else:
+        sys.stdout.write(text + "\n")
 
 
 @app.command()

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-TASKS = ("classify", "regress", "forecast")
+TASKS = ("classify", "regress", "forecast", "lm")
 SCALINGS = ("series", "global", "none")
 IMPUTATIONS = ("linear", "mean", "zero")
 MASK_CHANNEL = ("auto", "yes", "no")

@@ -1,0 +1,182 @@
+"""CNNLanguageModel: a causal dilated CNN that predicts the next character or word, reports perplexity
+beside an n-gram baseline, and generates text."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ..errors import ConfigError, DataError, NotFittedError
+from ..tasks import lm
+
+
+class CNNLanguageModel(BaseEstimator):
+    """Train on a corpus (a string or a list of documents), then ``perplexity(text)`` and
+    ``generate(prompt, length, temperature, seed)``.
+
+    Args:
+        level: ``char`` (default) or ``word`` tokens.
+        context: tokens per training window (the model sees at most its receptive field of them).
+        max_tokens: vocabulary cap (word level); rarer tokens map to ``<oov>``.
+        Training arguments as for the other estimators.
+    """
+
+    task = "lm"
+
+    def __init__(self, level: str = "char", context: int = 128, max_tokens: int = 20000, model: str = "causal_lm",
+                 model_params: dict | None = None, epochs: int = 20, batch_size: int | None = 32,
+                 learning_rate: float = 2e-3, validation_fraction: float = 0.1, patience: int = 3,
+                 max_time: float | None = None, seed: int | None = None, verbose: int = 0, out: str | None = None):
+        self.level = level
+        self.context = context
+        self.max_tokens = max_tokens
+        self.model = model
+        self.model_params = model_params
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.max_time = max_time
+        self.seed = seed
+        self.verbose = verbose
+        self.out = out
+
+    def to_config(self):
+        from ..config import RunConfig
+
+        return RunConfig(task="lm", model=self.model, model_params=dict(self.model_params or {}), epochs=self.epochs,
+                         batch_size=self.batch_size, learning_rate=self.learning_rate, validation_fraction=0.0,
+                         patience=self.patience, lr_patience=max(1, self.patience // 2), min_learning_rate=1e-5,
+                         max_time=self.max_time, seed=self.seed, verbose=self.verbose, out=self.out)
+
+    def _encode(self, text: str) -> np.ndarray:
+        index = {w: i for i, w in enumerate(self.tokenizer_.vocabulary)}
+        return np.array([index.get(w, 1) for w in self.tokenizer_.tokens(text)], dtype=np.int32)
+
+    def _windows(self, ids: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:
+        L = self.context
+        starts = range(0, max(len(ids) - L - 1, 0) + 1, stride)
+        X = np.stack([ids[s: s + L] for s in starts if s + L + 1 <= len(ids)])
+        y = np.stack([ids[s + 1: s + L + 1] for s in starts if s + L + 1 <= len(ids)])
+        return X, y
+
+    def fit(self, corpus: Any) -> "CNNLanguageModel":
+        from .. import models
+        from .._backend import backend_name, seed_everything
+        from ..preprocess.text import Tokenizer
+        from ..training import trainer
+
+        text = corpus if isinstance(corpus, str) else "\n".join(corpus)
+        if self.level not in ("char", "word"):
+            raise ConfigError(f"level must be 'char' or 'word', got {self.level!r}")
+        if models.get(self.model).modality != "lm":
+            raise ConfigError(f"model {self.model!r} is not a language model; use causal_lm")
+        if self.seed is not None:
+            seed_everything(self.seed)
+        # The last part of the corpus is held out, in order: perplexity is measured on text the model never saw.
+        cut = int(len(text) * (1 - self.validation_fraction))
+        train_text, val_text = text[:cut], text[cut:]
+        self.tokenizer_ = Tokenizer(level=self.level, max_tokens=self.max_tokens, lowercase=self.level == "word",
+                                    sequence_length=self.context).fit([train_text])
+        train_ids, val_ids = self._encode(train_text), self._encode(val_text)
+        if len(train_ids) < 4 * self.context or len(val_ids) < self.context + 2:
+            raise DataError(f"the corpus is too short: {len(train_ids)} training tokens for a context of {self.context}; "
+                            "give more text or a smaller context")
+        X, y = self._windows(train_ids, stride=max(1, self.context // 2))
+        Xv, yv = self._windows(val_ids, stride=self.context)
+        vocab = len(self.tokenizer_.vocabulary)
+        network = models.build(self.model, (None,), vocab, "softmax", **(self.model_params or {}))
+        result = trainer.train(network, X, y, validation=(Xv, yv), config=self.to_config(), loss=lm.loss, metrics=[],
+                               run_dir=Path(self.out) if self.out else None)
+        self.model_ = result.model
+        self.history_, self.epochs_, self.best_epoch_ = result.history, result.epochs, result.best_epoch
+        self.train_seconds_, self.stopped_because_ = result.seconds, result.stopped_because
+        self.batch_size_, self.monitor_ = result.extras["batch_size"], result.extras["monitor"]
+        self.n_params_ = int(self.model_.count_params())
+        self.backend_ = backend_name()
+        self.config_ = self.to_config()
+        self.n_train_tokens_, self.n_heldout_tokens_ = int(len(train_ids)), int(len(val_ids))
+        self.heldout_perplexity_ = self._perplexity_ids(val_ids)
+        ngram = lm.WittenBellNgram(5 if self.level == "char" else 3, vocab).fit(train_ids)
+        self.ngram_perplexity_ = ngram.perplexity(val_ids)
+        self._train_ids = train_ids
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this CNNLanguageModel is not fitted yet; call fit first")
+
+    def _perplexity_ids(self, ids: np.ndarray) -> float:
+        """Every token scored once, each with up to ``context`` tokens of history."""
+        L = self.context
+        nll, count = 0.0, 0
+        for start in range(0, len(ids) - 1, L):
+            history = ids[max(0, start - L + 1): start + 1]
+            window = ids[max(0, start - L + 1): min(start + L, len(ids) - 1) + 1]
+            probs = np.asarray(self.model_.predict_on_batch(window[None, :-1]))[0]
+            targets = window[1:]
+            first = len(history) - 1  # predictions for tokens after `start` only
+            p = probs[np.arange(len(targets)), targets][first:]
+            nll -= float(np.log(np.maximum(p, 1e-12)).sum())
+            count += len(p)
+        return math.exp(nll / max(count, 1))
+
+    def perplexity(self, text: str) -> float:
+        self._check_fitted()
+        ids = self._encode(text)
+        if len(ids) < 2:
+            raise DataError("perplexity needs at least two tokens of text")
+        return self._perplexity_ids(ids)
+
+    def generate(self, prompt: str = "", length: int = 200, temperature: float = 1.0, seed: int | None = None) -> str:
+        """Sample ``length`` tokens after ``prompt``; temperature < 1 is more conservative, > 1 more varied."""
+        self._check_fitted()
+        if temperature <= 0:
+            raise ConfigError("temperature must be positive")
+        rng = np.random.default_rng(seed)
+        ids = list(self._encode(prompt)) or [1]
+        vocab = self.tokenizer_.vocabulary
+        out = []
+        for _ in range(length):
+            window = np.array(ids[-self.context:], dtype=np.int32)[None, :]
+            probs = np.asarray(self.model_.predict_on_batch(window))[0, -1].astype(np.float64)
+            probs[:2] = 0.0  # never emit padding or <oov>
+            logits = np.log(np.maximum(probs, 1e-12)) / temperature
+            p = np.exp(logits - logits.max())
+            p /= p.sum()
+            token = int(rng.choice(len(p), p=p))
+            ids.append(token)
+            out.append(vocab[token])
+        joiner = "" if self.level == "char" else " "
+        return prompt + (joiner if prompt and self.level == "word" else "") + joiner.join(out)
+
+    _STATE = ("epochs_", "best_epoch_", "train_seconds_", "stopped_because_", "batch_size_", "monitor_", "n_params_",
+              "history_", "heldout_perplexity_", "ngram_perplexity_", "n_train_tokens_", "n_heldout_tokens_")
+
+    def _bundle_state(self) -> dict[str, Any]:
+        state = {name: getattr(self, name) for name in self._STATE}
+        state["tokenizer"] = self.tokenizer_.to_dict()
+        state["params"] = {k: v for k, v in self.get_params().items() if k not in ("out", "verbose")}
+        return state
+
+    @classmethod
+    def _from_bundle_state(cls, config, state: dict[str, Any], model) -> "CNNLanguageModel":
+        from ..preprocess.text import Tokenizer
+
+        est = cls(**state["params"])
+        est.model_, est.config_ = model, config
+        for name in cls._STATE:
+            setattr(est, name, state[name])
+        est.tokenizer_ = Tokenizer.from_dict(state["tokenizer"])
+        return est
+
+    def save(self, path, *, metrics: dict | None = None):
+        from ..bundle import save
+
+        return save(self, path, metrics=metrics)
