@@ -136,3 +136,38 @@ def test_cli_lm_and_generate(tmp_path, corpus):
     empty.write_text("  \n")
     res = runner.invoke(app, ["train", "--task", "lm", "--data", str(empty), "--out", str(tmp_path / "x")])
     assert res.exit_code != 0 and "empty" in res.output
+
+
+def test_multilabel_dilated_model_and_pretrained_vectors(tmp_path, reviews):
+    texts = reviews.texts[:1200]
+    frame = __import__("pandas").DataFrame({
+        "text": texts,
+        "fresh": (reviews.y[:1200] == "fresh").astype(int),
+        "mentions_film": [int("film" in t.lower()) for t in texts],
+    })
+    path = tmp_path / "ml.csv"
+    frame.to_csv(path, index=False)
+    data = read_text(path, label_column="fresh,mentions_film")
+    assert data.y.shape == (1200, 2) and data.label_names == ["fresh", "mentions_film"]
+    vectors = tmp_path / "glove.txt"
+    vectors.write_text("film 0.1 0.2 0.3 0.4\nmovie 0.1 0.2 0.3 0.5\nthe 0 0 0 1\n")
+    clf = CNNTextClassifier(model="dilated_textcnn", epochs=8, learning_rate=3e-3, seed=0, embeddings=str(vectors),
+                            model_params={"filters": 16, "dilations": (1, 2)}).fit(data)
+    emb = clf.model_.get_layer("embedding").get_weights()[0]
+    film = clf.tokenizer_.vocabulary.index("film")
+    np.testing.assert_allclose(emb.shape, (len(clf.tokenizer_.vocabulary), 4))
+    metrics = clf.evaluate(data.subset(np.arange(1000, 1200)))
+    assert {"micro_f1", "macro_f1", "map", "subset_accuracy"} <= set(metrics) and len(metrics["thresholds"]) == 2
+    from sklearn.metrics import average_precision_score
+
+    held = data.subset(np.arange(1000, 1200))
+    ap_film = average_precision_score(held.y[:, 1], clf.predict_proba(held)[:, 1])
+    assert ap_film > 2 * held.y[:, 1].mean()  # "mentions film" is learnable from the words
+    assert clf.predict(["a film"]).shape == (1, 2)
+    loaded = cnn1d.load(clf.save(tmp_path / "ml.cnn1d"))
+    np.testing.assert_array_equal(loaded.predict(texts[:50]), clf.predict(texts[:50]))
+    assert film > 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,a,b\nhello,1,maybe\n")
+    with pytest.raises(DataError, match="0/1"):
+        read_text(bad, label_column="a,b")

@@ -97,7 +97,7 @@ def train(
     patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience in epochs."),
     scaling: Optional[str] = typer.Option(None, "--scaling", help="series | global | none."),
     class_weight: Optional[str] = typer.Option(None, "--class-weight", help="'balanced' to weight classes by inverse frequency."),
-    label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels or targets."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels or targets (text: several, comma-separated, for multi-label)."),
     ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Train N networks (different seeds) and average their probabilities."),
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes for ensemble members (default: one per core)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out."),
@@ -114,6 +114,7 @@ def train(
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text: the column holding the texts (trains a text classifier)."),
     group_column: Optional[str] = typer.Option(None, "--group-column", help="Text: keep each group (e.g. a movie) on one side of the split."),
     tokens: str = typer.Option("char", "--tokens", help="Language model: char or word tokens."),
+    embeddings: Optional[Path] = typer.Option(None, "--embeddings", help="Text: GloVe/word2vec text file to initialise word embeddings."),
     context: int = typer.Option(128, "--context", help="Language model: tokens per training window."),
 ) -> None:
     """Train a model, evaluate it on the test set and save a bundle.
@@ -155,11 +156,12 @@ def train(
         from .workflows import text_run
 
         result = text_run(config, text_column=text_column, label_column=label_column, group_column=group_column,
-                          log=lambda msg: console.print(msg))
+                          embeddings=str(embeddings) if embeddings else None, log=lambda msg: console.print(msg))
         if json_out:
             _echo_json(result)
             return
-        _print_metrics(console, result["test_metrics"], result["baseline_metrics"], "classify")
+        _print_metrics(console, result["test_metrics"], result["baseline_metrics"],
+                       "multilabel" if "micro_f1" in result["test_metrics"] else "classify")
         console.print(f"baseline: TF-IDF + logistic regression on the same split. Trained {result['model']} "
                       f"({result['n_params']:,} parameters) for {result['epochs']} epochs in {result['train_seconds']:.1f} s; "
                       f"bundle: {result['bundle']}")

@@ -182,6 +182,18 @@ def text_baseline(train, test) -> dict[str, Any]:
     from .tasks import classify
 
     started = time.perf_counter()
+    if train.y.ndim == 2:  # multi-label: one logistic regression per label, thresholds 0.5
+        from sklearn.multiclass import OneVsRestClassifier
+
+        from .evaluation.metrics import multilabel_metrics
+
+        pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                             OneVsRestClassifier(LogisticRegression(max_iter=2000, C=4.0)))
+        pipe.fit(train.texts, train.y)
+        proba = pipe.predict_proba(test.texts)
+        metrics = multilabel_metrics(np.asarray(test.y, int), proba, np.full(train.y.shape[1], 0.5),
+                                     list(train.label_names or range(train.y.shape[1])))
+        return {**metrics, "train_seconds": round(time.perf_counter() - started, 3)}
     pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=2000, C=4.0))
     classes = classify.fit_classes(train.y)
     pipe.fit(train.texts, classify.encode(train.y, classes))
@@ -192,7 +204,8 @@ def text_baseline(train, test) -> dict[str, Any]:
 
 
 def text_run(config: RunConfig, *, text_column: str | None = None, label_column: str | None = None,
-             group_column: str | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+             group_column: str | None = None, embeddings: str | None = None,
+             log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train a text CNN, score it on a held-out test set beside TF-IDF + logistic regression, save a bundle."""
     from importlib import resources
 
@@ -225,8 +238,8 @@ def text_run(config: RunConfig, *, text_column: str | None = None, label_column:
             train_idx, test_idx = next(GroupShuffleSplit(1, test_size=HOLDOUT_FRACTION, random_state=seed).split(index, groups=data.groups))
             log(f"test set: {len(test_idx)} texts from groups ({group_column}) never seen in training")
         else:
-            labels = data.y.astype(str)
-            _, counts = np.unique(labels, return_counts=True)
+            labels = data.y.astype(str) if data.y.ndim == 1 else None
+            counts = np.unique(labels, return_counts=True)[1] if labels is not None else np.array([0])
             train_idx, test_idx = train_test_split(index, test_size=HOLDOUT_FRACTION, random_state=seed,
                                                    stratify=labels if counts.min() >= 2 else None)
             log(f"no test set given: holding out {len(test_idx)} texts as a test set")
@@ -234,7 +247,7 @@ def text_run(config: RunConfig, *, text_column: str | None = None, label_column:
     model = config.model if config.model not in ("default",) else "textcnn"
     out = Path(config.out) if config.out else Path("runs") / f"{data.name}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
     config = config.replace(model=model, out=str(out))
-    clf = CNNTextClassifier(model=model, model_params=config.model_params or None, seed=config.seed,
+    clf = CNNTextClassifier(model=model, model_params=config.model_params or None, seed=config.seed, embeddings=embeddings,
                             max_time=config.max_time, verbose=config.verbose, out=str(out),
                             **({"epochs": config.epochs} if config.epochs != RunConfig().epochs else {}))
     clf.fit(data)
@@ -264,8 +277,12 @@ def predict_text(estimator, data: str | None, texts: list[str] | None, text_colu
     if texts is None:
         texts = read_text(data, text_column=text_column, labels="none").texts
     proba = estimator.predict_proba(texts)
-    frame = pd.DataFrame({"index": np.arange(len(texts)), "text": [t[:80] for t in texts],
-                          "prediction": estimator.classes_[proba.argmax(axis=1)]})
+    frame = pd.DataFrame({"index": np.arange(len(texts)), "text": [t[:80] for t in texts]})
+    if getattr(estimator, "multilabel_", False):
+        chosen = estimator.predict(texts)
+        frame["prediction"] = ["|".join(str(c) for c, on in zip(estimator.classes_, row) if on) for row in chosen]
+    else:
+        frame["prediction"] = estimator.classes_[proba.argmax(axis=1)]
     for j, c in enumerate(estimator.classes_.tolist()):
         frame[f"proba_{c}"] = np.round(proba[:, j], 6)
     return frame

@@ -25,6 +25,7 @@ class TextDataset:
     name: str | None = None
     groups: np.ndarray | None = None  # e.g. the movie of each review, for group-aware splits
     report: dict[str, Any] = field(default_factory=dict)
+    label_names: list[str] | None = None  # multi-label: the names of the columns of y
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -32,11 +33,13 @@ class TextDataset:
     def subset(self, index) -> "TextDataset":
         index = np.asarray(index)
         return TextDataset([self.texts[i] for i in index], None if self.y is None else self.y[index], self.source,
-                           self.name, None if self.groups is None else self.groups[index], self.report)
+                           self.name, None if self.groups is None else self.groups[index], self.report, self.label_names)
 
     def describe(self) -> str:
         text = f"{len(self)} texts"
-        if self.y is not None:
+        if self.y is not None and self.y.ndim == 2:
+            text += f", {self.y.shape[1]} labels (multi-label)"
+        elif self.y is not None:
             text += f", {len(np.unique(self.y.astype(str)))} classes"
         if self.report.get("decode_errors"):
             text += f", {len(self.report['decode_errors'])} row(s) with invalid UTF-8 repaired"
@@ -99,6 +102,8 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
     text_col = _pick(frame.columns, text_column, TEXT_COLUMN_NAMES, "text", path)
     if text_col is None:
         raise DataError(f"{path}: no text column found; name it with --text-column (columns: {list(frame.columns)[:12]})")
+    if label_column and "," in label_column and labels != "none":
+        return _multilabel(frame, path, text_column, [c.strip() for c in label_column.split(",") if c.strip()], decode_errors)
     label_col = _pick(frame.columns, label_column, LABEL_COLUMN_NAMES, "label", path) if labels != "none" else None
     if labels == "required" and label_col is None:
         raise DataError(f"{path}: no label column found; name it with --label-column (columns: {list(frame.columns)[:12]})")
@@ -111,6 +116,32 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
     groups = frame[group_column].astype(str).to_numpy(dtype=object)[keep] if group_column else None
     return TextDataset([texts[i] for i in keep], y, str(path), path.name.split(".")[0], groups,
                        {"decode_errors": decode_errors, "empty_rows": empty})
+
+
+def _multilabel(frame, path: Path, text_column: str | None, label_columns: list[str], decode_errors: list) -> TextDataset:
+    """Several 0/1 label columns: one multi-label target matrix, columns named by the labels."""
+    text_col = _pick(frame.columns, text_column, TEXT_COLUMN_NAMES, "text", path)
+    if text_col is None:
+        raise DataError(f"{path}: no text column found; name it with --text-column")
+    for col in label_columns:
+        if col not in frame.columns:
+            raise DataError(f"{path}: no label column {col!r}; columns are {list(frame.columns)[:12]}")
+    truthy = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "": 0}
+    matrix = np.zeros((len(frame), len(label_columns)), dtype=np.int32)
+    for j, col in enumerate(label_columns):
+        values = frame[col].astype(str).str.strip().str.lower()
+        bad = ~values.isin(list(truthy))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"{path}: label column {col!r}, data row {row + 1} holds {frame[col].iat[row]!r}; "
+                            "multi-label columns hold 0/1 (or true/false)")
+        matrix[:, j] = values.map(truthy).to_numpy()
+    texts = frame[text_col].astype(str).tolist()
+    keep = [i for i, t in enumerate(texts) if t.strip()]
+    ds = TextDataset([texts[i] for i in keep], matrix[keep], str(path), path.name.split(".")[0], None,
+                     {"decode_errors": decode_errors, "empty_rows": [i + 1 for i, t in enumerate(texts) if not t.strip()]})
+    ds.label_names = label_columns
+    return ds
 
 
 def _read_folder(path: Path) -> TextDataset:

@@ -38,7 +38,9 @@ class CNNTextClassifier(ClassifierMixin, BaseEstimator):
         clf.predict(["a gripping, beautifully shot film"])
 
     Args:
-        model: ``textcnn`` (word level, default) or ``charcnn`` (character level).
+        model: ``textcnn`` (word level, default), ``dilated_textcnn`` (word level) or ``charcnn`` (characters).
+        embeddings: optional GloVe / word2vec text file (``word v1 v2 ...`` per line) to initialise the
+            word embeddings (words it lacks start random).
         level: ``word`` or ``char`` tokens (default: ``char`` for ``charcnn``, else ``word``).
         max_tokens: vocabulary size cap; sequence_length: tokens kept per text (default: 95th percentile).
         Training arguments as for :class:`~cnn1d.CNNClassifier`.
@@ -50,7 +52,7 @@ class CNNTextClassifier(ClassifierMixin, BaseEstimator):
                  max_tokens: int = 20000, sequence_length: int | None = None, epochs: int = 30,
                  batch_size: int | None = 50, learning_rate: float = 5e-4, validation_fraction: float = 0.1,
                  patience: int = 6, max_time: float | None = None, seed: int | None = None, verbose: int = 0,
-                 out: str | None = None):
+                 out: str | None = None, embeddings: str | None = None):
         self.model = model
         self.model_params = model_params
         self.level = level
@@ -65,6 +67,7 @@ class CNNTextClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.verbose = verbose
         self.out = out
+        self.embeddings = embeddings
 
     def to_config(self):
         from ..config import RunConfig
@@ -88,14 +91,25 @@ class CNNTextClassifier(ClassifierMixin, BaseEstimator):
             raise DataError(f"{data.source}: no labels given")
         spec = models.get(self.model)
         if spec.modality != "text":
-            raise ConfigError(f"model {self.model!r} is not a text model; choose textcnn or charcnn")
+            raise ConfigError(f"model {self.model!r} is not a text model; choose textcnn, charcnn or dilated_textcnn")
         where = data.source or "labels"
-        _, counts = np.unique(data.y.astype(str), return_counts=True)
-        if counts.min() < 2:
-            singles = [c for c, n in zip(*np.unique(data.y.astype(str), return_counts=True)) if n < 2]
-            raise DataError(f"{where}: label(s) {singles[:5]} have a single example; give each class at least two")
-        self.classes_ = classify.fit_classes(data.y, where)
-        targets = classify.encode(data.y, self.classes_, where)
+        self.multilabel_ = data.y.ndim == 2
+        if self.multilabel_:
+            targets = np.asarray(data.y, dtype=np.float32)
+            if not np.isin(targets, (0, 1)).all():
+                raise DataError(f"{where}: multi-label targets must be 0/1")
+            counts = targets.sum(axis=0)
+            self.classes_ = np.array(data.label_names or [f"label_{j}" for j in range(targets.shape[1])], dtype=object)
+            if counts.min() < 2:
+                rare = [str(c) for c, n in zip(self.classes_, counts) if n < 2]
+                raise DataError(f"{where}: label(s) {rare[:5]} occur fewer than twice; each label needs two examples")
+        else:
+            _, counts = np.unique(data.y.astype(str), return_counts=True)
+            if counts.min() < 2:
+                singles = [c for c, n in zip(*np.unique(data.y.astype(str), return_counts=True)) if n < 2]
+                raise DataError(f"{where}: label(s) {singles[:5]} have a single example; give each class at least two")
+            self.classes_ = classify.fit_classes(data.y, where)
+            targets = classify.encode(data.y, self.classes_, where)
         config = self.to_config()
         if self.seed is not None:
             seed_everything(self.seed)
@@ -105,20 +119,27 @@ class CNNTextClassifier(ClassifierMixin, BaseEstimator):
             split = GroupShuffleSplit(1, test_size=self.validation_fraction, random_state=rng)
             train_idx, val_idx = next(split.split(index, groups=data.groups))
         else:
+            stratify = targets if not self.multilabel_ and counts.min() >= 2 else None
             train_idx, val_idx = train_test_split(index, test_size=self.validation_fraction, random_state=rng,
-                                                  stratify=targets if counts.min() >= 2 else None)
+                                                  stratify=stratify)
         level = self.level or ("char" if self.model == "charcnn" else "word")
         self.tokenizer_ = Tokenizer(level=level, max_tokens=self.max_tokens, sequence_length=self.sequence_length)
         self.tokenizer_.fit([data.texts[i] for i in train_idx])
         X_all = self.tokenizer_.transform(data.texts)
         params = {"vocab_size": len(self.tokenizer_.vocabulary), **(self.model_params or {})}
-        network = models.build(self.model, (self.tokenizer_.sequence_length,), len(self.classes_), "softmax", **params)
+        if self.embeddings:
+            from ..preprocess.text import load_word_vectors
+
+            params["embedding_dim"], params["embedding_matrix"] = load_word_vectors(self.embeddings, self.tokenizer_.vocabulary)
+        activation = "sigmoid" if self.multilabel_ else "softmax"
+        network = models.build(self.model, (self.tokenizer_.sequence_length,), len(self.classes_), activation, **params)
         from pathlib import Path
 
         started = time.perf_counter()
         result = trainer.train(network, X_all[train_idx], targets[train_idx],
                                validation=(X_all[val_idx], targets[val_idx]), config=config,
-                               loss=classify.loss, metrics=["accuracy"], run_dir=Path(self.out) if self.out else None)
+                               loss="binary_crossentropy" if self.multilabel_ else classify.loss,
+                               metrics=[] if self.multilabel_ else ["accuracy"], run_dir=Path(self.out) if self.out else None)
         self.model_ = result.model
         self.history_, self.epochs_, self.best_epoch_ = result.history, result.epochs, result.best_epoch
         self.train_seconds_, self.stopped_because_ = result.seconds, result.stopped_because
@@ -128,6 +149,12 @@ class CNNTextClassifier(ClassifierMixin, BaseEstimator):
         self.backend_ = backend_name()
         self.config_ = config
         self.data_report_ = data.report
+        self.thresholds_ = [0.5] * len(self.classes_)
+        if self.multilabel_:
+            from ..evaluation.metrics import best_thresholds
+
+            val_proba = np.asarray(self.model_.predict(X_all[val_idx], batch_size=256, verbose=0))
+            self.thresholds_ = best_thresholds(targets[val_idx].astype(int), val_proba).tolist()
         return self
 
     def _check_fitted(self) -> None:
@@ -140,24 +167,32 @@ class CNNTextClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(self.model_.predict(tokens, batch_size=256, verbose=0), dtype=np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
+        """Class labels, or for multi-label models a 0/1 matrix (columns ordered as ``classes_``)."""
         proba = self.predict_proba(X)
+        if self.multilabel_:
+            return (proba >= np.asarray(self.thresholds_)[None, :]).astype(int)
         return self.classes_[proba.argmax(axis=1)]
 
     def evaluate(self, X: Any, y: Any = None) -> dict[str, Any]:
-        from ..evaluation.metrics import classification_metrics
+        from ..evaluation.metrics import classification_metrics, multilabel_metrics
 
         data = as_texts(X, y)
         if data.y is None:
             raise DataError("evaluate needs labels")
+        if self.multilabel_:
+            return multilabel_metrics(np.asarray(data.y, dtype=int), self.predict_proba(data),
+                                      np.asarray(self.thresholds_), self.classes_.tolist())
         truth = classify.encode(data.y, self.classes_, data.source or "labels")
         return classification_metrics(truth, self.predict_proba(data), self.classes_)
 
     def score(self, X: Any, y: Any = None, sample_weight=None) -> float:
-        return float(self.evaluate(X, y)["accuracy"])
+        """Accuracy, or micro-F1 for multi-label models."""
+        metrics = self.evaluate(X, y)
+        return float(metrics["micro_f1"] if self.multilabel_ else metrics["accuracy"])
 
     # -- bundle -----------------------------------------------------------------------------------
     _STATE = ("epochs_", "best_epoch_", "train_seconds_", "stopped_because_", "batch_size_", "monitor_", "n_params_",
-              "history_")
+              "history_", "multilabel_", "thresholds_")
 
     def _bundle_state(self) -> dict[str, Any]:
         state = {name: getattr(self, name) for name in self._STATE}

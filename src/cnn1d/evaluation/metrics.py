@@ -49,7 +49,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-SCALAR_KEYS = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "rmse", "mae", "r2", "n")
+SCALAR_KEYS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "subset_accuracy", "map", "log_loss", "rmse",
+               "mae", "r2", "n")
 
 
 def metrics_table(metrics_by_name: dict[str, dict[str, Any]], title: str = "Test metrics"):
@@ -81,3 +82,33 @@ def confusion_table(metrics: dict[str, Any]):
     for c, row in zip(classes, metrics["confusion_matrix"]):
         table.add_row(c, *map(str, row))
     return table
+
+
+def multilabel_metrics(y_true: np.ndarray, proba: np.ndarray, thresholds: np.ndarray, labels: list) -> dict[str, Any]:
+    """Micro/macro F1 at the given per-label thresholds, subset accuracy and mAP (mean average precision)."""
+    from sklearn import metrics
+
+    pred = (proba >= thresholds[None, :]).astype(int)
+    present = [j for j in range(y_true.shape[1]) if y_true[:, j].any()]
+    return {
+        "micro_f1": float(metrics.f1_score(y_true, pred, average="micro", zero_division=0)),
+        "macro_f1": float(metrics.f1_score(y_true, pred, average="macro", zero_division=0)),
+        "subset_accuracy": float((pred == y_true).all(axis=1).mean()),
+        "map": float(np.mean([metrics.average_precision_score(y_true[:, j], proba[:, j]) for j in present])) if present else float("nan"),
+        "n": int(len(y_true)),
+        "labels": list(labels),
+        "thresholds": [float(t) for t in thresholds],
+    }
+
+
+def best_thresholds(y_true: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """Per-label threshold maximising F1 on held-out data (0.5 where a label never occurs there)."""
+    from sklearn.metrics import f1_score
+
+    grid = np.linspace(0.05, 0.95, 19)
+    out = np.full(y_true.shape[1], 0.5)
+    for j in range(y_true.shape[1]):
+        if y_true[:, j].any():
+            scores = [f1_score(y_true[:, j], proba[:, j] >= t, zero_division=0) for t in grid]
+            out[j] = grid[int(np.argmax(scores))]
+    return out

@@ -18,14 +18,48 @@ from .registry import register
     modality="text",
 )
 def build_textcnn(input_shape, n_outputs, output_activation, *, vocab_size: int = 20000, embedding_dim: int = 128,
-                  kernel_sizes: tuple = (3, 4, 5), filters: int = 100, dropout: float = 0.5):
+                  kernel_sizes: tuple = (3, 4, 5), filters: int = 100, dropout: float = 0.5,
+                  embedding_matrix: list | None = None):
     k = keras()
     inputs = k.Input(shape=tuple(input_shape), dtype="int32", name="tokens")
-    x = k.layers.Embedding(vocab_size, embedding_dim, name="embedding")(inputs)
+    x = _embedding(vocab_size, embedding_dim, embedding_matrix)(inputs)
     pooled = [k.layers.GlobalMaxPooling1D()(k.layers.Conv1D(filters, size, activation="relu", padding="same")(x))
               for size in kernel_sizes]
     x = k.layers.Concatenate()(pooled) if len(pooled) > 1 else pooled[0]
     return k.Model(inputs, classifier_head(x, n_outputs, output_activation, dropout=dropout), name="textcnn")
+
+
+def _embedding(vocab_size: int, embedding_dim: int, matrix: list | None):
+    """An Embedding layer, initialised from pretrained vectors when given (they stay trainable)."""
+    k = keras()
+    layer = k.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+    if matrix is not None:
+        import numpy as np
+
+        layer.build((None,))
+        layer.set_weights([np.asarray(matrix, dtype="float32")])
+    return layer
+
+
+@register(
+    "dilated_textcnn",
+    summary="embedding > 4 residual blocks of dilated convs (dilations 1/2/4/8, 128 filters) > max-over-time; text",
+    paper="dilated residual CNNs for text (Yu & Koltun 2016 dilations; Kalchbrenner et al. 2016 ByteNet)",
+    modality="text",
+)
+def build_dilated_textcnn(input_shape, n_outputs, output_activation, *, vocab_size: int = 20000,
+                          embedding_dim: int = 128, filters: int = 128, kernel_size: int = 3,
+                          dilations: tuple = (1, 2, 4, 8), dropout: float = 0.5, embedding_matrix: list | None = None):
+    k = keras()
+    inputs = k.Input(shape=tuple(input_shape), dtype="int32", name="tokens")
+    x = _embedding(vocab_size, embedding_dim, embedding_matrix)(inputs)
+    x = k.layers.Conv1D(filters, 1)(x)
+    for d in dilations:
+        y = k.layers.Conv1D(filters, kernel_size, padding="same", dilation_rate=d, activation="relu")(x)
+        y = k.layers.Conv1D(filters, kernel_size, padding="same", dilation_rate=d)(y)
+        x = k.layers.Activation("relu")(k.layers.Add()([x, y]))
+    x = k.layers.GlobalMaxPooling1D()(x)
+    return k.Model(inputs, classifier_head(x, n_outputs, output_activation, dropout=dropout), name="dilated_textcnn")
 
 
 @register(

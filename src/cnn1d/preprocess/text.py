@@ -60,3 +60,43 @@ class Tokenizer:
     @classmethod
     def from_dict(cls, state: dict) -> "Tokenizer":
         return cls(**state)
+
+
+def load_word_vectors(path: str, vocabulary: list[str]) -> tuple[int, list]:
+    """Read a GloVe / word2vec text file (``word v1 v2 ...``; a word2vec header line is skipped) into an
+    embedding matrix for ``vocabulary``: rows for known words, small random rows for the rest."""
+    from pathlib import Path
+
+    from ..errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: word-vector file not found")
+    wanted = {w: i for i, w in enumerate(vocabulary)}
+    rows: dict[int, np.ndarray] = {}
+    dim = None
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line_no, line in enumerate(fh, 1):
+            parts = line.rstrip().split(" ")
+            if line_no == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                continue  # word2vec text header: "<count> <dim>"
+            if len(parts) < 3:
+                continue
+            if dim is None:
+                dim = len(parts) - 1
+            if len(parts) - 1 != dim:
+                raise DataError(f"{path}:{line_no}: {len(parts) - 1} values, expected {dim}")
+            index = wanted.get(parts[0])
+            if index is not None:
+                try:
+                    rows[index] = np.asarray(parts[1:], dtype=np.float32)
+                except ValueError:
+                    raise DataError(f"{path}:{line_no}: non-numeric vector values") from None
+    if dim is None:
+        raise DataError(f"{path}: no word vectors found")
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(0, 0.1, size=(len(vocabulary), dim)).astype(np.float32)
+    matrix[0] = 0.0
+    for i, v in rows.items():
+        matrix[i] = v
+    return dim, matrix.tolist()
