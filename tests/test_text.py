@@ -171,3 +171,13 @@ def test_multilabel_dilated_model_and_pretrained_vectors(tmp_path, reviews):
     bad.write_text("text,a,b\nhello,1,maybe\n")
     with pytest.raises(DataError, match="0/1"):
         read_text(bad, label_column="a,b")
+
+
+def test_topic_demo_runs_beside_the_baseline(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "--data", "chatterbot-topics", "--epochs", "3", "--seed", "0",
+                              "--out", str(tmp_path / "t"), "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    assert len(result["test_metrics"]["classes"]) == 18 and result["baseline"] == "tfidf+logistic_regression"
+    assert result["test_metrics"]["accuracy"] > 0.5  # 18 unbalanced topics: the majority class is 0.52

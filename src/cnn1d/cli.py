@@ -373,12 +373,12 @@ def models() -> None:
     from .models import ENSEMBLES, get, list_models
 
     table = Table(title="Models (cnn1d train --model NAME)")
-    for col in ("name", "any length", "description", "reference"):
+    for col in ("name", "data", "any length", "description", "reference"):
         table.add_column(col)
-    for spec in list_models():
-        table.add_row(spec.name, "yes" if spec.variable_length else "no", spec.summary, spec.paper)
+    for spec in sorted(list_models(), key=lambda m: (m.modality, m.name)):
+        table.add_row(spec.name, spec.modality, "yes" if spec.variable_length else "no", spec.summary, spec.paper)
     for name, (member, count, summary) in sorted(ENSEMBLES.items()):
-        table.add_row(name, "yes" if get(member).variable_length else "no", f"ensemble of {count} x {member}", summary)
+        table.add_row(name, "series", "yes" if get(member).variable_length else "no", f"ensemble of {count} x {member}", summary)
     _console(False).print(table)
 
 

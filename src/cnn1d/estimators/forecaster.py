@@ -4,6 +4,7 @@ one global model over many series, known-future covariates and calendar features
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -231,7 +232,7 @@ class CNNForecaster(BaseEstimator):
         network = models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params)
         started = time.perf_counter()
         result = trainer.train(network, X_train, y_train, validation=(X_val, y_val) if len(X_val) else None,
-                               config=config, loss=ftask.loss, metrics=[], run_dir=None if not self.out else __import__("pathlib").Path(self.out),
+                               config=config, loss=ftask.loss, metrics=[], run_dir=Path(self.out) if self.out else None,
                                resume=self.resume)
         self.model_ = result.model
         self.lookback_, self.season_, self.freq_ = lookback, season, table.freq
