@@ -62,6 +62,9 @@ class RunConfig:
             the series-id column of a long CSV.
         horizon, lookback, season, level: forecasting: steps ahead, steps seen, seasonal period m and
             prediction-interval level.
+        front_end: audio: ``raw`` (the waveform itself) or ``log_mel`` (log-mel spectrogram sequences,
+            computed from the raw input at fit and predict time and saved with the model).
+        sample_rate: audio: the sample rate the front end expects (default 8000).
     """
 
     task: str = "classify"
@@ -93,6 +96,8 @@ class RunConfig:
     lookback: int | None = None
     season: int | None = None
     level: float = 0.9
+    front_end: str = "raw"
+    sample_rate: int = 8000
 
     def __post_init__(self) -> None:
         self.validate()
@@ -136,6 +141,8 @@ class RunConfig:
             raise ConfigError(f"season must be a positive integer, got {self.season!r}")
         if not (0 < self.level < 1):
             raise ConfigError(f"level must be between 0 and 1, got {self.level!r}")
+        if self.front_end not in ("raw", "log_mel"):
+            raise ConfigError(f"front_end={self.front_end!r} is not valid; choose raw or log_mel")
         if not isinstance(self.model_params, dict):
             raise ConfigError("model_params must be a mapping of builder keyword arguments")
 

@@ -24,7 +24,7 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
     from . import datasets
     from .data.readers import find_test_file, read
 
-    if spec.lower() in datasets.EMBEDDED:
+    if spec.lower() in datasets.EMBEDDED or spec.lower() in datasets.AUDIO_EMBEDDED:
         train, test = datasets.load(spec)
         return (train, test) if split == "train" else (test, None)
     path = Path(spec)
@@ -84,6 +84,13 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
         test = read(config.test, labels="required", label_column=label_column)
     task = config.task if task_given else (train.task or config.task)
     config = config.replace(task=task, data=spec)
+    # A dataset may recommend settings (spoken digits: log-mel + LITE); settings the user changed win.
+    defaults = RunConfig()
+    for key, value in train.meta.get("recommended", {}).items():
+        if getattr(config, key) == (getattr(defaults, key) if key != "model" else "default"):
+            config = config.replace(**{key: value})
+    if "sample_rate" in train.meta:
+        config = config.replace(sample_rate=int(train.meta["sample_rate"]))
     log(f"data: {train.name or spec} ({train.describe()})")
     if test is None:
         train, test = _holdout(train, task, config.seed)

