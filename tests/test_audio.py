@@ -47,3 +47,52 @@ def test_cli_audio_demo(tmp_path):
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     assert result["model"] == "lite" and result["n_test"] == 80
+
+
+@pytest.fixture()
+def wav_folder(tmp_path):
+    soundfile = pytest.importorskip("soundfile", reason="install the audio extra: pip install -e .[audio]")
+    from scipy.signal import resample_poly
+
+    train, _ = load_spoken_digits()
+    root = tmp_path / "clips"
+    for i in range(0, 240, 3):  # step 3 visits every digit
+        folder = root / str(train.y[i])
+        folder.mkdir(parents=True, exist_ok=True)
+        clip = resample_poly(train.values[i, : train.lengths[i], 0], 2, 1)  # stored at 16 kHz: read back at 8 kHz
+        soundfile.write(folder / f"c{i}.wav", clip, 16000)
+    soundfile.write(root / "zero" / "silent.flac", np.zeros(4000), 8000)
+    (root / "zero" / "broken.wav").write_bytes(b"RIFF not really audio")
+    return root
+
+
+def test_audio_folder_is_read_resampled_and_problems_reported(wav_folder):
+    from cnn1d.data.audio import read_audio
+
+    data = read_audio(wav_folder, sample_rate=8000, labels="required")
+    assert len(data) == 80 and len(set(data.y)) == 10
+    assert len(data.meta["skipped"]) == 2
+    assert any("silent" in s for s in data.meta["skipped"]) and any("not readable" in s for s in data.meta["skipped"])
+    train, _ = load_spoken_digits()
+    usable = [f for f in data.meta["files"] if not any(s.startswith(f) for s in data.meta["skipped"])]
+    first = usable.index(str(wav_folder / str(train.y[0]) / "c0.wav"))
+    assert abs(int(data.lengths[first]) - int(train.lengths[0])) <= 2  # a 16 kHz file comes back at 8 kHz
+    empty = wav_folder.parent / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="no audio files"):
+        read_audio(empty)
+    with pytest.raises(DataError, match="not found"):
+        read_audio(wav_folder.parent / "missing")
+
+
+def test_cli_trains_on_an_audio_folder_and_predicts_files(tmp_path, wav_folder):
+    runner = CliRunner()
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["train", "--data", str(wav_folder), "--epochs", "2", "--seed", "0", "--out", str(out),
+                              "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["model"] == "lite"
+    res = runner.invoke(app, ["predict", str(out / "model.cnn1d"), str(wav_folder / "three"), "--json"])
+    assert res.exit_code == 0, res.output
+    predictions = json.loads(res.stdout)["predictions"]
+    assert len(predictions) == 8 and all(p["file"].endswith(".wav") for p in predictions)

@@ -19,7 +19,7 @@ HOLDOUT_FRACTION = 0.25
 
 
 def resolve_data(spec: str, *, labels: str = "required", label_column: str | None = None,
-                 split: str = "train") -> tuple[Dataset, Dataset | None]:
+                 split: str = "train", sample_rate: int = 8000) -> tuple[Dataset, Dataset | None]:
     """A dataset name or path -> (data, test-or-None). Embedded names give their own test split."""
     from . import datasets
     from .data.readers import find_test_file, read
@@ -28,6 +28,12 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
         train, test = datasets.load(spec)
         return (train, test) if split == "train" else (test, None)
     path = Path(spec)
+    from .data.audio import is_audio_path, read_audio
+
+    if is_audio_path(path):
+        data = read_audio(path, sample_rate=sample_rate, labels=labels)
+        data.meta.setdefault("recommended", {"model": "lite", "front_end": "log_mel", "epochs": 100})
+        return data, None
     if path.exists():
         data = read(path, labels=labels, label_column=label_column)
         test_path = find_test_file(path) if split == "train" else None
@@ -92,6 +98,8 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
     if "sample_rate" in train.meta:
         config = config.replace(sample_rate=int(train.meta["sample_rate"]))
     log(f"data: {train.name or spec} ({train.describe()})")
+    for problem in train.meta.get("skipped", [])[:20]:
+        log(f"skipped: {problem}")
     if test is None:
         train, test = _holdout(train, task, config.seed)
         log(f"no test set given: holding out {len(test)} of the training series as a test set")
@@ -140,7 +148,8 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
 
         texts = read_text(data, label_column=label_column, labels="required")
         return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
-    dataset, _ = resolve_data(data, labels="required", label_column=label_column, split="test")
+    dataset, _ = resolve_data(data, labels="required", label_column=label_column, split="test",
+                              sample_rate=getattr(estimator, "sample_rate", 8000))
     return {"bundle": str(bundle), "data": data, "task": estimator.task, "metrics": estimator.evaluate(dataset)}
 
 
@@ -153,8 +162,12 @@ def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = 
     estimator = load(bundle)
     if type(estimator).__name__ == "CNNTextClassifier":
         return predict_text(estimator, data, None)
-    dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test")
+    dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test",
+                              sample_rate=getattr(estimator, "sample_rate", 8000))
     frame = pd.DataFrame({"index": np.arange(len(dataset))})
+    if "files" in dataset.meta:
+        skipped = set(s.split(":")[0] for s in dataset.meta["skipped"])
+        frame["file"] = [f for f in dataset.meta["files"] if f not in skipped]
     if estimator.task == "classify":
         proba = estimator.predict_proba(dataset)
         frame["prediction"] = estimator.classes_[proba.argmax(axis=1)]
@@ -178,7 +191,10 @@ TEXT_DEMOS = {
 def is_text_request(data: str | None, text_column: str | None) -> bool:
     if text_column or (data and data in TEXT_DEMOS):
         return True
-    return bool(data) and (Path(data).suffix.lower() == ".jsonl" or Path(data).is_dir())
+    if not data:
+        return False
+    path = Path(data)
+    return path.suffix.lower() == ".jsonl" or (path.is_dir() and any(path.glob("*/*.txt")))
 
 
 def text_baseline(train, test) -> dict[str, Any]:
