@@ -14,6 +14,7 @@ from ..data.timeseries import SeriesTable, calendar_features, future_index, seas
 from ..errors import ConfigError, DataError, NotFittedError
 from ..preprocess.windowing import training_windows, window_inputs
 from ..tasks import forecast as ftask
+from .bundled import AttributeBundleMixin
 
 MIN_WINDOWS = 8
 # A lighter TCN than the classification default: forecasting windows are short and plentiful.
@@ -76,7 +77,7 @@ def trim_future(table: SeriesTable) -> tuple[dict, dict]:
     return ends, futures
 
 
-class CNNForecaster(BaseEstimator):
+class CNNForecaster(AttributeBundleMixin, BaseEstimator):
     """Forecast ``horizon`` steps of one or many series with one 1D CNN.
 
     Example::
@@ -349,45 +350,30 @@ class CNNForecaster(BaseEstimator):
               "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
               "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
 
-    def _bundle_state(self) -> dict[str, Any]:
-        state = {name: getattr(self, name) for name in self._STATE}
-        state["params"] = {k: v for k, v in self.get_params().items() if k not in ("out", "resume", "verbose")}
+    def _extra_state(self) -> dict[str, Any]:
         # The fitted history travels with the bundle (targets as lists, NaN as null) so predict() works alone.
         table = self.table_
-        state["history_data"] = {
+        return {"history_data": {
             "freq": table.freq, "ids": [str(k) for k in table.ids],
             "index": {str(k): [str(t) for t in table.index[k]] for k in table.ids},
             "targets": {str(k): [[None if np.isnan(v) else float(v) for v in row] for row in table.targets[k]]
                         for k in table.ids},
             "covariates": {str(k): table.covariates[k].tolist() for k in table.covariates},
-        }
-        return state
+        }}
 
-    @classmethod
-    def _from_bundle_state(cls, config, state: dict[str, Any], model) -> "CNNForecaster":
+    def _restore_extra(self, state: dict[str, Any]) -> None:
         import pandas as pd
 
-        est = cls(**state["params"])
-        est.model_ = model
-        est.config_ = config
-        for name in cls._STATE:
-            setattr(est, name, state[name])
-        est.scale_ = {k: tuple(v) for k, v in est.scale_.items()}
-        est.cov_scale_ = {k: tuple(v) for k, v in est.cov_scale_.items()}
+        self.scale_ = {k: tuple(v) for k, v in self.scale_.items()}
+        self.cov_scale_ = {k: tuple(v) for k, v in self.cov_scale_.items()}
         data = state["history_data"]
         index = {}
         for k in data["ids"]:
             raw = data["index"][k]
             index[k] = pd.DatetimeIndex(pd.to_datetime(raw)) if data["freq"] else pd.RangeIndex(len(raw))
-        est.table_ = SeriesTable(
+        self.table_ = SeriesTable(
             targets={k: np.array([[np.nan if v is None else v for v in row] for row in data["targets"][k]], np.float32)
                      for k in data["ids"]},
-            index=index, freq=data["freq"], target_names=list(est.target_names_),
+            index=index, freq=data["freq"], target_names=list(self.target_names_),
             covariates={k: np.asarray(v, np.float32) for k, v in data["covariates"].items()},
-            covariate_names=list(est.covariate_names_), source="bundle")
-        return est
-
-    def save(self, path, *, metrics: dict | None = None):
-        from ..bundle import save
-
-        return save(self, path, metrics=metrics)
+            covariate_names=list(self.covariate_names_), source="bundle")

@@ -13,9 +13,10 @@ from sklearn.base import BaseEstimator
 
 from ..errors import ConfigError, DataError, NotFittedError
 from ..tasks import lm
+from .bundled import AttributeBundleMixin
 
 
-class CNNLanguageModel(BaseEstimator):
+class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
     """Train on a corpus (a string or a list of documents), then ``perplexity(text)`` and
     ``generate(prompt, length, temperature, seed)``.
 
@@ -159,24 +160,10 @@ class CNNLanguageModel(BaseEstimator):
     _STATE = ("epochs_", "best_epoch_", "train_seconds_", "stopped_because_", "batch_size_", "monitor_", "n_params_",
               "history_", "heldout_perplexity_", "ngram_perplexity_", "n_train_tokens_", "n_heldout_tokens_")
 
-    def _bundle_state(self) -> dict[str, Any]:
-        state = {name: getattr(self, name) for name in self._STATE}
-        state["tokenizer"] = self.tokenizer_.to_dict()
-        state["params"] = {k: v for k, v in self.get_params().items() if k not in ("out", "verbose")}
-        return state
+    def _extra_state(self) -> dict[str, Any]:
+        return {"tokenizer": self.tokenizer_.to_dict()}
 
-    @classmethod
-    def _from_bundle_state(cls, config, state: dict[str, Any], model) -> "CNNLanguageModel":
+    def _restore_extra(self, state: dict[str, Any]) -> None:
         from ..preprocess.text import Tokenizer
 
-        est = cls(**state["params"])
-        est.model_, est.config_ = model, config
-        for name in cls._STATE:
-            setattr(est, name, state[name])
-        est.tokenizer_ = Tokenizer.from_dict(state["tokenizer"])
-        return est
-
-    def save(self, path, *, metrics: dict | None = None):
-        from ..bundle import save
-
-        return save(self, path, metrics=metrics)
+        self.tokenizer_ = Tokenizer.from_dict(state["tokenizer"])

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ..data.text import TextDataset
 from ..errors import ConfigError, DataError, NotFittedError
 from ..tasks import classify
+from .bundled import AttributeBundleMixin
 
 
 def as_texts(X: Any, y: Any = None, where: str = "X") -> TextDataset:
@@ -29,7 +30,7 @@ def as_texts(X: Any, y: Any = None, where: str = "X") -> TextDataset:
     return TextDataset(texts, None if y is None else np.asarray(y), where)
 
 
-class CNNTextClassifier(ClassifierMixin, BaseEstimator):
+class CNNTextClassifier(AttributeBundleMixin, ClassifierMixin, BaseEstimator):
     """Classify texts with a 1D CNN over token embeddings.
 
     Example::
@@ -194,26 +195,12 @@ class CNNTextClassifier(ClassifierMixin, BaseEstimator):
     _STATE = ("epochs_", "best_epoch_", "train_seconds_", "stopped_because_", "batch_size_", "monitor_", "n_params_",
               "history_", "multilabel_", "thresholds_")
 
-    def _bundle_state(self) -> dict[str, Any]:
-        state = {name: getattr(self, name) for name in self._STATE}
-        state["tokenizer"] = self.tokenizer_.to_dict()
-        state["classes"] = [c.item() if isinstance(c, np.generic) else c for c in self.classes_.tolist()]
-        state["params"] = {k: v for k, v in self.get_params().items() if k not in ("out", "verbose")}
-        return state
+    def _extra_state(self) -> dict[str, Any]:
+        return {"tokenizer": self.tokenizer_.to_dict(),
+                "classes": [c.item() if isinstance(c, np.generic) else c for c in self.classes_.tolist()]}
 
-    @classmethod
-    def _from_bundle_state(cls, config, state: dict[str, Any], model) -> "CNNTextClassifier":
+    def _restore_extra(self, state: dict[str, Any]) -> None:
         from ..preprocess.text import Tokenizer
 
-        est = cls(**state["params"])
-        est.model_, est.config_ = model, config
-        for name in cls._STATE:
-            setattr(est, name, state[name])
-        est.tokenizer_ = Tokenizer.from_dict(state["tokenizer"])
-        est.classes_ = np.array(state["classes"], dtype=object)
-        return est
-
-    def save(self, path, *, metrics: dict | None = None):
-        from ..bundle import save
-
-        return save(self, path, metrics=metrics)
+        self.tokenizer_ = Tokenizer.from_dict(state["tokenizer"])
+        self.classes_ = np.array(state["classes"], dtype=object)
