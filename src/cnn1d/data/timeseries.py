@@ -7,6 +7,7 @@ parse and be unique within a series.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,9 @@ def _infer_freq(times: list, source: str) -> str:
     for t in times:
         ordered = pd.DatetimeIndex(t.sort_values().drop_duplicates())
         if len(ordered) >= 3:
-            freq = pd.infer_freq(ordered)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # pandas 3: "will return an offset"
+                freq = pd.infer_freq(ordered)
             if freq:
                 # pandas 3 warns that infer_freq will return an offset; normalise to its string either way.
                 return getattr(freq, "freqstr", freq)
