@@ -171,7 +171,7 @@ def _infer_freq(times: list, source: str) -> str:
         ordered = pd.DatetimeIndex(t.sort_values().drop_duplicates())
         if len(ordered) >= 3:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)  # pandas 3: "will return an offset"
+                warnings.simplefilter("ignore")  # pandas 3 (Pandas4Warning): "will return an offset"
                 freq = pd.infer_freq(ordered)
             if freq:
                 # pandas 3 warns that infer_freq will return an offset; normalise to its string either way.
