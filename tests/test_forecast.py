@@ -96,6 +96,8 @@ def test_cli_forecast_contract(tmp_path):
     frame = pd.read_csv(csv_out)
     assert len(frame) == 15 and {"time", "forecast", "lower", "upper"} <= set(frame.columns)
     assert csv_out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+    res = runner.invoke(app, ["predict", str(out / "model.cnn1d"), "stocks"])
+    assert res.exit_code != 0 and "use `cnn1d forecast" in res.output
     res = runner.invoke(app, ["train", "--task", "forecast", "--data", "stocks", "--horizon", "60", "--out", str(tmp_path / "x")])
     assert res.exit_code != 0 and "too short" in res.output
 

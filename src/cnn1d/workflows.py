@@ -139,10 +139,21 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
     return result
 
 
+def _check_kind(estimator, bundle, verb: str) -> None:
+    from .errors import ConfigError
+
+    task = getattr(estimator, "task", None)
+    if task == "forecast":
+        raise ConfigError(f"{bundle}: holds a forecaster; use `cnn1d forecast {bundle} DATA --out FILE.csv`")
+    if task == "lm":
+        raise ConfigError(f"{bundle}: holds a language model; use `cnn1d generate {bundle} --prompt TEXT` to {verb} with it")
+
+
 def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None = None) -> dict[str, Any]:
     from .bundle import load
 
     estimator = load(bundle)
+    _check_kind(estimator, bundle, "work")
     if type(estimator).__name__ == "CNNTextClassifier":
         from .data.text import read_text
 
@@ -160,6 +171,7 @@ def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = 
     from .bundle import load
 
     estimator = load(bundle)
+    _check_kind(estimator, bundle, "generate text")
     if type(estimator).__name__ == "CNNTextClassifier":
         return predict_text(estimator, data, None)
     dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test",
