@@ -25,6 +25,10 @@ def test_log_mel_puts_a_tone_in_the_right_band():
     low, high = (LogMel(rate).features(np.sin(2 * np.pi * f * t)) for f in (300.0, 3000.0))
     assert low.shape == (98, 40)  # 1 s: 1 + (8000 - 200) // 80 frames of 40 bands
     assert low.mean(axis=0).argmax() < high.mean(axis=0).argmax()
+    from cnn1d.preprocess.audio import Mfcc
+
+    mfcc = Mfcc(rate).features(np.sin(2 * np.pi * 300.0 * t))
+    assert mfcc.shape == (98, 13) and np.isfinite(mfcc).all()
     with pytest.raises(DataError, match="16000 Hz"):
         LogMel(16000).transform(load_spoken_digits()[1])
 

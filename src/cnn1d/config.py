@@ -62,8 +62,8 @@ class RunConfig:
             the series-id column of a long CSV.
         horizon, lookback, season, level: forecasting: steps ahead, steps seen, seasonal period m and
             prediction-interval level.
-        front_end: audio: ``raw`` (the waveform itself) or ``log_mel`` (log-mel spectrogram sequences,
-            computed from the raw input at fit and predict time and saved with the model).
+        front_end: audio: ``raw`` (the waveform itself), ``log_mel`` (log-mel spectrogram sequences) or
+            ``mfcc`` (13 MFCCs per frame), computed from the raw input at fit and predict time.
         sample_rate: audio: the sample rate the front end expects (default 8000).
     """
 
@@ -141,8 +141,8 @@ class RunConfig:
             raise ConfigError(f"season must be a positive integer, got {self.season!r}")
         if not (0 < self.level < 1):
             raise ConfigError(f"level must be between 0 and 1, got {self.level!r}")
-        if self.front_end not in ("raw", "log_mel"):
-            raise ConfigError(f"front_end={self.front_end!r} is not valid; choose raw or log_mel")
+        if self.front_end not in ("raw", "log_mel", "mfcc"):
+            raise ConfigError(f"front_end={self.front_end!r} is not valid; choose raw, log_mel or mfcc")
         if not isinstance(self.model_params, dict):
             raise ConfigError("model_params must be a mapping of builder keyword arguments")
 

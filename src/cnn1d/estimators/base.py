@@ -197,11 +197,10 @@ class CNNEstimator(BaseEstimator):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
     def _front_end(self, data: Dataset) -> Dataset:
-        if self.front_end == "log_mel":
-            from ..preprocess.audio import LogMel
+        from ..preprocess.audio import front_end
 
-            return LogMel(sample_rate=self.sample_rate).transform(data)
-        return data
+        features = front_end(self.front_end, self.sample_rate)
+        return data if features is None else features.transform(data)
 
     def _transform(self, X: Any) -> np.ndarray:
         self._check_fitted()

@@ -13,7 +13,7 @@ import numpy as np
 from ..data.dataset import Dataset
 from ..errors import DataError
 
-FRONT_ENDS = ("raw", "log_mel")
+FRONT_ENDS = ("raw", "log_mel", "mfcc")
 
 
 def mel_filterbank(n_mels: int, n_fft: int, rate: int) -> np.ndarray:
@@ -82,3 +82,20 @@ class LogMel:
     @classmethod
     def from_dict(cls, state: dict) -> "LogMel":
         return cls(**state)
+
+
+@dataclass
+class Mfcc(LogMel):
+    """MFCC sequences: the first ``n_mfcc`` DCT-II (orthonormal) coefficients of each log-mel frame."""
+
+    n_mfcc: int = 13
+
+    def features(self, audio: np.ndarray) -> np.ndarray:
+        from scipy.fft import dct
+
+        return dct(super().features(audio), type=2, axis=1, norm="ortho")[:, : self.n_mfcc].astype(np.float32)
+
+
+def front_end(name: str, sample_rate: int) -> LogMel | None:
+    """The front end called ``name`` (``None`` for raw audio)."""
+    return {"raw": None, "log_mel": LogMel, "mfcc": Mfcc}[name](sample_rate=sample_rate) if name != "raw" else None
