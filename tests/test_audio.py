@@ -100,3 +100,19 @@ def test_cli_trains_on_an_audio_folder_and_predicts_files(tmp_path, wav_folder):
     assert res.exit_code == 0, res.output
     predictions = json.loads(res.stdout)["predictions"]
     assert len(predictions) == 8 and all(p["file"].endswith(".wav") for p in predictions)
+
+
+def test_augmented_copies_are_perturbed_and_labelled():
+    from cnn1d.preprocess.augment import augment_copies
+
+    train, _ = load_spoken_digits()
+    small = train.subset(range(10))
+    more = augment_copies(small, 2, seed=0)
+    assert len(more) == 30 and list(more.y[:3]) == [small.y[0]] * 3
+    original = small.values[0, : small.lengths[0], 0]
+    copy = more.values[1, : more.lengths[1], 0]
+    assert abs(len(copy) - len(original)) <= 0.12 * len(original)  # speed change of at most 10%
+    assert not np.allclose(copy[: min(len(copy), len(original))], original[: min(len(copy), len(original))])
+    clf = cnn1d.CNNClassifier(model="fcn", front_end="mfcc", augment=1, epochs=2, seed=0,
+                              model_params={"filters": (8, 8, 8)}).fit(small)
+    assert clf.predict(small).shape == (10,)

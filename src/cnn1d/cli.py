@@ -114,6 +114,7 @@ def train(
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text: the column holding the texts (trains a text classifier)."),
     group_column: Optional[str] = typer.Option(None, "--group-column", help="Text: keep each group (e.g. a movie) on one side of the split."),
     tokens: str = typer.Option("char", "--tokens", help="Language model: char or word tokens."),
+    augment: Optional[int] = typer.Option(None, "--augment", help="Add N perturbed copies (speed, shift, gain, noise) of each training series."),
     front_end: Optional[str] = typer.Option(None, "--front-end", help="Audio: raw, log_mel or mfcc (default for audio folders: log_mel)."),
     embeddings: Optional[Path] = typer.Option(None, "--embeddings", help="Text: GloVe/word2vec text file to initialise word embeddings."),
     context: int = typer.Option(128, "--context", help="Language model: tokens per training window."),
@@ -135,6 +136,7 @@ def train(
         "seed": seed, "out": str(out) if out else None, "batch_size": batch_size, "learning_rate": learning_rate,
         "validation_fraction": validation_fraction, "patience": patience, "scaling": scaling,
         "class_weight": class_weight, "ensemble": ensemble, "n_jobs": n_jobs, "front_end": front_end,
+        "augment": augment,
     }
     flags.update({"target": target, "time_column": time_column, "id_column": id_column, "horizon": horizon,
                   "lookback": lookback, "season": season, "level": level})

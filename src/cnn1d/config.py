@@ -65,6 +65,8 @@ class RunConfig:
         front_end: audio: ``raw`` (the waveform itself), ``log_mel`` (log-mel spectrogram sequences) or
             ``mfcc`` (13 MFCCs per frame), computed from the raw input at fit and predict time.
         sample_rate: audio: the sample rate the front end expects (default 8000).
+        augment: add this many randomly perturbed copies (speed, shift, gain, noise) of every training
+            series; 0 (default) adds none.
     """
 
     task: str = "classify"
@@ -98,6 +100,7 @@ class RunConfig:
     level: float = 0.9
     front_end: str = "raw"
     sample_rate: int = 8000
+    augment: int = 0
 
     def __post_init__(self) -> None:
         self.validate()

@@ -26,7 +26,7 @@ PREDICT_BATCH = 256
 _CONFIG_PARAMS = (
     "model", "model_params", "epochs", "batch_size", "learning_rate", "validation_fraction", "patience",
     "lr_patience", "min_learning_rate", "max_time", "class_weight", "scaling", "imputation", "mask_channel",
-    "seed", "verbose", "out", "ensemble", "n_jobs", "front_end", "sample_rate",
+    "seed", "verbose", "out", "ensemble", "n_jobs", "front_end", "sample_rate", "augment",
 )
 
 
@@ -58,7 +58,7 @@ class CNNEstimator(BaseEstimator):
                  max_time: float | None = None, class_weight: str | None = None, scaling: str = "global",
                  imputation: str = "linear", mask_channel: str = "auto", seed: int | None = None,
                  verbose: int = 0, out: str | None = None, ensemble: int = 1, n_jobs: int | None = None,
-                 front_end: str = "raw", sample_rate: int = 8000, resume: bool = False):
+                 front_end: str = "raw", sample_rate: int = 8000, augment: int = 0, resume: bool = False):
         self.model = model
         self.model_params = model_params
         self.epochs = epochs
@@ -80,6 +80,7 @@ class CNNEstimator(BaseEstimator):
         self.n_jobs = n_jobs
         self.front_end = front_end
         self.sample_rate = sample_rate
+        self.augment = augment
         self.resume = resume
 
     # -- config ---------------------------------------------------------------------------------
@@ -106,7 +107,8 @@ class CNNEstimator(BaseEstimator):
         from ..training import ensemble
 
         config = self.to_config()
-        data = self._front_end(as_dataset(X, y))
+        raw = as_dataset(X, y)
+        data = self._front_end(raw)
         where = data.source or "training data"
         if data.y is None:
             raise DataError(f"{where}: no labels or targets given; pass y or a labelled Dataset")
@@ -126,6 +128,13 @@ class CNNEstimator(BaseEstimator):
             y_train, y_val = targets[train_idx], targets[val_idx]
         else:
             train_part, val_part, y_train, y_val = data, None, targets, None
+        if self.augment:
+            from ..preprocess.augment import augment_copies
+
+            # Copies come from the raw training series (before any front end), never from validation ones.
+            raw_train = raw if (validation_data is not None or val_idx is None) else raw.subset(train_idx)
+            train_part = self._front_end(augment_copies(raw_train, self.augment, config.seed))
+            y_train = self._encode_targets(train_part.y, where)
 
         base_model, n_members = models.resolve(config.model, config.ensemble, self.task)
         spec = models.get(base_model)
