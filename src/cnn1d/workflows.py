@@ -46,12 +46,13 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
     return (train, test) if split == "train" else (test, None)
 
 
-def _holdout(data: Dataset, task: str, seed: int | None) -> tuple[Dataset, Dataset]:
+def _holdout(data, task: str, seed: int | None):
+    """Hold out HOLDOUT_FRACTION of a Dataset or TextDataset as a test set, stratified when classes allow."""
     from sklearn.model_selection import train_test_split
 
     index = np.arange(len(data))
     stratify = None
-    if task == "classify":
+    if task == "classify" and data.y.ndim == 1:  # multi-label targets are not stratified
         labels = data.y.astype(str)
         _, counts = np.unique(labels, return_counts=True)
         if counts.min() >= 2 and round(len(data) * HOLDOUT_FRACTION) >= len(counts):
@@ -246,7 +247,7 @@ def text_run(config: RunConfig, *, text_column: str | None = None, label_column:
     """Train a text CNN, score it on a held-out test set beside TF-IDF + logistic regression, save a bundle."""
     from importlib import resources
 
-    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+    from sklearn.model_selection import GroupShuffleSplit
 
     from .data.readers import find_test_file
     from .data.text import read_text
@@ -274,13 +275,10 @@ def text_run(config: RunConfig, *, text_column: str | None = None, label_column:
         if data.groups is not None:
             train_idx, test_idx = next(GroupShuffleSplit(1, test_size=HOLDOUT_FRACTION, random_state=seed).split(index, groups=data.groups))
             log(f"test set: {len(test_idx)} texts from groups ({group_column}) never seen in training")
+            data, test = data.subset(train_idx), data.subset(test_idx)
         else:
-            labels = data.y.astype(str) if data.y.ndim == 1 else None
-            counts = np.unique(labels, return_counts=True)[1] if labels is not None else np.array([0])
-            train_idx, test_idx = train_test_split(index, test_size=HOLDOUT_FRACTION, random_state=seed,
-                                                   stratify=labels if counts.min() >= 2 else None)
-            log(f"no test set given: holding out {len(test_idx)} texts as a test set")
-        data, test = data.subset(train_idx), data.subset(test_idx)
+            data, test = _holdout(data, "classify", seed)
+            log(f"no test set given: holding out {len(test)} texts as a test set")
     model = config.model if config.model not in ("default",) else "textcnn"
     out = Path(config.out) if config.out else Path("runs") / f"{data.name}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
     config = config.replace(model=model, out=str(out))

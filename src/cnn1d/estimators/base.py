@@ -104,7 +104,7 @@ class CNNEstimator(BaseEstimator):
         from .. import models
         from .._backend import backend_name, seed_everything
         from ..preprocess import SeriesPreprocessor
-        from ..training import ensemble
+        from ..training import ensemble, trainer
 
         config = self.to_config()
         raw = as_dataset(X, y)
@@ -167,15 +167,11 @@ class CNNEstimator(BaseEstimator):
         self.preprocessor_ = pre
         self.input_length_ = length
         self.n_channels_ = data.n_channels
-        self.history_ = result.history
+        trainer.record_training(self, result)
         self.epochs_ = max(r.epochs for r in results)
-        self.best_epoch_ = result.best_epoch
         self.fit_seconds_ = time.perf_counter() - started
         # Wall-clock seconds of the whole (possibly parallel) training, checkpoints included.
         self.train_seconds_ = result.seconds if n_members == 1 else self.fit_seconds_
-        self.stopped_because_ = result.stopped_because
-        self.batch_size_ = result.extras["batch_size"]
-        self.monitor_ = result.extras["monitor"]
         self.backend_ = backend_name()
         self.config_ = config
         self.n_params_ = int(self.model_.count_params())

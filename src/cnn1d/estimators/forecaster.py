@@ -245,13 +245,8 @@ class CNNForecaster(AttributeBundleMixin, BaseEstimator):
         residual = np.abs(pred - calib_y).reshape(len(calib_y), H, table.n_targets)
         self.interval_ = ftask.conformal_quantile(residual, self.level).tolist()  # (H, n_targets), scaled units
         self.n_calibration_ = int(len(calib_y))
-        self.history_ = result.history
-        self.epochs_, self.best_epoch_ = result.epochs, result.best_epoch
-        self.train_seconds_ = result.seconds
+        trainer.record_training(self, result)
         self.fit_seconds_ = time.perf_counter() - started
-        self.stopped_because_ = result.stopped_because
-        self.batch_size_ = result.extras["batch_size"]
-        self.monitor_ = result.extras["monitor"]
         self.n_params_ = int(self.model_.count_params())
         self.backend_ = backend_name()
         self.n_windows_ = int(len(X_train))

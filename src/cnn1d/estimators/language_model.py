@@ -96,9 +96,7 @@ class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
         result = trainer.train(network, X, y, validation=(Xv, yv), config=self.to_config(), loss=lm.loss, metrics=[],
                                run_dir=Path(self.out) if self.out else None)
         self.model_ = result.model
-        self.history_, self.epochs_, self.best_epoch_ = result.history, result.epochs, result.best_epoch
-        self.train_seconds_, self.stopped_because_ = result.seconds, result.stopped_because
-        self.batch_size_, self.monitor_ = result.extras["batch_size"], result.extras["monitor"]
+        trainer.record_training(self, result)
         self.n_params_ = int(self.model_.count_params())
         self.backend_ = backend_name()
         self.config_ = self.to_config()

@@ -142,10 +142,8 @@ class CNNTextClassifier(AttributeBundleMixin, ClassifierMixin, BaseEstimator):
                                loss="binary_crossentropy" if self.multilabel_ else classify.loss,
                                metrics=[] if self.multilabel_ else ["accuracy"], run_dir=Path(self.out) if self.out else None)
         self.model_ = result.model
-        self.history_, self.epochs_, self.best_epoch_ = result.history, result.epochs, result.best_epoch
-        self.train_seconds_, self.stopped_because_ = result.seconds, result.stopped_because
+        trainer.record_training(self, result)
         self.fit_seconds_ = time.perf_counter() - started
-        self.batch_size_, self.monitor_ = result.extras["batch_size"], result.extras["monitor"]
         self.n_params_ = int(self.model_.count_params())
         self.backend_ = backend_name()
         self.config_ = config

@@ -43,6 +43,14 @@ class TrainResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def record_training(estimator, result: TrainResult) -> None:
+    """Copy what a fit did onto an estimator's fitted attributes (shared by every estimator)."""
+    estimator.history_ = result.history
+    estimator.epochs_, estimator.best_epoch_ = result.epochs, result.best_epoch
+    estimator.train_seconds_, estimator.stopped_because_ = result.seconds, result.stopped_because
+    estimator.batch_size_, estimator.monitor_ = result.extras["batch_size"], result.extras["monitor"]
+
+
 def default_batch_size(n_train: int) -> int:
     # Small datasets train best with small batches (FCN/ResNet literature uses n/10, capped at 16);
     # 32 keeps CPU throughput up on bigger ones.
@@ -270,4 +278,4 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
     )
 
 
-__all__ = ["train", "TrainResult", "default_batch_size", "read_state", "fingerprint"]
+__all__ = ["train", "TrainResult", "default_batch_size", "read_state", "fingerprint", "record_training"]
