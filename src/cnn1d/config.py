@@ -15,7 +15,8 @@ from typing import Any
 
 from .errors import ConfigError
 
-TASKS = ("classify", "regress", "forecast", "lm")
+TASKS = ("classify", "regress", "forecast", "lm", "tag")
+CHANNELS = ("mono", "keep")
 SCALINGS = ("series", "global", "none")
 IMPUTATIONS = ("linear", "mean", "zero")
 MASK_CHANNEL = ("auto", "yes", "no")
@@ -26,7 +27,8 @@ class RunConfig:
     """Everything that decides what a training run does.
 
     Args:
-        task: ``classify`` or ``regress``.
+        task: ``classify``, ``regress``, ``tag`` (multi-label: sigmoid outputs, per-tag thresholds),
+            ``forecast`` or ``lm``.
         data: dataset name or path used for training (informational for the Python API).
         test: path of a separate test set, if any.
         model: registered model or named ensemble (``cnn1d models`` lists them); ``default`` is the
@@ -65,6 +67,11 @@ class RunConfig:
         front_end: audio: ``raw`` (the waveform itself), ``log_mel`` (log-mel spectrogram sequences) or
             ``mfcc`` (13 MFCCs per frame), computed from the raw input at fit and predict time.
         sample_rate: audio: the sample rate the front end expects (default 8000).
+        channels: audio: ``mono`` (default) mixes every clip to one channel; ``keep`` keeps stereo or
+            multichannel recordings (all clips must share the channel count; others are skipped and reported).
+        duration: audio: crop clips to their first ``duration`` seconds and pad shorter ones (with a mask
+            channel marking the padding), so the network sees a fixed length; ``None`` keeps every clip's
+            own length.
         augment: add this many randomly perturbed copies (speed, shift, gain, noise) of every training
             series; 0 (default) adds none.
     """
@@ -101,6 +108,8 @@ class RunConfig:
     front_end: str = "raw"
     sample_rate: int = 8000
     augment: int = 0
+    channels: str = "mono"
+    duration: float | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -146,6 +155,11 @@ class RunConfig:
             raise ConfigError(f"level must be between 0 and 1, got {self.level!r}")
         if self.front_end not in ("raw", "log_mel", "mfcc"):
             raise ConfigError(f"front_end={self.front_end!r} is not valid; choose raw, log_mel or mfcc")
+        choice("channels", CHANNELS)
+        if self.duration is not None and (not math.isfinite(self.duration) or self.duration <= 0):
+            raise ConfigError(f"duration must be a positive number of seconds, got {self.duration!r}")
+        if not isinstance(self.sample_rate, int) or self.sample_rate < 1:
+            raise ConfigError(f"sample_rate must be a positive integer (Hz), got {self.sample_rate!r}")
         if not isinstance(self.model_params, dict):
             raise ConfigError("model_params must be a mapping of builder keyword arguments")
 

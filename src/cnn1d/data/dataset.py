@@ -19,8 +19,10 @@ class Dataset:
             positions at or after ``lengths[i]`` are padding and hold 0.
         lengths: int array ``(n,)``, the true length of each series.
         y: labels (classification) or targets (regression), shape ``(n,)``, or ``None`` when unlabelled.
-            File readers return labels as strings, exactly as written in the file.
-        class_names: the classes a file header declares (``None`` when it declares none).
+            File readers return labels as strings, exactly as written in the file. Multi-label (tagging)
+            targets are a 0/1 matrix ``(n, n_tags)`` whose columns are named by ``class_names``.
+        class_names: the classes a file header declares, or the tag names of a multi-label ``y``
+            (``None`` when the source declares none).
         task: ``"classify"`` or ``"regress"`` when the source says which (a ``.ts`` header does), else ``None``.
         name: short dataset name, e.g. ``"GunPoint"``.
         source: where the data came from (a path, ``"embedded:gunpoint"``, ``"array"``).
@@ -99,7 +101,9 @@ class Dataset:
     def describe(self) -> str:
         length = str(self.max_length) if self.equal_length else f"{int(self.lengths.min())}-{self.max_length}"
         parts = [f"{len(self)} series", f"length {length}", f"{self.n_channels} channel(s)"]
-        if self.y is not None and self.task != "regress":
+        if self.y is not None and self.y.ndim == 2:
+            parts.append(f"{self.y.shape[1]} tags (multi-label)")
+        elif self.y is not None and self.task != "regress":
             parts.append(f"{len(np.unique(self.y.astype(str)))} classes")
         if self.has_missing:
             parts.append("missing values")

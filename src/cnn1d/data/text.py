@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from .labels import indicator_columns
 
 TEXT_COLUMN_NAMES = ("text", "sentence", "review", "content", "body", "document")
 LABEL_COLUMN_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "y")
@@ -123,19 +124,7 @@ def _multilabel(frame, path: Path, text_column: str | None, label_columns: list[
     text_col = _pick(frame.columns, text_column, TEXT_COLUMN_NAMES, "text", path)
     if text_col is None:
         raise DataError(f"{path}: no text column found; name it with --text-column")
-    for col in label_columns:
-        if col not in frame.columns:
-            raise DataError(f"{path}: no label column {col!r}; columns are {list(frame.columns)[:12]}")
-    truthy = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "": 0}
-    matrix = np.zeros((len(frame), len(label_columns)), dtype=np.int32)
-    for j, col in enumerate(label_columns):
-        values = frame[col].astype(str).str.strip().str.lower()
-        bad = ~values.isin(list(truthy))
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{path}: label column {col!r}, data row {row + 1} holds {frame[col].iat[row]!r}; "
-                            "multi-label columns hold 0/1 (or true/false)")
-        matrix[:, j] = values.map(truthy).to_numpy()
+    matrix = indicator_columns(frame, label_columns, path)
     texts = frame[text_col].astype(str).tolist()
     keep = [i for i, t in enumerate(texts) if t.strip()]
     ds = TextDataset([texts[i] for i in keep], matrix[keep], str(path), path.name.split(".")[0], None,

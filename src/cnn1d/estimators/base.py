@@ -26,12 +26,22 @@ PREDICT_BATCH = 256
 _CONFIG_PARAMS = (
     "model", "model_params", "epochs", "batch_size", "learning_rate", "validation_fraction", "patience",
     "lr_patience", "min_learning_rate", "max_time", "class_weight", "scaling", "imputation", "mask_channel",
-    "seed", "verbose", "out", "ensemble", "n_jobs", "front_end", "sample_rate", "augment",
+    "seed", "verbose", "out", "ensemble", "n_jobs", "front_end", "sample_rate", "augment", "channels", "duration",
 )
 
 
 def as_dataset(X: Any, y: Any = None, where: str = "X") -> Dataset:
-    """Accept a Dataset, an ``(n, steps[, channels])`` array, or a list of variable-length series."""
+    """Accept a Dataset, an ``(n, steps[, channels])`` array, or a list of variable-length series.
+
+    ``y`` may also be lists of tags per series (multi-label), binarised here with the tags as class names.
+    """
+    from dataclasses import replace
+
+    from ..data.labels import is_tag_lists, tags_to_matrix
+
+    if y is not None and is_tag_lists(y):
+        matrix, names = tags_to_matrix(y, where="y")
+        return replace(as_dataset(X, matrix, where), class_names=names)
     if isinstance(X, Dataset):
         if y is not None:
             return Dataset.from_array(X, y)
@@ -58,7 +68,8 @@ class CNNEstimator(BaseEstimator):
                  max_time: float | None = None, class_weight: str | None = None, scaling: str = "global",
                  imputation: str = "linear", mask_channel: str = "auto", seed: int | None = None,
                  verbose: int = 0, out: str | None = None, ensemble: int = 1, n_jobs: int | None = None,
-                 front_end: str = "raw", sample_rate: int = 8000, augment: int = 0, resume: bool = False):
+                 front_end: str = "raw", sample_rate: int = 8000, augment: int = 0, channels: str = "mono",
+                 duration: float | None = None, resume: bool = False):
         self.model = model
         self.model_params = model_params
         self.epochs = epochs
@@ -81,13 +92,18 @@ class CNNEstimator(BaseEstimator):
         self.front_end = front_end
         self.sample_rate = sample_rate
         self.augment = augment
+        self.channels = channels
+        self.duration = duration
         self.resume = resume
 
     # -- config ---------------------------------------------------------------------------------
     def to_config(self) -> RunConfig:
         params = {name: getattr(self, name) for name in _CONFIG_PARAMS}
         params["model_params"] = dict(params["model_params"] or {})
-        return RunConfig(task=self.task, **params)
+        return RunConfig(task=self._config_task(), **params)
+
+    def _config_task(self) -> str:
+        return self.task
 
     @classmethod
     def from_config(cls, config: RunConfig, **overrides: Any) -> "CNNEstimator":
@@ -106,13 +122,13 @@ class CNNEstimator(BaseEstimator):
         from ..preprocess import SeriesPreprocessor
         from ..training import ensemble, trainer
 
-        config = self.to_config()
         raw = as_dataset(X, y)
         data = self._front_end(raw)
         where = data.source or "training data"
         if data.y is None:
             raise DataError(f"{where}: no labels or targets given; pass y or a labelled Dataset")
-        targets = self._fit_targets(data.y, where)
+        targets = self._fit_targets(data.y, where, data.class_names)
+        config = self.to_config()
         if config.seed is not None:
             seed_everything(config.seed)
         train_idx, val_idx = self._split(targets, config)
@@ -122,7 +138,7 @@ class CNNEstimator(BaseEstimator):
             if val.y is None:
                 raise DataError("validation_data has no labels")
             train_part, val_part = data, val
-            y_train, y_val = targets, self._encode_targets(val.y, "validation_data")
+            y_train, y_val = targets, self._encode_targets(val.y, "validation_data", val.class_names)
         elif val_idx is not None:
             train_part, val_part = data.subset(train_idx), data.subset(val_idx)
             y_train, y_val = targets[train_idx], targets[val_idx]
@@ -134,7 +150,7 @@ class CNNEstimator(BaseEstimator):
             # Copies come from the raw training series (before any front end), never from validation ones.
             raw_train = raw if (validation_data is not None or val_idx is None) else raw.subset(train_idx)
             train_part = self._front_end(augment_copies(raw_train, self.augment, config.seed))
-            y_train = self._encode_targets(train_part.y, where)
+            y_train = self._encode_targets(train_part.y, where, train_part.class_names)
 
         base_model, n_members = models.resolve(config.model, config.ensemble, self.task)
         spec = models.get(base_model)
@@ -142,8 +158,13 @@ class CNNEstimator(BaseEstimator):
             raise ConfigError(f"model {base_model!r} is a {spec.modality} model; use it with text data "
                               "(CNNTextClassifier or cnn1d train --text-column)")
         pre = SeriesPreprocessor(config.scaling, config.imputation, config.mask_channel).fit(train_part)
-        # Fixed-length models (flatten heads) take the longest training or validation series.
+        # Fixed-length models (flatten heads) take the longest training or validation series; a fixed clip
+        # duration fixes the length for every model.
         length = None if spec.variable_length else max(data.max_length, val_part.max_length if val_part else 0)
+        if self.duration:
+            from ..preprocess.audio import fixed_length
+
+            length = fixed_length(self.front_end, self.sample_rate, self.duration)
         if length:
             pre.train_length = length
         X_train = pre.transform(train_part, length=length)
@@ -175,7 +196,11 @@ class CNNEstimator(BaseEstimator):
         self.backend_ = backend_name()
         self.config_ = config
         self.n_params_ = int(self.model_.count_params())
+        self._calibrate(validation if validation is not None else (X_train, y_train))
         return self
+
+    def _calibrate(self, held_out: tuple[np.ndarray, np.ndarray]) -> None:
+        """Fit decision rules on held-out (or, without a split, training) predictions after training."""
 
     def _split(self, targets: np.ndarray, config: RunConfig):
         from sklearn.model_selection import train_test_split
@@ -202,10 +227,9 @@ class CNNEstimator(BaseEstimator):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
     def _front_end(self, data: Dataset) -> Dataset:
-        from ..preprocess.audio import front_end
+        from ..preprocess.audio import prepare
 
-        features = front_end(self.front_end, self.sample_rate)
-        return data if features is None else features.transform(data)
+        return prepare(data, front_end_name=self.front_end, sample_rate=self.sample_rate, duration=self.duration)
 
     def _transform(self, X: Any) -> np.ndarray:
         self._check_fitted()
@@ -234,6 +258,8 @@ class CNNEstimator(BaseEstimator):
         if hasattr(self, "classes_"):
             state["classes"] = [c.item() if isinstance(c, np.generic) else c for c in self.classes_.tolist()]
             state["classes_kind"] = self.classes_.dtype.kind
+        if getattr(self, "multilabel_", False):
+            state["multilabel"] = {"thresholds": [float(t) for t in self.thresholds_]}
         if hasattr(self, "target_mean_"):
             state["target"] = {"mean": self.target_mean_, "std": self.target_std_}
         return state
@@ -259,6 +285,10 @@ class CNNEstimator(BaseEstimator):
         if "classes" in state:
             kind = state.get("classes_kind", "O")
             est.classes_ = np.array(state["classes"], dtype=object if kind in "OUS" else None)
+            est.multilabel_ = False
+        if "multilabel" in state:
+            est.multilabel_ = True
+            est.thresholds_ = np.asarray(state["multilabel"]["thresholds"], dtype=np.float64)
         if "target" in state:
             est.target_mean_ = float(state["target"]["mean"])
             est.target_std_ = float(state["target"]["std"])

@@ -1,4 +1,4 @@
-"""CNNClassifier: a 1D CNN time-series classifier with the scikit-learn contract."""
+"""CNNClassifier: a 1D CNN classifier (single-label) and tagger (multi-label) with the scikit-learn contract."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from typing import Any
 import numpy as np
 from sklearn.base import ClassifierMixin
 
-from ..tasks import classify
+from ..errors import ConfigError, DataError
+from ..tasks import classify, tag
 from .base import CNNEstimator
 
 
 class CNNClassifier(ClassifierMixin, CNNEstimator):
-    """Train a registered 1D CNN (``model="fcn"`` by default) on labelled series.
+    """Train a registered 1D CNN (``model="default"``: five LITE networks) on labelled series or clips.
 
     Example::
 
@@ -22,6 +23,12 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
         clf.score(test)          # accuracy
         clf.predict_proba(test)  # (n, n_classes), columns ordered as clf.classes_
 
+    Multi-label tagging: give ``y`` as a 0/1 matrix ``(n, n_tags)`` (a Dataset names its columns in
+    ``class_names``) or as lists of tags per series. The network then ends in sigmoids, each tag gets
+    the decision threshold that maximises its F1 on the validation split (``thresholds_``), ``predict``
+    returns a 0/1 matrix (columns ordered as ``classes_``), ``score`` is micro-F1 and ``evaluate``
+    reports micro/macro F1, subset accuracy and mAP.
+
     Parameters are the fields of :class:`cnn1d.config.RunConfig` (see its docstring), plus ``resume``.
     Input: a :class:`~cnn1d.data.dataset.Dataset`, an array ``(n, steps)`` or ``(n, steps, channels)``
     (NaN marks missing values), or a list of variable-length series.
@@ -29,20 +36,36 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
 
     task = "classify"
 
-    def _fit_targets(self, y: Any, where: str) -> np.ndarray:
+    def _config_task(self) -> str:
+        return "tag" if getattr(self, "multilabel_", False) else "classify"
+
+    def _task_module(self):
+        return tag if getattr(self, "multilabel_", False) else classify
+
+    def _fit_targets(self, y: Any, where: str, names: list | None = None) -> np.ndarray:
+        self.multilabel_ = tag.is_multilabel(y)
+        if self.multilabel_:
+            if self.class_weight == "balanced":
+                raise ConfigError("class_weight='balanced' is for single-label classification, not multi-label tagging")
+            targets, self.classes_ = tag.fit_tags(y, names, where)
+            return targets
         self.classes_ = classify.fit_classes(y, where)
         return classify.encode(y, self.classes_, where)
 
-    def _encode_targets(self, y: Any, where: str) -> np.ndarray:
+    def _encode_targets(self, y: Any, where: str, names: list | None = None) -> np.ndarray:
+        if self.multilabel_:
+            return tag.encode(y, names, self.classes_, where)
         return classify.encode(y, self.classes_, where)
 
     def _n_outputs(self) -> int:
         return len(self.classes_)
 
     def _keras_metrics(self) -> list[str]:
-        return ["accuracy"]
+        return [] if self.multilabel_ else ["accuracy"]
 
     def _stratify(self, targets: np.ndarray, n_val: int):
+        if self.multilabel_:
+            return None
         counts = np.bincount(targets)
         if counts.min() >= 2 and n_val >= len(counts) and len(targets) - n_val >= len(counts):
             return targets
@@ -55,32 +78,58 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
         weights = compute_class_weight("balanced", classes=present, y=y)
         return {int(c): float(w) for c, w in zip(present, weights)}
 
+    def _calibrate(self, held_out: tuple[np.ndarray, np.ndarray]) -> None:
+        if not self.multilabel_:
+            return
+        from ..evaluation.metrics import best_thresholds
+
+        X, y = held_out
+        proba = np.asarray(self.model_.predict(X, batch_size=256, verbose=0))
+        self.thresholds_ = best_thresholds(y.astype(int), proba)
+
     def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (rows sum to 1), or for a tagger each tag's independent probability."""
         return self._raw_predict(X).astype(np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
+        """Class labels, or for a tagger a 0/1 matrix (columns ordered as ``classes_``)."""
         proba = self.predict_proba(X)
+        if self.multilabel_:
+            return (proba >= self.thresholds_[None, :]).astype(int)
         return self.classes_[proba.argmax(axis=1)]
 
-    def score(self, X: Any, y: Any = None, sample_weight=None) -> float:
+    def predict_tags(self, X: Any) -> list[list]:
+        """A tagger's predictions as lists of tag names."""
+        if not getattr(self, "multilabel_", False):
+            raise ConfigError("predict_tags is for multi-label taggers; use predict for single-label classifiers")
+        return [[c for c, on in zip(self.classes_.tolist(), row) if on] for row in self.predict(X)]
+
+    def _truth(self, X: Any, y: Any, verb: str):
         from .base import as_dataset
 
         self._check_fitted()
         data = as_dataset(X, y)
         if data.y is None:
-            raise ValueError("score needs labels: pass y or a labelled Dataset")
-        truth = classify.encode(data.y, self.classes_, data.source or "y")
+            raise DataError(f"{verb} needs labels: pass y or a labelled Dataset")
+        if self.multilabel_:
+            return data, tag.encode(data.y, data.class_names, self.classes_, data.source or "y").astype(int)
+        return data, classify.encode(data.y, self.classes_, data.source or "y")
+
+    def score(self, X: Any, y: Any = None, sample_weight=None) -> float:
+        """Accuracy, or micro-F1 for a tagger."""
+        if getattr(self, "multilabel_", False):
+            return float(self.evaluate(X, y)["micro_f1"])
+        data, truth = self._truth(X, y, "score")
         pred = self.predict_proba(data).argmax(axis=1)
         return float(np.average(pred == truth, weights=sample_weight))
 
     def evaluate(self, X: Any, y: Any = None) -> dict[str, Any]:
-        """All classification metrics (accuracy, balanced accuracy, macro-F1, log-loss, confusion matrix)."""
-        from ..evaluation.metrics import classification_metrics
-        from .base import as_dataset
+        """Accuracy, balanced accuracy, macro-F1, log-loss and the confusion matrix; for a tagger micro/macro
+        F1 at the tuned thresholds, subset accuracy and mAP."""
+        from ..evaluation.metrics import classification_metrics, multilabel_metrics
 
-        self._check_fitted()
-        data = as_dataset(X, y)
-        if data.y is None:
-            raise ValueError("evaluate needs labels: pass y or a labelled Dataset")
-        truth = classify.encode(data.y, self.classes_, data.source or "y")
-        return classification_metrics(truth, self.predict_proba(data), self.classes_)
+        data, truth = self._truth(X, y, "evaluate")
+        proba = self.predict_proba(data)
+        if self.multilabel_:
+            return multilabel_metrics(truth, proba, self.thresholds_, self.classes_.tolist())
+        return classification_metrics(truth, proba, self.classes_)

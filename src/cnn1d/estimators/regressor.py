@@ -25,13 +25,13 @@ class CNNRegressor(RegressorMixin, CNNEstimator):
 
     task = "regress"
 
-    def _fit_targets(self, y: Any, where: str) -> np.ndarray:
+    def _fit_targets(self, y: Any, where: str, names: list | None = None) -> np.ndarray:
         y = regress.as_targets(y, where)
         self.target_mean_ = float(y.mean())
         self.target_std_ = float(y.std()) or 1.0
         return ((y - self.target_mean_) / self.target_std_).astype(np.float32)
 
-    def _encode_targets(self, y: Any, where: str) -> np.ndarray:
+    def _encode_targets(self, y: Any, where: str, names: list | None = None) -> np.ndarray:
         return ((regress.as_targets(y, where) - self.target_mean_) / self.target_std_).astype(np.float32)
 
     def _n_outputs(self) -> int:
