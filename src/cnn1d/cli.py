@@ -83,7 +83,7 @@ def _json_default(value: Any):
 def train(
     data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name (see `cnn1d datasets`) or a data file. Default: gunpoint."),
     test: Optional[str] = typer.Option(None, "--test", help="Test file. Default: the *_TEST.* file beside a *_TRAIN.* file."),
-    task: Optional[str] = typer.Option(None, "--task", help="classify, regress, forecast or lm. Default: from the file header, else classify."),
+    task: Optional[str] = typer.Option(None, "--task", help="classify, regress, tag (multi-label), forecast or lm. Default: from the file header (tag for multi-label data), else classify."),
     model: Optional[str] = typer.Option(None, "--model", help="Registered model or ensemble (see `cnn1d models`). Default: `default` (5 LITE networks)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum training epochs (early stopping may end sooner)."),
     max_time: Optional[float] = typer.Option(None, "--max-time", help="Wall-clock budget for training, in seconds."),
@@ -116,6 +116,9 @@ def train(
     tokens: str = typer.Option("char", "--tokens", help="Language model: char or word tokens."),
     augment: Optional[int] = typer.Option(None, "--augment", help="Add N perturbed copies (speed, shift, gain, noise) of each training series."),
     front_end: Optional[str] = typer.Option(None, "--front-end", help="Audio: raw, log_mel or mfcc (default for audio folders: log_mel)."),
+    sample_rate: Optional[int] = typer.Option(None, "--sample-rate", help="Audio: resample every clip to this rate in Hz (default 8000)."),
+    channels: Optional[str] = typer.Option(None, "--channels", help="Audio: mono (mix to one channel, default) or keep (stereo/multichannel)."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Audio: crop clips to their first N seconds, pad shorter ones (with a mask)."),
     embeddings: Optional[Path] = typer.Option(None, "--embeddings", help="Text: GloVe/word2vec text file to initialise word embeddings."),
     context: int = typer.Option(128, "--context", help="Language model: tokens per training window."),
 ) -> None:
@@ -126,6 +129,8 @@ def train(
     Forecasting: cnn1d train --task forecast --data sales.csv --target sales --horizon 14 --season 7 --json
 
     Text: cnn1d train --data reviews.csv --text-column review --label-column sentiment --json
+
+    Audio: cnn1d train --data clips/ (one subfolder per class)   or   --task tag --data manifest.csv (path,labels)
     """
     from .config import RunConfig
     from .workflows import train_run
@@ -136,7 +141,7 @@ def train(
         "seed": seed, "out": str(out) if out else None, "batch_size": batch_size, "learning_rate": learning_rate,
         "validation_fraction": validation_fraction, "patience": patience, "scaling": scaling,
         "class_weight": class_weight, "ensemble": ensemble, "n_jobs": n_jobs, "front_end": front_end,
-        "augment": augment,
+        "augment": augment, "sample_rate": sample_rate, "channels": channels, "duration": duration,
     }
     flags.update({"target": target, "time_column": time_column, "id_column": id_column, "horizon": horizon,
                   "lookback": lookback, "season": season, "level": level})
@@ -190,7 +195,10 @@ def train(
     if json_out:
         _echo_json(result)
         return
-    _print_metrics(console, result["test_metrics"], result.get("baseline_metrics"), result["task"])
+    _print_metrics(console, result["test_metrics"], result.get("baseline_metrics"), result["task"],
+                   {"mfcc+logreg": result["audio_baseline_metrics"]} if "audio_baseline_metrics" in result else None)
+    if result.get("skipped_files"):
+        console.print(f"skipped {len(result['skipped_files'])} file(s) (listed in metrics.json under skipped_files)")
     console.print(
         f"trained {result['model']} ({result['n_params']:,} parameters) for {result['epochs']} epochs "
         f"in {result['train_seconds']:.1f} s ({result['stopped_because']}); bundle: {result['bundle']}"
@@ -213,12 +221,13 @@ def _print_forecast_metrics(console, result: dict) -> None:
                   f"{result['train_seconds']:.1f} s; bundle: {result['bundle']}")
 
 
-def _print_metrics(console, metrics: dict, baseline: dict | None, task: str) -> None:
+def _print_metrics(console, metrics: dict, baseline: dict | None, task: str, others: dict | None = None) -> None:
     from .evaluation.metrics import confusion_table, metrics_table
 
     columns = {"model": metrics}
     if baseline:
         columns["baseline"] = baseline
+    columns.update(others or {})
     console.print(metrics_table(columns))
     if task == "classify" and len(metrics.get("classes", [])) <= 12:
         console.print(confusion_table(metrics))
@@ -255,9 +264,11 @@ def predict(
     json_out: bool = typer.Option(False, "--json", help="Print predictions as JSON."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: a label column to ignore."),
 ) -> None:
-    """Predict labels (and class probabilities) or targets for new series.
+    """Predict labels (and class probabilities), tags or targets for new series or audio files.
 
     Example: cnn1d predict runs/gp/model.cnn1d new_series.csv --out predictions.csv
+
+    Audio: cnn1d predict runs/clips/model.cnn1d new_clips/   (a file, a folder or a manifest; any sample rate)
     """
     from .errors import ConfigError
     from .workflows import predict_bundle, predict_text
@@ -273,12 +284,21 @@ def predict(
         raise ConfigError("give a DATA file to predict, or --text for a text model")
     else:
         frame = predict_bundle(bundle, data, label_column=label_column)
+    skipped = frame.attrs.get("skipped", [])
+    if skipped:
+        from rich.console import Console
+
+        err = Console(stderr=True, highlight=False)
+        for problem in skipped[:20]:
+            err.print(f"skipped: {problem}", soft_wrap=True)
+        if len(skipped) > 20:
+            err.print(f"... and {len(skipped) - 20} more skipped file(s)")
     if out is not None:
         from .io_utils import atomic_write_text
 
         atomic_write_text(out, frame.to_csv(index=False))
     if json_out:
-        _echo_json({"predictions": frame.to_dict(orient="records"), "out": str(out) if out else None})
+        _echo_json({"predictions": frame.to_dict(orient="records"), "out": str(out) if out else None, "skipped": skipped})
         return
     console = _console(False)
     if out is None:

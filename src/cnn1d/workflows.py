@@ -19,8 +19,14 @@ HOLDOUT_FRACTION = 0.25
 
 
 def resolve_data(spec: str, *, labels: str = "required", label_column: str | None = None,
-                 split: str = "train", sample_rate: int = 8000) -> tuple[Dataset, Dataset | None]:
-    """A dataset name or path -> (data, test-or-None). Embedded names give their own test split."""
+                 split: str = "train", sample_rate: int = 8000, channels: str = "mono",
+                 n_channels: int | None = None, multilabel: bool | None = None) -> tuple[Dataset, Dataset | None]:
+    """A dataset name or path -> (data, test-or-None). Embedded names give their own test split.
+
+    Audio (a clip, a folder of clips, a CSV manifest of clips) is read at ``sample_rate`` with
+    ``channels`` (``n_channels``: the count a trained model expects); ``multilabel`` reads a manifest's
+    single label column as tags.
+    """
     from . import datasets
     from .data.readers import find_test_file, read
 
@@ -31,7 +37,8 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
     from .data.audio import is_audio_path, read_audio
 
     if is_audio_path(path):
-        data = read_audio(path, sample_rate=sample_rate, labels=labels)
+        data = read_audio(path, sample_rate=sample_rate, labels=labels, channels=channels, n_channels=n_channels,
+                          label_column=label_column, multilabel=multilabel)
         data.meta.setdefault("recommended", {"model": "lite", "front_end": "log_mel", "epochs": 100})
         return data, None
     if path.exists():
@@ -62,9 +69,16 @@ def _holdout(data, task: str, seed: int | None):
 
 
 def baseline_metrics(estimator, train: Dataset, test: Dataset) -> dict[str, Any]:
-    """The majority-class (classification) or training-mean (regression) predictor on the test set."""
-    from .evaluation.metrics import classification_metrics, regression_metrics
-    from .tasks import classify, regress
+    """The majority-class (classification), tag-prevalence (tagging) or training-mean (regression)
+    predictor on the test set."""
+    from .evaluation.metrics import classification_metrics, multilabel_metrics, regression_metrics
+    from .tasks import classify, regress, tag
+
+    if getattr(estimator, "multilabel_", False):
+        y_train = tag.encode(train.y, train.class_names, estimator.classes_, "training tags")
+        y_test = tag.encode(test.y, test.class_names, estimator.classes_, test.source or "test tags").astype(int)
+        return multilabel_metrics(y_test, tag.baseline_proba(y_train, len(test)), np.full(len(estimator.classes_), 0.5),
+                                  estimator.classes_.tolist())
 
     if estimator.task == "classify":
         y_train = classify.encode(train.y, estimator.classes_, "training labels")
@@ -84,12 +98,13 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
 
     started = time.perf_counter()
     spec = config.data or DEFAULT_DATASET
-    train, test = resolve_data(spec, label_column=label_column)
+    read_options = {"label_column": label_column, "sample_rate": config.sample_rate, "channels": config.channels,
+                    "multilabel": True if config.task == "tag" and task_given else None}
+    train, test = resolve_data(spec, **read_options)
     if config.test:
-        from .data.readers import read
-
-        test = read(config.test, labels="required", label_column=label_column)
+        test, _ = resolve_data(config.test, split="test", **read_options)
     task = config.task if task_given else (train.task or config.task)
+    train, test, task = _tag_targets(train, test, task, task_given)
     config = config.replace(task=task, data=spec)
     # A dataset may recommend settings (spoken digits: log-mel + LITE); settings the user changed win.
     defaults = RunConfig()
@@ -108,11 +123,22 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
         log(f"test: {test.describe()}")
     out = Path(config.out) if config.out else Path("runs") / f"{(train.name or spec).lower()}-{config.model}-{time.strftime('%Y%m%d-%H%M%S')}"
     config = config.replace(out=str(out))
-    cls = CNNClassifier if task == "classify" else CNNRegressor
+    cls = CNNRegressor if task == "regress" else CNNClassifier
     estimator = cls.from_config(config, resume=resume).fit(train)
     metrics = estimator.evaluate(test)
     baseline = baseline_metrics(estimator, train, test)
-    bundle_path = estimator.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline})
+    extra = {}
+    if "sample_rate" in train.meta and task in ("classify", "tag"):
+        from .evaluation.baselines import mfcc_stats_logreg
+
+        extra["audio_baseline"] = "mfcc_stats+logistic_regression"
+        extra["audio_baseline_metrics"] = mfcc_stats_logreg(train, test, sample_rate=config.sample_rate,
+                                                            duration=config.duration)
+        extra["skipped_files"] = list(train.meta.get("skipped", []))
+        if test.meta is not train.meta:  # a held-out test set shares the training set's report
+            extra["skipped_files"] += test.meta.get("skipped", [])
+    bundle_path = estimator.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline,
+                                                               **({"audio_baseline": extra["audio_baseline_metrics"]} if extra else {})})
     result = {
         "task": task,
         "dataset": train.name or spec,
@@ -134,10 +160,42 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
         "n_train": len(train),
         "n_test": len(test),
         "seed": config.seed,
+        **extra,
     }
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2))
     atomic_write_text(out / "config.toml", config.to_toml())
     return result
+
+
+def _tag_targets(train: Dataset, test: Dataset | None, task: str, task_given: bool):
+    """Multi-label data trains a tagger unless a task was given; ``--task tag`` on single-label data makes
+    each label a one-tag set."""
+    from .errors import ConfigError
+
+    multilabel = train.y is not None and train.y.ndim == 2
+    if multilabel and task in ("classify", "tag"):
+        if task_given and task == "classify":
+            raise ConfigError(f"{train.source}: the data has several labels per example; train a tagger with --task tag")
+        return train, test, "tag"
+    if task != "tag":
+        return train, test, task
+    if train.y is None:
+        raise DataError(f"{train.source}: --task tag needs tags: a CSV manifest with a labels column (tags separated "
+                        "by |) or several 0/1 columns (--label-column a,b,c)")
+    train = _one_tag_each(train)
+    if test is not None and test.y is not None and test.y.ndim == 1:
+        test = _one_tag_each(test, train.class_names)
+    return train, test, "tag"
+
+
+def _one_tag_each(data: Dataset, names: list | None = None) -> Dataset:
+    """Single labels as one-tag sets (a 0/1 matrix whose columns are ``names``, default the labels seen)."""
+    from dataclasses import replace
+
+    from .data.labels import tags_to_matrix
+
+    matrix, names = tags_to_matrix([[v] for v in data.y.tolist()], names=names, where=data.source)
+    return replace(data, y=matrix, class_names=names)
 
 
 def _check_kind(estimator, bundle, verb: str) -> None:
@@ -161,8 +219,32 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
         texts = read_text(data, label_column=label_column, labels="required")
         return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
     dataset, _ = resolve_data(data, labels="required", label_column=label_column, split="test",
-                              sample_rate=getattr(estimator, "sample_rate", 8000))
-    return {"bundle": str(bundle), "data": data, "task": estimator.task, "metrics": estimator.evaluate(dataset)}
+                              **_audio_options(estimator, data))
+    task = estimator.to_config().task
+    if task == "tag" and dataset.y is not None and dataset.y.ndim == 1:
+        dataset = _one_tag_each(dataset, estimator.classes_.tolist())
+    return {"bundle": str(bundle), "data": data, "task": task, "metrics": estimator.evaluate(dataset),
+            "skipped_files": dataset.meta.get("skipped", [])}
+
+
+def _audio_options(estimator, data: str | None = None) -> dict[str, Any]:
+    """How a bundle reads audio: its sample rate, channel handling and channel count; tags for taggers.
+
+    An audio model given something that is not audio gets a clear error before any reader guesses.
+    """
+    from . import datasets
+    from .data.audio import AUDIO_SUFFIXES, is_audio_path
+
+    if (data is not None and getattr(estimator, "audio_", False) and data.lower() not in datasets.AUDIO_EMBEDDED
+            and Path(data).exists() and not is_audio_path(data)):
+        raise DataError(f"{data}: holds no audio this model can read; it was trained on audio clips: give a "
+                        f"{'/'.join(AUDIO_SUFFIXES)} file, a folder of them or a CSV manifest with a path column")
+    options = {"sample_rate": getattr(estimator, "sample_rate", 8000), "channels": getattr(estimator, "channels", "mono")}
+    if options["channels"] == "keep" and hasattr(estimator, "n_channels_"):
+        options["n_channels"] = getattr(estimator, "input_channels_", None)
+    if getattr(estimator, "multilabel_", False):
+        options["multilabel"] = True
+    return options
 
 
 def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = None):
@@ -175,13 +257,18 @@ def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = 
     _check_kind(estimator, bundle, "generate text")
     if type(estimator).__name__ == "CNNTextClassifier":
         return predict_text(estimator, data, None)
-    dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test",
-                              sample_rate=getattr(estimator, "sample_rate", 8000))
+    dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test", **_audio_options(estimator, data))
     frame = pd.DataFrame({"index": np.arange(len(dataset))})
     if "files" in dataset.meta:
-        skipped = set(s.split(":")[0] for s in dataset.meta["skipped"])
-        frame["file"] = [f for f in dataset.meta["files"] if f not in skipped]
-    if estimator.task == "classify":
+        frame["file"] = dataset.meta["files"]
+    frame.attrs["skipped"] = dataset.meta.get("skipped", [])
+    if getattr(estimator, "multilabel_", False):
+        proba = estimator.predict_proba(dataset)
+        frame["prediction"] = ["|".join(str(c) for c, on in zip(estimator.classes_, row) if on)
+                               for row in proba >= estimator.thresholds_[None, :]]
+        for j, c in enumerate(estimator.classes_.tolist()):
+            frame[f"proba_{c}"] = np.round(proba[:, j], 6)
+    elif estimator.task == "classify":
         proba = estimator.predict_proba(dataset)
         frame["prediction"] = estimator.classes_[proba.argmax(axis=1)]
         for j, c in enumerate(estimator.classes_.tolist()):

@@ -188,6 +188,8 @@ class CNNEstimator(BaseEstimator):
         self.preprocessor_ = pre
         self.input_length_ = length
         self.n_channels_ = data.n_channels
+        self.input_channels_ = raw.n_channels  # before any front end: the audio's own channel count
+        self.audio_ = "sample_rate" in raw.meta  # trained on audio clips: predicts on audio files
         trainer.record_training(self, result)
         self.epochs_ = max(r.epochs for r in results)
         self.fit_seconds_ = time.perf_counter() - started
@@ -249,6 +251,8 @@ class CNNEstimator(BaseEstimator):
             "preprocessor": self.preprocessor_.to_dict(),
             "input_length": self.input_length_,
             "n_channels": self.n_channels_,
+            "input_channels": self.input_channels_,
+            "audio": self.audio_,
             "training": {
                 "epochs": self.epochs_, "best_epoch": self.best_epoch_, "train_seconds": self.train_seconds_,
                 "stopped_because": self.stopped_because_, "batch_size": self.batch_size_, "monitor": self.monitor_,
@@ -274,6 +278,8 @@ class CNNEstimator(BaseEstimator):
         est.preprocessor_ = SeriesPreprocessor.from_dict(state["preprocessor"])
         est.input_length_ = state["input_length"]
         est.n_channels_ = state["n_channels"]
+        est.input_channels_ = state.get("input_channels", est.n_channels_)
+        est.audio_ = state.get("audio", config.front_end != "raw")
         training = state["training"]
         est.history_ = training.get("history", {})
         est.epochs_, est.best_epoch_ = training["epochs"], training["best_epoch"]
