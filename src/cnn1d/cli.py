@@ -160,7 +160,7 @@ def train(
                       f"{result['baseline_metrics']['order']}-gram baseline {result['baseline_metrics']['perplexity']:.3f}; "
                       f"trained {result['epochs']} epochs in {result['train_seconds']:.1f} s; bundle: {result['bundle']}")
         return
-    if config.task == "classify" and is_text_request(config.data, text_column):
+    if config.task in ("classify", "tag") and is_text_request(config.data, text_column):
         from .workflows import text_run
 
         result = text_run(config, text_column=text_column, label_column=label_column, group_column=group_column,
