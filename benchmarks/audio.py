@@ -23,6 +23,7 @@ RUNS = {
                    {"model": "m5", "front_end": "raw", "epochs": 60, "augment": 2}, True),
     "lite": ("spoken-digits", "log-mel + LITE (100 epochs; the demo default)",
              {"model": "lite", "front_end": "log_mel", "epochs": 100}, False),
+    "m5-log-mel": ("spoken-digits", "log-mel + M5 (60 epochs)", {"model": "m5", "front_end": "log_mel", "epochs": 60}, False),
     "fcn": ("spoken-digits", "log-mel + FCN (100 epochs)", {"model": "fcn", "front_end": "log_mel", "epochs": 100}, False),
     "mfcc-fcn": ("spoken-digits", "MFCC + FCN (60 epochs)", {"model": "fcn", "front_end": "mfcc", "epochs": 60}, False),
     "mfcc-fcn-augment": ("spoken-digits", "MFCC + FCN (60 epochs), augment 2",
@@ -54,7 +55,8 @@ def main(argv=None) -> int:
         dataset, label, fields, _ = RUNS[key]
         started = time.perf_counter()
         config = RunConfig(data=dataset, seed=args.seed, out=str(args.out / "runs" / key), **fields)
-        result = train_run(config, task_given=False, log=lambda m: None)
+        result = train_run(config, task_given=False, explicit=set(fields), log=lambda m: None)
+        assert result["front_end"] == fields["front_end"], result["front_end"]
         rows.append({"key": key, "dataset": dataset, "run": label, "model": result["model"],
                      "front_end": fields["front_end"], "task": result["task"], "test": result["test_metrics"],
                      "mfcc_stats_logreg": result["audio_baseline_metrics"], "train_seconds": result["train_seconds"],

@@ -190,8 +190,9 @@ def train(
             return
         _print_forecast_metrics(console, result)
         return
+    explicit = None if config_file else {k for k, v in flags.items() if v is not None}
     result = train_run(config, label_column=label_column, resume=resume, task_given=task is not None,
-                       log=lambda msg: console.print(msg))
+                       explicit=explicit, log=lambda msg: console.print(msg))
     if json_out:
         _echo_json(result)
         return

@@ -91,8 +91,13 @@ def baseline_metrics(estimator, train: Dataset, test: Dataset) -> dict[str, Any]
 
 
 def train_run(config: RunConfig, *, label_column: str | None = None, resume: bool = False,
-              task_given: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Load data, train, evaluate on the test set beside a baseline, save the bundle and metrics."""
+              task_given: bool = True, explicit: set[str] | None = None,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Load data, train, evaluate on the test set beside a baseline, save the bundle and metrics.
+
+    ``explicit`` names the config fields the user set; a dataset's recommended settings (audio: log-mel +
+    LITE, 100 epochs) fill in the others. Without it, fields still at their defaults count as unset.
+    """
     from .estimators import CNNClassifier, CNNRegressor
     from .io_utils import atomic_write_text
 
@@ -106,11 +111,7 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
     task = config.task if task_given else (train.task or config.task)
     train, test, task = _tag_targets(train, test, task, task_given)
     config = config.replace(task=task, data=spec)
-    # A dataset may recommend settings (spoken digits: log-mel + LITE); settings the user changed win.
-    defaults = RunConfig()
-    for key, value in train.meta.get("recommended", {}).items():
-        if getattr(config, key) == (getattr(defaults, key) if key != "model" else "default"):
-            config = config.replace(**{key: value})
+    config = _apply_recommended(config, train.meta.get("recommended", {}), explicit, log)
     if "sample_rate" in train.meta:
         config = config.replace(sample_rate=int(train.meta["sample_rate"]))
     log(f"data: {train.name or spec} ({train.describe()})")
@@ -143,6 +144,7 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
         "task": task,
         "dataset": train.name or spec,
         "model": config.model,
+        "front_end": config.front_end,
         "test_metrics": metrics,
         "baseline_metrics": baseline,
         "bundle": str(bundle_path),
@@ -165,6 +167,27 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2))
     atomic_write_text(out / "config.toml", config.to_toml())
     return result
+
+
+def _apply_recommended(config: RunConfig, recommended: dict[str, Any], explicit: set[str] | None,
+                       log: Callable[[str], None]) -> RunConfig:
+    from .preprocess.audio import RAW_WAVEFORM_MODELS
+
+    defaults = RunConfig()
+
+    def user_set(key: str) -> bool:
+        if explicit is not None:
+            return key in explicit
+        return getattr(config, key) != (getattr(defaults, key) if key != "model" else "default")
+
+    chosen = {k: v for k, v in recommended.items() if not user_set(k)}
+    model = chosen.get("model", config.model)
+    if model in RAW_WAVEFORM_MODELS and not user_set("front_end"):
+        chosen["front_end"] = "raw"  # a waveform network is never fed spectrogram frames unasked
+    if chosen:
+        log("settings for this data: " + ", ".join(f"{k}={v}" for k, v in chosen.items())
+            + " (flags override them)")
+    return config.replace(**chosen)
 
 
 def _tag_targets(train: Dataset, test: Dataset | None, task: str, task_given: bool):

@@ -19,6 +19,7 @@ from ..data.dataset import Dataset
 from ..errors import ConfigError, DataError
 
 FRONT_ENDS = ("raw", "log_mel", "mfcc")
+RAW_WAVEFORM_MODELS = ("m5",)  # networks built to learn their own filterbank from samples
 
 
 def mel_filterbank(n_mels: int, n_fft: int, rate: int) -> np.ndarray:
