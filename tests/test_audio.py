@@ -50,7 +50,7 @@ def test_cli_audio_demo(tmp_path):
                               "--out", str(tmp_path / "sd"), "--json", "--quiet"])
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
-    assert result["model"] == "lite" and result["n_test"] == 80
+    assert (result["model"], result["front_end"]) == ("m5", "log_mel") and result["n_test"] == 80
 
 
 @pytest.fixture()
@@ -95,7 +95,7 @@ def test_cli_trains_on_an_audio_folder_and_predicts_files(tmp_path, wav_folder):
     res = runner.invoke(app, ["train", "--data", str(wav_folder), "--epochs", "2", "--seed", "0", "--out", str(out),
                               "--json", "--quiet"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["model"] == "lite"
+    assert json.loads(res.stdout)["model"] == "m5"
     res = runner.invoke(app, ["predict", str(out / "model.cnn1d"), str(wav_folder / "three"), "--json"])
     assert res.exit_code == 0, res.output
     predictions = json.loads(res.stdout)["predictions"]

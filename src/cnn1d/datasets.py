@@ -77,7 +77,7 @@ def load_spoken_digits() -> tuple[Dataset, Dataset]:
         ds = Dataset.from_series(series, labels[idx], source=f"embedded:spoken-digits/{name}", name="SpokenDigits",
                                  meta={"sample_rate": rate, "voices": sorted(set(voices[idx].tolist())),
                                        "clip_voices": voices[idx].tolist(),
-                                       "recommended": {"model": "lite", "front_end": "log_mel", "epochs": 100}})
+                                       "recommended": dict(AUDIO_RECOMMENDED)})
         parts.append(ds)
     return parts[0], parts[1]
 
@@ -112,7 +112,7 @@ def load_spoken_digit_tags(seed: int = 0) -> tuple[Dataset, Dataset]:
         matrix, _ = tags_to_matrix(tags, names=names)
         parts.append(Dataset.from_series(clips, matrix, source=f"embedded:spoken-digit-tags/{split}", name="SpokenDigitTags",
                                          class_names=names, meta={"sample_rate": rate, "voices": part.meta["voices"],
-                                                                  "recommended": {"model": "lite", "front_end": "log_mel", "epochs": 100}}))
+                                                                  "recommended": dict(AUDIO_RECOMMENDED)}))
     return parts[0], parts[1]
 
 

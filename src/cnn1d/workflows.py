@@ -39,7 +39,7 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
     if is_audio_path(path):
         data = read_audio(path, sample_rate=sample_rate, labels=labels, channels=channels, n_channels=n_channels,
                           label_column=label_column, multilabel=multilabel)
-        data.meta.setdefault("recommended", {"model": "lite", "front_end": "log_mel", "epochs": 100})
+        data.meta.setdefault("recommended", dict(AUDIO_RECOMMENDED))
         return data, None
     if path.exists():
         data = read(path, labels=labels, label_column=label_column)
@@ -181,9 +181,8 @@ def _apply_recommended(config: RunConfig, recommended: dict[str, Any], explicit:
         return getattr(config, key) != (getattr(defaults, key) if key != "model" else "default")
 
     chosen = {k: v for k, v in recommended.items() if not user_set(k)}
-    model = chosen.get("model", config.model)
-    if model in RAW_WAVEFORM_MODELS and not user_set("front_end"):
-        chosen["front_end"] = "raw"  # a waveform network is never fed spectrogram frames unasked
+    if user_set("model") and config.model in RAW_WAVEFORM_MODELS and not user_set("front_end"):
+        chosen["front_end"] = "raw"  # `--model m5` alone means the waveform network on the waveform
     if chosen:
         log("settings for this data: " + ", ".join(f"{k}={v}" for k, v in chosen.items())
             + " (flags override them)")
