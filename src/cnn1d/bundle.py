@@ -15,7 +15,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from .errors import BundleError
 

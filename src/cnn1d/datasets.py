@@ -66,6 +66,8 @@ def load_spoken_digits() -> tuple[Dataset, Dataset]:
     """The embedded spoken-digit audio, split by voice (test voices never appear in training)."""
     import numpy as np
 
+    from .preprocess.audio import AUDIO_RECOMMENDED
+
     path = Path(str(resources.files("cnn1d.data") / "embedded" / "spoken-digits.npz"))
     with np.load(path, allow_pickle=False) as data:
         audio, lengths = data["audio"].astype(np.float32) / 32768.0, data["lengths"]
@@ -89,6 +91,7 @@ def load_spoken_digit_tags(seed: int = 0) -> tuple[Dataset, Dataset]:
     import numpy as np
 
     from .data.labels import tags_to_matrix
+    from .preprocess.audio import AUDIO_RECOMMENDED
 
     rng = np.random.default_rng(seed)
     parts = []

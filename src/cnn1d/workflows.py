@@ -37,6 +37,8 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
     from .data.audio import is_audio_path, read_audio
 
     if is_audio_path(path):
+        from .preprocess.audio import AUDIO_RECOMMENDED
+
         data = read_audio(path, sample_rate=sample_rate, labels=labels, channels=channels, n_channels=n_channels,
                           label_column=label_column, multilabel=multilabel)
         data.meta.setdefault("recommended", dict(AUDIO_RECOMMENDED))

@@ -12,7 +12,7 @@ import gzip
 import io
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 

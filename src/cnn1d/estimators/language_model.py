@@ -4,7 +4,6 @@ beside an n-gram baseline, and generates text."""
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any
 
