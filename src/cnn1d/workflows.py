@@ -97,8 +97,8 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Load data, train, evaluate on the test set beside a baseline, save the bundle and metrics.
 
-    ``explicit`` names the config fields the user set; a dataset's recommended settings (audio: log-mel +
-    LITE, 100 epochs) fill in the others. Without it, fields still at their defaults count as unset.
+    ``explicit`` names the config fields the user set; a dataset's recommended settings (audio: the M5
+    network over log-mel frames, 60 epochs) fill in the others. Without it, fields still at their defaults count as unset.
     """
     from .estimators import CNNClassifier, CNNRegressor
     from .io_utils import atomic_write_text
@@ -114,8 +114,6 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
     train, test, task = _tag_targets(train, test, task, task_given)
     config = config.replace(task=task, data=spec)
     config = _apply_recommended(config, train.meta.get("recommended", {}), explicit, log)
-    if "sample_rate" in train.meta:
-        config = config.replace(sample_rate=int(train.meta["sample_rate"]))
     log(f"data: {train.name or spec} ({train.describe()})")
     for problem in train.meta.get("skipped", [])[:20]:
         log(f"skipped: {problem}")
@@ -264,8 +262,8 @@ def _audio_options(estimator, data: str | None = None) -> dict[str, Any]:
         raise DataError(f"{data}: holds no audio this model can read; it was trained on audio clips: give a "
                         f"{'/'.join(AUDIO_SUFFIXES)} file, a folder of them or a CSV manifest with a path column")
     options = {"sample_rate": getattr(estimator, "sample_rate", 8000), "channels": getattr(estimator, "channels", "mono")}
-    if options["channels"] == "keep" and hasattr(estimator, "n_channels_"):
-        options["n_channels"] = getattr(estimator, "input_channels_", None)
+    if options["channels"] == "keep":
+        options["n_channels"] = estimator.input_channels_
     if getattr(estimator, "multilabel_", False):
         options["multilabel"] = True
     return options
@@ -286,20 +284,23 @@ def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = 
     if "files" in dataset.meta:
         frame["file"] = dataset.meta["files"]
     frame.attrs["skipped"] = dataset.meta.get("skipped", [])
-    if getattr(estimator, "multilabel_", False):
-        proba = estimator.predict_proba(dataset)
-        frame["prediction"] = ["|".join(str(c) for c, on in zip(estimator.classes_, row) if on)
-                               for row in proba >= estimator.thresholds_[None, :]]
-        for j, c in enumerate(estimator.classes_.tolist()):
-            frame[f"proba_{c}"] = np.round(proba[:, j], 6)
-    elif estimator.task == "classify":
-        proba = estimator.predict_proba(dataset)
-        frame["prediction"] = estimator.classes_[proba.argmax(axis=1)]
-        for j, c in enumerate(estimator.classes_.tolist()):
-            frame[f"proba_{c}"] = np.round(proba[:, j], 6)
+    if estimator.task == "classify":
+        _add_class_columns(frame, estimator, estimator.predict_proba(dataset))
     else:
         frame["prediction"] = estimator.predict(dataset)
     return frame
+
+
+def _add_class_columns(frame, estimator, proba: np.ndarray) -> None:
+    """``prediction`` (the class, or for multi-label models the chosen tags as ``a|b``) and ``proba_<class>``."""
+    classes = estimator.classes_
+    if getattr(estimator, "multilabel_", False):
+        chosen = proba >= np.asarray(estimator.thresholds_)[None, :]
+        frame["prediction"] = ["|".join(str(c) for c, on in zip(classes, row) if on) for row in chosen]
+    else:
+        frame["prediction"] = classes[proba.argmax(axis=1)]
+    for j, c in enumerate(classes.tolist()):
+        frame[f"proba_{c}"] = np.round(proba[:, j], 6)
 
 
 # -- text -----------------------------------------------------------------------------------------
@@ -422,15 +423,8 @@ def predict_text(estimator, data: str | None, texts: list[str] | None, text_colu
 
     if texts is None:
         texts = read_text(data, text_column=text_column, labels="none").texts
-    proba = estimator.predict_proba(texts)
     frame = pd.DataFrame({"index": np.arange(len(texts)), "text": [t[:80] for t in texts]})
-    if getattr(estimator, "multilabel_", False):
-        chosen = estimator.predict(texts)
-        frame["prediction"] = ["|".join(str(c) for c, on in zip(estimator.classes_, row) if on) for row in chosen]
-    else:
-        frame["prediction"] = estimator.classes_[proba.argmax(axis=1)]
-    for j, c in enumerate(estimator.classes_.tolist()):
-        frame[f"proba_{c}"] = np.round(proba[:, j], 6)
+    _add_class_columns(frame, estimator, estimator.predict_proba(texts))
     return frame
 
 
