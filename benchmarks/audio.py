@@ -5,7 +5,8 @@ for single-label classification (spoken-digits) and multi-label tagging (spoken-
     python benchmarks/audio.py --out OUTDIR [--seed 0] [--only m5,lite,...] [--skip-slow]
 
 Every run goes through ``cnn1d.workflows.train_run`` (what ``cnn1d train`` calls). Writes OUTDIR/audio.json,
-OUTDIR/audio.csv and OUTDIR/audio.md.
+OUTDIR/audio.csv and OUTDIR/audio.md; with ``--only``, the runs replace their namesakes in an existing
+OUTDIR/audio.json of the same seed and the others are kept.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ RUNS = {
                    {"model": "m5", "front_end": "raw", "epochs": 60, "augment": 2}, True),
     "lite": ("spoken-digits", "log-mel + LITE (100 epochs)",
              {"model": "lite", "front_end": "log_mel", "epochs": 100}, False),
-    "m5-log-mel": ("spoken-digits", "log-mel + M5 (60 epochs; the audio default)", {"model": "m5", "front_end": "log_mel", "epochs": 60}, False),
+    "m5-log-mel": ("spoken-digits", "log-mel + M5 (60 epochs, first kernel 16; the audio default)", {"model": "m5", "front_end": "log_mel", "epochs": 60}, False),
     "fcn": ("spoken-digits", "log-mel + FCN (100 epochs)", {"model": "fcn", "front_end": "log_mel", "epochs": 100}, False),
     "mfcc-fcn": ("spoken-digits", "MFCC + FCN (60 epochs)", {"model": "fcn", "front_end": "mfcc", "epochs": 60}, False),
     "mfcc-fcn-augment": ("spoken-digits", "MFCC + FCN (60 epochs), augment 2",
                          {"model": "fcn", "front_end": "mfcc", "epochs": 60, "augment": 2}, False),
-    "tags-m5-log-mel": ("spoken-digit-tags", "log-mel + M5 (60 epochs; the audio default)",
+    "tags-m5-log-mel": ("spoken-digit-tags", "log-mel + M5 (60 epochs, first kernel 16; the audio default)",
                         {"model": "m5", "front_end": "log_mel", "epochs": 60}, False),
     "tags-lite": ("spoken-digit-tags", "log-mel + LITE (100 epochs)",
                   {"model": "lite", "front_end": "log_mel", "epochs": 100}, False),
@@ -67,6 +68,14 @@ def main(argv=None) -> int:
         print(f"{key}: {_score(rows[-1]['test'])} (baseline {_score(rows[-1]['mfcc_stats_logreg'])}) "
               f"in {result['train_seconds']:.1f} s", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
+    previous = args.out / "audio.json"
+    if args.only and previous.exists():
+        old = json.loads(previous.read_text())
+        if old.get("seed") == args.seed:
+            fresh = {r["key"]: r for r in rows}
+            order = [r["key"] for r in old["runs"]] + [k for k in fresh if k not in {r["key"] for r in old["runs"]}]
+            merged = {r["key"]: r for r in old["runs"]} | fresh
+            rows = [merged[k] for k in order]
     (args.out / "audio.json").write_text(json.dumps({"seed": args.seed, "runs": rows}, indent=2))
     with open(args.out / "audio.csv", "w", newline="") as handle:
         writer = csv.writer(handle)

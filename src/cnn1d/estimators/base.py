@@ -154,6 +154,9 @@ class CNNEstimator(BaseEstimator):
 
         base_model, n_members = models.resolve(config.model, config.ensemble, self.task)
         spec = models.get(base_model)
+        if self.front_end != "raw" and spec.frame_params:
+            # A waveform network over spectrogram frames: its sample-sized first kernel would span the whole clip.
+            config = config.replace(model_params={**spec.frame_params, **config.model_params})
         if spec.modality != "series":
             raise ConfigError(f"model {base_model!r} is a {spec.modality} model; use it with text data "
                               "(CNNTextClassifier or cnn1d train --text-column)")

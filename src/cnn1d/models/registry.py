@@ -26,6 +26,8 @@ class ModelSpec:
     variable_length: bool = True
     defaults: dict[str, Any] = field(default_factory=dict)
     modality: str = "series"
+    # Builder arguments used instead of the defaults when the input is log-mel/MFCC frames, not samples.
+    frame_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def hparams(self) -> dict[str, Any]:
@@ -53,11 +55,12 @@ _loaded = False
 
 
 def register(name: str, *, summary: str, paper: str = "", variable_length: bool = True, modality: str = "series",
-             **defaults: Any):
+             frame_params: dict[str, Any] | None = None, **defaults: Any):
     """Decorator: make a builder creatable by ``name``."""
 
     def wrap(builder: Callable[..., Any]) -> Callable[..., Any]:
-        _REGISTRY[name] = ModelSpec(name, builder, summary, paper, variable_length, defaults, modality)
+        _REGISTRY[name] = ModelSpec(name, builder, summary, paper, variable_length, defaults, modality,
+                                    dict(frame_params or {}))
         return builder
 
     return wrap
