@@ -64,6 +64,11 @@ def list_datasets() -> list[DatasetInfo]:
 
 def load_spoken_digits() -> tuple[Dataset, Dataset]:
     """The embedded spoken-digit audio, split by voice (test voices never appear in training)."""
+    return tuple(part for part, _ in _spoken_digit_parts())  # type: ignore[return-value]
+
+
+def _spoken_digit_parts():
+    """(train, test) as (Dataset, the voice of each clip) pairs."""
     import numpy as np
 
     from .preprocess.audio import AUDIO_RECOMMENDED
@@ -78,10 +83,9 @@ def load_spoken_digits() -> tuple[Dataset, Dataset]:
         series = [audio[i, : lengths[i]] for i in idx]
         ds = Dataset.from_series(series, labels[idx], source=f"embedded:spoken-digits/{name}", name="SpokenDigits",
                                  meta={"sample_rate": rate, "voices": sorted(set(voices[idx].tolist())),
-                                       "clip_voices": voices[idx].tolist(),
                                        "recommended": dict(AUDIO_RECOMMENDED)})
-        parts.append(ds)
-    return parts[0], parts[1]
+        parts.append((ds, voices[idx]))
+    return parts
 
 
 def load_spoken_digit_tags(seed: int = 0) -> tuple[Dataset, Dataset]:
@@ -95,9 +99,8 @@ def load_spoken_digit_tags(seed: int = 0) -> tuple[Dataset, Dataset]:
 
     rng = np.random.default_rng(seed)
     parts = []
-    for part in load_spoken_digits():
+    for part, voices in _spoken_digit_parts():
         rate = part.meta["sample_rate"]
-        voices = np.array(part.meta["clip_voices"])
         labels = np.array(part.y.tolist(), dtype=object)
         names = sorted(set(labels.tolist()))
         clips, tags = [], []
