@@ -22,6 +22,10 @@ RUNS = {
     "m5": ("spoken-digits", "raw waveform + M5 (60 epochs)", {"model": "m5", "front_end": "raw", "epochs": 60}, False),
     "m5-augment": ("spoken-digits", "raw waveform + M5 (60 epochs), augment 2",
                    {"model": "m5", "front_end": "raw", "epochs": 60, "augment": 2}, True),
+    "tdfb": ("spoken-digits", "raw waveform + TD-filterbank (fixed mel Gabor filters) + M5 blocks (60 epochs)",
+             {"model": "tdfb", "front_end": "raw", "epochs": 60}, False),
+    "tdfb-learned": ("spoken-digits", "raw waveform + TD-filterbank, filters learned (60 epochs)",
+                     {"model": "tdfb", "front_end": "raw", "epochs": 60, "model_params": {"learn_filters": True}}, False),
     "lite": ("spoken-digits", "log-mel + LITE (100 epochs)",
              {"model": "lite", "front_end": "log_mel", "epochs": 100}, False),
     "m5-log-mel": ("spoken-digits", "log-mel + M5 (60 epochs, first kernel 16; the audio default)", {"model": "m5", "front_end": "log_mel", "epochs": 60}, False),
@@ -34,6 +38,8 @@ RUNS = {
     "tags-lite": ("spoken-digit-tags", "log-mel + LITE (100 epochs)",
                   {"model": "lite", "front_end": "log_mel", "epochs": 100}, False),
     "tags-fcn": ("spoken-digit-tags", "log-mel + FCN (30 epochs)", {"model": "fcn", "front_end": "log_mel", "epochs": 30}, False),
+    "tags-tdfb": ("spoken-digit-tags", "raw waveform + TD-filterbank (fixed) + M5 blocks (60 epochs)",
+                  {"model": "tdfb", "front_end": "raw", "epochs": 60}, False),
     "tags-m5": ("spoken-digit-tags", "raw waveform + M5 (60 epochs)", {"model": "m5", "front_end": "raw", "epochs": 60}, True),
 }
 

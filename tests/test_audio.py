@@ -116,3 +116,22 @@ def test_augmented_copies_are_perturbed_and_labelled():
     clf = cnn1d.CNNClassifier(model="fcn", front_end="mfcc", augment=1, epochs=2, seed=0,
                               model_params={"filters": (8, 8, 8)}).fit(small)
     assert clf.predict(small).shape == (10,)
+
+
+def test_tdfb_filters_raw_audio_in_the_graph_and_round_trips(tmp_path):
+    from cnn1d import models
+    from cnn1d._backend import keras
+
+    net = models.build("tdfb", (None, 1), 2, "softmax", sample_rate=8000)
+    bands = keras().Model(net.input, net.get_layer("log").output)
+    t = np.arange(8000) / 8000
+    low, high = (np.asarray(bands(np.sin(2 * np.pi * f * t)[None, :, None].astype(np.float32)))[0] for f in (300.0, 3000.0))
+    assert low.shape == (100, 40)  # 1 s -> 100 frames of 40 bands, like the NumPy log-mel front end
+    assert low.mean(axis=0).argmax() < 10 < 30 < high.mean(axis=0).argmax()
+    train, test = load_spoken_digits()
+    clf = cnn1d.CNNClassifier(model="tdfb", epochs=2, seed=0, model_params={"filters": (8, 8, 8, 8)}).fit(train)
+    assert clf.config_.model_params["sample_rate"] == 8000 and not net.get_layer("filterbank").trainable
+    loaded = cnn1d.load(clf.save(tmp_path / "tdfb.cnn1d"))  # the custom log layer loads under safe_mode
+    np.testing.assert_allclose(loaded.predict_proba(test), clf.predict_proba(test), rtol=1e-5, atol=1e-6)
+    with pytest.raises(cnn1d.errors.ConfigError, match="filters the raw waveform itself"):
+        cnn1d.CNNClassifier(model="tdfb", front_end="log_mel", epochs=1).fit(train)

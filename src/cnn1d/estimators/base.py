@@ -154,9 +154,17 @@ class CNNEstimator(BaseEstimator):
 
         base_model, n_members = models.resolve(config.model, config.ensemble, self.task)
         spec = models.get(base_model)
+        from ..preprocess.audio import WAVEFORM_ONLY_MODELS
+
+        if self.front_end != "raw" and base_model in WAVEFORM_ONLY_MODELS:
+            raise ConfigError(f"model {base_model!r} filters the raw waveform itself; use front_end='raw' "
+                              f"(--front-end raw), not {self.front_end!r}")
         if self.front_end != "raw" and spec.frame_params:
             # A waveform network over spectrogram frames: its sample-sized first kernel would span the whole clip.
             config = config.replace(model_params={**spec.frame_params, **config.model_params})
+        if "sample_rate" in spec.hparams and self.front_end == "raw":
+            # Networks with a built-in filterbank place its filters in Hz.
+            config = config.replace(model_params={"sample_rate": self.sample_rate, **config.model_params})
         if spec.modality != "series":
             raise ConfigError(f"model {base_model!r} is a {spec.modality} model; use it with text data "
                               "(CNNTextClassifier or cnn1d train --text-column)")

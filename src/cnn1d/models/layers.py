@@ -88,3 +88,21 @@ class LastStep(keras().layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[-1])
+
+
+@_register
+class LogCompression(keras().layers.Layer):
+    """``log(x + eps)``: the compression a log-mel spectrogram applies, as a layer for raw-audio front ends."""
+
+    def __init__(self, eps: float = 1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.eps = float(eps)
+
+    def call(self, x):
+        return keras().ops.log(x + self.eps)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "eps": self.eps}
