@@ -50,3 +50,36 @@ def test_resume_continues_a_killed_run(tmp_path):
     assert result["epochs"] > killed_at + 1
     history = json.loads(state_file.read_text())["history"]
     assert len(history["loss"]) == result["epochs"]  # the resumed run kept the epochs before the kill
+
+
+DATA_PARALLEL = """
+import json, sys
+import numpy as np
+import cnn1d
+from cnn1d._backend import keras
+train, test = cnn1d.datasets.load("gunpoint")
+clf = cnn1d.CNNClassifier(model="fcn", epochs=40, seed=0, devices=0, class_weight="balanced",
+                          validation_fraction=0.3, ensemble=2).fit(train)
+loaded = cnn1d.load(clf.save(sys.argv[1]))
+print(json.dumps({"devices": len(keras().distribution.list_devices()), "accuracy": clf.score(test),
+                  "batch": clf.batch_size_, "same": bool(np.allclose(loaded.predict_proba(test), clf.predict_proba(test)))}))
+"""
+
+
+def test_data_parallel_training_over_two_devices(tmp_path):
+    # Two CPU devices stand in for two GPUs: the same DataParallel code path shards every batch.
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "KERAS_BACKEND": "jax"}
+    res = subprocess.run([sys.executable, "-c", DATA_PARALLEL, str(tmp_path / "dp.cnn1d")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    result = json.loads(res.stdout.strip().splitlines()[-1])
+    assert result["devices"] == 2 and result["batch"] % 2 == 0  # a multiple of the device count
+    assert result["accuracy"] > 0.85 and result["same"]
+
+
+def test_more_devices_than_visible_is_a_clear_error():
+    from cnn1d.datasets import load
+
+    train, _ = load("gunpoint")
+    with pytest.raises(ConfigError, match=r"devices=64 but only \d+ device\(s\) are visible"):
+        CNNClassifier(model="fcn", epochs=1, devices=64).fit(train)

@@ -99,6 +99,7 @@ def train(
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels or targets (text: several, comma-separated, for multi-label)."),
     ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Train N networks (different seeds) and average their probabilities."),
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes for ensemble members (default: one per core)."),
+    devices: Optional[int] = typer.Option(None, "--devices", help="Train each network data-parallel over N GPUs/devices (0: all; JAX backend). Default 1."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     target: Optional[str] = typer.Option(None, "--target", help="Forecast: the column(s) to forecast (comma-separated)."),
@@ -141,6 +142,7 @@ def train(
         "validation_fraction": validation_fraction, "patience": patience, "scaling": scaling,
         "class_weight": class_weight, "ensemble": ensemble, "n_jobs": n_jobs, "front_end": front_end,
         "augment": augment, "sample_rate": sample_rate, "channels": channels, "duration": duration,
+        "devices": devices,
     }
     flags.update({"target": target, "time_column": time_column, "id_column": id_column, "horizon": horizon,
                   "lookback": lookback, "season": season, "level": level})

@@ -69,6 +69,8 @@ class RunConfig:
         sample_rate: audio: the sample rate the front end expects (default 8000).
         channels: audio: ``mono`` (default) mixes every clip to one channel; ``keep`` keeps stereo or
             multichannel recordings (all clips must share the channel count; others are skipped and reported).
+        devices: train each network data-parallel over this many accelerators (or CPU devices) with
+            ``keras.distribution.DataParallel`` (JAX backend); 0 uses every device; 1 (default) one.
         duration: audio: crop clips to their first ``duration`` seconds and pad shorter ones (with a mask
             channel marking the padding), so the network sees a fixed length; ``None`` keeps every clip's
             own length.
@@ -110,6 +112,7 @@ class RunConfig:
     augment: int = 0
     channels: str = "mono"
     duration: float | None = None
+    devices: int = 1
 
     def __post_init__(self) -> None:
         self.validate()
@@ -156,6 +159,8 @@ class RunConfig:
         if self.front_end not in ("raw", "log_mel", "mfcc"):
             raise ConfigError(f"front_end={self.front_end!r} is not valid; choose raw, log_mel or mfcc")
         choice("channels", CHANNELS)
+        if not isinstance(self.devices, int) or self.devices < 0:
+            raise ConfigError(f"devices must be 0 (all) or a positive integer, got {self.devices!r}")
         if self.duration is not None and (not math.isfinite(self.duration) or self.duration <= 0):
             raise ConfigError(f"duration must be a positive number of seconds, got {self.duration!r}")
         if not isinstance(self.sample_rate, int) or self.sample_rate < 1:

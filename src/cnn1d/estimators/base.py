@@ -27,6 +27,7 @@ _CONFIG_PARAMS = (
     "model", "model_params", "epochs", "batch_size", "learning_rate", "validation_fraction", "patience",
     "lr_patience", "min_learning_rate", "max_time", "class_weight", "scaling", "imputation", "mask_channel",
     "seed", "verbose", "out", "ensemble", "n_jobs", "front_end", "sample_rate", "augment", "channels", "duration",
+    "devices",
 )
 
 
@@ -69,7 +70,7 @@ class CNNEstimator(BaseEstimator):
                  imputation: str = "linear", mask_channel: str = "auto", seed: int | None = None,
                  verbose: int = 0, out: str | None = None, ensemble: int = 1, n_jobs: int | None = None,
                  front_end: str = "raw", sample_rate: int = 8000, augment: int = 0, channels: str = "mono",
-                 duration: float | None = None, resume: bool = False):
+                 duration: float | None = None, devices: int = 1, resume: bool = False):
         self.model = model
         self.model_params = model_params
         self.epochs = epochs
@@ -94,6 +95,7 @@ class CNNEstimator(BaseEstimator):
         self.augment = augment
         self.channels = channels
         self.duration = duration
+        self.devices = devices
         self.resume = resume
 
     # -- config ---------------------------------------------------------------------------------

@@ -51,13 +51,22 @@ def train_member(job: MemberJob, name: str | None = None):
     from .._backend import seed_everything
     from . import trainer
 
+    from . import distributed
+
     if job.config.seed is not None:
         seed_everything(job.config.seed)
-    return trainer.train(
-        build_network(job, name), job.X, job.y, validation=job.validation, config=job.config, loss=job.loss,
-        metrics=job.metrics, run_dir=Path(job.run_dir) if job.run_dir else None, resume=job.resume,
-        class_weight=job.class_weight,
-    )
+    distribution = distributed.data_parallel(job.config.devices)
+    with distributed.scope(distribution):
+        result = trainer.train(
+            build_network(job, name), job.X, job.y, validation=job.validation, config=job.config, loss=job.loss,
+            metrics=job.metrics, run_dir=Path(job.run_dir) if job.run_dir else None, resume=job.resume,
+            class_weight=job.class_weight, devices=distributed.n_devices(distribution),
+        )
+    if distribution is not None:  # hand back an ordinary single-device model with the trained weights
+        plain = build_network(job, name)
+        plain.set_weights(result.model.get_weights())
+        result = replace(result, model=plain)
+    return result
 
 
 def _limit_threads(threads: int) -> None:
@@ -97,7 +106,8 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None) -> 
         return result.model, [result]
     base_seed = job.config.seed if job.config.seed is not None else int(np.random.randint(2**31 - n_members))
     budget = job.config.max_time
-    n_jobs = n_jobs or default_jobs(n_members)
+    # Members spread over several devices already use them all: train them one after another.
+    n_jobs = 1 if job.config.devices != 1 else (n_jobs or default_jobs(n_members))
     waves = -(-n_members // n_jobs)
     jobs = []
     for i in range(n_members):

@@ -230,8 +230,12 @@ def fingerprint(*arrays: np.ndarray) -> str:
 
 def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, config: RunConfig, loss: str,
           metrics: list[str], run_dir: Path | None = None, resume: bool = False,
-          class_weight: dict[int, float] | None = None) -> TrainResult:
-    """Compile and fit ``model``; returns the model with its best weights and what happened."""
+          class_weight: dict[int, float] | None = None, devices: int = 1) -> TrainResult:
+    """Compile and fit ``model``; returns the model with its best weights and what happened.
+
+    With ``devices > 1`` the model was built under a ``keras.distribution`` scope (see
+    :mod:`cnn1d.training.distributed`): batches are rounded up and padded so every device gets an equal share.
+    """
     k = keras()
     batch_size = config.batch_size or default_batch_size(len(X))
     monitor = "val_loss" if validation is not None else "loss"
@@ -260,9 +264,19 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
     callbacks = [run_state]
     if config.verbose:
         callbacks.append(EpochProgress(config.epochs, initial_epoch))
+    sample_weight = None
+    if devices > 1:
+        from .distributed import batch_size_for, pad_to_batches
+
+        batch_size = batch_size_for(batch_size, devices)
+        weights = None if class_weight is None else np.array([class_weight.get(int(c), 1.0) for c in y], np.float32)
+        X, y, sample_weight = pad_to_batches(X, y, batch_size, weights)
+        class_weight = None
+        if validation is not None:
+            validation = pad_to_batches(*validation, batch_size)
     if initial_epoch < config.epochs:
         model.fit(
-            X, y, batch_size=batch_size, epochs=config.epochs, initial_epoch=initial_epoch,
+            X, y, batch_size=batch_size, epochs=config.epochs, initial_epoch=initial_epoch, sample_weight=sample_weight,
             validation_data=validation, class_weight=class_weight, callbacks=callbacks, verbose=0, shuffle=True,
         )
     if run_dir is not None:
