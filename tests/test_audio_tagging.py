@@ -66,6 +66,9 @@ def test_manifest_forms_and_problems(tmp_path):
     data = read_audio(tmp_path / "single.csv", labels="required")
     assert list(data.y) == ["a", "b", "a"] and data.y.ndim == 1
     assert data.meta["skipped"] == [f"{tmp_path / 'missing.wav'}: file not found"]
+    (tmp_path / "excel.tsv").write_bytes(f"\ufeffPath\tLabel\r\n{tmp_path / '0.flac'}\ta\r\n1.flac\tb\r\n".encode())
+    data = read_audio(tmp_path / "excel.tsv", labels="required")  # BOM, CRLF, absolute and relative paths
+    assert list(data.y) == ["a", "b"]
     (tmp_path / "columns.csv").write_text("path,dog,bark\n0.flac,1,0\n1.flac,1,1\n2.flac,0,1\n3.flac,yes,no\n")
     data = read_audio(tmp_path / "columns.csv", label_column="dog,bark")
     assert data.class_names == ["dog", "bark"] and data.y.tolist() == [[1, 0], [1, 1], [0, 1], [1, 0]]

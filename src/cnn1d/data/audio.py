@@ -43,7 +43,8 @@ def is_audio_manifest(path: Path) -> bool:
     import pandas as pd
 
     try:
-        head = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", nrows=20, dtype=str)
+        head = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", nrows=20, dtype=str,
+                           encoding="utf-8-sig")
     except Exception:  # not a readable table: the tabular readers report it properly
         return False
     column = _path_column(head.columns)
@@ -155,7 +156,8 @@ def read_manifest(path: Path, *, label_column: str | None = None, multilabel: bo
     from .labels import indicator_columns, split_tags, tags_to_matrix
 
     try:
-        frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str, keep_default_na=False,
+                            encoding="utf-8-sig")  # spreadsheet exports start with a byte-order mark
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot parse the manifest ({exc})") from None
     if frame.empty:
