@@ -33,6 +33,22 @@ def backend_name() -> str:
     return keras().backend.backend()
 
 
+def accelerator_present() -> bool:
+    """Whether the active backend computes on a GPU/TPU rather than the CPU."""
+    name = backend_name()
+    if name == "jax":
+        import jax
+
+        return jax.default_backend() != "cpu"
+    if name == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    import tensorflow as tf
+
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and the Keras backend.
 

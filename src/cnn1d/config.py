@@ -59,7 +59,8 @@ class RunConfig:
         verbose: 0 silent, 1 progress bar.
         ensemble: number of networks (differing by seed) whose probabilities are averaged; the named
             ensembles ``inception_time`` and ``lite_time`` default to 5.
-        n_jobs: worker processes for ensemble members (``None``: one per core, at most one per member).
+        n_jobs: worker processes for ensemble members (``None``: one per core, at most one per member, and
+            one on a GPU/TPU, where members take turns on the device).
         target, time_column, id_column: forecasting: the column(s) to forecast, the timestamp column and
             the series-id column of a long CSV.
         horizon, lookback, season, level: forecasting: steps ahead, steps seen, seasonal period m and

@@ -70,6 +70,9 @@ def train_member(job: MemberJob, name: str | None = None):
 
 
 def _limit_threads(threads: int) -> None:
+    # A worker must never grab most of an accelerator's memory up front (JAX's default), whatever the
+    # parent's environment said when it started.
+    os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
     # Each worker gets its share of the cores; without this every worker starts one thread per core.
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                                f" --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}").strip()
@@ -91,6 +94,12 @@ def _worker(job: MemberJob) -> dict[str, Any]:
 
 
 def default_jobs(n_members: int) -> int:
+    """One worker per core on a CPU; on a GPU/TPU the members take turns on the device instead (parallel
+    processes there each hold their own memory pool: on an H100 five of them ran out of memory)."""
+    from .._backend import accelerator_present
+
+    if accelerator_present():
+        return 1
     return max(1, min(n_members, os.cpu_count() or 1))
 
 
