@@ -6,7 +6,7 @@ Last run (H100, JAX 0.11.2 + CUDA 13, 2026-11-26): GunPoint default ensemble 1.0
 take turns on the GPU), FCN 0.987 in 12.5 s; spoken digits M5/log-mel 1.000 in 3.8 s, tdfb 1.000 in
 2.7 s, raw M5 0.888 in 3.5 s; FCN predict 1.1 ms for 1 series, 1.4 ms for 150.
 """
-import json, os, sys, time
+import json, os, time
 out = os.environ.get("OUT", ".")
 results = {}
 def log(key, value):
@@ -24,7 +24,7 @@ for model, kw in (("fcn", {}), ("resnet", {}), ("lite", {}), ("default", {})):
     t = time.time()
     clf = cnn1d.CNNClassifier(model=model, seed=0, **kw).fit(train)
     log(f"gunpoint-{model}", {"acc": clf.score(test), "train_s": round(clf.train_seconds_, 1), "wall_s": round(time.time() - t, 1), "epochs": clf.epochs_})
-from cnn1d.datasets import load_spoken_digits, load_spoken_digit_tags
+from cnn1d.datasets import load_spoken_digits
 tr, te = load_spoken_digits()
 for model, fe in (("m5", "log_mel"), ("tdfb", "raw"), ("m5", "raw")):
     t = time.time()
