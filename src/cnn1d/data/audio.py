@@ -65,7 +65,6 @@ def load_clip(path: Path, sample_rate: int, channels: str = "mono") -> np.ndarra
         import soundfile
     except ImportError:
         raise ConfigError("reading audio files needs soundfile: pip install 'cnn1d[audio]'") from None
-    from scipy.signal import resample_poly
 
     if not path.is_file():
         raise DataError(f"{path}: file not found")
@@ -79,10 +78,17 @@ def load_clip(path: Path, sample_rate: int, channels: str = "mono") -> np.ndarra
         audio = audio.mean(axis=1, keepdims=True)
     if np.abs(audio).max() < SILENCE:
         raise DataError(f"{path}: silent clip")
-    if rate != sample_rate:
-        ratio = Fraction(sample_rate, rate).limit_denominator(1000)
-        audio = resample_poly(audio, ratio.numerator, ratio.denominator, axis=0).astype(np.float32)
-    return audio
+    return resample_clip(audio, rate, sample_rate)
+
+
+def resample_clip(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """``(samples, channels)`` audio from ``rate`` to ``target`` Hz with scipy's polyphase filter."""
+    from scipy.signal import resample_poly
+
+    if rate == target:
+        return audio
+    ratio = Fraction(target, rate).limit_denominator(1000)
+    return resample_poly(audio, ratio.numerator, ratio.denominator, axis=0).astype(np.float32)
 
 
 def read_audio(path: str | Path, *, sample_rate: int = 8000, labels: str = "auto", channels: str = "mono",

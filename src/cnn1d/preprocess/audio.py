@@ -118,12 +118,9 @@ def front_end(name: str, sample_rate: int) -> LogMel | None:
 
 def resample(data: Dataset, rate: int) -> Dataset:
     """Clips recorded at ``data.meta["sample_rate"]`` brought to ``rate`` with scipy's polyphase filter."""
-    from fractions import Fraction
+    from ..data.audio import resample_clip
 
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(rate, int(data.meta["sample_rate"])).limit_denominator(1000)
-    series = [resample_poly(np.nan_to_num(data.values[i, : data.lengths[i]]), ratio.numerator, ratio.denominator, axis=0)
+    series = [resample_clip(np.nan_to_num(data.values[i, : data.lengths[i]]), int(data.meta["sample_rate"]), rate)
               for i in range(len(data))]
     return Dataset.from_series(series, data.y, source=data.source, name=data.name, class_names=data.class_names,
                                task=data.task, meta={**data.meta, "sample_rate": rate, "resampled_from": data.meta["sample_rate"]})
