@@ -61,8 +61,13 @@ train, test = cnn1d.datasets.load("gunpoint")
 clf = cnn1d.CNNClassifier(model="fcn", epochs=40, seed=0, devices=0, class_weight="balanced",
                           validation_fraction=0.3, ensemble=2).fit(train)
 loaded = cnn1d.load(clf.save(sys.argv[1]))
+from cnn1d.forecasting import load_demo
+forecaster = cnn1d.CNNForecaster(horizon=6, epochs=3, seed=0, devices=2,
+                                 model_params={"filters": 8, "dilations": (1, 2)}).fit(load_demo("stocks"))
 print(json.dumps({"devices": len(keras().distribution.list_devices()), "accuracy": clf.score(test),
-                  "batch": clf.batch_size_, "same": bool(np.allclose(loaded.predict_proba(test), clf.predict_proba(test)))}))
+                  "batch": clf.batch_size_, "same": bool(np.allclose(loaded.predict_proba(test), clf.predict_proba(test))),
+                  "forecast_batch": forecaster.batch_size_,
+                  "forecast_finite": bool(np.isfinite(forecaster.predict()["forecast"]).all())}))
 """
 
 
@@ -75,6 +80,7 @@ def test_data_parallel_training_over_two_devices(tmp_path):
     result = json.loads(res.stdout.strip().splitlines()[-1])
     assert result["devices"] == 2 and result["batch"] % 2 == 0  # a multiple of the device count
     assert result["accuracy"] > 0.85 and result["same"]
+    assert result["forecast_batch"] % 2 == 0 and result["forecast_finite"]  # forecasters share the path
 
 
 def test_more_devices_than_visible_is_a_clear_error():

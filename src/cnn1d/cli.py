@@ -150,6 +150,11 @@ def train(
     console = _console(json_out)
     from .workflows import is_text_request
 
+    if config.devices != 1 and (config.task == "lm" or is_text_request(config.data, text_column)):
+        from .errors import ConfigError
+
+        raise ConfigError("--devices applies to series, audio and forecasting models; text and language models "
+                          "train on one device")
     if config.task == "lm":
         from .workflows import lm_run
 

@@ -147,7 +147,7 @@ def forecast_run(config, *, time_column: str | None = None, id_column: str | Non
         horizon=H, lookback=config.lookback, season=config.season, level=config.level, model=config.model,
         model_params=config.model_params, epochs=config.epochs, batch_size=config.batch_size,
         learning_rate=config.learning_rate, patience=config.patience, max_time=config.max_time,
-        seed=config.seed, verbose=config.verbose, out=str(out), resume=resume,
+        seed=config.seed, verbose=config.verbose, out=str(out), devices=config.devices, resume=resume,
     ).fit(train_table)
     forecaster.config_ = config
     log(f"trained {config.model} on {forecaster.n_windows_} windows (lookback {forecaster.lookback_}, season "

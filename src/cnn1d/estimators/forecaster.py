@@ -103,8 +103,9 @@ class CNNForecaster(AttributeBundleMixin, BaseEstimator):
                  learning_rate: float = 1e-3, validation_fraction: float = 0.2, patience: int = 20,
                  lr_patience: int = 8, min_learning_rate: float = 1e-5, max_time: float | None = None,
                  calendar: bool = True, seed: int | None = None, verbose: int = 0, out: str | None = None,
-                 resume: bool = False):
+                 devices: int = 1, resume: bool = False):
         self.horizon = horizon
+        self.devices = devices
         self.lookback = lookback
         self.season = season
         self.level = level
@@ -222,7 +223,7 @@ class CNNForecaster(AttributeBundleMixin, BaseEstimator):
                            epochs=self.epochs, batch_size=self.batch_size or FORECAST_BATCH,
                            learning_rate=self.learning_rate, validation_fraction=0.0, patience=self.patience, lr_patience=self.lr_patience,
                            min_learning_rate=self.min_learning_rate, max_time=self.max_time, seed=self.seed,
-                           verbose=self.verbose, out=self.out)
+                           verbose=self.verbose, out=self.out, devices=self.devices)
         n_out = H * table.n_targets
         params = dict(config.model_params)
         spec = models.get(self.model)
@@ -230,11 +231,15 @@ class CNNForecaster(AttributeBundleMixin, BaseEstimator):
             params["head"] = "last" if self.model == "tcn" else "flatten"
         if self.model == "tcn" and not self.model_params:
             params.update(FORECAST_TCN)
-        network = models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params)
+        from ..training.distributed import fit_on_devices
+
         started = time.perf_counter()
-        result = trainer.train(network, X_train, y_train, validation=(X_val, y_val) if len(X_val) else None,
-                               config=config, loss=ftask.loss, metrics=[], run_dir=Path(self.out) if self.out else None,
-                               resume=self.resume)
+        result = fit_on_devices(
+            self.devices, lambda: models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params),
+            lambda network, devices: trainer.train(
+                network, X_train, y_train, validation=(X_val, y_val) if len(X_val) else None, config=config,
+                loss=ftask.loss, metrics=[], run_dir=Path(self.out) if self.out else None, resume=self.resume,
+                devices=devices))
         self.model_ = result.model
         self.lookback_, self.season_, self.freq_ = lookback, season, table.freq
         self.anchor_season_ = anchor_season
@@ -339,7 +344,8 @@ class CNNForecaster(AttributeBundleMixin, BaseEstimator):
         return RunConfig(task="forecast", model=self.model, model_params=dict(self.model_params or {}),
                          epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
                          patience=self.patience, max_time=self.max_time, seed=self.seed, out=self.out,
-                         horizon=self.horizon, lookback=self.lookback, season=self.season, level=self.level)
+                         horizon=self.horizon, lookback=self.lookback, season=self.season, level=self.level,
+                         devices=self.devices)
 
     _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "target_names_", "covariate_names_", "n_inputs_", "interval_",
               "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",

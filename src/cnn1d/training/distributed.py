@@ -56,3 +56,20 @@ def pad_to_batches(X: np.ndarray, y: np.ndarray, batch_size: int, weights: np.nd
 
 def batch_size_for(batch_size: int, devices: int) -> int:
     return -(-batch_size // devices) * devices
+
+
+def fit_on_devices(devices: int, build, fit):
+    """Build and train a network over ``devices`` devices; return the TrainResult with a plain model.
+
+    ``build()`` makes the network; ``fit(network, n_devices)`` trains it (``trainer.train(..., devices=n)``).
+    """
+    from dataclasses import replace
+
+    distribution = data_parallel(devices)
+    with scope(distribution):
+        result = fit(build(), n_devices(distribution))
+    if distribution is None:
+        return result
+    plain = build()  # outside the scope: an ordinary single-device model with the trained weights
+    plain.set_weights(result.model.get_weights())
+    return replace(result, model=plain)

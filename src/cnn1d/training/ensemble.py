@@ -55,18 +55,12 @@ def train_member(job: MemberJob, name: str | None = None):
 
     if job.config.seed is not None:
         seed_everything(job.config.seed)
-    distribution = distributed.data_parallel(job.config.devices)
-    with distributed.scope(distribution):
-        result = trainer.train(
-            build_network(job, name), job.X, job.y, validation=job.validation, config=job.config, loss=job.loss,
-            metrics=job.metrics, run_dir=Path(job.run_dir) if job.run_dir else None, resume=job.resume,
-            class_weight=job.class_weight, devices=distributed.n_devices(distribution),
-        )
-    if distribution is not None:  # hand back an ordinary single-device model with the trained weights
-        plain = build_network(job, name)
-        plain.set_weights(result.model.get_weights())
-        result = replace(result, model=plain)
-    return result
+    return distributed.fit_on_devices(
+        job.config.devices, lambda: build_network(job, name),
+        lambda network, devices: trainer.train(
+            network, job.X, job.y, validation=job.validation, config=job.config, loss=job.loss, metrics=job.metrics,
+            run_dir=Path(job.run_dir) if job.run_dir else None, resume=job.resume, class_weight=job.class_weight,
+            devices=devices))
 
 
 def _limit_threads(threads: int) -> None:
