@@ -44,13 +44,9 @@ def gabor_filterbank(n_filters: int, width: int, sample_rate: int, low_hz: float
     """Complex Gabor filters at mel-spaced centre frequencies, ``(width, 1, 2 * n_filters)``: the real and
     imaginary part of filter ``j`` are columns ``2j`` and ``2j + 1``; each filter's bandwidth is the spacing
     of the mel grid around it, so the squared modulus of their outputs approximates a mel spectrogram."""
-    def to_mel(f):
-        return 2595.0 * np.log10(1.0 + f / 700.0)
+    from ..preprocess.audio import hz_to_mel, mel_to_hz
 
-    def from_mel(m):
-        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
-
-    edges = from_mel(np.linspace(to_mel(low_hz), to_mel(sample_rate / 2.0 * 0.95), n_filters + 2))
+    edges = mel_to_hz(np.linspace(hz_to_mel(low_hz), hz_to_mel(sample_rate / 2.0 * 0.95), n_filters + 2))
     centres, bandwidths = edges[1:-1], (edges[2:] - edges[:-2]) / 2.0
     t = (np.arange(width) - (width - 1) / 2.0) / sample_rate
     kernel = np.zeros((width, 1, 2 * n_filters), dtype=np.float32)

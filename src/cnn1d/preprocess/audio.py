@@ -25,15 +25,17 @@ WAVEFORM_ONLY_MODELS = ("tdfb",)  # their filterbank in Hz makes no sense over s
 AUDIO_RECOMMENDED = {"model": "m5", "front_end": "log_mel", "epochs": 60}
 
 
+def hz_to_mel(f):
+    return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
+
+
+def mel_to_hz(m):
+    return 700.0 * (10.0 ** (np.asarray(m) / 2595.0) - 1.0)
+
+
 def mel_filterbank(n_mels: int, n_fft: int, rate: int) -> np.ndarray:
     """Triangular filters evenly spaced on the mel scale, ``(n_mels, n_fft // 2 + 1)``."""
-    def to_mel(f):
-        return 2595.0 * np.log10(1.0 + f / 700.0)
-
-    def from_mel(m):
-        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
-
-    points = from_mel(np.linspace(to_mel(0.0), to_mel(rate / 2.0), n_mels + 2))
+    points = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(rate / 2.0), n_mels + 2))
     bins = np.floor((n_fft + 1) * points / rate).astype(int)
     bank = np.zeros((n_mels, n_fft // 2 + 1), dtype=np.float64)
     for m in range(1, n_mels + 1):
