@@ -52,11 +52,10 @@ def minirocket(train: Dataset, test: Dataset, seed: int | None = 0) -> dict[str,
     return {**classification_metrics(y_test, proba, classes), "train_seconds": seconds}
 
 
-def mfcc_stats_logreg(train: Dataset, test: Dataset, *, sample_rate: int, duration: float | None = None,
-                      thresholds: np.ndarray | None = None) -> dict[str, Any]:
+def mfcc_stats_logreg(train: Dataset, test: Dataset, *, sample_rate: int, duration: float | None = None) -> dict[str, Any]:
     """The classic audio baseline: the mean and standard deviation of each of 13 MFCCs over a clip
     (per channel), standardised, into logistic regression (one per tag for multi-label data, thresholds
-    0.5 unless given). Trained on ``train`` and scored on ``test`` in the same run as the CNN."""
+    0.5). Trained on ``train`` and scored on ``test`` in the same run as the CNN."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -75,18 +74,18 @@ def mfcc_stats_logreg(train: Dataset, test: Dataset, *, sample_rate: int, durati
 
     started = time.perf_counter()
     features = stats(train)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=1.0))
+    logistic = LogisticRegression(max_iter=3000, C=1.0)
     if tag.is_multilabel(train.y):
         from sklearn.multiclass import OneVsRestClassifier
 
         y_train, names = tag.fit_tags(train.y, train.class_names, train.source or "train")
-        model = make_pipeline(StandardScaler(), OneVsRestClassifier(LogisticRegression(max_iter=3000, C=1.0)))
-        model.fit(features, y_train.astype(int))
+        model = make_pipeline(StandardScaler(), OneVsRestClassifier(logistic)).fit(features, y_train.astype(int))
         seconds = time.perf_counter() - started
         y_test = tag.encode(test.y, test.class_names, names, test.source or "test").astype(int)
         proba = model.predict_proba(stats(test))
-        cut = np.full(len(names), 0.5) if thresholds is None else np.asarray(thresholds)
-        return {**multilabel_metrics(y_test, proba, cut, names.tolist()), "train_seconds": round(seconds, 3)}
+        return {**multilabel_metrics(y_test, proba, np.full(len(names), 0.5), names.tolist()),
+                "train_seconds": round(seconds, 3)}
+    model = make_pipeline(StandardScaler(), logistic)
     classes = classify.fit_classes(train.y, train.source or "train")
     model.fit(features, classify.encode(train.y, classes))
     seconds = time.perf_counter() - started
