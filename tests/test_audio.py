@@ -130,7 +130,7 @@ def test_tdfb_filters_raw_audio_in_the_graph_and_round_trips(tmp_path):
     assert low.mean(axis=0).argmax() < 10 < 30 < high.mean(axis=0).argmax()
     train, test = load_spoken_digits()
     clf = cnn1d.CNNClassifier(model="tdfb", epochs=2, seed=0, model_params={"filters": (8, 8, 8, 8)}).fit(train)
-    assert clf.config_.model_params["sample_rate"] == 8000 and not net.get_layer("filterbank").trainable
+    assert clf.model_params_["sample_rate"] == 8000 and not net.get_layer("filterbank").trainable
     loaded = cnn1d.load(clf.save(tmp_path / "tdfb.cnn1d"))  # the custom log layer loads under safe_mode
     np.testing.assert_allclose(loaded.predict_proba(test), clf.predict_proba(test), rtol=1e-5, atol=1e-6)
     with pytest.raises(cnn1d.errors.ConfigError, match="filters the raw waveform itself"):

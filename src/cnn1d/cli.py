@@ -77,52 +77,68 @@ def _json_default(value: Any):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# `cnn1d train` options that are not RunConfig fields: what to do with the run, not what it is.
+TRAIN_ACTIONS = ("json_out", "config_file", "resume", "quiet")
+
+
 @app.command()
 @_guard
 def train(
     data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name (see `cnn1d datasets`) or a data file. Default: gunpoint."),
     test: Optional[str] = typer.Option(None, "--test", help="Test file. Default: the *_TEST.* file beside a *_TRAIN.* file."),
     task: Optional[str] = typer.Option(None, "--task", help="classify, regress, tag (multi-label), forecast or lm. Default: from the file header (tag for multi-label data), else classify."),
-    model: Optional[str] = typer.Option(None, "--model", help="Registered model or ensemble (see `cnn1d models`). Default: `default` (5 LITE networks)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Registered model or ensemble (see `cnn1d models`). Default: `default` (5 LITE networks) for series, m5 for audio, textcnn for text, causal_lm for lm, tcn for forecasting."),
+    model_params: Optional[str] = typer.Option(None, "--model-params", help='Builder arguments as JSON, e.g. \'{"filters": 64}\'.'),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum training epochs (early stopping may end sooner)."),
     max_time: Optional[float] = typer.Option(None, "--max-time", help="Wall-clock budget for training, in seconds."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed: repeatable runs on the same machine and backend."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory. Default: runs/<dataset>-<model>-<time>."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the results on stdout."),
-    config_file: Optional[Path] = typer.Option(None, "--config", help="RunConfig file (.toml or .json); flags override it."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="RunConfig file (.toml or .json), e.g. a run's config.toml; flags override it."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Mini-batch size."),
     learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="Initial learning rate."),
-    validation_fraction: Optional[float] = typer.Option(None, "--validation-fraction", help="Held-out share of training data for early stopping (0: monitor training loss). Default: 0.2 when that is >= 50 series, else 0."),
+    validation_fraction: Optional[float] = typer.Option(None, "--validation-fraction", help="Held-out share of training data for early stopping (0: monitor training loss). Series default: 0.2 when that is >= 50 series, else 0."),
     patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience in epochs."),
-    scaling: Optional[str] = typer.Option(None, "--scaling", help="series | global | none."),
-    class_weight: Optional[str] = typer.Option(None, "--class-weight", help="'balanced' to weight classes by inverse frequency."),
+    lr_patience: Optional[int] = typer.Option(None, "--lr-patience", help="Epochs without improvement before the learning rate is halved (series, forecasting)."),
+    min_learning_rate: Optional[float] = typer.Option(None, "--min-learning-rate", help="Floor of the learning-rate schedule (series, forecasting)."),
+    scaling: Optional[str] = typer.Option(None, "--scaling", help="Series: global | series | none."),
+    imputation: Optional[str] = typer.Option(None, "--imputation", help="Series: fill missing values by linear | mean | zero."),
+    mask_channel: Optional[str] = typer.Option(None, "--mask-channel", help="Series: auto | yes | no: a channel marking observed values."),
+    class_weight: Optional[str] = typer.Option(None, "--class-weight", help="Classification: 'balanced' to weight classes by inverse frequency."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels or targets (text: several, comma-separated, for multi-label)."),
+    header: Optional[bool] = typer.Option(None, "--header/--no-header", help="CSV: the first row is (not) a header. Default: decided from the file."),
+    layout: Optional[str] = typer.Option(None, "--layout", help="CSV: wide (one row per series) or long (one row per step). Default: decided from the file."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="Long CSV: the series-id column (forecasting: one global model over the series)."),
     ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Train N networks (different seeds) and average their probabilities."),
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes for ensemble members (default: one per core)."),
     devices: Optional[int] = typer.Option(None, "--devices", help="Train each network data-parallel over N GPUs/devices (0: all; JAX backend). Default 1."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out with the settings it recorded."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     target: Optional[str] = typer.Option(None, "--target", help="Forecast: the column(s) to forecast (comma-separated)."),
     time_column: Optional[str] = typer.Option(None, "--time-column", help="Forecast: the timestamp column (default: date/time/timestamp...)."),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="Forecast: the series-id column of a long CSV (one global model)."),
     horizon: Optional[int] = typer.Option(None, "--horizon", help="Forecast: steps ahead (default 12)."),
     lookback: Optional[int] = typer.Option(None, "--lookback", help="Forecast: past steps the model sees."),
     season: Optional[int] = typer.Option(None, "--season", help="Forecast: seasonal period m (default: from the frequency)."),
     level: Optional[float] = typer.Option(None, "--level", help="Forecast: prediction-interval level (default 0.9)."),
-    folds: int = typer.Option(3, "--folds", help="Forecast: rolling-origin backtest folds."),
+    calendar_features: Optional[bool] = typer.Option(None, "--calendar-features/--no-calendar-features", help="Forecast: hour/day/month inputs from the timestamps (default on)."),
+    folds: Optional[int] = typer.Option(None, "--folds", help="Forecast: rolling-origin backtest folds (default 3)."),
     covariates: Optional[str] = typer.Option(None, "--covariates", help="Forecast: known-future covariate columns (comma-separated)."),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text: the column holding the texts (trains a text classifier)."),
     group_column: Optional[str] = typer.Option(None, "--group-column", help="Text: keep each group (e.g. a movie) on one side of the split."),
-    tokens: str = typer.Option("char", "--tokens", help="Language model: char or word tokens."),
-    augment: Optional[int] = typer.Option(None, "--augment", help="Add N perturbed copies (speed, shift, gain, noise) of each training series."),
-    front_end: Optional[str] = typer.Option(None, "--front-end", help="Audio: raw, log_mel or mfcc (default for audio folders: log_mel)."),
+    tokens: Optional[str] = typer.Option(None, "--tokens", help="Text and language models: word or char tokens (text default: word; lm: char)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Text and language models: vocabulary size cap."),
+    sequence_length: Optional[int] = typer.Option(None, "--sequence-length", help="Text: tokens kept per text (default: 95th percentile)."),
+    augment: Optional[int] = typer.Option(None, "--augment", help="Series/audio: add N perturbed copies (speed, shift, gain, noise) of each training series."),
+    front_end: Optional[str] = typer.Option(None, "--front-end", help="Audio: raw, log_mel or mfcc (default for audio: log_mel)."),
     sample_rate: Optional[int] = typer.Option(None, "--sample-rate", help="Audio: resample every clip to this rate in Hz (default 8000)."),
     channels: Optional[str] = typer.Option(None, "--channels", help="Audio: mono (mix to one channel, default) or keep (stereo/multichannel)."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Audio: crop clips to their first N seconds, pad shorter ones (with a mask)."),
     embeddings: Optional[Path] = typer.Option(None, "--embeddings", help="Text: GloVe/word2vec text file to initialise word embeddings."),
-    context: int = typer.Option(128, "--context", help="Language model: tokens per training window."),
+    context: Optional[int] = typer.Option(None, "--context", help="Language model: tokens per training window (default 128)."),
 ) -> None:
     """Train a model, evaluate it on the test set and save a bundle.
+
+    Every setting is a field of the run's config.toml; a flag that does not apply to the task is refused.
 
     Example: cnn1d train --data GunPoint_TRAIN.tsv --model fcn --epochs 300 --seed 0 --out runs/gp --json
 
@@ -131,76 +147,48 @@ def train(
     Text: cnn1d train --data reviews.csv --text-column review --label-column sentiment --json
 
     Audio: cnn1d train --data clips/ (one subfolder per class)   or   --task tag --data manifest.csv (path,labels)
-    """
-    from .config import RunConfig
-    from .workflows import train_run
 
+    Replay: cnn1d train --config runs/gp/config.toml --out runs/gp2
+    """
+    import inspect
+
+    from .config import RunConfig
+    from .errors import ConfigError
+    from .workflows import run
+
+    values = dict(locals())
+    flags = {name: values[name] for name in inspect.signature(train).parameters if name not in TRAIN_ACTIONS}
+    if flags["model_params"] is not None:
+        try:
+            flags["model_params"] = json.loads(flags["model_params"])
+        except ValueError as exc:
+            raise ConfigError(f"--model-params must be a JSON object, e.g. '{{\"filters\": 64}}' ({exc})") from None
+    if flags["covariates"] is not None:
+        flags["covariates"] = [c.strip() for c in flags["covariates"].split(",") if c.strip()]
+    for name in ("out", "embeddings"):
+        if flags[name] is not None:
+            flags[name] = str(flags[name])
     config = RunConfig.from_file(config_file) if config_file else RunConfig()
-    flags = {
-        "data": data, "test": test, "task": task, "model": model, "epochs": epochs, "max_time": max_time,
-        "seed": seed, "out": str(out) if out else None, "batch_size": batch_size, "learning_rate": learning_rate,
-        "validation_fraction": validation_fraction, "patience": patience, "scaling": scaling,
-        "class_weight": class_weight, "ensemble": ensemble, "n_jobs": n_jobs, "front_end": front_end,
-        "augment": augment, "sample_rate": sample_rate, "channels": channels, "duration": duration,
-        "devices": devices,
-    }
-    flags.update({"target": target, "time_column": time_column, "id_column": id_column, "horizon": horizon,
-                  "lookback": lookback, "season": season, "level": level})
     config = config.replace(**{k: v for k, v in flags.items() if v is not None}, verbose=0 if quiet else 1)
     console = _console(json_out)
-    from .workflows import is_text_request
-
-    if config.devices != 1 and (config.task == "lm" or is_text_request(config.data, text_column)):
-        from .errors import ConfigError
-
-        raise ConfigError("--devices applies to series, audio and forecasting models; text and language models "
-                          "train on one device")
-    if config.task == "lm":
-        from .workflows import lm_run
-
-        result = lm_run(config, level=tokens, context=context, log=lambda msg: console.print(msg))
-        if json_out:
-            _echo_json(result)
-            return
+    result = run(config, resume=resume, log=lambda msg: console.print(msg, soft_wrap=True))
+    if json_out:
+        _echo_json(result)
+        return
+    if result["task"] == "lm":
         console.print(f"held-out perplexity: cnn {result['test_metrics']['perplexity']:.3f}, "
                       f"{result['baseline_metrics']['order']}-gram baseline {result['baseline_metrics']['perplexity']:.3f}; "
                       f"trained {result['epochs']} epochs in {result['train_seconds']:.1f} s; bundle: {result['bundle']}")
         return
-    if config.task in ("classify", "tag") and is_text_request(config.data, text_column):
-        from .workflows import text_run
-
-        result = text_run(config, text_column=text_column, label_column=label_column, group_column=group_column,
-                          embeddings=str(embeddings) if embeddings else None, log=lambda msg: console.print(msg))
-        if json_out:
-            _echo_json(result)
-            return
+    if result["task"] == "forecast":
+        _print_forecast_metrics(console, result)
+        return
+    if result.get("modality") == "text":
         _print_metrics(console, result["test_metrics"], result["baseline_metrics"],
                        "multilabel" if "micro_f1" in result["test_metrics"] else "classify")
         console.print(f"baseline: TF-IDF + logistic regression on the same split. Trained {result['model']} "
                       f"({result['n_params']:,} parameters) for {result['epochs']} epochs in {result['train_seconds']:.1f} s; "
                       f"bundle: {result['bundle']}")
-        return
-    if config.task == "forecast":
-        from .forecasting import forecast_run
-
-        if model is None and not config_file:
-            config = config.replace(model="tcn")
-        if epochs is None and not config_file:
-            config = config.replace(epochs=100)
-        if patience is None and not config_file:
-            config = config.replace(patience=15)
-        result = forecast_run(config, folds=folds, resume=resume, log=lambda msg: console.print(msg),
-                              covariates=[c.strip() for c in covariates.split(",")] if covariates else None)
-        if json_out:
-            _echo_json(result)
-            return
-        _print_forecast_metrics(console, result)
-        return
-    explicit = None if config_file else {k for k, v in flags.items() if v is not None}
-    result = train_run(config, label_column=label_column, resume=resume, task_given=task is not None,
-                       explicit=explicit, log=lambda msg: console.print(msg))
-    if json_out:
-        _echo_json(result)
         return
     _print_metrics(console, result["test_metrics"], result.get("baseline_metrics"), result["task"],
                    {"mfcc+logreg": result["audio_baseline_metrics"]} if "audio_baseline_metrics" in result else None)

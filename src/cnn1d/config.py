@@ -20,154 +20,146 @@ CHANNELS = ("mono", "keep")
 SCALINGS = ("series", "global", "none")
 IMPUTATIONS = ("linear", "mean", "zero")
 MASK_CHANNEL = ("auto", "yes", "no")
+FRONT_ENDS = ("raw", "log_mel", "mfcc")
+TOKENS = ("word", "char")
+LAYOUTS = ("wide", "long")
+# Where a run is written and how loudly: never part of what a saved config replays.
+NOT_REPLAYED = ("out", "verbose")
 
 
 @dataclass
 class RunConfig:
-    """Everything that decides what a training run does.
+    """Everything that decides what a run does: the task, the data, and the estimator's settings.
 
-    Args:
-        task: ``classify``, ``regress``, ``tag`` (multi-label: sigmoid outputs, per-tag thresholds),
-            ``forecast`` or ``lm``.
-        data: dataset name or path used for training (informational for the Python API).
-        test: path of a separate test set, if any.
-        model: registered model or named ensemble (``cnn1d models`` lists them); ``default`` is the
-            evidence-based default (see docs/benchmarks.md).
-        model_params: keyword arguments for the model builder (e.g. ``{"filters": 64}``).
-        epochs: upper bound on training epochs.
-        batch_size: mini-batch size; ``None`` picks ``min(32, max(4, n_train // 10))``.
-        learning_rate: initial Adam learning rate.
-        validation_fraction: share of the training set held out (stratified for classification) to
-            choose the epoch; 0 disables the split and monitors the training loss instead. ``None``
-            (default) holds out 20% only when that gives at least 50 series: smaller validation sets
-            pick the wrong epoch (on ArrowHead, ECG200 and ItalyPowerDemand they stopped FCN at epochs
-            8-129 and cost 1-15 accuracy points against monitoring the training loss).
-        patience: epochs without validation improvement before early stopping (restores best weights).
-        lr_patience: epochs without improvement before the learning rate is halved.
-        min_learning_rate: floor of the learning-rate schedule.
-        max_time: wall-clock budget for training in seconds (``None``: no budget).
-        class_weight: ``None`` or ``"balanced"``.
-        scaling: ``global`` (default: per-channel mean and standard deviation of the training set),
-            ``series`` (z-normalise each series and channel) or ``none``. Per-series z-normalisation
-            throws away each series' level and amplitude: on JapaneseVowels it cost FCN 17 accuracy
-            points (0.81 against 0.99); UCR data ships z-normalised, so ``global`` changes nothing there.
-        imputation: how missing values inside a series are filled: ``linear``, ``mean`` or ``zero``.
-        mask_channel: add a channel that is 1 where a value was observed and 0 where it was missing or
-            padded: ``auto`` (only when the data has gaps or unequal lengths), ``yes`` or ``no``.
-        seed: makes a run repeatable on the same machine and backend.
-        out: run directory (checkpoints, bundle, metrics); nothing is written outside it.
-        verbose: 0 silent, 1 progress bar.
-        ensemble: number of networks (differing by seed) whose probabilities are averaged; the named
-            ensembles ``inception_time`` and ``lite_time`` default to 5.
-        n_jobs: worker processes for ensemble members (``None``: one per core, at most one per member, and
-            one on a GPU/TPU, where members take turns on the device).
-        target, time_column, id_column: forecasting: the column(s) to forecast, the timestamp column and
-            the series-id column of a long CSV.
-        horizon, lookback, season, level: forecasting: steps ahead, steps seen, seasonal period m and
-            prediction-interval level.
-        front_end: audio: ``raw`` (the waveform itself), ``log_mel`` (log-mel spectrogram sequences) or
-            ``mfcc`` (13 MFCCs per frame), computed from the raw input at fit and predict time.
-        sample_rate: audio: the sample rate the front end expects (default 8000).
-        channels: audio: ``mono`` (default) mixes every clip to one channel; ``keep`` keeps stereo or
-            multichannel recordings (all clips must share the channel count; others are skipped and reported).
-        devices: train each network data-parallel over this many accelerators (or CPU devices) with
-            ``keras.distribution.DataParallel`` (JAX backend); 0 uses every device; 1 (default) one.
-        duration: audio: crop clips to their first ``duration`` seconds and pad shorter ones (with a mask
-            channel marking the padding), so the network sees a fixed length; ``None`` keeps every clip's
-            own length.
-        augment: add this many randomly perturbed copies (speed, shift, gain, noise) of every training
-            series; 0 (default) adds none.
+    Every setting defaults to ``None``, which means "the default of the estimator that does this task"
+    (declared once, in that estimator's ``__init__``). A value that is set is passed on, or refused with
+    a one-line error when the task has no use for it (see :mod:`cnn1d.workflows`). A setting equal to a
+    default is therefore never mistaken for an unset one.
+
+    Run: ``task`` (``classify``, ``regress``, ``tag``, ``forecast`` or ``lm``; ``None``: from the data),
+    ``data``, ``test``, ``out``, ``seed``, ``verbose``.
+
+    Data layout: ``label_column``, ``text_column``, ``group_column`` (text: keep each group on one side of
+    the test split), ``header`` (CSV: ``True``/``False``; ``None`` decides from the file), ``layout``
+    (CSV: ``wide`` or ``long``), ``id_column`` (a long CSV's series id), ``target``, ``time_column``,
+    ``covariates`` and ``folds`` (forecasting).
+
+    Estimator settings (what each means is documented on the estimators): ``model``, ``model_params``,
+    ``epochs``, ``batch_size``, ``learning_rate``, ``validation_fraction``, ``patience``, ``lr_patience``,
+    ``min_learning_rate``, ``max_time``, ``class_weight``, ``scaling``, ``imputation``, ``mask_channel``,
+    ``ensemble``, ``n_jobs``, ``devices``, ``augment``; audio: ``front_end``, ``sample_rate``, ``channels``,
+    ``duration``; forecasting: ``horizon``, ``lookback``, ``season``, ``level``, ``calendar_features``; text
+    and language models: ``tokens``, ``max_tokens``, ``sequence_length``, ``embeddings``, ``context``.
     """
 
-    task: str = "classify"
+    task: str | None = None
     data: str | None = None
     test: str | None = None
-    model: str = "default"
-    model_params: dict[str, Any] = field(default_factory=dict)
-    epochs: int = 300
-    batch_size: int | None = None
-    learning_rate: float = 1e-3
-    validation_fraction: float | None = None
-    patience: int = 50
-    lr_patience: int = 20
-    min_learning_rate: float = 1e-4
-    max_time: float | None = None
-    class_weight: str | None = None
-    scaling: str = "global"
-    imputation: str = "linear"
-    mask_channel: str = "auto"
-    seed: int | None = None
     out: str | None = None
-    verbose: int = 0
-    ensemble: int = 1
-    n_jobs: int | None = None
+    seed: int | None = None
+    verbose: int | None = None
+    # data layout
+    label_column: str | None = None
+    text_column: str | None = None
+    group_column: str | None = None
+    header: bool | None = None
+    layout: str | None = None
+    id_column: str | None = None
     target: str | None = None
     time_column: str | None = None
-    id_column: str | None = None
-    horizon: int = 12
+    covariates: list[str] | None = None
+    folds: int | None = None
+    # estimator settings
+    model: str | None = None
+    model_params: dict[str, Any] | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    validation_fraction: float | None = None
+    patience: int | None = None
+    lr_patience: int | None = None
+    min_learning_rate: float | None = None
+    max_time: float | None = None
+    class_weight: str | None = None
+    scaling: str | None = None
+    imputation: str | None = None
+    mask_channel: str | None = None
+    ensemble: int | None = None
+    n_jobs: int | None = None
+    devices: int | None = None
+    augment: int | None = None
+    front_end: str | None = None
+    sample_rate: int | None = None
+    channels: str | None = None
+    duration: float | None = None
+    horizon: int | None = None
     lookback: int | None = None
     season: int | None = None
-    level: float = 0.9
-    front_end: str = "raw"
-    sample_rate: int = 8000
-    augment: int = 0
-    channels: str = "mono"
-    duration: float | None = None
-    devices: int = 1
+    level: float | None = None
+    calendar_features: bool | None = None
+    tokens: str | None = None
+    max_tokens: int | None = None
+    sequence_length: int | None = None
+    embeddings: str | None = None
+    context: int | None = None
 
     def __post_init__(self) -> None:
         self.validate()
 
+    def set_fields(self) -> dict[str, Any]:
+        """The settings that were given (not ``None``)."""
+        return {k: v for k, v in self.to_dict().items() if v is not None}
+
     def validate(self) -> None:
         def choice(name: str, allowed) -> None:
             value = getattr(self, name)
-            if value not in allowed:
+            if value is not None and value not in allowed:
                 raise ConfigError(f"{name}={value!r} is not valid; choose one of: {', '.join(map(str, allowed))}")
+
+        def integer(name: str, low: int, what: str) -> None:
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
+                raise ConfigError(f"{name} must be {what}, got {value!r}")
+
+        def number(name: str, ok, what: str) -> None:
+            value = getattr(self, name)
+            if value is None:
+                return
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok(value):
+                raise ConfigError(f"{name} must be {what}, got {value!r}")
 
         choice("task", TASKS)
         choice("scaling", SCALINGS)
         choice("imputation", IMPUTATIONS)
         choice("mask_channel", MASK_CHANNEL)
-        if self.class_weight not in (None, "balanced"):
-            raise ConfigError(f"class_weight={self.class_weight!r} is not valid; use None or 'balanced'")
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ConfigError(f"epochs must be a positive integer, got {self.epochs!r}")
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
-            raise ConfigError(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
-        if self.validation_fraction is not None and not (0.0 <= float(self.validation_fraction) < 1.0):
-            raise ConfigError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
-        if self.max_time is not None and (not math.isfinite(self.max_time) or self.max_time <= 0):
-            raise ConfigError(f"max_time must be a positive number of seconds, got {self.max_time!r}")
-        if not (self.learning_rate > 0):
-            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate!r}")
-        for name in ("patience", "lr_patience"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
-        if self.seed is not None and (not isinstance(self.seed, int) or self.seed < 0):
-            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
-        if not isinstance(self.ensemble, int) or self.ensemble < 1:
-            raise ConfigError(f"ensemble must be a positive integer, got {self.ensemble!r}")
-        if self.n_jobs is not None and (not isinstance(self.n_jobs, int) or self.n_jobs < 1):
-            raise ConfigError(f"n_jobs must be a positive integer or None, got {self.n_jobs!r}")
-        if not isinstance(self.horizon, int) or self.horizon < 1:
-            raise ConfigError(f"horizon must be a positive integer, got {self.horizon!r}")
-        if self.lookback is not None and (not isinstance(self.lookback, int) or self.lookback < 2):
-            raise ConfigError(f"lookback must be an integer of at least 2, got {self.lookback!r}")
-        if self.season is not None and (not isinstance(self.season, int) or self.season < 1):
-            raise ConfigError(f"season must be a positive integer, got {self.season!r}")
-        if not (0 < self.level < 1):
-            raise ConfigError(f"level must be between 0 and 1, got {self.level!r}")
-        if self.front_end not in ("raw", "log_mel", "mfcc"):
-            raise ConfigError(f"front_end={self.front_end!r} is not valid; choose raw, log_mel or mfcc")
         choice("channels", CHANNELS)
-        if not isinstance(self.devices, int) or self.devices < 0:
-            raise ConfigError(f"devices must be 0 (all) or a positive integer, got {self.devices!r}")
-        if self.duration is not None and (not math.isfinite(self.duration) or self.duration <= 0):
-            raise ConfigError(f"duration must be a positive number of seconds, got {self.duration!r}")
-        if not isinstance(self.sample_rate, int) or self.sample_rate < 1:
-            raise ConfigError(f"sample_rate must be a positive integer (Hz), got {self.sample_rate!r}")
-        if not isinstance(self.model_params, dict):
+        choice("front_end", FRONT_ENDS)
+        choice("tokens", TOKENS)
+        choice("layout", LAYOUTS)
+        choice("class_weight", ("balanced",))
+        for name in ("epochs", "batch_size", "patience", "lr_patience", "ensemble", "n_jobs", "horizon", "season",
+                     "sample_rate", "max_tokens", "folds", "context"):
+            integer(name, 1, "a positive integer")
+        integer("lookback", 2, "an integer of at least 2")
+        integer("sequence_length", 1, "a positive integer")
+        integer("seed", 0, "a non-negative integer")
+        integer("augment", 0, "0 or a positive integer")
+        integer("devices", 0, "0 (all) or a positive integer")
+        integer("verbose", 0, "0 (silent) or 1 (progress bar)")
+        number("validation_fraction", lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+        number("max_time", lambda v: v > 0, "a positive number of seconds")
+        number("duration", lambda v: v > 0, "a positive number of seconds")
+        number("learning_rate", lambda v: v > 0, "positive")
+        number("min_learning_rate", lambda v: v > 0, "positive")
+        number("level", lambda v: 0 < v < 1, "between 0 and 1")
+        if self.model_params is not None and not isinstance(self.model_params, dict):
             raise ConfigError("model_params must be a mapping of builder keyword arguments")
+        for name in ("header", "calendar_features"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.covariates is not None and (isinstance(self.covariates, str) or
+                                            not all(isinstance(c, str) for c in self.covariates)):
+            raise ConfigError("covariates must be a list of column names")
 
     # -- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -186,9 +178,10 @@ class RunConfig:
 
     def to_toml(self) -> str:
         lines, tables = [], []
-        for key, value in self.to_dict().items():
+        for key, value in self.set_fields().items():
             if isinstance(value, dict):
-                tables.append((key, value))
+                if value:
+                    tables.append((key, value))
             elif value is not None:
                 lines.append(f"{key} = {_toml_value(value)}")
         for name, table in tables:
@@ -227,3 +220,53 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return json.dumps(str(value))
+
+
+# -- from a config to an estimator, and back ---------------------------------------------------------
+# Settings that say what data to read and how (the workflow uses them); the rest are estimator parameters.
+DATA_FIELDS = ("task", "data", "test", "label_column", "text_column", "group_column", "header", "layout",
+               "id_column", "target", "time_column", "covariates", "folds")
+
+
+def flag(name: str) -> str:
+    """The ``cnn1d train`` flag of a config field."""
+    return "--" + name.replace("_", "-")
+
+
+def estimator_parameters(cls) -> list[str]:
+    """The parameters an estimator class declares in its ``__init__`` (scikit-learn's convention)."""
+    import inspect
+
+    return [n for n, p in inspect.signature(cls.__init__).parameters.items()
+            if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def estimator_kwargs(cls, config: RunConfig, *, what: str, strict: bool = True) -> dict[str, Any]:
+    """The set estimator settings of ``config`` as keyword arguments for ``cls``.
+
+    ``strict``: a set setting that ``cls`` has no parameter for is refused (a flag never does nothing
+    silently); otherwise it is skipped (loading a bundle whose config holds other tasks' settings).
+    """
+    accepted = set(estimator_parameters(cls))
+    kwargs, refused = {}, []
+    for name, value in config.set_fields().items():
+        if name in DATA_FIELDS:
+            continue
+        if name in accepted:
+            kwargs[name] = value
+        elif strict:
+            refused.append(name)
+    if refused:
+        names = ", ".join(flag(n) for n in refused)
+        raise ConfigError(f"{names} {'does' if len(refused) == 1 else 'do'} not apply to {what}; remove "
+                          f"{'it' if len(refused) == 1 else 'them'} (`cnn1d train --help` says which flags each task takes)")
+    return kwargs
+
+
+def config_of(estimator, task: str) -> RunConfig:
+    """An estimator's parameters as a RunConfig (what its bundle records and `--config` replays)."""
+    known = {f.name for f in dataclasses.fields(RunConfig)}
+    params = {k: v for k, v in estimator.get_params(deep=False).items() if k in known and v is not None}
+    if "model_params" in params:
+        params["model_params"] = dict(params["model_params"])
+    return RunConfig(task=task, **params)

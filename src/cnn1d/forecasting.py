@@ -117,14 +117,16 @@ def backtest(forecaster, table: SeriesTable, origins: dict, *, baselines: bool =
     return result
 
 
-def forecast_run(config, *, time_column: str | None = None, id_column: str | None = None,
-                 covariates: list[str] | None = None, folds: int = 3, resume: bool = False,
-                 log: Callable[[str], None] = print) -> dict[str, Any]:
+DEFAULT_FOLDS = 3
+
+
+def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train a forecaster on all but the last ``folds * horizon`` steps, backtest it beside the baselines at
     ``folds`` rolling origins, save the bundle, metrics, backtest CSV and a plot into ``config.out``."""
-    from .estimators.forecaster import CNNForecaster
     from .io_utils import atomic_write_text
+    from .workflows import RUN_CONFIG, build_estimator, prepare_out, record_config
 
+    build_estimator(config, "forecast")  # refuse settings that do not apply before reading any data
     started = time.perf_counter()
     if config.data in (None, *FORECAST_DEMOS):
         name = config.data or DEFAULT_FORECAST_DEMO
@@ -135,32 +137,31 @@ def forecast_run(config, *, time_column: str | None = None, id_column: str | Non
     else:
         if not config.target:
             raise DataError("forecasting needs --target COLUMN (the column to forecast)")
-        table = read_series_csv(config.data, config.target, time_column=config.time_column or time_column,
-                                id_column=config.id_column or id_column, covariates=covariates)
+        table = read_series_csv(config.data, config.target, time_column=config.time_column,
+                                id_column=config.id_column, covariates=config.covariates)
     log(f"data: {table.name or config.data}: {table.describe()}")
-    H = config.horizon
+    folds = config.folds or DEFAULT_FOLDS
+    out = Path(config.out) if config.out else Path("runs") / f"{(table.name or 'series').lower()}-forecast-{time.strftime('%Y%m%d-%H%M%S')}"
+    prepare_out(out)
+    forecaster = build_estimator(config.replace(out=str(out)), "forecast", resume=resume)
+    H = forecaster.horizon
     origins = backtest_origins(table, H, folds)
     train_table = truncate(table, {k: v[0] for k, v in origins.items()})
-    out = Path(config.out) if config.out else Path("runs") / f"{(table.name or 'series').lower()}-forecast-{time.strftime('%Y%m%d-%H%M%S')}"
-    config = config.replace(out=str(out), task="forecast")
-    forecaster = CNNForecaster(
-        horizon=H, lookback=config.lookback, season=config.season, level=config.level, model=config.model,
-        model_params=config.model_params, epochs=config.epochs, batch_size=config.batch_size,
-        learning_rate=config.learning_rate, patience=config.patience, max_time=config.max_time,
-        seed=config.seed, verbose=config.verbose, out=str(out), devices=config.devices, resume=resume,
-    ).fit(train_table)
-    forecaster.config_ = config
-    log(f"trained {config.model} on {forecaster.n_windows_} windows (lookback {forecaster.lookback_}, season "
+    run_config = record_config(config.replace(folds=folds), forecaster, "forecast", out)
+    forecaster.fit(train_table)
+    forecaster.config_ = run_config
+    log(f"trained {forecaster.model} on {forecaster.n_windows_} windows (lookback {forecaster.lookback_}, season "
         f"{forecaster.season_}) in {forecaster.train_seconds_:.1f} s; backtesting {folds} origins")
     bt = backtest(forecaster, table, origins, log=log)
     result = {
-        "task": "forecast", "dataset": table.name or config.data, "model": config.model,
-        "test_metrics": bt["test_metrics"], "baselines": bt["baselines"], "level": config.level,
+        "task": "forecast", "dataset": table.name or config.data, "model": forecaster.model,
+        "test_metrics": bt["test_metrics"], "baselines": bt["baselines"], "level": forecaster.level,
         "horizon": H, "lookback": forecaster.lookback_, "season": forecaster.season_, "folds": folds,
         "train_seconds": round(forecaster.train_seconds_, 3), "total_seconds": round(time.perf_counter() - started, 3),
         "epochs": forecaster.epochs_, "best_epoch": forecaster.best_epoch_, "stopped_because": forecaster.stopped_because_,
-        "n_params": forecaster.n_params_, "backend": forecaster.backend_, "n_series": len(table.ids),
-        "data_report": table.report, "seed": config.seed, "out": str(out),
+        "batch_size": forecaster.batch_size_, "n_params": forecaster.n_params_, "backend": forecaster.backend_,
+        "n_series": len(table.ids), "data_report": table.report, "seed": run_config.seed, "out": str(out),
+        "config": str(out / RUN_CONFIG),
     }
     bundle_path = forecaster.save(out / "model.cnn1d", metrics={"test": bt["test_metrics"], "baselines": bt["baselines"]})
     result["bundle"] = str(bundle_path)
@@ -168,7 +169,6 @@ def forecast_run(config, *, time_column: str | None = None, id_column: str | Non
 
     atomic_write_text(out / "backtest.csv", pd.DataFrame(bt["rows"]).to_csv(index=False))
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2, default=str))
-    atomic_write_text(out / "config.toml", config.to_toml())
     return result
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .config import RunConfig
 from .data.dataset import Dataset
-from .errors import DataError
+from .errors import ConfigError, DataError
 
 DEFAULT_DATASET = "gunpoint"
 HOLDOUT_FRACTION = 0.25
@@ -20,8 +20,12 @@ HOLDOUT_FRACTION = 0.25
 
 def resolve_data(spec: str, *, labels: str = "required", label_column: str | None = None,
                  split: str = "train", sample_rate: int = 8000, channels: str = "mono",
-                 n_channels: int | None = None, multilabel: bool | None = None) -> tuple[Dataset, Dataset | None]:
+                 n_channels: int | None = None, multilabel: bool | None = None, header: bool | None = None,
+                 layout: str | None = None, id_column: str | None = None,
+                 length_hint: int | None = None) -> tuple[Dataset, Dataset | None]:
     """A dataset name or path -> (data, test-or-None). Embedded names give their own test split.
+
+    ``header``, ``layout`` and ``id_column`` settle how a CSV is read where the file alone cannot.
 
     Audio (a clip, a folder of clips, a CSV manifest of clips) is read at ``sample_rate`` with
     ``channels`` (``n_channels``: the count a trained model expects); ``multilabel`` reads a manifest's
@@ -44,9 +48,11 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
         data.meta.setdefault("recommended", dict(AUDIO_RECOMMENDED))
         return data, None
     if path.exists():
-        data = read(path, labels=labels, label_column=label_column)
+        options = {"labels": labels, "label_column": label_column, "header": header, "layout": layout,
+                   "id_column": id_column, "length_hint": length_hint}
+        data = read(path, **options)
         test_path = find_test_file(path) if split == "train" else None
-        test = read(test_path, labels=labels, label_column=label_column) if test_path else None
+        test = read(test_path, **options) if test_path else None
         return data, test
     if path.suffix or "/" in spec or "\\" in spec:
         raise DataError(f"{spec}: file not found")
@@ -56,18 +62,14 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
 
 
 def _holdout(data, task: str, seed: int | None):
-    """Hold out HOLDOUT_FRACTION of a Dataset or TextDataset as a test set, stratified when classes allow."""
-    from sklearn.model_selection import train_test_split
+    """Hold out HOLDOUT_FRACTION of a Dataset or TextDataset as a test set: by group where the data has
+    groups, stratified by class where classes allow."""
+    from .training.splits import split_indices
 
-    index = np.arange(len(data))
-    stratify = None
-    if task == "classify" and data.y.ndim == 1:  # multi-label targets are not stratified
-        labels = data.y.astype(str)
-        _, counts = np.unique(labels, return_counts=True)
-        if counts.min() >= 2 and round(len(data) * HOLDOUT_FRACTION) >= len(counts):
-            stratify = labels
-    train_idx, test_idx = train_test_split(index, test_size=HOLDOUT_FRACTION, random_state=seed or 0, stratify=stratify)
-    return data.subset(train_idx), data.subset(test_idx)
+    labels = data.y if task == "classify" else None
+    kept, held = split_indices(len(data), HOLDOUT_FRACTION, seed=seed or 0, labels=labels,
+                               groups=getattr(data, "groups", None))
+    return data.subset(kept), data.subset(held)
 
 
 def baseline_metrics(estimator, train: Dataset, test: Dataset) -> dict[str, Any]:
@@ -92,28 +94,159 @@ def baseline_metrics(estimator, train: Dataset, test: Dataset) -> dict[str, Any]
     return regression_metrics(y_test, np.full(len(y_test), y_train.mean()))
 
 
-def train_run(config: RunConfig, *, label_column: str | None = None, resume: bool = False,
-              task_given: bool = True, explicit: set[str] | None = None,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Load data, train, evaluate on the test set beside a baseline, save the bundle and metrics.
+# -- one entry point for every task -------------------------------------------------------------------
+# Which data-layout settings each kind of run reads; any other one given is refused, never ignored.
+DATA_FIELDS_BY_KIND = {
+    "series": ("label_column", "header", "layout", "id_column"),
+    "text": ("text_column", "label_column", "group_column"),
+    "lm": (),
+    "forecast": ("target", "time_column", "id_column", "covariates", "folds"),
+}
+AUDIO_FIELDS = ("front_end", "sample_rate", "channels", "duration")
+KIND_NAMES = {"series": "series classification/regression", "text": "text classification",
+              "lm": "language modelling", "forecast": "forecasting"}
 
-    ``explicit`` names the config fields the user set; a dataset's recommended settings (audio: the M5
-    network over log-mel frames, 60 epochs) fill in the others. Without it, fields still at their defaults count as unset.
+
+def run_kind(config: RunConfig) -> str:
+    """``series`` (series and audio: classify, regress, tag), ``text``, ``lm`` or ``forecast``."""
+    if config.task == "forecast":
+        return "forecast"
+    if config.task == "lm":
+        return "lm"
+    if is_text_request(config.data, config.text_column):
+        if config.task == "regress":
+            raise ConfigError("text regression is not supported; text data trains a classifier (--task classify or tag)")
+        return "text"
+    return "series"
+
+
+def estimator_class(kind: str, task: str | None = None):
+    from .estimators import CNNClassifier, CNNForecaster, CNNLanguageModel, CNNRegressor, CNNTextClassifier
+
+    if kind == "series":
+        return CNNRegressor if task == "regress" else CNNClassifier
+    return {"text": CNNTextClassifier, "lm": CNNLanguageModel, "forecast": CNNForecaster}[kind]
+
+
+def build_estimator(config: RunConfig, kind: str, task: str | None = None, **overrides: Any):
+    """The estimator for this run with every set estimator setting of ``config``; refuses any it cannot take."""
+    from .config import DATA_FIELDS, estimator_kwargs, flag
+
+    allowed = set(DATA_FIELDS_BY_KIND[kind]) | {"task", "data", "test"}
+    stray = [name for name in DATA_FIELDS if getattr(config, name) is not None and name not in allowed]
+    if stray:
+        raise ConfigError(f"{', '.join(flag(n) for n in stray)} {'does' if len(stray) == 1 else 'do'} not apply to "
+                          f"{KIND_NAMES[kind]}; remove {'it' if len(stray) == 1 else 'them'}")
+    if kind != "series" and config.model == "default":
+        config = config.replace(model=None)  # every task has its own default network
+    cls = estimator_class(kind, task if task is not None else config.task)
+    estimator = cls(**estimator_kwargs(cls, config, what=KIND_NAMES[kind]), **overrides)
+    check = getattr(estimator, "_check_params", None)
+    if check is not None:
+        check()
+    return estimator
+
+
+def run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train, evaluate beside a baseline and save a bundle, for whatever task ``config`` describes.
+
+    ``resume``: continue the interrupted run in ``config.out`` with the settings it recorded; settings given
+    now that differ from those are refused by name.
     """
-    from .estimators import CNNClassifier, CNNRegressor
+    if resume:
+        config = resume_config(config)
+    kind = run_kind(config)
+    if kind == "forecast":
+        from .forecasting import forecast_run
+
+        return forecast_run(config, resume=resume, log=log)
+    return {"series": train_run, "text": text_run, "lm": lm_run}[kind](config, resume=resume, log=log)
+
+
+RUN_CONFIG = "config.toml"
+
+
+def resume_config(config: RunConfig) -> RunConfig:
+    """The recorded settings of the run in ``config.out``, or a one-line refusal naming what conflicts."""
+    from .config import NOT_REPLAYED, flag
+
+    if not config.out:
+        raise ConfigError("--resume needs --out DIR: the run directory to continue")
+    recorded_path = Path(config.out) / RUN_CONFIG
+    if not recorded_path.is_file():
+        raise ConfigError(f"cannot resume: {config.out} holds no run to continue (no {RUN_CONFIG}); start it "
+                          "without --resume")
+    recorded = RunConfig.from_file(recorded_path)
+    conflicts = [name for name, value in config.set_fields().items()
+                 if name not in NOT_REPLAYED and getattr(recorded, name) != value]
+    if conflicts:
+        detail = ", ".join(f"{flag(n)} {getattr(config, n)!r} (the run used {getattr(recorded, n)!r})" for n in conflicts)
+        raise ConfigError(f"cannot resume {config.out} with different settings: {detail}. Resume without them, or "
+                          "start a new run in another --out")
+    return recorded.replace(out=config.out, verbose=config.verbose)
+
+
+def prepare_out(out: Path) -> Path:
+    """Make the run directory, or say in one line why it cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a directory for the run")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".cnn1d-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"--out {out} cannot be written ({exc.strerror or exc}); choose a writable directory") from None
+    return out
+
+
+def record_config(config: RunConfig, estimator, task: str, out: Path, drop: tuple[str, ...] = ()) -> RunConfig:
+    """Write ``out/config.toml``: the run's data settings plus every estimator parameter, so
+    ``cnn1d train --config`` replays the run and ``--resume`` can check what it is asked to continue."""
+    from .config import NOT_REPLAYED
     from .io_utils import atomic_write_text
 
+    params = estimator.to_config().set_fields()
+    resolved = config.replace(**{k: v for k, v in params.items() if k not in ("task",)}, task=task)
+    resolved = resolved.replace(**{k: None for k in (*NOT_REPLAYED, *drop)})
+    atomic_write_text(out / RUN_CONFIG, resolved.to_toml())
+    return resolved
+
+
+def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Load series or audio data, train, evaluate on the test set beside a baseline, save the bundle and metrics.
+
+    Settings left unset take the estimator's defaults, or the data's recommended settings (audio: the M5
+    network over log-mel frames, 60 epochs), which never override a setting that is set.
+    """
+    from .io_utils import atomic_write_text
+
+    build_estimator(config, "series")  # refuse settings that do not apply before reading any data
     started = time.perf_counter()
     spec = config.data or DEFAULT_DATASET
-    read_options = {"label_column": label_column, "sample_rate": config.sample_rate, "channels": config.channels,
-                    "multilabel": True if config.task == "tag" and task_given else None}
+    task_given = config.task is not None
+    read_options = {"label_column": config.label_column, "sample_rate": config.sample_rate or 8000,
+                    "channels": config.channels or "mono", "multilabel": True if config.task == "tag" else None,
+                    "header": config.header, "layout": config.layout, "id_column": config.id_column}
     train, test = resolve_data(spec, **read_options)
     if config.test:
         test, _ = resolve_data(config.test, split="test", **read_options)
-    task = config.task if task_given else (train.task or config.task)
+    if len(train) < 2:
+        raise DataError(f"{train.source or spec}: holds {len(train)} series; training needs at least 2 (and a test set)")
+    if test is None and len(train) < 8:
+        raise DataError(f"{train.source or spec}: holds {len(train)} series, too few to hold out a test set; give one "
+                        "with --test, or more data")
+    task = config.task if task_given else (train.task or "classify")
     train, test, task = _tag_targets(train, test, task, task_given)
-    config = config.replace(task=task, data=spec)
-    config = _apply_recommended(config, train.meta.get("recommended", {}), explicit, log)
+    audio = "sample_rate" in train.meta
+    if not audio:
+        from .config import flag
+
+        stray = [n for n in AUDIO_FIELDS if getattr(config, n) is not None]
+        if stray:
+            raise ConfigError(f"{', '.join(flag(n) for n in stray)}: audio settings, but {spec} holds series, not audio clips")
+    config = config.replace(data=spec)
+    config = _apply_recommended(config, train.meta.get("recommended", {}), log)
     log(f"data: {train.name or spec} ({train.describe()})")
     for problem in train.meta.get("skipped", [])[:20]:
         log(f"skipped: {problem}")
@@ -122,19 +255,21 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
         log(f"no test set given: holding out {len(test)} of the training series as a test set")
     else:
         log(f"test: {test.describe()}")
-    out = Path(config.out) if config.out else Path("runs") / f"{(train.name or spec).lower()}-{config.model}-{time.strftime('%Y%m%d-%H%M%S')}"
-    config = config.replace(out=str(out))
-    cls = CNNRegressor if task == "regress" else CNNClassifier
-    estimator = cls.from_config(config, resume=resume).fit(train)
+    out = Path(config.out) if config.out else Path("runs") / f"{(train.name or spec).lower()}-{config.model or 'default'}-{time.strftime('%Y%m%d-%H%M%S')}"
+    prepare_out(out)
+    estimator = build_estimator(config.replace(out=str(out), verbose=config.verbose), "series", task, resume=resume)
+    run_config = record_config(config, estimator, task, out, drop=() if audio else AUDIO_FIELDS)
+    estimator.fit(train)
+    estimator.config_ = run_config  # the bundle records how to replay the whole run
     metrics = estimator.evaluate(test)
     baseline = baseline_metrics(estimator, train, test)
     extra = {}
-    if "sample_rate" in train.meta and task in ("classify", "tag"):
+    if audio and task in ("classify", "tag"):
         from .evaluation.baselines import mfcc_stats_logreg
 
         extra["audio_baseline"] = "mfcc_stats+logistic_regression"
-        extra["audio_baseline_metrics"] = mfcc_stats_logreg(train, test, sample_rate=config.sample_rate,
-                                                            duration=config.duration)
+        extra["audio_baseline_metrics"] = mfcc_stats_logreg(train, test, sample_rate=estimator.sample_rate,
+                                                            duration=estimator.duration)
         extra["skipped_files"] = list(train.meta.get("skipped", []))
         if test.meta is not train.meta:  # a held-out test set shares the training set's report
             extra["skipped_files"] += test.meta.get("skipped", [])
@@ -143,46 +278,45 @@ def train_run(config: RunConfig, *, label_column: str | None = None, resume: boo
     result = {
         "task": task,
         "dataset": train.name or spec,
-        "model": config.model,
-        "front_end": config.front_end,
+        "model": estimator.model,
+        "front_end": estimator.front_end,
         "test_metrics": metrics,
         "baseline_metrics": baseline,
         "bundle": str(bundle_path),
         "out": str(out),
+        "config": str(out / RUN_CONFIG),
         "train_seconds": round(estimator.train_seconds_, 3),
         "total_seconds": round(time.perf_counter() - started, 3),
         "epochs": estimator.epochs_,
         "best_epoch": estimator.best_epoch_,
         "stopped_because": estimator.stopped_because_,
         "monitor": estimator.monitor_,
+        "batch_size": estimator.batch_size_,
         "n_members": estimator.n_members_,
         "members": estimator.members_,
         "n_params": estimator.n_params_,
         "backend": estimator.backend_,
         "n_train": len(train),
         "n_test": len(test),
-        "seed": config.seed,
+        "seed": run_config.seed,
         **extra,
     }
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2))
-    atomic_write_text(out / "config.toml", config.to_toml())
     return result
 
 
-def _apply_recommended(config: RunConfig, recommended: dict[str, Any], explicit: set[str] | None,
-                       log: Callable[[str], None]) -> RunConfig:
-    from .preprocess.audio import RAW_WAVEFORM_MODELS
+def _apply_recommended(config: RunConfig, recommended: dict[str, Any], log: Callable[[str], None]) -> RunConfig:
+    """Fill the settings that are not set with the data's recommended ones."""
+    from .models import get
 
-    defaults = RunConfig()
-
-    def user_set(key: str) -> bool:
-        if explicit is not None:
-            return key in explicit
-        return getattr(config, key) != (getattr(defaults, key) if key != "model" else "default")
-
-    chosen = {k: v for k, v in recommended.items() if not user_set(k)}
-    if user_set("model") and config.model in RAW_WAVEFORM_MODELS and not user_set("front_end"):
-        chosen["front_end"] = "raw"  # `--model m5` alone means the waveform network on the waveform
+    chosen = {k: v for k, v in recommended.items() if getattr(config, k) is None}
+    if config.model is not None and config.model != "default" and config.front_end is None:
+        try:
+            waveform = get(config.model).raw_waveform
+        except Exception:  # an unknown model name is reported by the estimator with the list of models
+            waveform = False
+        if waveform:
+            chosen["front_end"] = "raw"  # `--model m5` alone means the waveform network on the waveform
     if chosen:
         log("settings for this data: " + ", ".join(f"{k}={v}" for k, v in chosen.items())
             + " (flags override them)")
@@ -241,12 +375,23 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
         texts = read_text(data, label_column=label_column, labels="required")
         return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
     dataset, _ = resolve_data(data, labels="required", label_column=label_column, split="test",
-                              **_audio_options(estimator, data))
+                              length_hint=_series_length(estimator), **_audio_options(estimator, data))
     task = estimator.to_config().task
     if task == "tag" and dataset.y is not None and dataset.y.ndim == 1:
         dataset = _one_tag_each(dataset, estimator.classes_.tolist())
     return {"bundle": str(bundle), "data": data, "task": task, "metrics": estimator.evaluate(dataset),
             "skipped_files": dataset.meta.get("skipped", [])}
+
+
+def _series_length(estimator) -> int | None:
+    """The series length a trained model takes (fixed-length models) or was trained on; tells a headerless
+    file's label column from its first time step."""
+    if getattr(estimator, "audio_", False):
+        return None
+    if getattr(estimator, "input_length_", None):
+        return int(estimator.input_length_)
+    pre = getattr(estimator, "preprocessor_", None)
+    return int(pre.train_length) if pre is not None and pre.train_length else None
 
 
 def _audio_options(estimator, data: str | None = None) -> dict[str, Any]:
@@ -279,8 +424,11 @@ def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = 
     _check_kind(estimator, bundle, "generate text")
     if type(estimator).__name__ == "CNNTextClassifier":
         return predict_text(estimator, data, None)
-    dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test", **_audio_options(estimator, data))
+    dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test",
+                              length_hint=_series_length(estimator), **_audio_options(estimator, data))
     frame = pd.DataFrame({"index": np.arange(len(dataset))})
+    if "ids" in dataset.meta:
+        frame["id"] = dataset.meta["ids"]
     if "files" in dataset.meta:
         frame["file"] = dataset.meta["files"]
     frame.attrs["skipped"] = dataset.meta.get("skipped", [])
@@ -353,21 +501,20 @@ def text_baseline(train, test) -> dict[str, Any]:
     return {**metrics, "train_seconds": round(time.perf_counter() - started, 3)}
 
 
-def text_run(config: RunConfig, *, text_column: str | None = None, label_column: str | None = None,
-             group_column: str | None = None, embeddings: str | None = None,
-             log: Callable[[str], None] = print) -> dict[str, Any]:
+def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train a text CNN, score it on a held-out test set beside TF-IDF + logistic regression, save a bundle."""
     from importlib import resources
 
-    from sklearn.model_selection import GroupShuffleSplit
-
     from .data.readers import find_test_file
     from .data.text import read_text
-    from .estimators import CNNTextClassifier
     from .io_utils import atomic_write_text
 
+    if resume:
+        raise ConfigError("--resume applies to series, audio and forecasting runs; start the text run again")
+    build_estimator(config, "text")  # refuse settings that do not apply before reading any data
     started = time.perf_counter()
     test = None
+    text_column, label_column, group_column = config.text_column, config.label_column, config.group_column
     if config.data in TEXT_DEMOS:
         file, text_column, label_column, group_column, _ = TEXT_DEMOS[config.data]
         data = read_text(Path(str(resources.files("cnn1d.data") / "embedded" / file)), text_column=text_column,
@@ -382,37 +529,33 @@ def text_run(config: RunConfig, *, text_column: str | None = None, label_column:
                              labels="required")
     log(f"data: {data.name}: {data.describe()}")
     if test is None:
-        index = np.arange(len(data))
-        seed = config.seed or 0
+        data, test = _holdout(data, "classify", config.seed)
         if data.groups is not None:
-            train_idx, test_idx = next(GroupShuffleSplit(1, test_size=HOLDOUT_FRACTION, random_state=seed).split(index, groups=data.groups))
-            log(f"test set: {len(test_idx)} texts from groups ({group_column}) never seen in training")
-            data, test = data.subset(train_idx), data.subset(test_idx)
+            log(f"test set: {len(test)} texts from groups ({group_column}) never seen in training")
         else:
-            data, test = _holdout(data, "classify", seed)
             log(f"no test set given: holding out {len(test)} texts as a test set")
-    model = config.model if config.model not in ("default",) else "textcnn"
-    out = Path(config.out) if config.out else Path("runs") / f"{data.name}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
-    config = config.replace(model=model, out=str(out))
-    clf = CNNTextClassifier(model=model, model_params=config.model_params or None, seed=config.seed, embeddings=embeddings,
-                            max_time=config.max_time, verbose=config.verbose, out=str(out),
-                            **({"epochs": config.epochs} if config.epochs != RunConfig().epochs else {}))
+    out = Path(config.out) if config.out else Path("runs") / f"{data.name}-{config.model or 'textcnn'}-{time.strftime('%Y%m%d-%H%M%S')}"
+    prepare_out(out)
+    clf = build_estimator(config.replace(out=str(out)), "text")
+    run_config = record_config(config, clf, "classify", out)
     clf.fit(data)
+    clf.config_ = run_config
     metrics = clf.evaluate(test)
     baseline = text_baseline(data, test)
     bundle_path = clf.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline})
     result = {
-        "task": "classify", "modality": "text", "dataset": data.name, "model": model,
+        "task": "classify", "modality": "text", "dataset": data.name, "model": clf.model,
         "test_metrics": metrics, "baseline_metrics": baseline, "baseline": "tfidf+logistic_regression",
-        "bundle": str(bundle_path), "out": str(out), "train_seconds": round(clf.train_seconds_, 3),
+        "bundle": str(bundle_path), "out": str(out), "config": str(out / RUN_CONFIG),
+        "train_seconds": round(clf.train_seconds_, 3),
         "total_seconds": round(time.perf_counter() - started, 3), "epochs": clf.epochs_, "best_epoch": clf.best_epoch_,
-        "stopped_because": clf.stopped_because_, "n_params": clf.n_params_, "backend": clf.backend_,
+        "stopped_because": clf.stopped_because_, "batch_size": clf.batch_size_, "n_params": clf.n_params_,
+        "backend": clf.backend_, "tokens": clf.tokenizer_.level,
         "n_train": len(data), "n_test": len(test), "vocabulary": len(clf.tokenizer_.vocabulary),
         "sequence_length": clf.tokenizer_.sequence_length, "test_oov_rate": round(clf.tokenizer_.oov_rate(test.texts), 4),
-        "data_report": data.report, "seed": config.seed,
+        "data_report": data.report, "seed": run_config.seed,
     }
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2))
-    atomic_write_text(out / "config.toml", config.to_toml())
     return result
 
 
@@ -428,13 +571,14 @@ def predict_text(estimator, data: str | None, texts: list[str] | None, text_colu
     return frame
 
 
-def lm_run(config: RunConfig, *, level: str = "char", context: int = 128,
-           log: Callable[[str], None] = print) -> dict[str, Any]:
+def lm_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train a causal CNN language model on a plain-text corpus; perplexity on the held-out last 10%
     beside an interpolated Witten-Bell n-gram model trained on the same tokens."""
-    from .estimators import CNNLanguageModel
     from .io_utils import atomic_write_text
 
+    if resume:
+        raise ConfigError("--resume applies to series, audio and forecasting runs; start the language model again")
+    build_estimator(config, "lm")  # refuse settings that do not apply before reading any data
     if not config.data:
         raise DataError("language modelling needs --data CORPUS.txt (a plain-text file)")
     path = Path(config.data)
@@ -448,25 +592,24 @@ def lm_run(config: RunConfig, *, level: str = "char", context: int = 128,
     log(f"corpus: {path.name}: {len(text):,} characters" + (f", {bad} invalid UTF-8 byte(s) replaced" if bad else ""))
     started = time.perf_counter()
     out = Path(config.out) if config.out else Path("runs") / f"{path.stem}-lm-{time.strftime('%Y%m%d-%H%M%S')}"
-    model = "causal_lm" if config.model == "default" else config.model
-    config = config.replace(model=model, out=str(out))
-    lm_model = CNNLanguageModel(level=level, context=context, model=model, model_params=config.model_params or None,
-                                seed=config.seed, max_time=config.max_time, verbose=config.verbose, out=str(out),
-                                **({"epochs": config.epochs} if config.epochs != RunConfig().epochs else {}))
+    prepare_out(out)
+    lm_model = build_estimator(config.replace(out=str(out)), "lm")
+    run_config = record_config(config, lm_model, "lm", out)
     lm_model.fit(text)
+    lm_model.config_ = run_config
     metrics = {"perplexity": lm_model.heldout_perplexity_, "bits_per_token": math.log2(lm_model.heldout_perplexity_),
                "n_tokens": lm_model.n_heldout_tokens_}
     baseline = {"perplexity": lm_model.ngram_perplexity_, "bits_per_token": math.log2(lm_model.ngram_perplexity_),
-                "order": 5 if level == "char" else 3}
+                "order": 5 if lm_model.tokens == "char" else 3}
     bundle_path = lm_model.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline})
     result = {
-        "task": "lm", "level": level, "dataset": path.name, "model": model, "test_metrics": metrics,
+        "task": "lm", "tokens": lm_model.tokens, "dataset": path.name, "model": lm_model.model, "test_metrics": metrics,
         "baseline_metrics": baseline, "baseline": "witten_bell_ngram", "bundle": str(bundle_path), "out": str(out),
+        "config": str(out / RUN_CONFIG),
         "train_seconds": round(lm_model.train_seconds_, 3), "total_seconds": round(time.perf_counter() - started, 3),
-        "epochs": lm_model.epochs_, "stopped_because": lm_model.stopped_because_, "n_params": lm_model.n_params_,
-        "vocabulary": len(lm_model.tokenizer_.vocabulary), "n_train_tokens": lm_model.n_train_tokens_,
-        "backend": lm_model.backend_, "seed": config.seed,
+        "epochs": lm_model.epochs_, "stopped_because": lm_model.stopped_because_, "batch_size": lm_model.batch_size_,
+        "n_params": lm_model.n_params_, "vocabulary": len(lm_model.tokenizer_.vocabulary),
+        "n_train_tokens": lm_model.n_train_tokens_, "backend": lm_model.backend_, "seed": run_config.seed,
     }
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2))
-    atomic_write_text(out / "config.toml", config.to_toml())
     return result

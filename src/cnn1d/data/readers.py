@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -24,14 +25,20 @@ ID_COLUMN_NAMES = ("id", "series_id", "series", "case_id", "instance")
 TIME_COLUMN_NAMES = ("time", "timestamp", "t", "step", "date")
 
 
-def read(path: str | Path, *, labels: str = "auto", label_column: str | None = None) -> Dataset:
+def read(path: str | Path, *, labels: str = "auto", label_column: str | None = None, header: bool | None = None,
+         layout: str | None = None, id_column: str | None = None, length_hint: int | None = None) -> Dataset:
     """Read a series file, choosing the reader from the file extension.
 
     Args:
         path: the file (``.tsv``, ``.ts``, ``.arff``, ``.csv``, ``.npy``, ``.npz``, optionally ``.gz``).
         labels: ``"auto"`` (read labels where the format or columns have them), ``"required"`` (fail when
             there are none) or ``"none"`` (ignore any label column).
-        label_column: CSV only: the column holding labels or targets.
+        label_column: CSV/TSV: the column holding labels or targets; ``"none"``: the file holds no labels;
+            ``"first"``: the first column is the label (a file without a header row).
+        header, layout, id_column: CSV/TSV: settle what the file alone cannot (see docs/usage.md, "How files
+            are read").
+        length_hint: the series length a trained model expects: tells whether an unlabelled-looking
+            headerless row starts with a label (``length_hint + 1`` fields) or not (``length_hint`` fields).
     """
     path = Path(path)
     if not path.exists():
@@ -44,8 +51,17 @@ def read(path: str | Path, *, labels: str = "auto", label_column: str | None = N
         raise DataError(f"{path}: unknown file type {suffix or '(none)'}; supported: {', '.join(sorted(_READERS))}")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
+    table_options = {"header": header, "layout": layout, "id_column": id_column}
+    if suffix not in (".csv", ".tsv", ".txt"):
+        given = [f"--{k.replace('_', '-')}" for k, v in table_options.items() if v is not None]
+        if given:
+            raise DataError(f"{path}: {', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to CSV/TSV files, "
+                            f"not {suffix} files")
+        table_options = {}
+    else:
+        table_options["length_hint"] = length_hint
     try:
-        dataset = reader(path, labels=labels, label_column=label_column)
+        dataset = reader(path, labels=labels, label_column=label_column, **table_options)
     except DataError:
         raise
     except (UnicodeDecodeError, EOFError, OSError, gzip.BadGzipFile) as exc:
@@ -106,37 +122,144 @@ def _parse_float(token: str, where: str) -> float:
         raise DataError(f"{where}: {token!r} is not a number") from None
 
 
-# -- UCR .tsv -----------------------------------------------------------------------------------
-def read_ucr_tsv(path: Path, *, labels: str = "auto", label_column: str | None = None) -> Dataset:
+# -- delimited text: how a file is read is decided from the whole file -----------------------------
+MISSING_TOKENS = ("?", "", "NaN", "nan", "NA")
+DELIMITERS = (",", "\t", ";", "|")
+
+
+def _sniff_delimiter(path: Path, preferred: str) -> str:
+    """The delimiter that splits every sampled line into the same number (> 1) of fields."""
+    import csv
+
+    with _open_text(path) as fh:
+        lines = [line for _, line in zip(range(2000), fh) if line.strip()]
+    best = None
+    for delim in (preferred, *[d for d in DELIMITERS if d != preferred]):
+        counts = {len(row) for row in csv.reader(lines, delimiter=delim)}
+        if len(counts) == 1 and counts.pop() > 1:
+            return delim
+        if best is None and any(delim in line for line in lines):
+            best = delim
+    return best or preferred
+
+
+def _numeric_mask(frame):
+    """True where a cell is a number or a missing-value marker."""
+    import pandas as pd
+
+    text = frame.apply(lambda col: col.str.strip())
+    numeric = text.apply(pd.to_numeric, errors="coerce").notna()
+    return numeric | text.isin(MISSING_TOKENS)
+
+
+def _index_like(values) -> bool:
+    """A row reading 0, 1, 2, ... or 1, 2, 3, ...: column numbers written as a header."""
+    try:
+        numbers = np.array([float(v) for v in values])
+    except ValueError:
+        return False
+    return len(numbers) > 2 and bool(np.all(np.diff(numbers) == 1)) and numbers[0] in (0.0, 1.0)
+
+
+def _decide_header(frame, path: Path, given: bool | None) -> bool:
+    """Rule: the first row is a header when, in a column whose other rows are all numbers, it holds text.
+
+    A first row of column numbers (0, 1, 2, ...) over rows of measurements could be either, and is refused.
+    """
+    if given is not None:
+        return given
+    mask = _numeric_mask(frame)
+    if len(frame) == 1:
+        return not bool(mask.iloc[0].all())
+    body_numeric = mask.iloc[1:].all(axis=0)
+    columns = [c for c in frame.columns if body_numeric[c]]
+    if not columns:
+        raise DataError(f"{path}: no column holds numbers below the first row, so whether the first row is a header "
+                        "cannot be told; pass --header or --no-header")
+    if not mask.iloc[0][columns].all():
+        return True
+    if _index_like(frame.iloc[0][columns]) and not _index_like(frame.iloc[1][columns]):
+        raise DataError(f"{path}: the first row reads {', '.join(frame.iloc[0][columns][:3])}, ...: column numbers "
+                        "or a series? Pass --header (it names the columns) or --no-header (it is a series)")
+    return False
+
+
+def _first_column_label(path: Path, n_fields: int, labels: str, label_column: str | None,
+                        length_hint: int | None, convention: bool) -> bool:
+    """Whether a headerless file's first column holds labels.
+
+    ``convention``: the format puts labels first (UCR ``.tsv``; a CSV that training requires labels of).
+    At prediction a model's series length tells: ``length + 1`` fields per row start with a label.
+    """
+    if label_column == "none" or labels == "none":
+        return False
+    if label_column == "first":
+        return True
+    if label_column is not None:
+        raise DataError(f"{path}: has no header row, so no column is named {label_column!r}; use --label-column first "
+                        "(the first column holds labels) or none, or add a header row")
+    if labels == "required" or length_hint is None:
+        return convention
+    if n_fields == length_hint + 1:
+        return True
+    if n_fields == length_hint:
+        return False
+    raise DataError(f"{path}: rows have {n_fields} fields and the model takes series of {length_hint} steps, so "
+                    "whether the first column is a label cannot be told; pass --label-column first or "
+                    "--label-column none")
+
+
+def read_ucr_tsv(path: Path, *, labels: str = "auto", label_column: str | None = None, header: bool | None = None,
+                 layout: str | None = None, id_column: str | None = None, length_hint: int | None = None) -> Dataset:
     """UCR 2018 layout: one series per line, the label first, values after; tab (or comma) separated.
 
     Shorter series in variable-length UCR datasets are padded with trailing NaN; those become lengths.
+    Unlabelled files (prediction) are told apart by the model's series length, or by ``--label-column none``.
     """
+    return _read_delimited(path, "\t", labels=labels, label_column=label_column, header=header, layout=layout,
+                           id_column=id_column, length_hint=length_hint, label_first=True)
+
+
+def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: str | None, header: bool | None,
+                    layout: str | None, id_column: str | None, length_hint: int | None, label_first: bool) -> Dataset:
     import pandas as pd
 
-    sep = "\t"
-    with _open_text(path) as fh:
-        first = fh.readline()
-    if "\t" not in first and "," in first:
-        sep = ","
+    sep = _sniff_delimiter(path, preferred)
     try:
-        frame = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True)
+        frame = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True,
+                            engine="python" if len(sep) > 1 else "c")
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file holds no rows") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: rows have inconsistent numbers of fields ({exc})") from None
-    if frame.shape[1] < 2:
+    if frame.empty:
+        raise DataError(f"{path}: file holds no rows")
+    has_header = _decide_header(frame, path, header)
+    if has_header:
+        names = [str(c).strip() for c in frame.iloc[0]]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise DataError(f"{path}: the header names column {dup!r} twice")
+        frame = frame.iloc[1:].reset_index(drop=True)
+        frame.columns = names
+        if frame.empty:
+            raise DataError(f"{path}: file holds a header but no rows")
+        return _read_named(frame, path, labels=labels, label_column=label_column, layout=layout, id_column=id_column)
+    if layout == "long" or id_column is not None:
+        raise DataError(f"{path}: has no header row, so no id column can be named; add a header row (id, time, value...)")
+    label = _first_column_label(path, frame.shape[1], labels, label_column, length_hint,
+                                convention=label_first or labels == "required")
+    if label and frame.shape[1] < 2:
         raise DataError(f"{path}: each row needs a label and at least one value, found {frame.shape[1]} field(s)")
-    raw_labels = frame.iloc[:, 0].to_numpy()
-    values = _numeric_block(frame.iloc[:, 1:], path, first_column=2)
-    y = np.array([normalise_label(t) for t in raw_labels], dtype=object)
-    return Dataset.from_array(values, None if labels == "none" else y, source=str(path), name=_dataset_name(path))
+    values = _numeric_block(frame.iloc[:, 1:] if label else frame, path, first_column=2 if label else 1)
+    y = np.array([normalise_label(t) for t in frame.iloc[:, 0]], dtype=object) if label else None
+    return Dataset.from_array(values, y, source=str(path), name=_dataset_name(path))
 
 
 def _numeric_block(frame, path: Path, first_column: int = 1) -> np.ndarray:
     import pandas as pd
 
-    text = frame.replace({"?": "nan", "": "nan", "NA": "nan"})
+    text = frame.apply(lambda col: col.astype(str).str.strip()).replace({t: "nan" for t in MISSING_TOKENS})
     numeric = text.apply(pd.to_numeric, errors="coerce")
     bad = numeric.isna() & ~text.isin(["nan", "NaN"]) & text.notna()
     if bad.to_numpy().any():
@@ -144,7 +267,13 @@ def _numeric_block(frame, path: Path, first_column: int = 1) -> np.ndarray:
         name = frame.columns[col]
         column = f"column {name!r}" if isinstance(name, str) else f"column {col + first_column}"
         raise DataError(f"{path}: data row {row + 1}, {column} holds {text.iat[row, col]!r}, which is not a number")
-    return numeric.to_numpy(dtype=np.float32)
+    values = numeric.to_numpy(dtype=np.float64)
+    if np.isinf(values).any() or (np.abs(values[np.isfinite(values)]) > np.finfo(np.float32).max).any():
+        row, col = np.argwhere(np.isinf(values) | (np.abs(np.nan_to_num(values)) > np.finfo(np.float32).max))[0]
+        what = "an infinite value" if np.isinf(values[row, col]) else "a value beyond what float32 holds (3.4e38)"
+        raise DataError(f"{path}: data row {row + 1} holds {text.iat[row, col]!r}: {what}; replace it, mark it "
+                        "missing (NaN) or rescale the data")
+    return values.astype(np.float32)
 
 
 # -- sktime / aeon .ts --------------------------------------------------------------------------
@@ -241,9 +370,14 @@ def read_arff(path: Path, *, labels: str = "auto", label_column: str | None = No
         raise DataError(f"{path}: no @data section; is this an .arff file?")
     if not rows:
         raise DataError(f"{path}: the @data section holds no rows")
+    last_name = attributes[-1][0].strip("'\"").lower() if attributes else ""
     last_kind = attributes[-1][1].strip() if attributes else ""
-    # A relational (multivariate) file ends with a label attribute after the relational one.
-    has_label = last_kind.startswith("{") or (relational and not last_kind.lower().startswith("relational"))
+    # The last attribute is the label when it is nominal, a string, named like a label (class, target, ...)
+    # even when numeric, or follows the relational attribute of a multivariate file.
+    has_label = (last_kind.startswith("{") or last_kind.lower() == "string" or last_name in LABEL_COLUMN_NAMES
+                 or (relational and not last_kind.lower().startswith("relational")))
+    if label_column == "none":
+        has_label = False
     class_names = [normalise_label(c) for c in last_kind.strip("{}").split(",")] if last_kind.startswith("{") else None
     series, ys = [], []
     for i, row in enumerate(rows, 1):
@@ -268,44 +402,76 @@ def read_arff(path: Path, *, labels: str = "auto", label_column: str | None = No
         if label is not None:
             ys.append(normalise_label(label))
     y = np.array(ys, dtype=object) if ys and len(ys) == len(series) and labels != "none" else None
+    task = "classify" if class_names else None
+    if y is not None and not class_names and last_kind.lower() in ("numeric", "real", "integer"):
+        # A numeric target: regression unless every value is a whole number (class codes).
+        numbers = np.array([_parse_float(v, str(path)) for v in y], dtype=np.float64)
+        task = "classify" if np.all(numbers == np.round(numbers)) else "regress"
     return Dataset.from_series(series, y, source=str(path), name=_dataset_name(path), class_names=class_names,
-                               task="classify" if class_names else None)
+                               task=task)
 
 
 # -- CSV (wide or long) -------------------------------------------------------------------------
-def read_csv(path: Path, *, labels: str = "auto", label_column: str | None = None) -> Dataset:
+def read_csv(path: Path, *, labels: str = "auto", label_column: str | None = None, header: bool | None = None,
+             layout: str | None = None, id_column: str | None = None, length_hint: int | None = None) -> Dataset:
     """Wide: one row per series, a label column (``label``/``class``/``target``/``y``, or ``label_column``)
-    and one column per time step. Long: columns ``id``, ``time`` and one value column per channel."""
-    import pandas as pd
+    and one column per time step. Long: columns ``id``, ``time`` and one value column per channel.
 
-    try:
-        frame = pd.read_csv(path, sep=None, engine="python")
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: file holds no rows") from None
-    except pd.errors.ParserError as exc:
-        raise DataError(f"{path}: not a readable CSV ({exc})") from None
-    if frame.empty:
-        raise DataError(f"{path}: file holds a header but no rows")
-    lower = {str(c).lower(): c for c in frame.columns}
-    if label_column is not None and label_column not in frame.columns:
+    The rules that decide the delimiter, the header and the layout are in docs/usage.md ("How files are read").
+    """
+    return _read_delimited(path, ",", labels=labels, label_column=label_column, header=header, layout=layout,
+                           id_column=id_column, length_hint=length_hint, label_first=False)
+
+
+def _read_named(frame, path: Path, *, labels: str, label_column: str | None, layout: str | None,
+                id_column: str | None) -> Dataset:
+    """A table with a header row: wide or long layout, label and id columns by name."""
+    lower = {c.lower(): c for c in frame.columns}
+    if label_column not in (None, "none", "first") and label_column not in frame.columns:
         raise DataError(f"{path}: no column named {label_column!r}; columns are {list(frame.columns)[:10]}")
-    label = label_column or next((lower[n] for n in LABEL_COLUMN_NAMES if n in lower), None)
-    id_col = next((lower[n] for n in ID_COLUMN_NAMES if n in lower), None)
-    if id_col is not None:
+    if label_column == "first":
+        label = frame.columns[0]
+    elif label_column == "none" or labels == "none":
+        label = None
+    else:
+        label = label_column or next((lower[n] for n in LABEL_COLUMN_NAMES if n in lower), None)
+    if id_column is not None and id_column not in frame.columns:
+        raise DataError(f"{path}: no column named {id_column!r} (--id-column); columns are {list(frame.columns)[:10]}")
+    id_col = id_column or next((lower[n] for n in ID_COLUMN_NAMES if n in lower), None)
+    if layout == "long" and id_col is None:
+        raise DataError(f"{path}: --layout long needs a series-id column: name it with --id-column")
+    ids_repeat = id_col is not None and frame[id_col].duplicated().any()
+    if layout is None:
+        layout = "long" if ids_repeat else "wide"
+    if layout == "long":
         return _read_long(frame, path, id_col, label, labels)
+    if ids_repeat:
+        dup = frame[id_col][frame[id_col].duplicated()].iloc[0]
+        raise DataError(f"{path}: --layout wide, but id {dup!r} has several rows; one row per series expected "
+                        "(or --layout long)")
     if label is None and labels == "required":
-        label = frame.columns[0]  # the UCR convention: the label comes first
+        label = frame.columns[0] if frame.columns[0] != id_col else None  # the UCR convention: the label comes first
+        if label is None:
+            raise DataError(f"{path}: no label column; name it with --label-column")
     y = None
     if label is not None:
         y = frame[label].astype(str).map(normalise_label).to_numpy(dtype=object)
-        frame = frame.drop(columns=[label])
-    if frame.shape[1] == 0:
-        raise DataError(f"{path}: no value columns besides the label column")
-    values = _numeric_block(frame.astype(str).replace({"nan": "nan"}), path)
-    return Dataset.from_array(values, y, source=str(path), name=_dataset_name(path))
+    ids = frame[id_col].tolist() if id_col is not None else None
+    values_frame = frame.drop(columns=[c for c in (label, id_col) if c is not None])
+    if values_frame.shape[1] == 0:
+        raise DataError(f"{path}: no value columns besides the label and id columns")
+    values = _numeric_block(values_frame, path)
+    data = Dataset.from_array(values, y, source=str(path), name=_dataset_name(path))
+    if ids is not None:
+        data.meta["ids"] = ids
+    return data
 
 
 def _read_long(frame, path: Path, id_col: str, label: str | None, labels: str) -> Dataset:
+    """One row per (series, time step). Rows are ordered by the time column: numbers numerically, dates
+    chronologically; a time column that is neither is refused (a text sort puts 1/10 before 1/2)."""
+    import warnings
+
     import pandas as pd
 
     lower = {str(c).lower(): c for c in frame.columns}
@@ -313,39 +479,59 @@ def _read_long(frame, path: Path, id_col: str, label: str | None, labels: str) -
     value_cols = [c for c in frame.columns if c not in (id_col, time_col, label)]
     if not value_cols:
         raise DataError(f"{path}: long layout needs at least one value column besides {id_col!r} and the time column")
-    for col in value_cols:
-        converted = pd.to_numeric(frame[col], errors="coerce")
-        bad = converted.isna() & frame[col].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{path}: row {row + 2}, column {col!r} holds {frame[col].iat[row]!r}, which is not a number")
-        frame[col] = converted
+    values = _numeric_block(frame[value_cols], path)
+    # Series keep the order in which their ids first appear in the file.
+    frame = frame.assign(__order=np.arange(len(frame)), __series=frame.groupby(id_col, sort=False).ngroup())
     if time_col is not None:
-        frame = frame.sort_values([id_col, time_col], kind="stable")
-        if frame.duplicated([id_col, time_col]).any():
-            dup = frame[frame.duplicated([id_col, time_col])].iloc[0]
+        raw = frame[time_col].str.strip()
+        order = pd.to_numeric(raw, errors="coerce")
+        if order.isna().any():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                order = pd.to_datetime(raw, errors="coerce", format="mixed")
+            if order.isna().any():
+                bad = raw[order.isna()].iloc[0]
+                raise DataError(f"{path}: time column {time_col!r} holds {bad!r}, which is neither a number nor a date; "
+                                "fix it (rows are ordered by time)")
+        frame = frame.assign(__time=order.to_numpy())
+        if frame.duplicated([id_col, "__time"]).any():
+            dup = frame[frame.duplicated([id_col, "__time"])].iloc[0]
             raise DataError(f"{path}: series {dup[id_col]!r} has two rows for time {dup[time_col]!r}")
-    series, ys = [], []
+        frame = frame.sort_values(["__series", "__time"], kind="stable")
+    else:
+        frame = frame.sort_values(["__series"], kind="stable")  # within a series, the file's order
+    series, ys, ids = [], [], []
     for key, group in frame.groupby(id_col, sort=False):
-        series.append(group[value_cols].to_numpy(dtype=np.float32))
+        series.append(values[group["__order"].to_numpy()])
+        ids.append(key)
         if label is not None:
-            values = group[label].astype(str).unique()
-            if len(values) > 1:
-                raise DataError(f"{path}: series {key!r} has several labels {list(values)[:3]}; one per series expected")
-            ys.append(normalise_label(values[0]))
+            found = group[label].astype(str).unique()
+            if len(found) > 1:
+                raise DataError(f"{path}: series {key!r} has several labels {list(found)[:3]}; one per series expected")
+            ys.append(normalise_label(found[0]))
     y = np.array(ys, dtype=object) if label is not None else None
-    return Dataset.from_series(series, y, source=str(path), name=_dataset_name(path),
+    data = Dataset.from_series(series, y, source=str(path), name=_dataset_name(path),
                                channel_names=[str(c) for c in value_cols])
+    data.meta["ids"] = ids
+    return data
 
 
 # -- NumPy --------------------------------------------------------------------------------------
 def read_numpy(path: Path, *, labels: str = "auto", label_column: str | None = None) -> Dataset:
     """``.npz`` with arrays ``X`` (and ``y``), or ``.npy`` with ``X`` only. Never unpickles objects."""
-    source = io.BytesIO(gzip.open(path, "rb").read()) if path.suffix.lower() == ".gz" else path
+    raw = gzip.open(path, "rb").read() if path.suffix.lower() == ".gz" else path.read_bytes()
+    if not (raw.startswith(b"\x93NUMPY") or raw.startswith(b"PK")):
+        raise DataError(f"{path}: not a NumPy .npy/.npz file (it does not start with the NumPy or zip signature); "
+                        "is it corrupt or another format?")
     try:
-        loaded = np.load(source, allow_pickle=False)
+        loaded = np.load(io.BytesIO(raw), allow_pickle=False)
     except ValueError as exc:
-        raise DataError(f"{path}: cannot load ({exc}); object arrays are refused because they need pickle") from None
+        if "pickle" in str(exc).lower():
+            raise DataError(f"{path}: holds Python objects, which cnn1d never unpickles (untrusted files could run "
+                            "code); save numbers: np.save(path, X.astype('float32'))") from None
+        raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
     if isinstance(loaded, np.ndarray):
         X, y = loaded, None
     else:

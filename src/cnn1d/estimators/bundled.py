@@ -12,6 +12,8 @@ class AttributeBundleMixin:
 
     _STATE: tuple[str, ...] = ()
     _UNSAVED_PARAMS = ("out", "verbose", "resume")
+    # Parameters renamed since a bundle was written: old name -> new name.
+    _RENAMED_PARAMS: dict[str, str] = {}
 
     def _extra_state(self) -> dict[str, Any]:
         return {}
@@ -27,7 +29,8 @@ class AttributeBundleMixin:
 
     @classmethod
     def _from_bundle_state(cls, config, state: dict[str, Any], model):
-        est = cls(**state["params"])
+        params = {cls._RENAMED_PARAMS.get(k, k): v for k, v in state["params"].items()}
+        est = cls(**params)
         est.model_, est.config_ = model, config
         for name in cls._STATE:
             setattr(est, name, state[name])

@@ -29,7 +29,7 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
     returns a 0/1 matrix (columns ordered as ``classes_``), ``score`` is micro-F1 and ``evaluate``
     reports micro/macro F1, subset accuracy and mAP.
 
-    Parameters are the fields of :class:`cnn1d.config.RunConfig` (see its docstring), plus ``resume``.
+    Parameters: see :class:`~cnn1d.estimators.base.CNNEstimator`.
     Input: a :class:`~cnn1d.data.dataset.Dataset`, an array ``(n, steps)`` or ``(n, steps, channels)``
     (NaN marks missing values), or a list of variable-length series.
     """
@@ -63,13 +63,8 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
     def _keras_metrics(self) -> list[str]:
         return [] if self.multilabel_ else ["accuracy"]
 
-    def _stratify(self, targets: np.ndarray, n_val: int):
-        if self.multilabel_:
-            return None
-        counts = np.bincount(targets)
-        if counts.min() >= 2 and n_val >= len(counts) and len(targets) - n_val >= len(counts):
-            return targets
-        return None
+    def _stratify_labels(self, targets: np.ndarray):
+        return None if self.multilabel_ else targets
 
     def _class_weights(self, y: np.ndarray) -> dict[int, float]:
         from sklearn.utils.class_weight import compute_class_weight

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..data.timeseries import SeriesTable, calendar_features, future_index, season_for
+from ..data.timeseries import SeriesTable, future_index, season_for
+from ..data.timeseries import calendar_features as calendar_matrix
 from ..errors import ConfigError, DataError, NotFittedError
 from ..preprocess.windowing import training_windows, window_inputs
 from ..tasks import forecast as ftask
@@ -99,10 +100,10 @@ class CNNForecaster(AttributeBundleMixin, BaseEstimator):
     task = "forecast"
 
     def __init__(self, horizon: int = 12, lookback: int | None = None, season: int | None = None, level: float = 0.9,
-                 model: str = "tcn", model_params: dict | None = None, epochs: int = 200, batch_size: int | None = None,
-                 learning_rate: float = 1e-3, validation_fraction: float = 0.2, patience: int = 20,
+                 model: str = "tcn", model_params: dict | None = None, epochs: int = 100, batch_size: int | None = None,
+                 learning_rate: float = 1e-3, validation_fraction: float = 0.2, patience: int = 15,
                  lr_patience: int = 8, min_learning_rate: float = 1e-5, max_time: float | None = None,
-                 calendar: bool = True, seed: int | None = None, verbose: int = 0, out: str | None = None,
+                 calendar_features: bool = True, seed: int | None = None, verbose: int = 0, out: str | None = None,
                  devices: int = 1, resume: bool = False):
         self.horizon = horizon
         self.devices = devices
@@ -119,7 +120,7 @@ class CNNForecaster(AttributeBundleMixin, BaseEstimator):
         self.lr_patience = lr_patience
         self.min_learning_rate = min_learning_rate
         self.max_time = max_time
-        self.calendar = calendar
+        self.calendar_features = calendar_features
         self.seed = seed
         self.verbose = verbose
         self.out = out
@@ -127,7 +128,7 @@ class CNNForecaster(AttributeBundleMixin, BaseEstimator):
 
     # -- helpers --------------------------------------------------------------------------------
     def _known(self, table: SeriesTable, key, index, covariates: np.ndarray | None) -> np.ndarray:
-        cal = calendar_features(index, table.freq) if self.calendar else np.zeros((len(index), 0), np.float32)
+        cal = calendar_matrix(index, table.freq) if self.calendar_features else np.zeros((len(index), 0), np.float32)
         parts = [cal]
         if covariates is not None and covariates.shape[1]:
             mean, std = self.cov_scale_.get(str(key), self.cov_scale_["__global__"])
@@ -339,13 +340,12 @@ class CNNForecaster(AttributeBundleMixin, BaseEstimator):
         return -float(np.nanmean(np.abs(point - actual)) / scale)
 
     def to_config(self):
-        from ..config import RunConfig
+        """The parameters as a RunConfig (what the bundle records and ``cnn1d train --config`` replays)."""
+        from ..config import config_of
 
-        return RunConfig(task="forecast", model=self.model, model_params=dict(self.model_params or {}),
-                         epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                         patience=self.patience, max_time=self.max_time, seed=self.seed, out=self.out,
-                         horizon=self.horizon, lookback=self.lookback, season=self.season, level=self.level,
-                         devices=self.devices)
+        return config_of(self, "forecast")
+
+    _RENAMED_PARAMS = {"calendar": "calendar_features"}
 
     _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "target_names_", "covariate_names_", "n_inputs_", "interval_",
               "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",

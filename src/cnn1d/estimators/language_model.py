@@ -20,7 +20,7 @@ class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
     ``generate(prompt, length, temperature, seed)``.
 
     Args:
-        level: ``char`` (default) or ``word`` tokens.
+        tokens: ``char`` (default) or ``word`` tokens.
         context: tokens per training window (the model sees at most its receptive field of them).
         max_tokens: vocabulary cap (word level); rarer tokens map to ``<oov>``.
         Training arguments as for the other estimators.
@@ -28,11 +28,11 @@ class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
 
     task = "lm"
 
-    def __init__(self, level: str = "char", context: int = 128, max_tokens: int = 20000, model: str = "causal_lm",
+    def __init__(self, tokens: str = "char", context: int = 128, max_tokens: int = 20000, model: str = "causal_lm",
                  model_params: dict | None = None, epochs: int = 20, batch_size: int | None = 32,
                  learning_rate: float = 2e-3, validation_fraction: float = 0.1, patience: int = 3,
                  max_time: float | None = None, seed: int | None = None, verbose: int = 0, out: str | None = None):
-        self.level = level
+        self.tokens = tokens
         self.context = context
         self.max_tokens = max_tokens
         self.model = model
@@ -48,12 +48,15 @@ class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
         self.out = out
 
     def to_config(self):
-        from ..config import RunConfig
+        """The parameters as a RunConfig (what the bundle records and ``cnn1d train --config`` replays)."""
+        from ..config import config_of
 
-        return RunConfig(task="lm", model=self.model, model_params=dict(self.model_params or {}), epochs=self.epochs,
-                         batch_size=self.batch_size, learning_rate=self.learning_rate, validation_fraction=0.0,
-                         patience=self.patience, lr_patience=max(1, self.patience // 2), min_learning_rate=1e-5,
-                         max_time=self.max_time, seed=self.seed, verbose=self.verbose, out=self.out)
+        return config_of(self, "lm")
+
+    def _fit_policy(self):
+        """What the trainer reads: the held-out tail is scored by perplexity, not split again."""
+        return self.to_config().replace(model_params=dict(self.model_params or {}), validation_fraction=0.0,
+                                        lr_patience=max(1, self.patience // 2), min_learning_rate=1e-5)
 
     def _encode(self, text: str) -> np.ndarray:
         index = {w: i for i, w in enumerate(self.tokenizer_.vocabulary)}
@@ -73,8 +76,8 @@ class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
         from ..training import trainer
 
         text = corpus if isinstance(corpus, str) else "\n".join(corpus)
-        if self.level not in ("char", "word"):
-            raise ConfigError(f"level must be 'char' or 'word', got {self.level!r}")
+        if self.tokens not in ("char", "word"):
+            raise ConfigError(f"tokens must be 'char' or 'word', got {self.tokens!r}")
         if models.get(self.model).modality != "lm":
             raise ConfigError(f"model {self.model!r} is not a language model; use causal_lm")
         if self.seed is not None:
@@ -82,7 +85,7 @@ class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
         # The last part of the corpus is held out, in order: perplexity is measured on text the model never saw.
         cut = int(len(text) * (1 - self.validation_fraction))
         train_text, val_text = text[:cut], text[cut:]
-        self.tokenizer_ = Tokenizer(level=self.level, max_tokens=self.max_tokens, lowercase=self.level == "word",
+        self.tokenizer_ = Tokenizer(level=self.tokens, max_tokens=self.max_tokens, lowercase=self.tokens == "word",
                                     sequence_length=self.context).fit([train_text])
         train_ids, val_ids = self._encode(train_text), self._encode(val_text)
         if len(train_ids) < 4 * self.context or len(val_ids) < self.context + 2:
@@ -92,7 +95,7 @@ class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
         Xv, yv = self._windows(val_ids, stride=self.context)
         vocab = len(self.tokenizer_.vocabulary)
         network = models.build(self.model, (None,), vocab, "softmax", **(self.model_params or {}))
-        result = trainer.train(network, X, y, validation=(Xv, yv), config=self.to_config(), loss=lm.loss, metrics=[],
+        result = trainer.train(network, X, y, validation=(Xv, yv), config=self._fit_policy(), loss=lm.loss, metrics=[],
                                run_dir=Path(self.out) if self.out else None)
         self.model_ = result.model
         trainer.record_training(self, result)
@@ -101,7 +104,7 @@ class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
         self.config_ = self.to_config()
         self.n_train_tokens_, self.n_heldout_tokens_ = int(len(train_ids)), int(len(val_ids))
         self.heldout_perplexity_ = self._perplexity_ids(val_ids)
-        ngram = lm.WittenBellNgram(5 if self.level == "char" else 3, vocab).fit(train_ids)
+        ngram = lm.WittenBellNgram(5 if self.tokens == "char" else 3, vocab).fit(train_ids)
         self.ngram_perplexity_ = ngram.perplexity(val_ids)
         self._train_ids = train_ids
         return self
@@ -151,9 +154,10 @@ class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
             token = int(rng.choice(len(p), p=p))
             ids.append(token)
             out.append(vocab[token])
-        joiner = "" if self.level == "char" else " "
-        return prompt + (joiner if prompt and self.level == "word" else "") + joiner.join(out)
+        joiner = "" if self.tokens == "char" else " "
+        return prompt + (joiner if prompt and self.tokens == "word" else "") + joiner.join(out)
 
+    _RENAMED_PARAMS = {"level": "tokens"}
     _STATE = ("epochs_", "best_epoch_", "train_seconds_", "stopped_because_", "batch_size_", "monitor_", "n_params_",
               "history_", "heldout_perplexity_", "ngram_perplexity_", "n_train_tokens_", "n_heldout_tokens_")
 

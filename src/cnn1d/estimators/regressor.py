@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from ..errors import DataError
 from ..tasks import regress
 from .base import CNNEstimator
 
@@ -24,6 +25,12 @@ class CNNRegressor(RegressorMixin, CNNEstimator):
     """
 
     task = "regress"
+
+    def _check_params(self) -> None:
+        from ..errors import ConfigError
+
+        if self.class_weight is not None:
+            raise ConfigError("class_weight (--class-weight) weighs classes; a regressor has none. Remove it")
 
     def _fit_targets(self, y: Any, where: str, names: list | None = None) -> np.ndarray:
         y = regress.as_targets(y, where)
@@ -50,7 +57,7 @@ class CNNRegressor(RegressorMixin, CNNEstimator):
 
         data = as_dataset(X, y)
         if data.y is None:
-            raise ValueError("evaluate needs targets: pass y or a labelled Dataset")
+            raise DataError("evaluate needs targets: pass y or a labelled Dataset")
         return regression_metrics(regress.as_targets(data.y, data.source or "y"), self.predict(data))
 
     def score(self, X: Any, y: Any = None, sample_weight=None) -> float:
@@ -60,5 +67,5 @@ class CNNRegressor(RegressorMixin, CNNEstimator):
 
         data = as_dataset(X, y)
         if data.y is None:
-            raise ValueError("score needs targets: pass y or a labelled Dataset")
+            raise DataError("score needs targets: pass y or a labelled Dataset")
         return float(r2_score(regress.as_targets(data.y, "y"), self.predict(data), sample_weight=sample_weight))

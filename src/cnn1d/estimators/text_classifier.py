@@ -42,21 +42,21 @@ class CNNTextClassifier(AttributeBundleMixin, ClassifierMixin, BaseEstimator):
         model: ``textcnn`` (word level, default), ``dilated_textcnn`` (word level) or ``charcnn`` (characters).
         embeddings: optional GloVe / word2vec text file (``word v1 v2 ...`` per line) to initialise the
             word embeddings (words it lacks start random).
-        level: ``word`` or ``char`` tokens (default: ``char`` for ``charcnn``, else ``word``).
+        tokens: ``word`` or ``char`` tokens (default: ``char`` for ``charcnn``, else ``word``).
         max_tokens: vocabulary size cap; sequence_length: tokens kept per text (default: 95th percentile).
         Training arguments as for :class:`~cnn1d.CNNClassifier`.
     """
 
     task = "classify"
 
-    def __init__(self, model: str = "textcnn", model_params: dict | None = None, level: str | None = None,
+    def __init__(self, model: str = "textcnn", model_params: dict | None = None, tokens: str | None = None,
                  max_tokens: int = 20000, sequence_length: int | None = None, epochs: int = 30,
                  batch_size: int | None = 50, learning_rate: float = 5e-4, validation_fraction: float = 0.1,
                  patience: int = 6, max_time: float | None = None, seed: int | None = None, verbose: int = 0,
                  out: str | None = None, embeddings: str | None = None):
         self.model = model
         self.model_params = model_params
-        self.level = level
+        self.tokens = tokens
         self.max_tokens = max_tokens
         self.sequence_length = sequence_length
         self.epochs = epochs
@@ -71,21 +71,22 @@ class CNNTextClassifier(AttributeBundleMixin, ClassifierMixin, BaseEstimator):
         self.embeddings = embeddings
 
     def to_config(self):
-        from ..config import RunConfig
+        """The parameters as a RunConfig (what the bundle records and ``cnn1d train --config`` replays)."""
+        from ..config import config_of
 
-        return RunConfig(task="classify", model=self.model, model_params=dict(self.model_params or {}),
-                         epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                         validation_fraction=self.validation_fraction, patience=self.patience,
-                         lr_patience=max(2, self.patience // 2), max_time=self.max_time, seed=self.seed,
-                         verbose=self.verbose, out=self.out)
+        return config_of(self, "classify")
+
+    def _fit_policy(self):
+        """What the trainer reads: the parameters plus the schedule derived from ``patience``."""
+        return self.to_config().replace(model_params=dict(self.model_params or {}),
+                                        lr_patience=max(2, self.patience // 2), min_learning_rate=1e-4)
 
     def fit(self, X: Any, y: Any = None) -> "CNNTextClassifier":
-        from sklearn.model_selection import GroupShuffleSplit, train_test_split
-
         from .. import models
         from .._backend import backend_name, seed_everything
         from ..preprocess.text import Tokenizer
         from ..training import trainer
+        from ..training.splits import split_indices
 
         data = as_texts(X, y)
         if data.y is None:
@@ -111,19 +112,12 @@ class CNNTextClassifier(AttributeBundleMixin, ClassifierMixin, BaseEstimator):
                 raise DataError(f"{where}: label(s) {singles[:5]} have a single example; give each class at least two")
             self.classes_ = classify.fit_classes(data.y, where)
             targets = classify.encode(data.y, self.classes_, where)
-        config = self.to_config()
+        config = self._fit_policy()
         if self.seed is not None:
             seed_everything(self.seed)
-        index = np.arange(len(data))
-        rng = self.seed if self.seed is not None else 0
-        if data.groups is not None:
-            split = GroupShuffleSplit(1, test_size=self.validation_fraction, random_state=rng)
-            train_idx, val_idx = next(split.split(index, groups=data.groups))
-        else:
-            stratify = targets if not self.multilabel_ and counts.min() >= 2 else None
-            train_idx, val_idx = train_test_split(index, test_size=self.validation_fraction, random_state=rng,
-                                                  stratify=stratify)
-        level = self.level or ("char" if self.model == "charcnn" else "word")
+        train_idx, val_idx = split_indices(len(data), self.validation_fraction, seed=self.seed if self.seed is not None else 0,
+                                           labels=None if self.multilabel_ else targets, groups=data.groups)
+        level = self.tokens or ("char" if self.model == "charcnn" else "word")
         self.tokenizer_ = Tokenizer(level=level, max_tokens=self.max_tokens, sequence_length=self.sequence_length)
         self.tokenizer_.fit([data.texts[i] for i in train_idx])
         X_all = self.tokenizer_.transform(data.texts)
@@ -146,7 +140,7 @@ class CNNTextClassifier(AttributeBundleMixin, ClassifierMixin, BaseEstimator):
         self.fit_seconds_ = time.perf_counter() - started
         self.n_params_ = int(self.model_.count_params())
         self.backend_ = backend_name()
-        self.config_ = config
+        self.config_ = self.to_config()
         self.data_report_ = data.report
         self.thresholds_ = [0.5] * len(self.classes_)
         if self.multilabel_:
@@ -190,6 +184,7 @@ class CNNTextClassifier(AttributeBundleMixin, ClassifierMixin, BaseEstimator):
         return float(metrics["micro_f1"] if self.multilabel_ else metrics["accuracy"])
 
     # -- bundle -----------------------------------------------------------------------------------
+    _RENAMED_PARAMS = {"level": "tokens"}
     _STATE = ("epochs_", "best_epoch_", "train_seconds_", "stopped_because_", "batch_size_", "monitor_", "n_params_",
               "history_", "multilabel_", "thresholds_")
 

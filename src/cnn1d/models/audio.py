@@ -18,6 +18,7 @@ from .registry import register
     # Over 10 ms log-mel frames an 80-step kernel spans 0.8 s, longer than most spoken digits: XLA's CPU
     # convolution then ran 5-7x slower (52 s vs 7-10 s for 60 epochs) for the same 1.000 test accuracy.
     frame_params={"first_kernel": 16},
+    raw_waveform=True,
 )
 def build_m5(input_shape, n_outputs, output_activation, *, filters: tuple = (128, 128, 256, 512),
              first_kernel: int = 80, first_stride: int = 4, pool: int = 4):
@@ -63,6 +64,7 @@ def gabor_filterbank(n_filters: int, width: int, sample_rate: int, low_hz: float
     "tdfb",
     summary="raw waveform: mel-spaced Gabor filterbank in the graph (25 ms, |.|^2, 10 ms pooling, log; fixed or learned) then M5 blocks",
     paper="Zeghidour, Usunier, Kokkinos, Schatz, Synnaeve & Dupoux 2018, 'Learning filterbanks from raw speech'",
+    waveform_only=True,
 )
 def build_tdfb(input_shape, n_outputs, output_activation, *, sample_rate: int = 8000, n_filters: int = 40,
                window_ms: float = 25.0, hop_ms: float = 10.0, stride: int = 4,

@@ -28,6 +28,10 @@ class ModelSpec:
     modality: str = "series"
     # Builder arguments used instead of the defaults when the input is log-mel/MFCC frames, not samples.
     frame_params: dict[str, Any] = field(default_factory=dict)
+    # Built to take audio samples: naming it alone means the raw waveform front end.
+    raw_waveform: bool = False
+    # Filters the waveform itself (a filterbank in Hz): over spectrogram frames it makes no sense.
+    waveform_only: bool = False
 
     @property
     def hparams(self) -> dict[str, Any]:
@@ -55,12 +59,13 @@ _loaded = False
 
 
 def register(name: str, *, summary: str, paper: str = "", variable_length: bool = True, modality: str = "series",
-             frame_params: dict[str, Any] | None = None, **defaults: Any):
+             frame_params: dict[str, Any] | None = None, raw_waveform: bool = False, waveform_only: bool = False,
+             **defaults: Any):
     """Decorator: make a builder creatable by ``name``."""
 
     def wrap(builder: Callable[..., Any]) -> Callable[..., Any]:
         _REGISTRY[name] = ModelSpec(name, builder, summary, paper, variable_length, defaults, modality,
-                                    dict(frame_params or {}))
+                                    dict(frame_params or {}), raw_waveform or waveform_only, waveform_only)
         return builder
 
     return wrap

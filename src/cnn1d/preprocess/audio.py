@@ -17,8 +17,6 @@ from ..data.dataset import Dataset
 from ..errors import ConfigError, DataError
 
 FRONT_ENDS = ("raw", "log_mel", "mfcc")
-RAW_WAVEFORM_MODELS = ("m5", "tdfb")  # networks built to take samples (and filter them themselves)
-WAVEFORM_ONLY_MODELS = ("tdfb",)  # their filterbank in Hz makes no sense over spectrogram frames
 # What audio data trains with unless the user says otherwise. On the spoken digits (unseen voices, seeds
 # 0-2) the M5 network over log-mel frames (first kernel 16) scored 1.000 on every seed in 7-8 s, LITE over
 # log-mel 0.988/0.975/0.975 in ~43 s and M5 on the raw waveform 0.887 in 55 s (benchmarks/results/audio).

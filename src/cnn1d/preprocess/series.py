@@ -49,9 +49,14 @@ class SeriesPreprocessor:
         if self.scaling == "global":
             filled = self._impute(data)
             inside = data.padding_mask()
-            per_channel = filled[inside]  # (n_observed_steps, channels)
-            self.channel_mean = per_channel.mean(axis=0).astype(float).tolist()
-            self.channel_std = np.maximum(per_channel.std(axis=0), _EPS).astype(float).tolist()
+            # float64: squares of values near 1e20 overflow float32 and would store an infinite std.
+            per_channel = filled[inside].astype(np.float64)  # (n_observed_steps, channels)
+            mean, std = per_channel.mean(axis=0), per_channel.std(axis=0)
+            if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+                raise DataError(f"{data.source or 'training data'}: the per-channel mean or standard deviation is not "
+                                "finite; rescale the values")
+            self.channel_mean = mean.tolist()
+            self.channel_std = np.maximum(std, _EPS).tolist()
         return self
 
     @property
@@ -78,17 +83,20 @@ class SeriesPreprocessor:
                 "cnn1d does not truncate series: resample them or retrain with a model that accepts any length "
                 "(fcn, resnet, inception)"
             )
-        values = self._impute(data)
+        values = self._impute(data).astype(np.float64)  # float64: squares of large values overflow float32
         inside = data.padding_mask()[:, :, None]
         if self.scaling == "series":
-            count = np.maximum(data.lengths, 1)[:, None, None].astype(np.float32)
+            count = np.maximum(data.lengths, 1)[:, None, None].astype(np.float64)
             mean = np.where(inside, values, 0).sum(axis=1, keepdims=True) / count
             var = np.where(inside, (values - mean) ** 2, 0).sum(axis=1, keepdims=True) / count
             std = np.sqrt(var)
             values = (values - mean) / np.where(std < _EPS, 1.0, std)
         elif self.scaling == "global":
-            values = (values - np.asarray(self.channel_mean, np.float32)) / np.asarray(self.channel_std, np.float32)
-        values = np.where(inside, values, 0.0).astype(np.float32)
+            values = (values - np.asarray(self.channel_mean)) / np.asarray(self.channel_std)
+        values = np.where(inside, values, 0.0)
+        if not np.isfinite(values).all():
+            raise DataError(f"{where}: values overflow after scaling (far outside the training range?); rescale them")
+        values = values.astype(np.float32)
         out = np.zeros((len(data), length, self.output_channels), dtype=np.float32)
         out[:, : data.max_length, : self.n_channels] = values
         if self.use_mask:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import random
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,7 +31,7 @@ LAST_MODEL = "last.keras"
 BEST_WEIGHTS = "best.weights.h5"
 # Saving a checkpoint costs ~70 ms for FCN; sub-second epochs are checkpointed at most this often so the
 # cost stays a few percent of training. Epochs longer than this are checkpointed after every epoch.
-CHECKPOINT_SECONDS = 5.0
+CHECKPOINT_SECONDS = float(os.environ.get("CNN1D_CHECKPOINT_SECONDS", "5"))
 
 
 @dataclass
@@ -82,6 +84,7 @@ class RunState(keras().callbacks.Callback):
         self._epoch_seconds = 0.0
         self._last_checkpoint = -math.inf
         self._best_dirty = False
+        self._resume_rng = state.get("rng")
 
     @property
     def seconds(self) -> float:
@@ -89,6 +92,9 @@ class RunState(keras().callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._start = time.perf_counter()
+        # Here, not before fit(): a model's first fit draws from NumPy while it builds, before this point, in
+        # the uninterrupted run and in the resumed one alike; the shuffles after it must match.
+        restore_rng(self._resume_rng)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
@@ -151,6 +157,7 @@ class RunState(keras().callbacks.Callback):
             "history": self.history,
             "fingerprint": self.fingerprint,
             "stopped_because": self.stopped_because,
+            "rng": rng_state(),
         }
 
     def _checkpoint(self) -> None:
@@ -207,6 +214,24 @@ class EpochProgress(keras().callbacks.Callback):
             self.progress.stop()
 
 
+def rng_state() -> dict[str, Any]:
+    """The host random generators a resumed fit must continue from: NumPy's (Keras shuffles each epoch's
+    batches with it) and Python's. Network-side generators (dropout) are model variables, saved with it."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    version, state, gauss = random.getstate()
+    return {"numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)],
+            "python": [version, list(state), gauss]}
+
+
+def restore_rng(saved: dict[str, Any] | None) -> None:
+    if not saved:
+        return
+    kind, keys, pos, has_gauss, cached = saved["numpy"]
+    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+    version, state, gauss = saved["python"]
+    random.setstate((version, tuple(state), gauss))
+
+
 def read_state(run_dir: Path) -> dict[str, Any] | None:
     path = run_dir / CHECKPOINT_DIR / STATE_FILE
     if not path.exists():
@@ -243,7 +268,6 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
     state = None
     initial_epoch = 0
     if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
         state = read_state(run_dir)
         if state is not None and not resume:
             raise ConfigError(
@@ -252,12 +276,16 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
         if state is not None:
             if state.get("fingerprint") != print_:
                 raise ConfigError(f"cannot resume {run_dir}: the training data or settings differ from the original run")
-            if state.get("status") == "finished":
-                raise ConfigError(f"{run_dir} holds a finished run; nothing to resume")
             model = k.saving.load_model(run_dir / CHECKPOINT_DIR / LAST_MODEL, safe_mode=True)
+            if state.get("status") == "finished":
+                # An ensemble member that ended before the kill: its final (best) weights are the checkpoint.
+                return TrainResult(history=state["history"], epochs=int(state["epoch"]) + 1,
+                                   best_epoch=int(state["best_epoch"]) + 1, seconds=float(state["seconds"]),
+                                   stopped_because=state["stopped_because"], model=model,
+                                   extras={"batch_size": batch_size, "monitor": monitor, "seed": config.seed})
             initial_epoch = int(state["epoch"]) + 1
-        elif resume:
-            raise ConfigError(f"cannot resume: {run_dir} holds no checkpoint")
+        # With --resume, a member the killed run never reached (no checkpoint yet) starts afresh.
+        run_dir.mkdir(parents=True, exist_ok=True)
     if state is None:
         model.compile(optimizer=k.optimizers.Adam(config.learning_rate), loss=loss, metrics=metrics)
     run_state = RunState(config, monitor, run_dir, print_, state)
@@ -280,6 +308,9 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
             validation_data=validation, class_weight=class_weight, callbacks=callbacks, verbose=0, shuffle=True,
         )
     if run_dir is not None:
+        # The final model (best weights restored) replaces the last checkpoint, so a resumed ensemble reuses it.
+        with atomic_path(run_dir / CHECKPOINT_DIR / LAST_MODEL) as tmp:
+            model.save(tmp)
         atomic_write_text(run_dir / CHECKPOINT_DIR / STATE_FILE, json.dumps(run_state.state("finished")))
     return TrainResult(
         history=run_state.history,
