@@ -115,7 +115,8 @@ def run_kind(config: RunConfig) -> str:
         return "lm"
     if is_text_request(config.data, config.text_column):
         if config.task == "regress":
-            raise ConfigError("text regression is not supported; text data trains a classifier (--task classify or tag)")
+            raise ConfigError("--task regress with text (--text-column or a text dataset): text regression is not "
+                              "supported; text data trains a classifier (--task classify or tag)")
         return "text"
     return "series"
 
@@ -145,6 +146,19 @@ def build_estimator(config: RunConfig, kind: str, task: str | None = None, **ove
     if check is not None:
         check()
     return estimator
+
+
+def check_audio_fields(config: RunConfig, audio: bool, spec: str) -> None:
+    """Audio settings on series data would do nothing: refuse them."""
+    from .config import flag
+
+    stray = [n for n in AUDIO_FIELDS if getattr(config, n) is not None]
+    if stray and not audio:
+        raise ConfigError(f"{', '.join(flag(n) for n in stray)}: audio settings, but {spec} holds series, not audio clips")
+    stray = [n for n in ("header", "layout", "id_column") if getattr(config, n) is not None]
+    if stray and audio:
+        raise ConfigError(f"{', '.join(flag(n) for n in stray)}: series-table settings, but {spec} holds audio clips "
+                          "(a manifest is read by its column names)")
 
 
 def run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -239,12 +253,7 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     task = config.task if task_given else (train.task or "classify")
     train, test, task = _tag_targets(train, test, task, task_given)
     audio = "sample_rate" in train.meta
-    if not audio:
-        from .config import flag
-
-        stray = [n for n in AUDIO_FIELDS if getattr(config, n) is not None]
-        if stray:
-            raise ConfigError(f"{', '.join(flag(n) for n in stray)}: audio settings, but {spec} holds series, not audio clips")
+    check_audio_fields(config, audio, spec)
     config = config.replace(data=spec)
     config = _apply_recommended(config, train.meta.get("recommended", {}), log)
     log(f"data: {train.name or spec} ({train.describe()})")
