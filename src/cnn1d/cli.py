@@ -235,6 +235,7 @@ def evaluate(
     data: str = typer.Argument(..., help="Labelled data file (or embedded dataset name: its test split)."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels."),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="Text models: the column holding the texts."),
 ) -> None:
     """Score a saved model on labelled data.
 
@@ -242,7 +243,7 @@ def evaluate(
     """
     from .workflows import evaluate_bundle
 
-    result = evaluate_bundle(bundle, data, label_column=label_column)
+    result = evaluate_bundle(bundle, data, label_column=label_column, text_column=text_column)
     if json_out:
         _echo_json(result)
         return
@@ -257,7 +258,8 @@ def predict(
     out: Optional[Path] = typer.Option(None, "--out", help="Write predictions to this CSV file."),
     text: Optional[list[str]] = typer.Option(None, "--text", help="Text bundles: classify this text (repeatable)."),
     json_out: bool = typer.Option(False, "--json", help="Print predictions as JSON."),
-    label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: a label column to ignore."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV/TSV: a label column to ignore; 'none': the file holds no labels; 'first': its first column is a label."),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="Text models: the column holding the texts."),
 ) -> None:
     """Predict labels (and class probabilities), tags or targets for new series or audio files.
 
@@ -278,7 +280,7 @@ def predict(
     elif data is None:
         raise ConfigError("give a DATA file to predict, or --text for a text model")
     else:
-        frame = predict_bundle(bundle, data, label_column=label_column)
+        frame = predict_bundle(bundle, data, label_column=label_column, text_column=text_column)
     skipped = frame.attrs.get("skipped", [])
     if skipped:
         from rich.console import Console
@@ -401,6 +403,12 @@ def models() -> None:
 
 
 def main() -> None:
+    import warnings
+
+    # NumPy's RuntimeWarnings (an all-missing channel, a constant series) print several lines of noise
+    # for conditions the readers already report in one line; --debug shows them.
+    if "--debug" not in sys.argv:
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
     app(prog_name="cnn1d")
 
 

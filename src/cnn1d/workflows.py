@@ -373,7 +373,8 @@ def _check_kind(estimator, bundle, verb: str) -> None:
         raise ConfigError(f"{bundle}: holds a language model; use `cnn1d generate {bundle} --prompt TEXT` to {verb} with it")
 
 
-def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None = None) -> dict[str, Any]:
+def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None = None,
+                    text_column: str | None = None) -> dict[str, Any]:
     from .bundle import load
 
     estimator = load(bundle)
@@ -381,7 +382,7 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
     if type(estimator).__name__ == "CNNTextClassifier":
         from .data.text import read_text
 
-        texts = read_text(data, label_column=label_column, labels="required")
+        texts = read_text(data, text_column=text_column, label_column=label_column, labels="required")
         return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
     dataset, _ = resolve_data(data, labels="required", label_column=label_column, split="test",
                               length_hint=_series_length(estimator), **_audio_options(estimator, data))
@@ -423,7 +424,7 @@ def _audio_options(estimator, data: str | None = None) -> dict[str, Any]:
     return options
 
 
-def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = None):
+def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = None, text_column: str | None = None):
     """Predictions as a DataFrame: ``index``, ``prediction`` and, for classifiers, ``proba_<class>`` columns."""
     import pandas as pd
 
@@ -432,7 +433,7 @@ def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = 
     estimator = load(bundle)
     _check_kind(estimator, bundle, "generate text")
     if type(estimator).__name__ == "CNNTextClassifier":
-        return predict_text(estimator, data, None)
+        return predict_text(estimator, data, None, text_column=text_column)
     dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test",
                               length_hint=_series_length(estimator), **_audio_options(estimator, data))
     frame = pd.DataFrame({"index": np.arange(len(dataset))})

@@ -1,0 +1,166 @@
+"""Inputs that used to give a wrong answer with exit 0, or an 'internal error': each is now read right or
+refused in one line that names the fix."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import cnn1d
+from cnn1d.cli import app
+from cnn1d.data.readers import read
+from cnn1d.errors import ConfigError, DataError
+
+FAST = ["--model", "cnn", "--model-params", '{"blocks": 1, "filters": 8, "dense": 16}', "--epochs", "3", "--seed", "0",
+        "--quiet"]
+
+
+def cli(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def one_line_error(res, *fragments):
+    assert res.exit_code != 0
+    assert "internal error" not in res.output and "Traceback" not in res.output
+    for fragment in fragments:
+        assert fragment in res.output, res.output
+
+
+@pytest.fixture(scope="module")
+def gp_bundle(tmp_path_factory, gunpoint):
+    out = tmp_path_factory.mktemp("strict") / "run"
+    res = cli("train", "--data", "gunpoint", *FAST, "--out", out, "--json")
+    assert res.exit_code == 0, res.output
+    return out / "model.cnn1d"
+
+
+def write_rows(path, rows, labels=None, sep=",", header=None):
+    lines = [sep.join(header)] if header else []
+    for i, row in enumerate(rows):
+        cells = ([str(labels[i])] if labels is not None else []) + [f"{v:.6f}" for v in row]
+        lines.append(sep.join(cells))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_headerless_csv_keeps_its_first_series_at_train_and_predict(tmp_path, gunpoint, gp_bundle):
+    test = gunpoint[1]
+    rows = test.values[:6, :, 0]
+    headerless = write_rows(tmp_path / "six.csv", rows)
+    data = read(headerless)
+    assert len(data) == 6 and data.max_length == 150
+    res = cli("predict", gp_bundle, headerless, "--json")
+    assert res.exit_code == 0, res.output
+    predictions = json.loads(res.stdout)["predictions"]
+    model = cnn1d.load(gp_bundle)
+    expected = model.predict(rows)
+    assert [p["index"] for p in predictions] == list(range(6))
+    assert [p["prediction"] for p in predictions] == list(expected)
+    # The same rows with their labels first: the model's length tells the label column apart.
+    labelled = write_rows(tmp_path / "six-labelled.csv", rows, labels=test.y[:6])
+    res = cli("predict", gp_bundle, labelled, "--json")
+    assert [p["prediction"] for p in json.loads(res.stdout)["predictions"]] == list(expected)
+    # Training on a headerless, labelled CSV keeps every row.
+    train_rows = write_rows(tmp_path / "train.csv", gunpoint[0].values[:, :, 0], labels=gunpoint[0].y)
+    assert len(read(train_rows, labels="required")) == 50
+
+
+def test_unlabelled_tsv_at_predict_keeps_its_first_value(tmp_path, gunpoint, gp_bundle):
+    rows = gunpoint[1].values[:5, :, 0]
+    unlabelled = write_rows(tmp_path / "new.tsv", rows, sep="\t")
+    labelled = write_rows(tmp_path / "new_l.tsv", rows, labels=gunpoint[1].y[:5], sep="\t")
+    first = json.loads(cli("predict", gp_bundle, unlabelled, "--json").stdout)["predictions"]
+    second = json.loads(cli("predict", gp_bundle, labelled, "--json").stdout)["predictions"]
+    assert first == second and len(first) == 5
+    assert read(unlabelled, label_column="none").max_length == 150
+    shorter = write_rows(tmp_path / "short.tsv", rows[:, :120], sep="\t")
+    one_line_error(cli("predict", gp_bundle, shorter), "--label-column first", "--label-column none")
+
+
+def test_column_numbers_as_a_header_are_refused_until_told(tmp_path, gunpoint):
+    rows = gunpoint[1].values[:4, :, 0]
+    path = write_rows(tmp_path / "numbered.csv", rows, header=[str(i) for i in range(150)])
+    with pytest.raises(DataError, match="--header"):
+        read(path)
+    assert len(read(path, header=True)) == 4
+    assert len(read(path, header=False)) == 5
+
+
+def test_large_values_scale_in_float64(tmp_path, gunpoint):
+    train, test = gunpoint
+    for scale in (1e20, 1e37):
+        big = cnn1d.Dataset.from_array(train.values * scale, train.y)
+        clf = cnn1d.CNNClassifier(model="fcn", epochs=30, seed=0).fit(big)
+        std = clf.preprocessor_.channel_std
+        assert np.isfinite(std).all() and std[0] > 0
+        assert clf.score(test.values * scale, test.y) > 0.7  # chance is 0.5
+    path = tmp_path / "huge.csv"
+    path.write_text("label,a,b\n1,1e39,2\n2,3,4\n")
+    with pytest.raises(DataError, match="float32"):
+        read(path)
+
+
+def test_wide_csv_with_an_id_column_is_one_row_per_series(tmp_path, gunpoint, gp_bundle):
+    rows = gunpoint[1].values[:20, :, 0]
+    lines = ["id," + ",".join(f"t{i}" for i in range(150))]
+    lines += [f"s{i}," + ",".join(f"{v:.6f}" for v in row) for i, row in enumerate(rows)]
+    path = tmp_path / "wide_ids.csv"
+    path.write_text("\n".join(lines) + "\n")
+    data = read(path)
+    assert len(data) == 20 and data.max_length == 150 and data.n_channels == 1
+    predictions = json.loads(cli("predict", gp_bundle, path, "--json").stdout)["predictions"]
+    assert [p["id"] for p in predictions] == [f"s{i}" for i in range(20)]
+    no_ids = write_rows(tmp_path / "noid.csv", rows[:3], header=[f"t{i}" for i in range(150)])
+    with pytest.raises(DataError, match="needs a series-id column"):
+        read(no_ids, layout="long")
+
+
+def test_long_csv_orders_string_dates_chronologically(tmp_path):
+    dates = ["1/2/2020", "1/10/2020", "1/3/2020"]
+    values = [2.0, 10.0, 3.0]
+    lines = ["id,date,value"] + [f"a,{d},{v}" for d, v in zip(dates, values)] + [f"b,{d},{v * 2}" for d, v in zip(dates, values)]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n")
+    data = read(path)
+    assert data.values[0, :, 0].tolist() == [2.0, 3.0, 10.0]
+    assert data.meta["ids"] == ["a", "b"]
+    path.write_text("id,time,value\na,first,1\na,second,2\n")
+    with pytest.raises(DataError, match="neither a number nor a date"):
+        read(path)
+
+
+def test_arff_numeric_class_attribute_is_the_label(tmp_path):
+    path = tmp_path / "num.arff"
+    path.write_text("@relation r\n@attribute t1 numeric\n@attribute t2 numeric\n@attribute t3 numeric\n"
+                    "@attribute class numeric\n@data\n0.1,0.2,0.3,1\n0.4,0.5,0.6,2\n")
+    data = read(path)
+    assert data.max_length == 3 and data.y.tolist() == ["1", "2"] and data.task == "classify"
+    path.write_text(path.read_text().replace(",1\n", ",1.5\n"))
+    assert read(path).task == "regress"
+
+
+def test_one_series_file_and_bad_out_are_one_line_errors(tmp_path, gunpoint):
+    one = write_rows(tmp_path / "one.csv", gunpoint[0].values[:1, :, 0], labels=["1"], header=["label"] + [f"t{i}" for i in range(150)])
+    one_line_error(cli("train", "--data", one, *FAST, "--out", tmp_path / "o1"), "at least 2")
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    one_line_error(cli("train", *FAST, "--out", afile), "is a file")
+    one_line_error(cli("train", *FAST, "--out", afile / "sub"), "cannot be written")
+
+
+def test_binary_npy_is_not_sent_to_pickle(tmp_path):
+    path = tmp_path / "x.npy"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(DataError) as info:
+        read(path)
+    assert "allow_pickle" not in str(info.value) and "not a NumPy" in str(info.value)
+
+
+def test_regressor_errors_are_cnn1d_errors(gunpoint):
+    reg = cnn1d.CNNRegressor(model="cnn", model_params={"blocks": 1, "filters": 4, "dense": 8}, epochs=1, seed=0)
+    reg.fit(gunpoint[0].values[:, :, 0], np.arange(50.0))
+    with pytest.raises(cnn1d.errors.Cnn1dError):
+        reg.evaluate(gunpoint[0].values[:, :, 0])
+    with pytest.raises(ConfigError, match="class_weight"):
+        cnn1d.CNNRegressor(class_weight="balanced").fit(gunpoint[0].values[:, :, 0], np.arange(50.0))
