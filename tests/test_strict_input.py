@@ -164,3 +164,34 @@ def test_regressor_errors_are_cnn1d_errors(gunpoint):
         reg.evaluate(gunpoint[0].values[:, :, 0])
     with pytest.raises(ConfigError, match="class_weight"):
         cnn1d.CNNRegressor(class_weight="balanced").fit(gunpoint[0].values[:, :, 0], np.arange(50.0))
+
+
+def test_nothing_is_written_outside_out(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_HOME", "MPLCONFIGDIR", "XDG_CACHE_HOME",
+                                                            "XDG_CONFIG_HOME", "CNN1D_CACHE")}
+    env["HOME"] = str(home)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "cnn1d", *args], cwd=work, env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    res = run("train", "--task", "forecast", "--data", "stocks", "--horizon", "3", "--epochs", "1", "--seed", "0",
+              "--model-params", '{"filters": 8, "dilations": [1, 2]}', "--out", "run", "--quiet")
+    assert res.returncode == 0, res.stderr[-2000:]
+    res = run("forecast", "run/model.cnn1d", "stocks", "--out", "run/forecast.csv")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert (work / "run" / "forecast.png").stat().st_size > 0
+    res = run("train", "--data", "gunpoitn", "--out", "typo")
+    assert res.returncode != 0 and "did you mean 'gunpoint'" in res.stderr
+    res = run("train", "--data", "ECG20O", "--out", "typo")
+    assert res.returncode != 0 and "'ECG200'" in res.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["run"]
+    assert list(home.rglob("*")) == []  # no ~/.keras, ~/.cache/cnn1d, ~/.config/matplotlib

@@ -15,6 +15,10 @@ DEFAULT_BACKEND = "jax"
 def ensure_backend() -> None:
     """Set the default Keras backend unless the user already chose one."""
     os.environ.setdefault("KERAS_BACKEND", DEFAULT_BACKEND)
+    # Keras writes ~/.keras/keras.json at its first import. A user without one gets none from cnn1d: a Keras
+    # home that cannot be created makes Keras skip the write (it reads an existing file as before).
+    if "KERAS_HOME" not in os.environ and not os.path.exists(os.path.join(os.path.expanduser("~"), ".keras", "keras.json")):
+        os.environ["KERAS_HOME"] = os.path.join(os.devnull, "keras")
     # JAX grabs most of a GPU's memory up front; let it grow so several runs can share a device.
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     # TensorFlow's C++ logging floods the terminal at import; only errors are useful to users.

@@ -409,6 +409,9 @@ def main() -> None:
     # for conditions the readers already report in one line; --debug shows them.
     if "--debug" not in sys.argv:
         warnings.filterwarnings("ignore", category=RuntimeWarning)
+    from .io_utils import private_matplotlib_home
+
+    private_matplotlib_home()
     app(prog_name="cnn1d")
 
 

@@ -145,9 +145,64 @@ def load(name: str, *, cache_dir: str | Path | None = None, download: bool = Tru
             part.name = info.archive_name
             part.source = f"embedded:{info.name}/{'train' if part is train else 'test'}"
         return train, test
+    archive_name = ARCHIVE_NAMES.get(name.lower())
+    if archive_name is None:
+        raise DataError(unknown_dataset_message(name))
     if not download:
-        raise DataError(f"unknown dataset {name!r}; embedded datasets: {', '.join(EMBEDDED)}")
+        raise DataError(f"{archive_name} is an archive dataset, not embedded; allow a download or give --data PATH")
     from .data.archive import fetch
 
-    train_path, test_path = fetch(name, cache_dir=cache_dir)
+    train_path, test_path = fetch(archive_name, cache_dir=cache_dir)
     return read(train_path, labels="required"), read(test_path, labels="required")
+
+
+# The UCR 2018 (128 univariate) and UEA 2018 (30 multivariate) archive datasets, by name: a name not here is
+# answered with suggestions before any network access.
+_UCR = """ACSF1 Adiac AllGestureWiimoteX AllGestureWiimoteY AllGestureWiimoteZ ArrowHead Beef BeetleFly BirdChicken BME
+Car CBF Chinatown ChlorineConcentration CinCECGTorso Coffee Computers CricketX CricketY CricketZ Crop
+DiatomSizeReduction DistalPhalanxOutlineAgeGroup DistalPhalanxOutlineCorrect DistalPhalanxTW DodgerLoopDay
+DodgerLoopGame DodgerLoopWeekend Earthquakes ECG200 ECG5000 ECGFiveDays ElectricDevices EOGHorizontalSignal
+EOGVerticalSignal EthanolLevel FaceAll FaceFour FacesUCR FiftyWords Fish FordA FordB FreezerRegularTrain
+FreezerSmallTrain Fungi GestureMidAirD1 GestureMidAirD2 GestureMidAirD3 GesturePebbleZ1 GesturePebbleZ2 GunPoint
+GunPointAgeSpan GunPointMaleVersusFemale GunPointOldVersusYoung Ham HandOutlines Haptics Herring HouseTwenty
+InlineSkate InsectEPGRegularTrain InsectEPGSmallTrain InsectWingbeatSound ItalyPowerDemand LargeKitchenAppliances
+Lightning2 Lightning7 Mallat Meat MedicalImages MelbournePedestrian MiddlePhalanxOutlineAgeGroup
+MiddlePhalanxOutlineCorrect MiddlePhalanxTW MixedShapesRegularTrain MixedShapesSmallTrain MoteStrain
+NonInvasiveFetalECGThorax1 NonInvasiveFetalECGThorax2 OliveOil OSULeaf PhalangesOutlinesCorrect Phoneme
+PickupGestureWiimoteZ PigAirwayPressure PigArtPressure PigCVP PLAID Plane PowerCons ProximalPhalanxOutlineAgeGroup
+ProximalPhalanxOutlineCorrect ProximalPhalanxTW RefrigerationDevices Rock ScreenType SemgHandGenderCh2
+SemgHandMovementCh2 SemgHandSubjectCh2 ShakeGestureWiimoteZ ShapeletSim ShapesAll SmallKitchenAppliances
+SmoothSubspace SonyAIBORobotSurface1 SonyAIBORobotSurface2 StarLightCurves Strawberry SwedishLeaf Symbols
+SyntheticControl ToeSegmentation1 ToeSegmentation2 Trace TwoLeadECG TwoPatterns UMD UWaveGestureLibraryAll
+UWaveGestureLibraryX UWaveGestureLibraryY UWaveGestureLibraryZ Wafer Wine WordSynonyms Worms WormsTwoClass Yoga"""
+_UEA = """ArticularyWordRecognition AtrialFibrillation BasicMotions CharacterTrajectories Cricket DuckDuckGeese EigenWorms
+Epilepsy EthanolConcentration ERing FaceDetection FingerMovements HandMovementDirection Handwriting Heartbeat
+InsectWingbeat JapaneseVowels Libras LSST MotorImagery NATOPS PEMS-SF PenDigits PhonemeSpectra RacketSports
+SelfRegulationSCP1 SelfRegulationSCP2 SpokenArabicDigits StandWalkJump UWaveGestureLibrary"""
+ARCHIVE_NAMES = {n.lower(): n for n in (_UCR + " " + _UEA).split()}
+
+
+def known_names() -> dict[str, str]:
+    """Every dataset name ``--data`` takes, lower-cased, with what it is."""
+    from .forecasting import FORECAST_DEMOS
+    from .workflows import TEXT_DEMOS
+
+    names = {n: "an archive dataset (downloaded once)" for n in ARCHIVE_NAMES}  # embedded ones override below
+    names.update({n: "embedded" for n in (*EMBEDDED, *AUDIO_EMBEDDED)})
+    names.update({n: "a forecasting demo: add --task forecast" for n in FORECAST_DEMOS})
+    names.update({n: "a text demo" for n in TEXT_DEMOS})
+    return names
+
+
+def unknown_dataset_message(name: str) -> str:
+    import difflib
+
+    names = known_names()
+    lower = name.lower()
+    if lower in names:
+        return f"{name!r} is {names[lower]}"
+    close = difflib.get_close_matches(lower, list(names), n=3, cutoff=0.6)
+    spelled = [ARCHIVE_NAMES[c] if names[c].startswith("an archive") else c for c in close]
+    hint = f"did you mean {' or '.join(repr(c) for c in spelled)}? " if close else ""
+    return (f"unknown dataset {name!r}: not a file, not embedded and not a UCR/UEA archive name; {hint}"
+            "`cnn1d datasets` lists the embedded ones")

@@ -1,4 +1,5 @@
-"""Atomic file writes: a temp file in the target's folder, then a rename, so readers never see half a file."""
+"""Where and how cnn1d writes files: atomically (a temp file in the target's folder, then a rename, so readers never
+see half a file), and never into the user's home behind their back."""
 
 from __future__ import annotations
 
@@ -35,3 +36,24 @@ def atomic_write_bytes(target: str | Path, data: bytes) -> None:
 
 def atomic_write_text(target: str | Path, text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def private_matplotlib_home() -> None:
+    """Matplotlib makes ~/.config/matplotlib and a font cache in ~/.cache/matplotlib on first import (statsmodels
+    imports it too). For a user who has neither, cnn1d points it at a temporary folder removed at exit, so
+    nothing is left outside --out. Must run before matplotlib is imported."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    if "MPLCONFIGDIR" in os.environ:
+        return
+    home = Path.home()
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "matplotlib"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "matplotlib"
+    if config.exists() or cache.exists():
+        return
+    folder = tempfile.mkdtemp(prefix="cnn1d-matplotlib-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["MPLCONFIGDIR"] = folder

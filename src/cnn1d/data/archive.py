@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -54,12 +55,17 @@ def fetch(name: str, *, cache_dir: str | Path | None = None, url: str | None = N
     if not _NAME.match(name):
         raise DataError(f"{name!r} is not a valid archive dataset name (letters, digits, '_' and '-' only)")
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
     zip_path = cache / f"{name}.zip"
     records_path = cache / "checksums.json"
     records = json.loads(records_path.read_text()) if records_path.exists() else {}
     if not zip_path.exists():
-        _download((url or ARCHIVE_URL).format(name=name), zip_path, timeout)
+        # The cache folder is made only once a download has succeeded: a failed one leaves nothing behind.
+        with tempfile.TemporaryDirectory(prefix="cnn1d-download-") as tmpdir:
+            partial = Path(tmpdir) / f"{name}.zip"
+            _download((url or ARCHIVE_URL).format(name=name), partial, timeout)
+            cache.mkdir(parents=True, exist_ok=True)
+            with atomic_path(zip_path) as tmp:
+                shutil.copyfile(partial, tmp)
     digest = sha256_of(zip_path)
     expected = sha256 or records.get(name)
     if expected and digest != expected:

@@ -11,6 +11,9 @@ from ..errors import ConfigError
 
 def plot_forecast(table, forecast, path: str | Path, history: int = 96) -> Path:
     """History tail, point forecast and interval band for every series and target (one panel each)."""
+    from ..io_utils import private_matplotlib_home
+
+    private_matplotlib_home()
     try:
         import matplotlib
 
