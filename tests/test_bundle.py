@@ -1,5 +1,6 @@
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,7 +31,7 @@ def test_round_trip_predicts_exactly(tmp_path, fitted, gunpoint):
         meta = json.loads(z.read("bundle.json"))
     for key in ("cnn1d_version", "keras_version", "backend", "config", "state", "metrics"):
         assert key in meta
-    assert {"preprocessor", "classes", "training"} <= set(meta["state"])
+    assert {"preprocessor", "classes", "params", "epochs_", "history_"} <= set(meta["state"])
 
 
 def test_regressor_round_trip(tmp_path, italy_regression):
@@ -74,3 +75,52 @@ def test_newer_format_is_refused(tmp_path, fitted):
         z.writestr("model.keras", model)
     with pytest.raises(BundleError, match="format 99.*Upgrade"):
         cnn1d.load(tmp_path / "new.cnn1d")
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_bundles_written_by_cnn1d_0_1_still_load_and_predict_alike(gunpoint):
+    clf = cnn1d.load(DATA / "legacy-v0.1-classifier.cnn1d")
+    assert np.allclose(clf.predict_proba(gunpoint[1])[:10], np.load(DATA / "legacy-v0.1-classifier-proba.npy"), atol=1e-6)
+    assert clf.get_params()["model"] == "cnn" and clf.n_members_ == 1
+    text = cnn1d.load(DATA / "legacy-v0.1-text.cnn1d")
+    assert text.tokens == "char"  # the parameter was called `level` then
+    assert np.allclose(text.predict_proba(["good plot", "awful film"]), np.load(DATA / "legacy-v0.1-text-proba.npy"), atol=1e-6)
+
+
+def test_edited_bundle_json_is_refused(tmp_path):
+    source = DATA / "legacy-v0.1-classifier.cnn1d"
+    clf = cnn1d.load(source)
+    path = clf.save(tmp_path / "m.cnn1d")
+    with zipfile.ZipFile(path) as z:
+        meta = json.loads(z.read("bundle.json"))
+        model = z.read("model.keras")
+    meta["state"]["classes"] = meta["state"]["classes"][::-1]  # swapping the class list would invert predictions
+    swapped = tmp_path / "swapped.cnn1d"
+    with zipfile.ZipFile(swapped, "w") as z:
+        z.writestr("bundle.json", json.dumps(meta))
+        z.writestr("model.keras", model)
+    with pytest.raises(BundleError, match="was changed after saving"):
+        cnn1d.load(swapped)
+    other = cnn1d.load(path)
+    other.model_.get_layer(index=-1).set_weights([w * 2 for w in other.model_.get_layer(index=-1).get_weights()])
+    mixed_model = tmp_path / "other.cnn1d"
+    other.save(mixed_model)
+    with zipfile.ZipFile(mixed_model) as z:
+        other_model = z.read("model.keras")
+    meta["state"]["classes"] = meta["state"]["classes"][::-1]
+    mixed = tmp_path / "mixed.cnn1d"
+    with zipfile.ZipFile(mixed, "w") as z:
+        z.writestr("bundle.json", json.dumps(meta))
+        z.writestr("model.keras", other_model)
+    with pytest.raises(BundleError, match="does not match the digest"):
+        cnn1d.load(mixed)
+
+
+def test_bundle_format_module_does_not_import_the_estimators():
+    import ast
+
+    source = (Path(cnn1d.__file__).parent / "bundle.py").read_text()
+    imported = {node.module or "" for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)}
+    assert not any("estimators" in m for m in imported), imported

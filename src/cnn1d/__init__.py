@@ -26,7 +26,7 @@ _LAZY = {
     "CNNLanguageModel": ("cnn1d.estimators", "CNNLanguageModel"),
     "Dataset": ("cnn1d.data.dataset", "Dataset"),
     "RunConfig": ("cnn1d.config", "RunConfig"),
-    "load": ("cnn1d.bundle", "load"),
+    "load": ("cnn1d.estimators.bundled", "load"),
     "read": ("cnn1d.data.readers", "read"),
     "datasets": ("cnn1d.datasets", None),
     "errors": ("cnn1d.errors", None),

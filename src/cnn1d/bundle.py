@@ -1,20 +1,22 @@
-"""One self-contained model file: the Keras model, preprocessing state, labels, config, metrics, versions.
+"""The bundle file format: one zip archive holding ``bundle.json`` (everything but the weights, as JSON) and
+``model.keras`` (the Keras native format).
 
-A bundle is a zip archive holding ``bundle.json`` (everything but the weights, as JSON) and
-``model.keras`` (the Keras native format). No pickle anywhere; the model loads with Keras
-``safe_mode=True`` so a bundle cannot run code. Bundles are written atomically (temp file + rename).
+This module knows the format only, not the estimators (:mod:`cnn1d.estimators.bundled` turns an estimator
+into metadata and back). No pickle anywhere; the model loads with Keras ``safe_mode=True`` so a bundle cannot
+run code. ``bundle.json`` carries SHA-256 digests of the model file and of the fitted state, checked at load:
+a class list or scaling edited by hand, or a ``bundle.json`` from another bundle, is refused instead of
+silently inverting predictions. Bundles are written atomically (temp file + rename).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
-
 
 from .errors import BundleError
 
@@ -23,51 +25,42 @@ FORMAT_VERSION = 1
 SUFFIX = ".cnn1d"
 
 
-def save(estimator, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
-    """Write a fitted estimator to ``path`` (``.cnn1d`` is appended when there is no suffix)."""
-    from . import __version__
-    from ._backend import keras
+def _state_digest(state: Any) -> str:
+    canonical = json.dumps(json.loads(json.dumps(state, allow_nan=True)), sort_keys=True, allow_nan=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def write(path: str | Path, meta: dict[str, Any], model) -> Path:
+    """Write ``meta`` (JSON-serialisable; its ``state`` entry is the fitted state) and a Keras ``model`` to
+    ``path`` (``.cnn1d`` is appended when there is no suffix)."""
     from .io_utils import atomic_path
 
-    estimator._check_fitted()
     path = Path(path)
     if not path.suffix:
         path = path.with_suffix(SUFFIX)
-    meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "cnn1d_version": __version__,
-        "keras_version": keras().__version__,
-        "backend": estimator.backend_,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "estimator": type(estimator).__name__,
-        "config": (estimator.config_ if hasattr(estimator, "config_") else estimator.to_config()).to_dict(),
-        "metrics": metrics or {},
-        "state": estimator._bundle_state(),
-    }
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
     with tempfile.TemporaryDirectory(prefix="cnn1d-save-") as tmpdir:
         model_file = Path(tmpdir) / "model.keras"
-        estimator.model_.save(model_file)
+        model.save(model_file)
+        model_bytes = model_file.read_bytes()
+        meta["digest"] = {"model": hashlib.sha256(model_bytes).hexdigest(), "state": _state_digest(meta.get("state"))}
         with atomic_path(path) as tmp:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr("bundle.json", json.dumps(meta, indent=1, allow_nan=True))
-                archive.write(model_file, "model.keras")
+                archive.writestr("model.keras", model_bytes)
     return path
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
     """Read and check a bundle's metadata without loading the model."""
     path = Path(path)
-    archive = _open(path)
-    with archive:
+    with _open(path) as archive:
         return _meta(archive, path)
 
 
-def load(path: str | Path):
-    """Load a bundle written by :func:`save` and return the fitted estimator."""
+def read(path: str | Path) -> tuple[dict[str, Any], Any]:
+    """``(meta, keras_model)`` of a bundle, after checking its format version and digests."""
     from ._backend import keras
-    from .config import RunConfig
-    from .estimators import CNNClassifier, CNNForecaster, CNNLanguageModel, CNNRegressor, CNNTextClassifier
     from .models import registry
 
     path = Path(path)
@@ -77,6 +70,14 @@ def load(path: str | Path):
             model_bytes = archive.read("model.keras")
         except (KeyError, zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
             raise BundleError(f"{path}: the model inside the bundle is missing or damaged ({exc})") from None
+    digest = meta.get("digest")
+    if digest is not None:  # bundles from before digests were recorded load unchecked
+        if not isinstance(digest, dict) or hashlib.sha256(model_bytes).hexdigest() != digest.get("model"):
+            raise BundleError(f"{path}: model.keras does not match the digest in bundle.json (the archive was "
+                              "edited or assembled from two bundles); use the bundle as cnn1d wrote it, or retrain")
+        if _state_digest(meta.get("state")) != digest.get("state"):
+            raise BundleError(f"{path}: the fitted state in bundle.json (classes, scaling, thresholds) was changed "
+                              "after saving; use the bundle as cnn1d wrote it, or retrain")
     registry.list_models()  # registers every family before Keras deserialises the graph
     with tempfile.TemporaryDirectory(prefix="cnn1d-load-") as tmpdir:
         model_file = Path(tmpdir) / "model.keras"
@@ -85,17 +86,7 @@ def load(path: str | Path):
             model = keras().saving.load_model(model_file, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises many types for a bad file; all mean the same to a user
             raise BundleError(f"{path}: the Keras model inside the bundle cannot be loaded ({exc.__class__.__name__}: {exc})") from None
-    try:
-        config = RunConfig.from_dict(meta["config"])
-        cls = {"CNNClassifier": CNNClassifier, "CNNRegressor": CNNRegressor, "CNNForecaster": CNNForecaster,
-               "CNNTextClassifier": CNNTextClassifier, "CNNLanguageModel": CNNLanguageModel}[meta["estimator"]]
-        estimator = cls._from_bundle_state(config, meta["state"], model)
-        estimator.backend_ = meta["backend"]
-        estimator.metrics_ = meta.get("metrics", {})
-        estimator.bundle_meta_ = {k: v for k, v in meta.items() if k not in ("config", "state")}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{path}: bundle metadata is incomplete or inconsistent ({exc})") from None
-    return estimator
+    return meta, model
 
 
 def _open(path: Path) -> zipfile.ZipFile:

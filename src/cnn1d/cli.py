@@ -271,7 +271,7 @@ def predict(
     from .workflows import predict_bundle, predict_text
 
     if text:
-        from .bundle import load
+        from .estimators.bundled import load
 
         estimator = load(bundle)
         if type(estimator).__name__ != "CNNTextClassifier":
@@ -343,7 +343,7 @@ def generate(
 
     Example: cnn1d generate runs/lm/model.cnn1d --prompt "the film " --length 200 --temperature 0.7 --seed 0
     """
-    from .bundle import load
+    from .estimators.bundled import load
     from .errors import ConfigError
 
     model = load(bundle)

@@ -177,7 +177,7 @@ def forecast_bundle(bundle: str | Path, data: str, *, horizon: int | None = None
 
     Returns the forecast DataFrame; with ``out`` writes it as CSV and a PNG plot beside it.
     """
-    from .bundle import load
+    from .estimators.bundled import load
 
     forecaster = load(bundle)
     if getattr(forecaster, "task", None) != "forecast":

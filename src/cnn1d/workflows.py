@@ -375,7 +375,7 @@ def _check_kind(estimator, bundle, verb: str) -> None:
 
 def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None = None,
                     text_column: str | None = None) -> dict[str, Any]:
-    from .bundle import load
+    from .estimators.bundled import load
 
     estimator = load(bundle)
     _check_kind(estimator, bundle, "work")
@@ -428,7 +428,7 @@ def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = 
     """Predictions as a DataFrame: ``index``, ``prediction`` and, for classifiers, ``proba_<class>`` columns."""
     import pandas as pd
 
-    from .bundle import load
+    from .estimators.bundled import load
 
     estimator = load(bundle)
     _check_kind(estimator, bundle, "generate text")

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator
 from ..config import RunConfig
 from ..data.dataset import Dataset
 from ..errors import ConfigError, DataError, NotFittedError
+from .bundled import AttributeBundleMixin
 
 # validation_fraction=None: hold out 20% only when that is at least 50 series (see RunConfig).
 AUTO_VALIDATION_FRACTION = 0.2
@@ -52,7 +53,7 @@ def as_dataset(X: Any, y: Any = None, where: str = "X") -> Dataset:
     return ds
 
 
-class CNNEstimator(BaseEstimator):
+class CNNEstimator(AttributeBundleMixin, BaseEstimator):
     """The parameters shared by :class:`~cnn1d.CNNClassifier` and :class:`~cnn1d.CNNRegressor`.
 
     Args:
@@ -308,20 +309,12 @@ class CNNEstimator(BaseEstimator):
             return np.asarray(self.model_.predict_on_batch(arrays))
         return np.asarray(self.model_.predict(arrays, batch_size=PREDICT_BATCH, verbose=0))
 
-    # -- bundle state -----------------------------------------------------------------------------
-    def _bundle_state(self) -> dict[str, Any]:
-        state = {
-            "preprocessor": self.preprocessor_.to_dict(),
-            "input_length": self.input_length_,
-            "n_channels": self.n_channels_,
-            "input_channels": self.input_channels_,
-            "audio": self.audio_,
-            "training": {
-                "epochs": self.epochs_, "best_epoch": self.best_epoch_, "train_seconds": self.train_seconds_,
-                "stopped_because": self.stopped_because_, "batch_size": self.batch_size_, "monitor": self.monitor_,
-                "members": self.members_, "n_params": self.n_params_, "history": self.history_,
-            },
-        }
+    # -- bundle state (see estimators/bundled.py) -------------------------------------------------
+    _STATE = ("input_length_", "n_channels_", "input_channels_", "audio_", "epochs_", "best_epoch_", "train_seconds_",
+              "stopped_because_", "batch_size_", "monitor_", "members_", "n_members_", "n_params_", "history_")
+
+    def _extra_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"preprocessor": self.preprocessor_.to_dict()}
         if hasattr(self, "classes_"):
             state["classes"] = [c.item() if isinstance(c, np.generic) else c for c in self.classes_.tolist()]
             state["classes_kind"] = self.classes_.dtype.kind
@@ -331,43 +324,43 @@ class CNNEstimator(BaseEstimator):
             state["target"] = {"mean": self.target_mean_, "std": self.target_std_}
         return state
 
-    @classmethod
-    def _from_bundle_state(cls, config: RunConfig, state: dict[str, Any], model) -> "CNNEstimator":
+    def _restore_extra(self, state: dict[str, Any]) -> None:
         from ..preprocess import SeriesPreprocessor
 
-        est = cls.from_config(config, strict=False)
-        est.model_ = model
-        est.config_ = config
-        est.preprocessor_ = SeriesPreprocessor.from_dict(state["preprocessor"])
-        est.input_length_ = state["input_length"]
-        est.n_channels_ = state["n_channels"]
-        est.input_channels_ = state.get("input_channels", est.n_channels_)
-        est.audio_ = state.get("audio", config.front_end != "raw")
-        training = state["training"]
-        est.history_ = training.get("history", {})
-        est.epochs_, est.best_epoch_ = training["epochs"], training["best_epoch"]
-        est.train_seconds_, est.stopped_because_ = training["train_seconds"], training["stopped_because"]
-        est.batch_size_, est.monitor_ = training["batch_size"], training.get("monitor", "val_loss")
-        est.members_ = training.get("members", [])
-        est.n_members_ = max(1, len(est.members_))
-        est.n_params_ = training["n_params"]
+        self.preprocessor_ = SeriesPreprocessor.from_dict(state["preprocessor"])
         if "classes" in state:
             kind = state.get("classes_kind", "O")
-            est.classes_ = np.array(state["classes"], dtype=object if kind in "OUS" else None)
-            est.multilabel_ = False
+            self.classes_ = np.array(state["classes"], dtype=object if kind in "OUS" else None)
+            self.multilabel_ = False
         if "multilabel" in state:
-            est.multilabel_ = True
-            est.thresholds_ = np.asarray(state["multilabel"]["thresholds"], dtype=np.float64)
+            self.multilabel_ = True
+            self.thresholds_ = np.asarray(state["multilabel"]["thresholds"], dtype=np.float64)
         if "target" in state:
-            est.target_mean_ = float(state["target"]["mean"])
-            est.target_std_ = float(state["target"]["std"])
-        return est
+            self.target_mean_ = float(state["target"]["mean"])
+            self.target_std_ = float(state["target"]["std"])
 
-    def save(self, path: str | Path, *, metrics: dict | None = None) -> Path:
-        """Write one self-contained bundle file (see :mod:`cnn1d.bundle`)."""
-        from ..bundle import save
+    @classmethod
+    def _upgrade_state(cls, state: dict[str, Any], config: RunConfig) -> dict[str, Any]:
+        """Bundles written before the shared state layout kept training facts under ``training`` and no
+        parameters (they came from the config)."""
+        if "params" in state:
+            return state
+        from ..config import estimator_kwargs
 
-        return save(self, path, metrics=metrics)
+        training = state["training"]
+        members = training.get("members", [])
+        return {
+            **state,
+            "params": estimator_kwargs(cls, config, what=cls.__name__, strict=False),
+            "input_length_": state["input_length"], "n_channels_": state["n_channels"],
+            "input_channels_": state.get("input_channels", state["n_channels"]),
+            "audio_": state.get("audio", config.front_end not in (None, "raw")),
+            "epochs_": training["epochs"], "best_epoch_": training["best_epoch"],
+            "train_seconds_": training["train_seconds"], "stopped_because_": training["stopped_because"],
+            "batch_size_": training["batch_size"], "monitor_": training.get("monitor", "val_loss"),
+            "members_": members, "n_members_": max(1, len(members)), "n_params_": training["n_params"],
+            "history_": training.get("history", {}),
+        }
 
     # -- subclass hooks -------------------------------------------------------------------------
     def _task_module(self):
