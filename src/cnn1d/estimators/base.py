@@ -16,8 +16,8 @@ from sklearn.base import BaseEstimator
 
 from ..config import RunConfig
 from ..data.dataset import Dataset
-from ..errors import ConfigError, DataError, NotFittedError
-from .bundled import AttributeBundleMixin
+from ..errors import ConfigError, DataError
+from .bundled import FittedStateMixin
 
 # validation_fraction=None: hold out 20% only when that is at least 50 series (see RunConfig).
 AUTO_VALIDATION_FRACTION = 0.2
@@ -42,8 +42,19 @@ def as_dataset(X: Any, y: Any = None, where: str = "X") -> Dataset:
         return X
     if X is None:
         raise DataError(f"{where}: no data given")
+    if hasattr(X, "toarray") or "sparse" in type(X).__name__.lower():
+        raise DataError(f"{where}: sparse input is not supported; pass a dense array (X.toarray())")
     if hasattr(X, "to_numpy"):  # pandas DataFrame: one row per series
         X = X.to_numpy()
+    if getattr(X, "dtype", None) is not None and np.dtype(X.dtype).kind == "c" or (
+            isinstance(X, (list, tuple)) and any(isinstance(v, complex) for v in np.ravel(np.asarray(X, dtype=object)))):
+        raise DataError(f"{where}: Complex data not supported; pass real values (e.g. np.abs(X) or X.real)")
+    shape = np.shape(X) if isinstance(X, np.ndarray) else None
+    if shape is not None and X.ndim == 1:
+        raise DataError(f"{where}: got a 1-D array of {shape[0]} values. Reshape your data: X.reshape(1, -1) for one "
+                        "series, X.reshape(-1, 1) for many series of one step")
+    if shape is not None and X.ndim >= 2 and shape[1] == 0:
+        raise DataError(f"{where}: 0 feature(s) (shape={shape}) while a minimum of 1 is required.")
     ds = Dataset.from_array(X, source=where)
     if y is not None:
         y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
@@ -53,7 +64,7 @@ def as_dataset(X: Any, y: Any = None, where: str = "X") -> Dataset:
     return ds
 
 
-class CNNEstimator(AttributeBundleMixin, BaseEstimator):
+class CNNEstimator(FittedStateMixin, BaseEstimator):
     """The parameters shared by :class:`~cnn1d.CNNClassifier` and :class:`~cnn1d.CNNRegressor`.
 
     Args:
@@ -182,7 +193,9 @@ class CNNEstimator(AttributeBundleMixin, BaseEstimator):
         data = self._front_end(raw)
         where = data.source or "training data"
         if data.y is None:
-            raise DataError(f"{where}: no labels or targets given; pass y or a labelled Dataset")
+            raise DataError(f"{where}: requires y to be passed, but the target y is None: pass y or a labelled Dataset")
+        if len(data) < 2:
+            raise DataError(f"{where}: got 1 sample; training needs at least 2 series")
         targets = self._fit_targets(data.y, where, data.class_names)
         config = self.to_config()
         if config.seed is not None:
@@ -254,6 +267,7 @@ class CNNEstimator(AttributeBundleMixin, BaseEstimator):
         self.input_length_ = length
         self.n_channels_ = data.n_channels
         self.input_channels_ = raw.n_channels  # before any front end: the audio's own channel count
+        self.n_features_in_ = int(raw.max_length)  # scikit-learn's name; time steps of the longest series
         self.audio_ = "sample_rate" in raw.meta  # trained on audio clips: predicts on audio files
         trainer.record_training(self, result)
         self.epochs_ = max(r.epochs for r in results)
@@ -288,9 +302,6 @@ class CNNEstimator(AttributeBundleMixin, BaseEstimator):
         return None
 
     # -- prediction -----------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
     def _front_end(self, data: Dataset) -> Dataset:
         from ..preprocess.audio import prepare

@@ -11,10 +11,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sklearn import exceptions as sklearn_exceptions
 
-class AttributeBundleMixin:
-    """``_STATE`` names the fitted attributes saved verbatim (JSON); ``_extra_state`` / ``_restore_extra``
-    handle the rest. Constructor parameters travel too, so a loaded estimator clones and refits alike."""
+from .. import errors
+
+
+class NotFittedError(errors.NotFittedError, sklearn_exceptions.NotFittedError):
+    """Raised by an estimator used before ``fit``: a cnn1d error (one line in the CLI) that scikit-learn's
+    tools recognise too."""
+
+
+class FittedStateMixin:
+    """An estimator's fitted state: ``_STATE`` names the fitted attributes saved verbatim (JSON);
+    ``_extra_state`` / ``_restore_extra`` handle the rest. Constructor parameters travel too, so a loaded
+    estimator clones and refits alike."""
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
     _STATE: tuple[str, ...] = ()
     _UNSAVED_PARAMS = ("out", "verbose", "resume")

@@ -12,10 +12,10 @@ from sklearn.base import BaseEstimator
 
 from ..data.timeseries import SeriesTable, future_index, season_for
 from ..data.timeseries import calendar_features as calendar_matrix
-from ..errors import ConfigError, DataError, NotFittedError
+from ..errors import ConfigError, DataError
 from ..preprocess.windowing import training_windows, window_inputs
 from ..tasks import forecast as ftask
-from .bundled import AttributeBundleMixin
+from .bundled import FittedStateMixin
 
 MIN_WINDOWS = 8
 # A lighter TCN than the classification default: forecasting windows are short and plentiful.
@@ -78,7 +78,7 @@ def trim_future(table: SeriesTable) -> tuple[dict, dict]:
     return ends, futures
 
 
-class CNNForecaster(AttributeBundleMixin, BaseEstimator):
+class CNNForecaster(FittedStateMixin, BaseEstimator):
     """Forecast ``horizon`` steps of one or many series with one 1D CNN.
 
     Example::
@@ -262,9 +262,6 @@ class CNNForecaster(AttributeBundleMixin, BaseEstimator):
         return self
 
     # -- forecasting ----------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("this CNNForecaster is not fitted yet; call fit first")
 
     def forecast_at(self, table: SeriesTable, origins: dict | None = None, horizon: int | None = None):
         """Forecast each series from ``origins[id]`` (default: its last observed step).

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..errors import ConfigError, DataError, NotFittedError
+from ..errors import ConfigError, DataError
 from ..tasks import lm
-from .bundled import AttributeBundleMixin
+from .bundled import FittedStateMixin
 
 
-class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
+class CNNLanguageModel(FittedStateMixin, BaseEstimator):
     """Train on a corpus (a string or a list of documents), then ``perplexity(text)`` and
     ``generate(prompt, length, temperature, seed)``.
 
@@ -109,9 +109,6 @@ class CNNLanguageModel(AttributeBundleMixin, BaseEstimator):
         self._train_ids = train_ids
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("this CNNLanguageModel is not fitted yet; call fit first")
 
     def _perplexity_ids(self, ids: np.ndarray) -> float:
         """Every token scored once, each with up to ``context`` tokens of history."""

@@ -9,9 +9,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..data.text import TextDataset
-from ..errors import ConfigError, DataError, NotFittedError
+from ..errors import ConfigError, DataError
 from ..tasks import classify
-from .bundled import AttributeBundleMixin
+from .bundled import FittedStateMixin
 
 
 def as_texts(X: Any, y: Any = None, where: str = "X") -> TextDataset:
@@ -30,7 +30,7 @@ def as_texts(X: Any, y: Any = None, where: str = "X") -> TextDataset:
     return TextDataset(texts, None if y is None else np.asarray(y), where)
 
 
-class CNNTextClassifier(AttributeBundleMixin, ClassifierMixin, BaseEstimator):
+class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
     """Classify texts with a 1D CNN over token embeddings.
 
     Example::
@@ -150,9 +150,6 @@ class CNNTextClassifier(AttributeBundleMixin, ClassifierMixin, BaseEstimator):
             self.thresholds_ = best_thresholds(targets[val_idx].astype(int), val_proba).tolist()
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("this CNNTextClassifier is not fitted yet; call fit first")
 
     def predict_proba(self, X: Any) -> np.ndarray:
         self._check_fitted()
