@@ -33,6 +33,7 @@ def test_log_mel_puts_a_tone_in_the_right_band():
         LogMel(16000).transform(load_spoken_digits()[1])
 
 
+@pytest.mark.slow
 def test_log_mel_front_end_trains_and_round_trips(tmp_path):
     train, test = load_spoken_digits()
     clf = cnn1d.CNNClassifier(model="fcn", front_end="log_mel", epochs=3, seed=0,
@@ -44,6 +45,7 @@ def test_log_mel_front_end_trains_and_round_trips(tmp_path):
     assert m5.predict(test).shape == (80,)
 
 
+@pytest.mark.slow
 def test_cli_audio_demo(tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["train", "--data", "spoken-digits", "--epochs", "3", "--seed", "0",
@@ -118,6 +120,7 @@ def test_augmented_copies_are_perturbed_and_labelled():
     assert clf.predict(small).shape == (10,)
 
 
+@pytest.mark.slow
 def test_tdfb_filters_raw_audio_in_the_graph_and_round_trips(tmp_path):
     from cnn1d import models
     from cnn1d._backend import keras

@@ -85,6 +85,7 @@ def test_manifest_forms_and_problems(tmp_path):
         read_manifest(tmp_path / "nopath.csv")
 
 
+@pytest.mark.slow
 def test_tagger_learns_tags_and_round_trips(tmp_path):
     train, test = load_spoken_digit_tags()
     clf = cnn1d.CNNClassifier(model="fcn", front_end="log_mel", epochs=12, seed=0).fit(train)
@@ -113,6 +114,7 @@ def test_tagger_takes_tag_lists_and_names_bad_ones():
         cnn1d.CNNClassifier(model="fcn", front_end="mfcc", epochs=1, model_params=SMALL_FCN).fit(small).predict_tags(small)
 
 
+@pytest.mark.slow
 def test_cli_tags_from_a_manifest_and_predicts_tag_sets(tmp_path, tag_manifest):
     runner = CliRunner()
     out = tmp_path / "tag"

@@ -14,6 +14,7 @@ print(clf.backend_, p.shape)
 """
 
 
+@pytest.mark.slow
 def test_torch_backend_trains_and_predicts(tmp_path):
     pytest.importorskip("torch", reason="install the torch extra: pip install -e .[torch]")
     env = {**__import__("os").environ, "KERAS_BACKEND": "torch"}

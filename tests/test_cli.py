@@ -30,6 +30,7 @@ def test_train_json_contract(trained):
     assert (out / "model.cnn1d").exists() and (out / "metrics.json").exists() and (out / "config.toml").exists()
 
 
+@pytest.mark.slow
 def test_default_demo_reaches_097(tmp_path):
     res = invoke("train", "--seed", "0", "--out", tmp_path / "demo", "--json", "--quiet")
     assert res.exit_code == 0, res.output

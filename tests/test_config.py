@@ -108,6 +108,7 @@ def test_a_default_valued_flag_is_not_mistaken_for_unset():
     assert workflows.build_estimator(config, "text").epochs == 300  # the text default is 30
 
 
+@pytest.mark.slow
 def test_forecast_run_from_python_needs_no_cli_defaults(tmp_path):
     from cnn1d.forecasting import forecast_run
 

@@ -1,3 +1,4 @@
+import pytest
 import numpy as np
 
 import cnn1d
@@ -19,6 +20,7 @@ def test_ensemble_averages_members_and_round_trips(tmp_path, gunpoint):
     np.testing.assert_array_equal(loaded.predict_proba(test), clf.predict_proba(test))
 
 
+@pytest.mark.slow
 def test_parallel_members_match_sequential_training(tmp_path, gunpoint):
     train, test = gunpoint
     settings = {**FAST, "ensemble": 2, "seed": 5}

@@ -11,6 +11,7 @@ from cnn1d.errors import DataError, NotFittedError
 from .conftest import FAST
 
 
+@pytest.mark.slow
 def test_fcn_learns_gunpoint(gunpoint):
     train, test = gunpoint
     clf = CNNClassifier(model="fcn", epochs=60, seed=0, validation_fraction=0.2).fit(train)
@@ -95,7 +96,7 @@ def test_bad_input_errors(gunpoint, basicmotions):
         CNNClassifier(**FAST).fit(train.values, np.ones(50))
     with pytest.raises(DataError, match="50 series but y has 3"):
         CNNClassifier(**FAST).fit(train.values, [1, 2, 1])
-    with pytest.raises(DataError, match="no labels"):
+    with pytest.raises(DataError, match="requires y to be passed"):
         CNNClassifier(**FAST).fit(train.values)
     with pytest.raises(DataError, match="NaN"):
         CNNClassifier(**FAST).fit(train.values, np.r_[np.ones(49), np.nan])

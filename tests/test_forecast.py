@@ -78,6 +78,7 @@ def test_forecaster_on_arrays_and_short_series():
         CNNForecaster(horizon=10, **FAST).fit(y[:15])
 
 
+@pytest.mark.slow
 def test_cli_forecast_contract(tmp_path):
     runner = CliRunner()
     out = tmp_path / "run"
@@ -102,6 +103,7 @@ def test_cli_forecast_contract(tmp_path):
     assert res.exit_code != 0 and "too short" in res.output
 
 
+@pytest.mark.slow
 def test_known_future_covariates_and_zoo_models(tmp_path):
     weather = pd.read_csv(__import__("importlib").resources.files("cnn1d.data") / "embedded" / "seattle-weather.csv.gz")
     frame = weather[["date", "temp_max", "temp_min"]].iloc[:400].copy()

@@ -87,6 +87,7 @@ def test_column_numbers_as_a_header_are_refused_until_told(tmp_path, gunpoint):
     assert len(read(path, header=False)) == 5
 
 
+@pytest.mark.slow
 def test_large_values_scale_in_float64(tmp_path, gunpoint):
     train, test = gunpoint
     for scale in (1e20, 1e37):
@@ -166,6 +167,7 @@ def test_regressor_errors_are_cnn1d_errors(gunpoint):
         cnn1d.CNNRegressor(class_weight="balanced").fit(gunpoint[0].values[:, :, 0], np.arange(50.0))
 
 
+@pytest.mark.slow
 def test_nothing_is_written_outside_out(tmp_path):
     import os
     import subprocess

@@ -51,6 +51,7 @@ def test_tokenizer_vocabulary_oov_and_length():
     assert Tokenizer(level="char").fit(["ab"]).tokens("Ab") == ["a", "b"]
 
 
+@pytest.mark.slow
 def test_text_classifier_learns_and_round_trips(tmp_path, reviews):
     clf = CNNTextClassifier(seed=0, epochs=4).fit(reviews.subset(np.arange(0, 4000)))
     held_out = reviews.subset(np.arange(4000, 4866))
@@ -95,6 +96,7 @@ def corpus(reviews):
     return "\n".join(reviews.texts[:500])
 
 
+@pytest.mark.slow
 def test_language_model_perplexity_generation_and_bundle(tmp_path, corpus):
     from cnn1d.estimators import CNNLanguageModel
 
@@ -119,6 +121,7 @@ def test_ngram_baseline_is_normalised():
         assert sum(model.prob(history, t) for t in range(5)) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_cli_lm_and_generate(tmp_path, corpus):
     runner = CliRunner()
     path = tmp_path / "corpus.txt"
@@ -138,6 +141,7 @@ def test_cli_lm_and_generate(tmp_path, corpus):
     assert res.exit_code != 0 and "empty" in res.output
 
 
+@pytest.mark.slow
 def test_multilabel_dilated_model_and_pretrained_vectors(tmp_path, reviews):
     texts = reviews.texts[:1200]
     frame = __import__("pandas").DataFrame({
@@ -173,6 +177,7 @@ def test_multilabel_dilated_model_and_pretrained_vectors(tmp_path, reviews):
         read_text(bad, label_column="a,b")
 
 
+@pytest.mark.slow
 def test_topic_demo_runs_beside_the_baseline(tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["train", "--data", "chatterbot-topics", "--epochs", "3", "--seed", "0",

@@ -103,6 +103,7 @@ print(json.dumps({"devices": len(keras().distribution.list_devices()), "accuracy
 """
 
 
+@pytest.mark.slow
 def test_data_parallel_training_over_two_devices(tmp_path):
     # Two CPU devices stand in for two GPUs: the same DataParallel code path shards every batch.
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "KERAS_BACKEND": "jax"}
