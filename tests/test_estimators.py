@@ -114,7 +114,8 @@ def test_missing_values_are_imputed(gunpoint):
 def test_time_budget_and_class_weight(gunpoint):
     train, _ = gunpoint
     clf = CNNClassifier(model="fcn", epochs=10_000, max_time=3, class_weight="balanced", seed=0).fit(train)
-    assert clf.train_seconds_ < 8 and "time budget" in clf.stopped_because_
+    # The budget, not the 10,000 epochs, ended training (no wall-clock assertion: machines here are noisy).
+    assert clf.epochs_ < 10_000 and "time budget" in clf.stopped_because_
 
 
 def test_validation_data_instead_of_split(gunpoint):

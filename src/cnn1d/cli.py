@@ -267,20 +267,9 @@ def predict(
 
     Audio: cnn1d predict runs/clips/model.cnn1d new_clips/   (a file, a folder or a manifest; any sample rate)
     """
-    from .errors import ConfigError
-    from .workflows import predict_bundle, predict_text
+    from .workflows import predict_bundle
 
-    if text:
-        from .estimators.bundled import load
-
-        estimator = load(bundle)
-        if type(estimator).__name__ != "CNNTextClassifier":
-            raise ConfigError(f"{bundle}: --text needs a text model; this bundle holds a {type(estimator).__name__}")
-        frame = predict_text(estimator, None, list(text))
-    elif data is None:
-        raise ConfigError("give a DATA file to predict, or --text for a text model")
-    else:
-        frame = predict_bundle(bundle, data, label_column=label_column, text_column=text_column)
+    frame = predict_bundle(bundle, data, label_column=label_column, text_column=text_column, texts=text)
     skipped = frame.attrs.get("skipped", [])
     if skipped:
         from rich.console import Console

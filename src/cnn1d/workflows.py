@@ -424,15 +424,26 @@ def _audio_options(estimator, data: str | None = None) -> dict[str, Any]:
     return options
 
 
-def predict_bundle(bundle: str | Path, data: str, *, label_column: str | None = None, text_column: str | None = None):
-    """Predictions as a DataFrame: ``index``, ``prediction`` and, for classifiers, ``proba_<class>`` columns."""
+def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | None = None,
+                   text_column: str | None = None, texts: list[str] | None = None):
+    """Predictions as a DataFrame: ``index``, ``prediction`` and, for classifiers, ``proba_<class>`` columns.
+
+    ``texts``: strings to classify with a text model instead of a ``data`` file.
+    """
     import pandas as pd
 
     from .estimators.bundled import load
 
+    if not texts and data is None:
+        raise ConfigError("give a DATA file to predict, or --text for a text model")
     estimator = load(bundle)
     _check_kind(estimator, bundle, "generate text")
-    if type(estimator).__name__ == "CNNTextClassifier":
+    is_text = type(estimator).__name__ == "CNNTextClassifier"
+    if texts:
+        if not is_text:
+            raise ConfigError(f"{bundle}: --text needs a text model; this bundle holds a {type(estimator).__name__}")
+        return predict_text(estimator, None, list(texts))
+    if is_text:
         return predict_text(estimator, data, None, text_column=text_column)
     dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test",
                               length_hint=_series_length(estimator), **_audio_options(estimator, data))
