@@ -89,33 +89,29 @@ def test_bundles_written_by_cnn1d_0_1_still_load_and_predict_alike(gunpoint):
     assert np.allclose(text.predict_proba(["good plot", "awful film"]), np.load(DATA / "legacy-v0.1-text-proba.npy"), atol=1e-6)
 
 
-def test_edited_bundle_json_is_refused(tmp_path):
-    source = DATA / "legacy-v0.1-classifier.cnn1d"
-    clf = cnn1d.load(source)
-    path = clf.save(tmp_path / "m.cnn1d")
+def _members(path):
     with zipfile.ZipFile(path) as z:
-        meta = json.loads(z.read("bundle.json"))
-        model = z.read("model.keras")
-    meta["state"]["classes"] = meta["state"]["classes"][::-1]  # swapping the class list would invert predictions
-    swapped = tmp_path / "swapped.cnn1d"
-    with zipfile.ZipFile(swapped, "w") as z:
+        return json.loads(z.read("bundle.json")), z.read("model.keras")
+
+
+def _assemble(path, meta, model_bytes):
+    with zipfile.ZipFile(path, "w") as z:
         z.writestr("bundle.json", json.dumps(meta))
-        z.writestr("model.keras", model)
-    with pytest.raises(BundleError, match="was changed after saving"):
-        cnn1d.load(swapped)
-    other = cnn1d.load(path)
-    other.model_.get_layer(index=-1).set_weights([w * 2 for w in other.model_.get_layer(index=-1).get_weights()])
-    mixed_model = tmp_path / "other.cnn1d"
-    other.save(mixed_model)
-    with zipfile.ZipFile(mixed_model) as z:
-        other_model = z.read("model.keras")
-    meta["state"]["classes"] = meta["state"]["classes"][::-1]
-    mixed = tmp_path / "mixed.cnn1d"
-    with zipfile.ZipFile(mixed, "w") as z:
-        z.writestr("bundle.json", json.dumps(meta))
-        z.writestr("model.keras", other_model)
+        z.writestr("model.keras", model_bytes)
+    return path
+
+
+def test_edited_bundle_json_is_refused(tmp_path):
+    clf = cnn1d.load(DATA / "legacy-v0.1-classifier.cnn1d")
+    meta, model = _members(clf.save(tmp_path / "m.cnn1d"))
+    swapped = dict(meta, state={**meta["state"], "classes": meta["state"]["classes"][::-1]})
+    with pytest.raises(BundleError, match="was changed after saving"):  # it would invert every prediction
+        cnn1d.load(_assemble(tmp_path / "swapped.cnn1d", swapped, model))
+    last = clf.model_.get_layer(index=-1)
+    last.set_weights([w * 2 for w in last.get_weights()])
+    _, other_model = _members(clf.save(tmp_path / "other.cnn1d"))
     with pytest.raises(BundleError, match="does not match the digest"):
-        cnn1d.load(mixed)
+        cnn1d.load(_assemble(tmp_path / "mixed.cnn1d", meta, other_model))
 
 
 def test_bundle_format_module_does_not_import_the_estimators():
