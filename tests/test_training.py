@@ -122,3 +122,24 @@ def test_more_devices_than_visible_is_a_clear_error():
     train, _ = load("gunpoint")
     with pytest.raises(ConfigError, match=r"devices=64 but only \d+ device\(s\) are visible"):
         CNNClassifier(model="fcn", epochs=1, devices=64).fit(train)
+
+
+def test_resumed_ensemble_reuses_finished_members_and_starts_missing_ones(tmp_path):
+    import shutil
+
+    import cnn1d
+    from cnn1d.config import RunConfig
+    from cnn1d.workflows import run
+
+    out = tmp_path / "ens"
+    config = RunConfig(data="gunpoint", model="cnn", model_params={"blocks": 1, "filters": 4, "dense": 8}, epochs=3,
+                       seed=0, ensemble=2, n_jobs=1, out=str(out))
+    first = run(config, log=lambda m: None)
+    before = cnn1d.load(out / "model.cnn1d").model_.get_weights()
+    # As if the run was killed before member_1 began: its folder never existed.
+    shutil.rmtree(out / "member_1")
+    (out / "model.cnn1d").unlink()
+    again = run(RunConfig(out=str(out), data="gunpoint"), resume=True, log=lambda m: None)
+    after = cnn1d.load(out / "model.cnn1d").model_.get_weights()
+    assert again["test_metrics"] == first["test_metrics"]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
