@@ -313,6 +313,51 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         data = self._front_end(as_dataset(X))
         return self.preprocessor_.transform(data, length=self.input_length_)
 
+    # -- explanations ---------------------------------------------------------------------------
+    def explain(self, X: Any, method: str = "auto", target: Any = None) -> np.ndarray:
+        """One attribution per time step (per frame for audio) of the predicted class, or of ``target``.
+
+        ``method``: ``cam`` (networks ending in global average pooling), ``gradcam``, ``ig`` (integrated
+        gradients, any network) or ``auto`` (cam where it applies, else gradcam, else ig). Ensembles average
+        their members. Returns ``(n, steps)``; integrated gradients on multichannel input return
+        ``(n, steps, channels)``. Steps past a series' end (padding) are 0. See :mod:`cnn1d.evaluation.explain`.
+        """
+        from ..evaluation.explain import METHODS, auto_method, explain_arrays
+
+        self._check_fitted()
+        if method not in METHODS:
+            raise ConfigError(f"method={method!r} is not valid; choose one of: {', '.join(METHODS)}")
+        data = self._front_end(as_dataset(X))
+        x = self.preprocessor_.transform(data, length=self.input_length_)
+        index = self._explain_target(x, target)
+        method = auto_method(self.model_) if method == "auto" else method
+        baseline = np.zeros_like(x)
+        if self.preprocessor_.use_mask:
+            baseline[..., -1] = x[..., -1]  # the mask says where values are; only the values are explained
+        attributions = explain_arrays(self.model_, x, index, method, baseline)
+        if attributions.ndim == 3:
+            attributions = attributions[..., : self.preprocessor_.n_channels]
+            if self.front_end != "raw" or attributions.shape[-1] == 1:
+                attributions = attributions.sum(axis=-1)  # per frame (audio) or per step (one channel)
+        steps = np.arange(attributions.shape[1])
+        inside = steps[None, :] < np.minimum(data.lengths, attributions.shape[1])[:, None]
+        return np.where(inside if attributions.ndim == 2 else inside[..., None], attributions, 0.0)
+
+    def _explain_target(self, x: np.ndarray, target: Any) -> np.ndarray:
+        """Output index to explain, per series: the predicted class (or tag), or the one named by ``target``."""
+        if not hasattr(self, "classes_"):
+            if target is not None:
+                raise ConfigError("a regressor has one output; explain it without target=")
+            return np.zeros(len(x), dtype=int)
+        if target is None:
+            proba = np.asarray(self.model_.predict_on_batch(x) if len(x) <= PREDICT_BATCH
+                               else self.model_.predict(x, batch_size=PREDICT_BATCH, verbose=0))
+            return proba.argmax(axis=1)
+        matches = [i for i, c in enumerate(self.classes_.tolist()) if str(c) == str(target)]
+        if not matches:
+            raise DataError(f"target {target!r} is not a class of this model; classes: {self.classes_.tolist()[:20]}")
+        return np.full(len(x), matches[0])
+
     def _raw_predict(self, X: Any) -> np.ndarray:
         arrays = self._transform(X)
         if len(arrays) <= PREDICT_BATCH:

@@ -163,6 +163,35 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
             return (proba >= np.asarray(self.thresholds_)[None, :]).astype(int)
         return self.classes_[proba.argmax(axis=1)]
 
+    def explain(self, X: Any, method: str = "auto", target: Any = None) -> np.ndarray:
+        """One attribution per token position ``(n, sequence_length)`` for the predicted class (or ``target``):
+        integrated gradients over the token embeddings, from an all-padding text. ``explain_tokens`` pairs
+        them with the tokens."""
+        from ..evaluation.explain import METHODS, explain_arrays
+
+        self._check_fitted()
+        if method not in METHODS:
+            raise ConfigError(f"method={method!r} is not valid; choose one of: {', '.join(METHODS)}")
+        tokens = self.tokenizer_.transform(as_texts(X).texts)
+        if target is None:
+            index = np.asarray(self.model_.predict(tokens, batch_size=256, verbose=0)).argmax(axis=1)
+        else:
+            matches = [i for i, c in enumerate(self.classes_.tolist()) if str(c) == str(target)]
+            if not matches:
+                raise DataError(f"target {target!r} is not a class of this model; classes: {self.classes_.tolist()[:20]}")
+            index = np.full(len(tokens), matches[0])
+        method = "ig" if method == "auto" else method
+        attributions = explain_arrays(self.model_, tokens, index, method, np.zeros_like(tokens))
+        if attributions.ndim == 3:
+            attributions = attributions.sum(axis=-1)
+        return np.where(tokens > 0, attributions, 0.0)
+
+    def explain_tokens(self, text: str, target: Any = None) -> list[tuple[str, float]]:
+        """``(token, attribution)`` for each token of one text that the model sees."""
+        scores = self.explain([text], target=target)[0]
+        words = self.tokenizer_.tokens(text)[: len(scores)]
+        return [(w, float(a)) for w, a in zip(words, scores)]
+
     def evaluate(self, X: Any, y: Any = None) -> dict[str, Any]:
         from ..evaluation.metrics import classification_metrics, multilabel_metrics
 
