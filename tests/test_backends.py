@@ -10,6 +10,8 @@ clf = cnn1d.CNNClassifier(model="fcn", model_params={"filters": (16, 16, 16)}, e
 p = clf.predict_proba(test)
 loaded = cnn1d.load(clf.save(sys.argv[1]))
 assert np.allclose(loaded.predict_proba(test), p, atol=1e-6)
+for method in ("cam", "gradcam", "ig"):  # explanations take the backend's own gradients
+    assert clf.explain(test.values[:2, :, 0], method=method).shape == (2, 150)
 print(clf.backend_, p.shape)
 """
 
