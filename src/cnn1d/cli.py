@@ -105,6 +105,7 @@ def train(
     imputation: Optional[str] = typer.Option(None, "--imputation", help="Series: fill missing values by linear | mean | zero."),
     mask_channel: Optional[str] = typer.Option(None, "--mask-channel", help="Series: auto | yes | no: a channel marking observed values."),
     class_weight: Optional[str] = typer.Option(None, "--class-weight", help="Classification: 'balanced' to weight classes by inverse frequency."),
+    calibrate: Optional[bool] = typer.Option(None, "--calibrate/--no-calibrate", help="Classification: temperature scaling on the validation split (probabilities that mean what they say); ECE before/after in the results."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels or targets (text: several, comma-separated, for multi-label)."),
     header: Optional[bool] = typer.Option(None, "--header/--no-header", help="CSV: the first row is (not) a header. Default: decided from the file."),
     layout: Optional[str] = typer.Option(None, "--layout", help="CSV: wide (one row per series) or long (one row per step). Default: decided from the file."),

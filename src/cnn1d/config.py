@@ -46,7 +46,7 @@ class RunConfig:
 
     Estimator settings (what each means is documented on the estimators): ``model``, ``model_params``,
     ``epochs``, ``batch_size``, ``learning_rate``, ``validation_fraction``, ``patience``, ``lr_patience``,
-    ``min_learning_rate``, ``max_time``, ``class_weight``, ``scaling``, ``imputation``, ``mask_channel``,
+    ``min_learning_rate``, ``max_time``, ``class_weight``, ``calibrate``, ``scaling``, ``imputation``, ``mask_channel``,
     ``ensemble``, ``n_jobs``, ``devices``, ``augment``; audio: ``front_end``, ``sample_rate``, ``channels``,
     ``duration``; forecasting: ``horizon``, ``lookback``, ``season``, ``level``, ``calendar_features``; text
     and language models: ``tokens``, ``max_tokens``, ``sequence_length``, ``embeddings``, ``context``.
@@ -81,6 +81,7 @@ class RunConfig:
     min_learning_rate: float | None = None
     max_time: float | None = None
     class_weight: str | None = None
+    calibrate: bool | None = None
     scaling: str | None = None
     imputation: str | None = None
     mask_channel: str | None = None
@@ -154,7 +155,7 @@ class RunConfig:
         number("level", lambda v: 0 < v < 1, "between 0 and 1")
         if self.model_params is not None and not isinstance(self.model_params, dict):
             raise ConfigError("model_params must be a mapping of builder keyword arguments")
-        for name in ("header", "calendar_features"):
+        for name in ("header", "calendar_features", "calibrate"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.covariates is not None and (isinstance(self.covariates, str) or

@@ -273,6 +273,13 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     metrics = estimator.evaluate(test)
     baseline = baseline_metrics(estimator, train, test)
     extra = {}
+    if getattr(estimator, "calibrate", False):
+        before = estimator.evaluate(test, calibrated=False)
+        extra["calibration"] = {"temperature": round(estimator.temperature_, 4),
+                                "test_ece_before": before["ece"], "test_ece_after": metrics["ece"],
+                                "test_brier_before": before["brier"], "test_brier_after": metrics["brier"],
+                                "test_log_loss_before": before["log_loss"], "test_log_loss_after": metrics["log_loss"]}
+        log(f"temperature scaling: T = {estimator.temperature_:.3f}; test ECE {before['ece']:.4f} -> {metrics['ece']:.4f}")
     if audio and task in ("classify", "tag"):
         from .evaluation.baselines import mfcc_stats_logreg
 
@@ -282,8 +289,10 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
         extra["skipped_files"] = list(train.meta.get("skipped", []))
         if test.meta is not train.meta:  # a held-out test set shares the training set's report
             extra["skipped_files"] += test.meta.get("skipped", [])
-    bundle_path = estimator.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline,
-                                                               **({"audio_baseline": extra["audio_baseline_metrics"]} if extra else {})})
+    bundle_path = estimator.save(out / "model.cnn1d", metrics={
+        "test": metrics, "baseline": baseline,
+        **({"audio_baseline": extra["audio_baseline_metrics"]} if "audio_baseline_metrics" in extra else {}),
+        **({"calibration": extra["calibration"]} if "calibration" in extra else {})})
     result = {
         "task": task,
         "dataset": train.name or spec,

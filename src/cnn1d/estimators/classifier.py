@@ -44,6 +44,9 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
 
     def _fit_targets(self, y: Any, where: str, names: list | None = None) -> np.ndarray:
         self.multilabel_ = tag.is_multilabel(y)
+        if self.multilabel_ and self.calibrate:
+            raise ConfigError("calibrate (--calibrate) applies to single-label classifiers; taggers tune a threshold "
+                              "per tag instead")
         if self.multilabel_:
             if self.class_weight == "balanced":
                 raise ConfigError("class_weight='balanced' is for single-label classification, not multi-label tagging")
@@ -73,18 +76,30 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
         weights = compute_class_weight("balanced", classes=present, y=y)
         return {int(c): float(w) for c, w in zip(present, weights)}
 
-    def _calibrate(self, held_out: tuple[np.ndarray, np.ndarray]) -> None:
-        if not self.multilabel_:
-            return
-        from ..evaluation.metrics import best_thresholds
+    def _check_params(self) -> None:
+        if self.calibrate and self.validation_fraction == 0:
+            raise ConfigError("calibrate (--calibrate) fits the temperature on the validation split; "
+                              "validation_fraction=0 leaves none")
 
+    def _calibrate(self, held_out: tuple[np.ndarray, np.ndarray]) -> None:
+        self.temperature_ = 1.0
         X, y = held_out
+        if not (self.multilabel_ or self.calibrate):
+            return
         proba = np.asarray(self.model_.predict(X, batch_size=256, verbose=0))
-        self.thresholds_ = best_thresholds(y.astype(int), proba)
+        if self.multilabel_:
+            from ..evaluation.metrics import best_thresholds
+
+            self.thresholds_ = best_thresholds(y.astype(int), proba)
+            return
+        self.temperature_ = classify.fit_temperature(proba, y)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities (rows sum to 1), or for a tagger each tag's independent probability."""
-        return self._raw_predict(X).astype(np.float64)
+        """Class probabilities (rows sum to 1; temperature-scaled when fitted with ``calibrate``), or for a
+        tagger each tag's independent probability."""
+        proba = self._raw_predict(X).astype(np.float64)
+        temperature = getattr(self, "temperature_", 1.0)
+        return proba if temperature == 1.0 else classify.apply_temperature(proba, temperature)
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels, or for a tagger a 0/1 matrix (columns ordered as ``classes_``)."""
@@ -118,13 +133,14 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
         pred = self.predict_proba(data).argmax(axis=1)
         return float(np.average(pred == truth, weights=sample_weight))
 
-    def evaluate(self, X: Any, y: Any = None) -> dict[str, Any]:
-        """Accuracy, balanced accuracy, macro-F1, log-loss and the confusion matrix; for a tagger micro/macro
-        F1 at the tuned thresholds, subset accuracy and mAP."""
+    def evaluate(self, X: Any, y: Any = None, *, calibrated: bool = True) -> dict[str, Any]:
+        """Accuracy, balanced accuracy, macro-F1, log-loss, expected calibration error (ECE), Brier score and
+        the confusion matrix; for a tagger micro/macro F1 at the tuned thresholds, subset accuracy and mAP.
+        ``calibrated=False`` scores the probabilities before temperature scaling."""
         from ..evaluation.metrics import classification_metrics, multilabel_metrics
 
         data, truth = self._truth(X, y, "evaluate")
-        proba = self.predict_proba(data)
+        proba = self.predict_proba(data) if calibrated else self._raw_predict(data).astype(np.float64)
         if self.multilabel_:
             return multilabel_metrics(truth, proba, self.thresholds_, self.classes_.tolist())
         return classification_metrics(truth, proba, self.classes_)

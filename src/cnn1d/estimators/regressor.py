@@ -31,6 +31,8 @@ class CNNRegressor(RegressorMixin, CNNEstimator):
 
         if self.class_weight is not None:
             raise ConfigError("class_weight (--class-weight) weighs classes; a regressor has none. Remove it")
+        if self.calibrate:
+            raise ConfigError("calibrate (--calibrate) scales class probabilities; a regressor has none. Remove it")
 
     def _fit_targets(self, y: Any, where: str, names: list | None = None) -> np.ndarray:
         y = regress.as_targets(y, where)

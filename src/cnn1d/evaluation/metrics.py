@@ -20,10 +20,52 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: np.nd
         "balanced_accuracy": float(_balanced_accuracy(y_true, y_pred, labels)),
         "macro_f1": float(metrics.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         "log_loss": float(metrics.log_loss(y_true, clipped, labels=labels)),
+        "ece": expected_calibration_error(y_true, proba),
+        "brier": brier_score(y_true, proba),
         "n": int(len(y_true)),
         "classes": [_jsonable(c) for c in classes.tolist()],
         "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }
+
+
+ECE_BINS = 15
+
+
+def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Expected calibration error (Guo et al. 2017): the gap between confidence (the top probability) and
+    accuracy, averaged over ``bins`` equal-width confidence bins weighted by their share of examples."""
+    confidence = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y_true
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            gap += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    return float(gap)
+
+
+def brier_score(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """Multi-class Brier score: the mean squared distance between the probabilities and the one-hot truth."""
+    onehot = np.zeros_like(proba, dtype=np.float64)
+    onehot[np.arange(len(y_true)), y_true] = 1.0
+    return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+
+
+def reliability(y_true: np.ndarray, proba: np.ndarray, bins: int = ECE_BINS) -> dict[str, list]:
+    """Per confidence bin: mean confidence, accuracy and count (the points of a reliability diagram)."""
+    confidence = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y_true
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    rows = {"confidence": [], "accuracy": [], "count": []}
+    for b in range(bins):
+        inside = which == b
+        rows["count"].append(int(inside.sum()))
+        rows["confidence"].append(float(confidence[inside].mean()) if inside.any() else None)
+        rows["accuracy"].append(float(correct[inside].mean()) if inside.any() else None)
+    return rows
 
 
 def _balanced_accuracy(y_true, y_pred, labels) -> float:
@@ -49,7 +91,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-SCALAR_KEYS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "subset_accuracy", "map", "log_loss", "rmse",
+SCALAR_KEYS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "subset_accuracy", "map", "log_loss", "ece",
+               "brier", "rmse",
                "mae", "r2", "n")
 
 
