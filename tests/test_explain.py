@@ -86,3 +86,28 @@ def test_text_attributions_per_token():
     pairs = clf.explain_tokens("a truly great film", target="pos")
     assert [w for w, _ in pairs] == ["a", "truly", "great", "film"]
     assert max(pairs, key=lambda p: p[1])[0] in ("great", "truly")
+
+
+def test_cli_explain_writes_a_plot_and_a_matrix(tmp_path, gunpoint):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cnn1d.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "--model", "fcn", "--model-params", '{"filters": [8, 8, 8]}', "--epochs", "2",
+                              "--seed", "0", "--out", str(tmp_path / "run"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    bundle = str(tmp_path / "run" / "model.cnn1d")
+    res = runner.invoke(app, ["explain", bundle, "gunpoint", "--index", "3", "--out", str(tmp_path / "e.png"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["method"] == "cam" and (tmp_path / "e.png").read_bytes()[:4] == b"\x89PNG"
+    res = runner.invoke(app, ["explain", bundle, "gunpoint", "--method", "ig", "--out", str(tmp_path / "e.csv")])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    matrix = pd.read_csv(tmp_path / "e.csv")
+    assert matrix.shape == (150, 151) and matrix["index"].tolist() == list(range(150))
+    res = runner.invoke(app, ["explain", bundle, "gunpoint", "--index", "999", "--out", str(tmp_path / "x.png")])
+    assert res.exit_code != 0 and "out of range" in res.output

@@ -321,6 +321,33 @@ def forecast(
 
 @app.command()
 @_guard
+def explain(
+    bundle: Path = typer.Argument(..., help="A classifier, regressor, audio or text bundle."),
+    data: str = typer.Argument(..., help="Data to explain (as for `cnn1d predict`)."),
+    index: Optional[int] = typer.Option(None, "--index", help="Explain this one example (0-based). Default: all (CSV) or the first (PNG)."),
+    method: str = typer.Option("auto", "--method", help="auto, cam, gradcam or ig (integrated gradients)."),
+    target: Optional[str] = typer.Option(None, "--target", help="Explain this class instead of the predicted one."),
+    out: Path = typer.Option(..., "--out", help="FILE.png (one example's attribution plot) or FILE.csv (the attribution matrix)."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help="As for `cnn1d predict`."),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="Text models: the column holding the texts."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """Which time steps (frames, tokens) drove a prediction: a plot of one example, or every attribution as CSV.
+
+    Example: cnn1d explain runs/gp/model.cnn1d GunPoint_TEST.tsv --index 3 --out explain.png
+    """
+    from .workflows import explain_bundle
+
+    summary = explain_bundle(bundle, data, out=out, index=index, method=method, target=target,
+                             label_column=label_column, text_column=text_column)
+    if json_out:
+        _echo_json(summary)
+        return
+    _console(False).print(f"{summary['method']} attributions of {summary['rows']} example(s) written to {out}")
+
+
+@app.command()
+@_guard
 def generate(
     bundle: Path = typer.Argument(..., help="A language-model bundle written by `cnn1d train --task lm`."),
     prompt: str = typer.Option("", "--prompt", help="Text to continue."),

@@ -469,6 +469,69 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
     return frame
 
 
+def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int | None = None, method: str = "auto",
+                   target: Any = None, label_column: str | None = None, text_column: str | None = None) -> dict[str, Any]:
+    """Attributions of a bundle's predictions on ``data``: ``out`` ``.csv`` holds one row per example and one
+    column per step (text: one row per token); ``.png`` plots one example (``index``, default 0) with its
+    attributions."""
+    import pandas as pd
+
+    from .estimators.bundled import load
+    from .evaluation.explain import auto_method
+    from .io_utils import atomic_write_text
+
+    out = Path(out)
+    if out.suffix.lower() not in (".csv", ".png"):
+        raise ConfigError(f"--out {out}: give a .csv (attribution matrix) or .png (one example's plot) file")
+    estimator = load(bundle)
+    _check_kind(estimator, bundle, "explain")
+    text = type(estimator).__name__ == "CNNTextClassifier"
+    if text:
+        from .data.text import read_text
+
+        items = read_text(data, text_column=text_column, labels="none").texts
+    else:
+        items, _ = resolve_data(data, labels="auto", label_column=label_column, split="test",
+                                length_hint=_series_length(estimator), **_audio_options(estimator, data))
+    n = len(items)
+    if index is not None and not 0 <= index < n:
+        raise ConfigError(f"--index {index} is out of range: {data} holds {n} example(s) (0 to {n - 1})")
+    chosen = list(range(n)) if index is None and out.suffix.lower() == ".csv" else [index or 0]
+    subset = [items[i] for i in chosen] if text else items.subset(np.array(chosen))
+    if method == "auto" and not text:
+        sample = subset if len(chosen) <= 8 else subset.subset(np.arange(8))
+        method = auto_method(estimator.model_, estimator._transform(sample))
+    used = "ig" if method == "auto" else method
+    attributions = estimator.explain(subset, method=used, target=target)
+    if out.suffix.lower() == ".csv":
+        if text:
+            rows = [{"index": i, "position": p, "token": tok, "attribution": a}
+                    for i, t in zip(chosen, subset)
+                    for p, (tok, a) in enumerate(estimator.explain_tokens(t, target=target))]
+            frame = pd.DataFrame(rows)
+        else:
+            flat = attributions.reshape(len(chosen), -1)
+            frame = pd.DataFrame(flat, columns=[f"a{j}" for j in range(flat.shape[1])])
+            frame.insert(0, "index", chosen)
+        atomic_write_text(out, frame.to_csv(index=False))
+    else:
+        from .evaluation.plots import plot_attribution
+
+        if text:
+            pairs = estimator.explain_tokens(subset[0], target=target)
+            plot_attribution(out, tokens=pairs, title=f"example {chosen[0]}: {used}")
+        elif getattr(estimator, "front_end", "raw") != "raw":  # audio frames: the log-mel/MFCC image
+            frames = estimator._front_end(subset)
+            values = frames.values[0, : frames.lengths[0]]
+            plot_attribution(out, spectrogram=values, attribution=np.asarray(attributions[0])[: len(values)],
+                             title=f"example {chosen[0]}: {used} over {estimator.front_end} frames")
+        else:
+            values = subset.values[0, : subset.lengths[0]]
+            plot_attribution(out, series=values, attribution=np.asarray(attributions[0])[: len(values)],
+                             title=f"example {chosen[0]}: {used}")
+    return {"out": str(out), "method": used, "rows": len(chosen), "index": chosen if len(chosen) > 1 else chosen[0]}
+
+
 def _add_class_columns(frame, estimator, proba: np.ndarray) -> None:
     """``prediction`` (the class, or for multi-label models the chosen tags as ``a|b``) and ``proba_<class>``."""
     classes = estimator.classes_

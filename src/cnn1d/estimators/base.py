@@ -323,7 +323,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         """One attribution per time step (per frame for audio) of the predicted class, or of ``target``.
 
         ``method``: ``cam`` (networks ending in global average pooling), ``gradcam``, ``ig`` (integrated
-        gradients, any network) or ``auto`` (cam where it applies, else gradcam, else ig). Ensembles average
+        gradients, any network) or ``auto`` (cam where it applies, else gradcam, else ig; ig too where the
+        last feature map is pooled too coarse to locate anything). Ensembles average
         their members. Returns ``(n, steps)``; integrated gradients on multichannel input return
         ``(n, steps, channels)``. Steps past a series' end (padding) are 0. See :mod:`cnn1d.evaluation.explain`.
         """
@@ -335,7 +336,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         data = self._front_end(as_dataset(X))
         x = self.preprocessor_.transform(data, length=self.input_length_)
         index = self._explain_target(x, target)
-        method = auto_method(self.model_) if method == "auto" else method
+        method = auto_method(self.model_, x) if method == "auto" else method
         baseline = np.zeros_like(x)
         if self.preprocessor_.use_mask:
             baseline[..., -1] = x[..., -1]  # the mask says where values are; only the values are explained

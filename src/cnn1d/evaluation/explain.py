@@ -177,16 +177,19 @@ def explain_arrays(model, x: np.ndarray, target: np.ndarray, method: str, baseli
     return np.mean(results, axis=0)
 
 
-def auto_method(model) -> str:
+def auto_method(model, x: np.ndarray | None = None) -> str:
     """``cam`` where every member ends in global average pooling, else ``gradcam`` where there is a feature
-    map, else ``ig``."""
+    map, else ``ig``. Given inputs ``x``, a feature map pooled down to fewer than an eighth of the input's
+    steps (M5 keeps 1-2 of 30 frames) would give a flat map: ``ig`` then."""
     networks = [_Network(net) for net in members(model)]
     if all(n.embedding is not None for n in networks):
         return "ig"  # token inputs: per-token attributions from the embedding vectors
-    if all(n.gap is not None for n in networks):
-        return "cam"
     if all(n.head is not None for n in networks):
-        return "gradcam"
+        if x is not None:
+            coarsest = min(np.asarray(n.features.predict_on_batch(x[:1])).shape[1] for n in networks)
+            if coarsest < max(4, x.shape[1] // 8):
+                return "ig"
+        return "cam" if all(n.gap is not None for n in networks) else "gradcam"
     return "ig"
 
 

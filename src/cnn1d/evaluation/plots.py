@@ -43,3 +43,55 @@ def plot_forecast(table, forecast, path: str | Path, history: int = 96) -> Path:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
     return path
+
+
+def plot_attribution(path: str | Path, *, series: np.ndarray | None = None, attribution: np.ndarray | None = None,
+                     tokens: list[tuple[str, float]] | None = None, spectrogram: np.ndarray | None = None,
+                     title: str = "") -> Path:
+    """One example: the series (or an audio clip's frames as an image) with its attribution shaded beneath,
+    or the tokens of a text coloured by attribution (red for, blue against the class)."""
+    from ..io_utils import atomic_path, private_matplotlib_home
+
+    private_matplotlib_home()
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ConfigError("plots need matplotlib: pip install 'cnn1d[forecast]'") from None
+    if tokens is not None:
+        scale = max((abs(a) for _, a in tokens), default=1.0) or 1.0
+        fig, ax = plt.subplots(figsize=(10, 0.4 + 0.35 * (1 + len(tokens) // 12)))
+        ax.axis("off")
+        for i, (word, a) in enumerate(tokens):
+            colour = plt.cm.RdBu_r(0.5 + 0.5 * a / scale)
+            ax.text((i % 12) / 12, 1 - (i // 12 + 1) / (1 + len(tokens) // 12 + 1), word, fontsize=11,
+                    bbox={"facecolor": colour, "edgecolor": "none", "pad": 2}, transform=ax.transAxes)
+        ax.set_title(title, fontsize=10)
+    else:
+        values = np.asarray(series if series is not None else spectrogram, dtype=np.float64)
+        values = values[:, None] if values.ndim == 1 else values
+        weights = np.asarray(attribution, dtype=np.float64)
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 4.5), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+        steps = np.arange(len(values))
+        if spectrogram is not None:
+            top.imshow(np.asarray(spectrogram).T, aspect="auto", origin="lower", cmap="magma",
+                       extent=(-0.5, len(spectrogram) - 0.5, -0.5, spectrogram.shape[1] - 0.5))
+            top.set_ylabel("band")
+        else:
+            for c in range(values.shape[1]):
+                top.plot(steps, values[:, c], lw=1.2, label=f"channel {c}" if values.shape[1] > 1 else "series")
+            top.legend(loc="upper left", fontsize=8)
+        top.set_title(title, fontsize=10)
+        summed = weights.sum(axis=1) if weights.ndim == 2 else weights
+        bottom.fill_between(steps, 0, summed, where=summed >= 0, color="C3", alpha=0.6, step="mid")
+        bottom.fill_between(steps, 0, summed, where=summed < 0, color="C0", alpha=0.6, step="mid")
+        bottom.set_ylabel("attribution")
+        bottom.set_xlabel("step")
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+    return path
