@@ -184,10 +184,12 @@ def test_replay_forecast(tmp_path):
 
 @pytest.mark.slow
 def test_replay_text_with_flags_that_used_to_be_dropped(tmp_path):
-    result = _replays(tmp_path, "--data", "chatterbot-topics", "--epochs", "2", "--batch-size", "16",
+    result = _replays(tmp_path, "--data", "chatterbot-topics", "--epochs", "1", "--batch-size", "64",
                       "--learning-rate", "0.002", "--patience", "5", "--validation-fraction", "0.2", "--seed", "0",
-                      "--tokens", "char", "--max-tokens", "300")
-    assert result["epochs"] == 2 and result["batch_size"] == 16 and result["tokens"] == "char"
+                      "--tokens", "char", "--max-tokens", "300", "--sequence-length", "64",
+                      "--model-params", '{"filters": 16}')
+    assert result["epochs"] == 1 and result["batch_size"] == 64 and result["tokens"] == "char"
+    assert result["sequence_length"] == 64
 
 
 @pytest.mark.slow

@@ -92,7 +92,7 @@ def test_large_values_scale_in_float64(tmp_path, gunpoint):
     train, test = gunpoint
     for scale in (1e20, 1e37):
         big = cnn1d.Dataset.from_array(train.values * scale, train.y)
-        clf = cnn1d.CNNClassifier(model="fcn", epochs=30, seed=0).fit(big)
+        clf = cnn1d.CNNClassifier(model="fcn", model_params={"filters": (16, 16, 16)}, epochs=30, seed=0).fit(big)
         std = clf.preprocessor_.channel_std
         assert np.isfinite(std).all() and std[0] > 0
         assert clf.score(test.values * scale, test.y) > 0.7  # chance is 0.5

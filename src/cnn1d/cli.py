@@ -78,7 +78,7 @@ def _json_default(value: Any):
 
 
 # `cnn1d train` options that are not RunConfig fields: what to do with the run, not what it is.
-TRAIN_ACTIONS = ("json_out", "config_file", "resume", "quiet")
+TRAIN_ACTIONS = ("json_out", "config_file", "resume", "quiet", "report")
 
 
 @app.command()
@@ -114,6 +114,7 @@ def train(
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes for ensemble members (default: one per core)."),
     devices: Optional[int] = typer.Option(None, "--devices", help="Train each network data-parallel over N GPUs/devices (0: all; JAX backend). Default 1."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out with the settings it recorded."),
+    report: bool = typer.Option(False, "--report", help="Write report.html (see `cnn1d report`) into the run directory at the end."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     target: Optional[str] = typer.Option(None, "--target", help="Forecast: the column(s) to forecast (comma-separated)."),
     time_column: Optional[str] = typer.Option(None, "--time-column", help="Forecast: the timestamp column (default: date/time/timestamp...)."),
@@ -173,6 +174,10 @@ def train(
     config = config.replace(**{k: v for k, v in flags.items() if v is not None}, verbose=0 if quiet else 1)
     console = _console(json_out)
     result = run(config, resume=resume, log=lambda msg: console.print(msg, soft_wrap=True))
+    if report:
+        from .evaluation.report import build_report
+
+        result["report"] = str(build_report(result["out"], log=lambda msg: console.print(msg, soft_wrap=True)))
     if json_out:
         _echo_json(result)
         return
@@ -344,6 +349,27 @@ def explain(
         _echo_json(summary)
         return
     _console(False).print(f"{summary['method']} attributions of {summary['rows']} example(s) written to {out}")
+
+
+@app.command()
+@_guard
+def report(
+    source: Path = typer.Argument(..., help="A run directory written by `cnn1d train`, or a bundle file."),
+    data: Optional[str] = typer.Argument(None, help="Test data (default: the run's own test set)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="HTML file to write. Default: RUN_DIR/report.html."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """One self-contained HTML page (no network needed to view it): model card, learning curves, metrics beside
+    the baselines, confusion matrix, reliability diagram, attributions, residuals or backtest intervals.
+
+    Example: cnn1d report runs/gp            (writes runs/gp/report.html)
+    """
+    from .evaluation.report import build_report
+
+    console = _console(json_out)
+    path = build_report(source, data, out, log=lambda m: console.print(m))
+    if json_out:
+        _echo_json({"report": str(path), "bytes": path.stat().st_size})
 
 
 @app.command()

@@ -227,16 +227,9 @@ def record_config(config: RunConfig, estimator, task: str, out: Path, drop: tupl
     return resolved
 
 
-def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Load series or audio data, train, evaluate on the test set beside a baseline, save the bundle and metrics.
-
-    Settings left unset take the estimator's defaults, or the data's recommended settings (audio: the M5
-    network over log-mel frames, 60 epochs), which never override a setting that is set.
-    """
-    from .io_utils import atomic_write_text
-
-    build_estimator(config, "series")  # refuse settings that do not apply before reading any data
-    started = time.perf_counter()
+def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[RunConfig, Dataset, Dataset, str]:
+    """``(config, train, test, task)`` of a series or audio run: the test file, or the same held-out split the
+    run used (so ``cnn1d report`` sees the run's own test set). ``config`` gains the data's recommended settings."""
     spec = config.data or DEFAULT_DATASET
     task_given = config.task is not None
     read_options = {"label_column": config.label_column, "sample_rate": config.sample_rate or 8000,
@@ -252,10 +245,8 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
                         "with --test, or more data")
     task = config.task if task_given else (train.task or "classify")
     train, test, task = _tag_targets(train, test, task, task_given)
-    audio = "sample_rate" in train.meta
-    check_audio_fields(config, audio, spec)
-    config = config.replace(data=spec)
-    config = _apply_recommended(config, train.meta.get("recommended", {}), log)
+    check_audio_fields(config, "sample_rate" in train.meta, spec)
+    config = _apply_recommended(config.replace(data=spec), train.meta.get("recommended", {}), log)
     log(f"data: {train.name or spec} ({train.describe()})")
     for problem in train.meta.get("skipped", [])[:20]:
         log(f"skipped: {problem}")
@@ -264,6 +255,22 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
         log(f"no test set given: holding out {len(test)} of the training series as a test set")
     else:
         log(f"test: {test.describe()}")
+    return config, train, test, task
+
+
+def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Load series or audio data, train, evaluate on the test set beside a baseline, save the bundle and metrics.
+
+    Settings left unset take the estimator's defaults, or the data's recommended settings (audio: the M5
+    network over log-mel frames, 60 epochs), which never override a setting that is set.
+    """
+    from .io_utils import atomic_write_text
+
+    build_estimator(config, "series")  # refuse settings that do not apply before reading any data
+    started = time.perf_counter()
+    config, train, test, task = series_data(config, log)
+    spec = config.data
+    audio = "sample_rate" in train.meta
     out = Path(config.out) if config.out else Path("runs") / f"{(train.name or spec).lower()}-{config.model or 'default'}-{time.strftime('%Y%m%d-%H%M%S')}"
     prepare_out(out)
     estimator = build_estimator(config.replace(out=str(out), verbose=config.verbose), "series", task, resume=resume)
@@ -594,18 +601,13 @@ def text_baseline(train, test) -> dict[str, Any]:
     return {**metrics, "train_seconds": round(time.perf_counter() - started, 3)}
 
 
-def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Train a text CNN, score it on a held-out test set beside TF-IDF + logistic regression, save a bundle."""
+def text_data(config: RunConfig, log: Callable[[str], None] = print):
+    """``(train, test)`` TextDatasets of a text run: the test file, or the run's own held-out split."""
     from importlib import resources
 
     from .data.readers import find_test_file
     from .data.text import read_text
-    from .io_utils import atomic_write_text
 
-    if resume:
-        raise ConfigError("--resume applies to series, audio and forecasting runs; start the text run again")
-    build_estimator(config, "text")  # refuse settings that do not apply before reading any data
-    started = time.perf_counter()
     test = None
     text_column, label_column, group_column = config.text_column, config.label_column, config.group_column
     if config.data in TEXT_DEMOS:
@@ -627,6 +629,18 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
             log(f"test set: {len(test)} texts from groups ({group_column}) never seen in training")
         else:
             log(f"no test set given: holding out {len(test)} texts as a test set")
+    return data, test
+
+
+def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train a text CNN, score it on a held-out test set beside TF-IDF + logistic regression, save a bundle."""
+    from .io_utils import atomic_write_text
+
+    if resume:
+        raise ConfigError("--resume applies to series, audio and forecasting runs; start the text run again")
+    build_estimator(config, "text")  # refuse settings that do not apply before reading any data
+    started = time.perf_counter()
+    data, test = text_data(config, log)
     out = Path(config.out) if config.out else Path("runs") / f"{data.name}-{config.model or 'textcnn'}-{time.strftime('%Y%m%d-%H%M%S')}"
     prepare_out(out)
     clf = build_estimator(config.replace(out=str(out)), "text")
