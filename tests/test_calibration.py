@@ -37,18 +37,33 @@ def test_ece_of_a_perfectly_calibrated_constant_is_zero():
 
 
 def test_calibrated_classifier_keeps_its_temperature_and_reports_ece(tmp_path):
-    res = CliRunner().invoke(app, ["train", "--model", "cnn", "--model-params", '{"blocks": 1, "filters": 8, "dense": 16}',
-                                   "--epochs", "20", "--seed", "0", "--calibrate", "--out", str(tmp_path / "cal"),
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, size=(300, 60)).astype(np.float32)  # generated: class "up" carries a ramp
+    y = np.array(["up", "flat"] * 150, dtype=object)
+    X[y == "up"] += np.linspace(0, 1.2, 60)
+    np.savetxt(tmp_path / "ramps.csv", np.column_stack([np.where(y == "up", 1, 0), X]), delimiter=",", fmt="%.5f",
+               header="label," + ",".join(f"t{i}" for i in range(60)), comments="")
+    res = CliRunner().invoke(app, ["train", "--data", str(tmp_path / "ramps.csv"), "--model", "cnn", "--model-params",
+                                   '{"blocks": 1, "filters": 8, "dense": 16}', "--epochs", "20", "--seed", "0",
+                                   "--validation-fraction", "0.25", "--calibrate", "--out", str(tmp_path / "cal"),
                                    "--json", "--quiet"])
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     calibration = result["calibration"]
-    assert calibration["temperature"] > 0 and {"ece", "brier"} <= set(result["test_metrics"])
+    assert calibration["temperature"] != 1.0 and {"ece", "brier"} <= set(result["test_metrics"])
     assert calibration["test_ece_after"] == result["test_metrics"]["ece"]
     model = cnn1d.load(tmp_path / "cal" / "model.cnn1d")
     assert model.temperature_ == pytest.approx(calibration["temperature"], rel=1e-3)
-    _, test = cnn1d.datasets.load("gunpoint")
-    raw = model._raw_predict(test)
-    assert (model.predict_proba(test).argmax(1) == raw.argmax(1)).all()
+    raw = model._raw_predict(X[:20])
+    assert (model.predict_proba(X[:20]).argmax(1) == raw.argmax(1)).all()
+
+
+def test_too_small_a_validation_split_is_not_calibrated(gunpoint):
+    train, _ = gunpoint
+    clf = cnn1d.CNNClassifier(model="cnn", model_params={"blocks": 1, "filters": 4, "dense": 8}, epochs=2, seed=0,
+                              calibrate=True, validation_fraction=0.2).fit(train)
+    assert clf.temperature_ == 1.0 and "holds 10 series" in clf.calibration_skipped_
+    with pytest.raises(cnn1d.errors.ConfigError, match="validation_fraction=0"):
+        cnn1d.CNNClassifier(calibrate=True, validation_fraction=0.0).fit(train)
     with pytest.raises(cnn1d.errors.ConfigError, match="regressor"):
-        cnn1d.CNNRegressor(calibrate=True).fit(test.values[:, :, 0], np.arange(150.0))
+        cnn1d.CNNRegressor(calibrate=True).fit(train.values[:, :, 0], np.arange(50.0))

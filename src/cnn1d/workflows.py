@@ -280,7 +280,10 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     metrics = estimator.evaluate(test)
     baseline = baseline_metrics(estimator, train, test)
     extra = {}
-    if getattr(estimator, "calibrate", False):
+    if getattr(estimator, "calibrate", False) and estimator.calibration_skipped_:
+        extra["calibration"] = {"temperature": 1.0, "skipped": estimator.calibration_skipped_}
+        log(f"temperature scaling skipped: {estimator.calibration_skipped_}")
+    elif getattr(estimator, "calibrate", False):
         before = estimator.evaluate(test, calibrated=False)
         extra["calibration"] = {"temperature": round(estimator.temperature_, 4),
                                 "test_ece_before": before["ece"], "test_ece_after": metrics["ece"],

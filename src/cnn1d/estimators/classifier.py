@@ -9,7 +9,10 @@ from sklearn.base import ClassifierMixin
 
 from ..errors import ConfigError, DataError
 from ..tasks import classify, tag
-from .base import CNNEstimator
+from .base import MIN_AUTO_VALIDATION, CNNEstimator
+
+# Fewer held-out series than this fit a temperature that does not hold on the test set (see calibrate).
+MIN_CALIBRATION = MIN_AUTO_VALIDATION
 
 
 class CNNClassifier(ClassifierMixin, CNNEstimator):
@@ -81,10 +84,17 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
             raise ConfigError("calibrate (--calibrate) fits the temperature on the validation split; "
                               "validation_fraction=0 leaves none")
 
-    def _calibrate(self, held_out: tuple[np.ndarray, np.ndarray]) -> None:
+    def _calibrate(self, data: tuple[np.ndarray, np.ndarray], held_out: bool) -> None:
         self.temperature_ = 1.0
-        X, y = held_out
+        self.calibration_skipped_ = None
+        X, y = data
         if not (self.multilabel_ or self.calibrate):
+            return
+        if self.calibrate and (not held_out or len(y) < MIN_CALIBRATION):
+            held = len(y) if held_out else 0
+            self.calibration_skipped_ = (f"the validation split holds {held} series; temperature scaling needs at least "
+                                         f"{MIN_CALIBRATION} (set validation_fraction, or give more data): "
+                                         "probabilities left as trained")
             return
         proba = np.asarray(self.model_.predict(X, batch_size=256, verbose=0))
         if self.multilabel_:

@@ -278,6 +278,17 @@ def _token_shading(estimator, texts: list[str], truth: list, limit: int = 12) ->
             + "".join(rows))
 
 
+def _calibration_note(calibration: dict[str, Any] | None) -> str:
+    if not calibration:
+        return ""
+    if "skipped" in calibration:
+        return f"<p class=muted>Temperature scaling skipped: {html.escape(calibration['skipped'])}.</p>"
+    return ("<p class=muted>Temperature scaling: T = {:.3f}; test ECE {:.4f} before, {:.4f} after; Brier {:.4f} before, "
+            "{:.4f} after.</p>").format(calibration["temperature"], calibration["test_ece_before"],
+                                        calibration["test_ece_after"], calibration["test_brier_before"],
+                                        calibration["test_brier_after"])
+
+
 def _card(meta: dict[str, Any], config: dict[str, Any], result: dict[str, Any], estimator) -> str:
     facts = [
         ["estimator", meta.get("estimator", type(estimator).__name__)],
@@ -330,9 +341,7 @@ def build_report(source: str | Path, data: str | None = None, out: str | Path | 
     sections = [("Model card", _card(meta, config.to_dict(), result, estimator)),
                 ("Learning curves", _learning_curves(getattr(estimator, "history_", {}))),
                 ("Test metrics", _metrics_table(columns)
-                 + ("<p class=muted>Temperature scaling: T = {:.3f}; test ECE {:.4f} before, {:.4f} after.</p>".format(
-                     result["calibration"]["temperature"], result["calibration"]["test_ece_before"],
-                     result["calibration"]["test_ece_after"]) if "calibration" in result else ""))]
+                 + _calibration_note(result.get("calibration")))]
     kind = type(estimator).__name__
     quiet = lambda m: None  # noqa: E731 - data loading messages are not part of the page
     if kind in ("CNNClassifier", "CNNRegressor"):
