@@ -8,7 +8,6 @@ network from the registry and hands training to :mod:`cnn1d.training.trainer`.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np

@@ -17,7 +17,6 @@ Ensembles: the average of the members' attributions, each for its own score of t
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 

@@ -9,8 +9,8 @@ import numpy as np
 from ..errors import ConfigError
 
 
-def plot_forecast(table, forecast, path: str | Path, history: int = 96) -> Path:
-    """History tail, point forecast and interval band for every series and target (one panel each)."""
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend, its config kept out of the user's home."""
     from ..io_utils import private_matplotlib_home
 
     private_matplotlib_home()
@@ -21,8 +21,24 @@ def plot_forecast(table, forecast, path: str | Path, history: int = 96) -> Path:
         import matplotlib.pyplot as plt
     except ImportError:
         raise ConfigError("plots need matplotlib: pip install 'cnn1d[forecast]'") from None
-    from ..estimators.forecaster import trim_future
+    return plt
+
+
+def save_png(fig, path: str | Path, dpi: int = 100) -> Path:
+    """Write ``fig`` atomically as a PNG and close it."""
     from ..io_utils import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
+    pyplot().close(fig)
+    return path
+
+
+def plot_forecast(table, forecast, path: str | Path, history: int = 96) -> Path:
+    """History tail, point forecast and interval band for every series and target (one panel each)."""
+    plt = pyplot()
+    from ..estimators.forecaster import trim_future
 
     ends, _ = trim_future(table)
     panels = [(k, j, t) for k in table.ids for j, t in enumerate(table.target_names)][:12]
@@ -38,11 +54,7 @@ def plot_forecast(table, forecast, path: str | Path, history: int = 96) -> Path:
         ax.set_title(f"{key} - {target}" if len(table.ids) > 1 else target, fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return path
+    return save_png(fig, path)
 
 
 def plot_attribution(path: str | Path, *, series: np.ndarray | None = None, attribution: np.ndarray | None = None,
@@ -50,16 +62,7 @@ def plot_attribution(path: str | Path, *, series: np.ndarray | None = None, attr
                      title: str = "") -> Path:
     """One example: the series (or an audio clip's frames as an image) with its attribution shaded beneath,
     or the tokens of a text coloured by attribution (red for, blue against the class)."""
-    from ..io_utils import atomic_path, private_matplotlib_home
-
-    private_matplotlib_home()
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ConfigError("plots need matplotlib: pip install 'cnn1d[forecast]'") from None
+    plt = pyplot()
     if tokens is not None:
         scale = max((abs(a) for _, a in tokens), default=1.0) or 1.0
         fig, ax = plt.subplots(figsize=(10, 0.4 + 0.35 * (1 + len(tokens) // 12)))
@@ -90,8 +93,4 @@ def plot_attribution(path: str | Path, *, series: np.ndarray | None = None, attr
         bottom.set_ylabel("attribution")
         bottom.set_xlabel("step")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return path
+    return save_png(fig, path)

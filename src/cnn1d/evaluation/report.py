@@ -36,17 +36,9 @@ pre{background:#f7f7f7;padding:.7em;overflow-x:auto;font-size:.85em}.grid{displa
 
 
 def _pyplot():
-    from ..io_utils import private_matplotlib_home
+    from .plots import pyplot
 
-    private_matplotlib_home()
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ConfigError("reports need matplotlib: pip install 'cnn1d[forecast]'") from None
-    return plt
+    return pyplot()
 
 
 def _img(fig, alt: str) -> str:

@@ -77,15 +77,22 @@ def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
     return scaled / scaled.sum(axis=1, keepdims=True)
 
 
+# Prior on log T (a normal with this standard deviation): without one, a validation split the network gets
+# all right drives T towards 0 (measured: T = 0.058 on SyntheticControl, test log-loss 0.037 -> 0.216).
+TEMPERATURE_PRIOR_SD = 0.5
+
+
 def fit_temperature(proba: np.ndarray, y: np.ndarray) -> float:
-    """The temperature that minimises the negative log-likelihood of held-out labels (Guo et al. 2017)."""
+    """The temperature that maximises the posterior of held-out labels: the negative log-likelihood of
+    temperature scaling (Guo et al. 2017) plus a normal prior on log T centred on 1 (no change)."""
     from scipy.optimize import minimize_scalar
 
     y = np.asarray(y, dtype=int)
 
     def nll(log_t: float) -> float:
         p = apply_temperature(proba, float(np.exp(log_t)))
-        return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0))))
+        likelihood = -np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0)))
+        return float(likelihood + log_t**2 / (2 * TEMPERATURE_PRIOR_SD**2 * len(y)))
 
     best = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
     return float(np.exp(best.x))
