@@ -201,7 +201,7 @@ def test_replay_lm(tmp_path):
     reviews = read_text(Path(str(resources.files("cnn1d.data") / "embedded" / "rotten-tomatoes.csv.gz")),
                         text_column="text", label_column="label", labels="required")
     corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(reviews.texts[:300]))
-    result = _replays(tmp_path, "--task", "lm", "--data", corpus, "--epochs", "1", "--context", "32", "--seed", "0",
+    corpus.write_text("\n".join(reviews.texts[:150]))
+    result = _replays(tmp_path, "--task", "lm", "--data", corpus, "--epochs", "1", "--context", "16", "--seed", "0",
                       "--batch-size", "16", "--model-params", '{"filters": 16, "dilations": [1, 2]}')
     assert result["batch_size"] == 16

@@ -103,7 +103,7 @@ def test_cli_explain_writes_a_plot_and_a_matrix(tmp_path, gunpoint):
     res = runner.invoke(app, ["explain", bundle, "gunpoint", "--index", "3", "--out", str(tmp_path / "e.png"), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["method"] == "cam" and (tmp_path / "e.png").read_bytes()[:4] == b"\x89PNG"
-    res = runner.invoke(app, ["explain", bundle, "gunpoint", "--method", "ig", "--out", str(tmp_path / "e.csv")])
+    res = runner.invoke(app, ["explain", bundle, "gunpoint", "--method", "gradcam", "--out", str(tmp_path / "e.csv")])
     assert res.exit_code == 0, res.output
     import pandas as pd
 
@@ -111,3 +111,19 @@ def test_cli_explain_writes_a_plot_and_a_matrix(tmp_path, gunpoint):
     assert matrix.shape == (150, 151) and matrix["index"].tolist() == list(range(150))
     res = runner.invoke(app, ["explain", bundle, "gunpoint", "--index", "999", "--out", str(tmp_path / "x.png")])
     assert res.exit_code != 0 and "out of range" in res.output
+
+
+def test_forecaster_and_language_model_explain_their_inputs():
+    from cnn1d.forecasting import load_demo
+
+    forecaster = cnn1d.CNNForecaster(horizon=4, epochs=2, seed=0,
+                                     model_params={"filters": 8, "dilations": (1, 2)}).fit(load_demo("stocks"))
+    attributions = forecaster.explain(step=1)
+    assert attributions.shape == (5, forecaster.lookback_ + 4) and np.isfinite(attributions).all()
+    assert np.abs(attributions).sum() > 0
+    with pytest.raises(cnn1d.errors.ConfigError, match="step"):
+        forecaster.explain(step=9)
+    lm = cnn1d.CNNLanguageModel(context=16, epochs=1, seed=0, model_params={"filters": 8, "dilations": (1, 2)})
+    lm.fit("the film was good. the film was bad. " * 20)
+    scores = lm.explain(["the film was", "the"])
+    assert scores.shape == (2, 12) and np.abs(scores[0]).sum() > 0 and (scores[1, 3:] == 0).all()

@@ -93,7 +93,7 @@ def test_cli_text_train_and_predict(tmp_path):
 
 @pytest.fixture(scope="module")
 def corpus(reviews):
-    return "\n".join(reviews.texts[:500])
+    return "\n".join(reviews.texts[:250])
 
 
 @pytest.mark.slow

@@ -276,8 +276,21 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                               "retrain with a longer --horizon")
         if table.target_names != self.target_names_:
             raise DataError(f"{table.source}: targets {table.target_names} differ from the trained {self.target_names_}")
-        ends, _ = trim_future(table)
+        keys, batch, levels = self._windows_at(table, origins)
         out = {}
+        pred = np.asarray(self.model_.predict_on_batch(np.stack(batch)))
+        half = np.asarray(self.interval_, np.float32)
+        for key, p, level in zip(keys, pred, levels):
+            point_scaled = p.reshape(self.horizon, -1) + level  # level: the seasonal-naive anchor
+            mean, std = self.scale_.get(str(key), self.scale_["__global__"])
+            std = np.asarray(std, np.float32)
+            point = self._unscale(key, point_scaled)[:H]
+            out[key] = (point, point - (half * std)[:H], point + (half * std)[:H])
+        return out
+
+    def _windows_at(self, table: SeriesTable, origins: dict | None = None):
+        """``(ids, network inputs, anchor levels)`` of the window ending at each series' origin."""
+        ends, _ = trim_future(table)
         batch, keys, levels = [], [], []
         for key in table.ids:
             origin = (origins or {}).get(key, ends[key])
@@ -298,15 +311,30 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             batch.append(x)
             levels.append(level)
             keys.append(key)
-        pred = np.asarray(self.model_.predict_on_batch(np.stack(batch)))
-        half = np.asarray(self.interval_, np.float32)
-        for key, p, level in zip(keys, pred, levels):
-            point_scaled = p.reshape(self.horizon, -1) + level  # level: the seasonal-naive anchor
-            mean, std = self.scale_.get(str(key), self.scale_["__global__"])
-            std = np.asarray(std, np.float32)
-            point = self._unscale(key, point_scaled)[:H]
-            out[key] = (point, point - (half * std)[:H], point + (half * std)[:H])
-        return out
+        return keys, batch, levels
+
+    def explain(self, table: SeriesTable | None = None, method: str = "auto", step: int | None = None,
+                target: str | None = None) -> np.ndarray:
+        """Which steps of each series' last window drove its forecast ``step`` steps ahead (default: the last
+        of the horizon) of ``target`` (default: the first): ``(n_series, lookback + horizon)``, the lookback's
+        history followed by the future steps whose calendar/covariate inputs the model also sees."""
+        from ..evaluation.explain import METHODS, auto_method, explain_arrays
+
+        self._check_fitted()
+        if method not in METHODS:
+            raise ConfigError(f"method={method!r} is not valid; choose one of: {', '.join(METHODS)}")
+        step = self.horizon if step is None else step
+        if not 1 <= step <= self.horizon:
+            raise ConfigError(f"step must be between 1 and the horizon {self.horizon}, got {step}")
+        column = 0 if target is None else (self.target_names_.index(target) if target in self.target_names_ else -1)
+        if column < 0:
+            raise DataError(f"target {target!r} is not forecast by this model; targets: {self.target_names_}")
+        _, batch, _ = self._windows_at(table or self.table_)
+        x = np.stack(batch)
+        index = np.full(len(x), (step - 1) * len(self.target_names_) + column)
+        method = auto_method(self.model_, x) if method == "auto" else method
+        attributions = explain_arrays(self.model_, x, index, method, np.zeros_like(x))
+        return attributions.sum(axis=-1) if attributions.ndim == 3 else attributions
 
     def predict(self, horizon: int | None = None, table: SeriesTable | None = None):
         """Forecast past the end of the fitted series (or of ``table``) as a tidy DataFrame."""

@@ -132,6 +132,36 @@ class CNNLanguageModel(FittedStateMixin, BaseEstimator):
             raise DataError("perplexity needs at least two tokens of text")
         return self._perplexity_ids(ids)
 
+    def explain(self, texts: Any, method: str = "auto", target: str | None = None) -> np.ndarray:
+        """Which tokens of each text drove the prediction of the token that follows it (or of ``target``):
+        integrated gradients over the token embeddings, ``(n, tokens)`` (the last ``context`` tokens of each
+        text, left-aligned; zeros past a shorter text's end)."""
+        from ..evaluation.explain import METHODS, explain_arrays
+
+        self._check_fitted()
+        if method not in METHODS:
+            raise ConfigError(f"method={method!r} is not valid; choose one of: {', '.join(METHODS)}")
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        rows = []
+        for text in texts:
+            ids = self._encode(text)[-self.context:]
+            if len(ids) == 0:
+                raise DataError("explain needs at least one token of text")
+            x = ids[None, :].astype(np.int32)
+            if target is None:
+                index = np.asarray(self.model_.predict_on_batch(x))[:, -1].argmax(axis=1)
+            else:
+                vocab = {w: i for i, w in enumerate(self.tokenizer_.vocabulary)}
+                if target not in vocab:
+                    raise DataError(f"target {target!r} is not in this model's vocabulary")
+                index = np.array([vocab[target]])
+            attribution = explain_arrays(self.model_, x, index, "ig", np.zeros_like(x))[0]
+            rows.append(attribution.sum(axis=-1))
+        out = np.zeros((len(rows), max(len(r) for r in rows)))
+        for i, r in enumerate(rows):
+            out[i, : len(r)] = r
+        return out
+
     def generate(self, prompt: str = "", length: int = 200, temperature: float = 1.0, seed: int | None = None) -> str:
         """Sample ``length`` tokens after ``prompt``; temperature < 1 is more conservative, > 1 more varied."""
         self._check_fitted()

@@ -70,7 +70,7 @@ class _Network:
 
         k = keras()
         self.net = net
-        self.output = net.get_layer("output")
+        self.output = net.layers[-1]  # the Dense output layer ("output"; a language model's "next_token")
         self.kernel, self.bias = (np.asarray(w) for w in self.output.get_weights())
         layers = net.layers[: net.layers.index(self.output)]
         self.gap = next((layer for layer in reversed(layers)
@@ -98,6 +98,8 @@ class _Network:
 
         ops = keras().ops
         logits = ops.matmul(hidden, ops.convert_to_tensor(self.kernel)) + ops.convert_to_tensor(self.bias)
+        if len(logits.shape) == 3:  # a language model predicts at every position: explain the last one
+            logits = logits[:, -1, :]
         picked = ops.take_along_axis(logits, ops.convert_to_tensor(target[:, None].astype("int32")), axis=1)
         return picked[:, 0]
 

@@ -253,7 +253,7 @@ def _backtest(run_dir: Path | None, level: float | None) -> str:
             "lines.</p>" + _img(fig, "backtest folds"))
 
 
-def _token_shading(estimator, texts: list[str], truth: list, limit: int = 12) -> str:
+def _token_shading(estimator, texts: list[str], truth: list, limit: int = 8) -> str:
     rows = []
     for text, label in list(zip(texts, truth))[:limit]:
         pairs = estimator.explain_tokens(text)
