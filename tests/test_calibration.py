@@ -36,6 +36,7 @@ def test_ece_of_a_perfectly_calibrated_constant_is_zero():
     assert brier_score(y, proba) == pytest.approx((3 * 2 * 0.25**2 + 2 * 0.75**2) / 4)
 
 
+@pytest.mark.slow
 def test_calibrated_classifier_keeps_its_temperature_and_reports_ece(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(0, 1, size=(300, 60)).astype(np.float32)  # generated: class "up" carries a ramp

@@ -58,6 +58,7 @@ def test_integrated_gradients_are_complete(bump_model):
     assert error.max() < 0.02, error
 
 
+@pytest.mark.slow
 def test_ensembles_average_members_and_multichannel_ig_keeps_channels(basicmotions):
     train, test = basicmotions
     clf = cnn1d.CNNClassifier(model="fcn", model_params={"filters": (8, 8, 8)}, epochs=3, ensemble=2, n_jobs=1,
@@ -79,6 +80,7 @@ def test_flatten_networks_refuse_cam_and_take_gradcam(gunpoint):
     assert clf.explain(test.subset(np.arange(2))).shape == (2, 150)
 
 
+@pytest.mark.slow
 def test_text_attributions_per_token():
     texts = ["a truly great film", "a dull awful film", "great acting", "awful plot"] * 15
     labels = ["pos", "neg", "pos", "neg"] * 15
@@ -88,6 +90,7 @@ def test_text_attributions_per_token():
     assert max(pairs, key=lambda p: p[1])[0] in ("great", "truly")
 
 
+@pytest.mark.slow
 def test_cli_explain_writes_a_plot_and_a_matrix(tmp_path, gunpoint):
     import json
 
@@ -113,6 +116,7 @@ def test_cli_explain_writes_a_plot_and_a_matrix(tmp_path, gunpoint):
     assert res.exit_code != 0 and "out of range" in res.output
 
 
+@pytest.mark.slow
 def test_forecaster_and_language_model_explain_their_inputs():
     from cnn1d.forecasting import load_demo
 

@@ -73,6 +73,7 @@ def test_report_is_self_contained_and_renders_in_chromium(kind, tmp_path, gunpoi
     assert shot.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_report_of_a_bundle_with_explicit_test_data(tmp_path, gunpoint):
     result = train_with_report(tmp_path / "run", ["--data", "gunpoint", *TINY, "--epochs", "2"])
     res = CliRunner().invoke(app, ["report", result["bundle"], "gunpoint", "--out", str(tmp_path / "b.html"), "--json"])

@@ -158,6 +158,7 @@ def test_binary_npy_is_not_sent_to_pickle(tmp_path):
     assert "allow_pickle" not in str(info.value) and "not a NumPy" in str(info.value)
 
 
+@pytest.mark.slow
 def test_regressor_errors_are_cnn1d_errors(gunpoint):
     reg = cnn1d.CNNRegressor(model="cnn", model_params={"blocks": 1, "filters": 4, "dense": 8}, epochs=1, seed=0)
     reg.fit(gunpoint[0].values[:, :, 0], np.arange(50.0))

@@ -124,6 +124,7 @@ def test_more_devices_than_visible_is_a_clear_error():
         CNNClassifier(model="fcn", epochs=1, devices=64).fit(train)
 
 
+@pytest.mark.slow
 def test_resumed_ensemble_reuses_finished_members_and_starts_missing_ones(tmp_path):
     import shutil
 
