@@ -64,7 +64,7 @@ def main(argv=None) -> int:
         dataset, label, fields, _ = RUNS[key]
         started = time.perf_counter()
         config = RunConfig(data=dataset, seed=args.seed, out=str(args.out / "runs" / key), **fields)
-        result = train_run(config, task_given=False, explicit=set(fields), log=lambda m: None)
+        result = train_run(config, log=lambda m: None)  # settings not in `fields` take the data's recommended ones
         assert result["front_end"] == fields["front_end"], result["front_end"]
         rows.append({"key": key, "dataset": dataset, "run": label, "model": result["model"],
                      "front_end": fields["front_end"], "task": result["task"], "test": result["test_metrics"],

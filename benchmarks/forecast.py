@@ -43,8 +43,9 @@ def main(argv=None) -> int:
             sys.exit(f"error: unknown dataset {name!r}; choose from {', '.join(SETTINGS)}")
         horizon, season = SETTINGS[name]
         config = RunConfig(task="forecast", data=name, model="tcn", horizon=horizon, season=season, epochs=args.epochs,
-                           patience=15, seed=args.seed, max_time=args.max_time, out=str(args.out / "runs" / name))
-        results[name] = forecast_run(config, folds=args.folds, log=lambda m: print(f"[{name}] {m}", flush=True))
+                           patience=15, seed=args.seed, max_time=args.max_time, folds=args.folds,
+                           out=str(args.out / "runs" / name))
+        results[name] = forecast_run(config, log=lambda m: print(f"[{name}] {m}", flush=True))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "forecast.json").write_text(json.dumps(results, indent=2, default=str))
     lines = ["# Forecasting benchmark (rolling-origin backtest, 90% intervals)", "",

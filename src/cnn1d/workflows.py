@@ -713,7 +713,8 @@ def lm_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None
                 "order": 5 if lm_model.tokens == "char" else 3}
     bundle_path = lm_model.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline})
     result = {
-        "task": "lm", "tokens": lm_model.tokens, "dataset": path.name, "model": lm_model.model, "test_metrics": metrics,
+        "task": "lm", "tokens": lm_model.tokens, "level": lm_model.tokens,  # `level`: its name before 0.2
+        "dataset": path.name, "model": lm_model.model, "test_metrics": metrics,
         "baseline_metrics": baseline, "baseline": "witten_bell_ngram", "bundle": str(bundle_path), "out": str(out),
         "config": str(out / RUN_CONFIG),
         "train_seconds": round(lm_model.train_seconds_, 3), "total_seconds": round(time.perf_counter() - started, 3),
