@@ -512,12 +512,14 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
         sample = subset if len(chosen) <= 8 else subset.subset(np.arange(8))
         method = auto_method(estimator.model_, estimator._transform(sample))
     used = "ig" if method == "auto" else method
-    attributions = estimator.explain(subset, method=used, target=target)
+    if text:  # (token, attribution) pairs: one explanation per text, computed once
+        pairs = [estimator.explain_tokens(t, method=used, target=target) for t in subset]
+    else:
+        attributions = estimator.explain(subset, method=used, target=target)
     if out.suffix.lower() == ".csv":
         if text:
             rows = [{"index": i, "position": p, "token": tok, "attribution": a}
-                    for i, t in zip(chosen, subset)
-                    for p, (tok, a) in enumerate(estimator.explain_tokens(t, target=target))]
+                    for i, tokens in zip(chosen, pairs) for p, (tok, a) in enumerate(tokens)]
             frame = pd.DataFrame(rows)
         else:
             flat = attributions.reshape(len(chosen), -1)
@@ -528,8 +530,7 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
         from .evaluation.plots import plot_attribution
 
         if text:
-            pairs = estimator.explain_tokens(subset[0], target=target)
-            plot_attribution(out, tokens=pairs, title=f"example {chosen[0]}: {used}")
+            plot_attribution(out, tokens=pairs[0], title=f"example {chosen[0]}: {used}")
         elif getattr(estimator, "front_end", "raw") != "raw":  # audio frames: the log-mel/MFCC image
             frames = estimator._front_end(subset)
             values = frames.values[0, : frames.lengths[0]]

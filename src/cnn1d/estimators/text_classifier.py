@@ -186,9 +186,9 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
             attributions = attributions.sum(axis=-1)
         return np.where(tokens > 0, attributions, 0.0)
 
-    def explain_tokens(self, text: str, target: Any = None) -> list[tuple[str, float]]:
+    def explain_tokens(self, text: str, method: str = "auto", target: Any = None) -> list[tuple[str, float]]:
         """``(token, attribution)`` for each token of one text that the model sees."""
-        scores = self.explain([text], target=target)[0]
+        scores = self.explain([text], method=method, target=target)[0]
         words = self.tokenizer_.tokens(text)[: len(scores)]
         return [(w, float(a)) for w, a in zip(words, scores)]
 

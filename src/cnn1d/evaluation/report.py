@@ -255,7 +255,8 @@ def _backtest(run_dir: Path | None, level: float | None) -> str:
 
 def _token_shading(estimator, texts: list[str], truth: list, limit: int = 8) -> str:
     rows = []
-    for text, label in list(zip(texts, truth))[:limit]:
+    texts, truth = list(texts)[:limit], list(truth)[:limit]
+    for text, label, predicted in zip(texts, truth, estimator.predict(texts)):
         pairs = estimator.explain_tokens(text)
         top = max((abs(a) for _, a in pairs), default=1.0) or 1.0
         spans = []
@@ -263,7 +264,6 @@ def _token_shading(estimator, texts: list[str], truth: list, limit: int = 8) -> 
             share = min(abs(a) / top, 1.0)
             colour = f"rgba(214,39,40,{share:.2f})" if a > 0 else f"rgba(31,119,180,{share:.2f})"
             spans.append(f'<span class=tok style="background:{colour}">{html.escape(word)}</span>')
-        predicted = estimator.predict([text])[0]
         rows.append(f"<p><b>true {html.escape(str(label))}, predicted {html.escape(str(predicted))}</b>: "
                     + " ".join(spans) + "</p>")
     return ("<p class=muted>Integrated gradients per token for the predicted class: red for it, blue against.</p>"
