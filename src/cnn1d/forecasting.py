@@ -124,7 +124,7 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     """Train a forecaster on all but the last ``folds * horizon`` steps, backtest it beside the baselines at
     ``folds`` rolling origins, save the bundle, metrics, backtest CSV and a plot into ``config.out``."""
     from .io_utils import atomic_write_text
-    from .workflows import RUN_CONFIG, build_estimator, prepare_out, record_config
+    from .workflows import RUN_CONFIG, build_estimator, record_config, run_directory
 
     build_estimator(config, "forecast")  # refuse settings that do not apply before reading any data
     started = time.perf_counter()
@@ -141,8 +141,7 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
                                 id_column=config.id_column, covariates=config.covariates)
     log(f"data: {table.name or config.data}: {table.describe()}")
     folds = config.folds or DEFAULT_FOLDS
-    out = Path(config.out) if config.out else Path("runs") / f"{(table.name or 'series').lower()}-forecast-{time.strftime('%Y%m%d-%H%M%S')}"
-    prepare_out(out)
+    out = run_directory(config, f"{(table.name or 'series').lower()}-forecast")
     forecaster = build_estimator(config.replace(out=str(out)), "forecast", resume=resume)
     H = forecaster.horizon
     origins = backtest_origins(table, H, folds)

@@ -200,8 +200,9 @@ def resume_config(config: RunConfig) -> RunConfig:
     return recorded.replace(out=config.out, verbose=config.verbose)
 
 
-def prepare_out(out: Path) -> Path:
-    """Make the run directory, or say in one line why it cannot be written."""
+def run_directory(config: RunConfig, name: str) -> Path:
+    """``--out``, or ``runs/<name>-<time>``: made, or a one-line reason why it cannot be written."""
+    out = Path(config.out) if config.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a directory for the run")
     try:
@@ -271,9 +272,8 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     config, train, test, task = series_data(config, log)
     spec = config.data
     audio = "sample_rate" in train.meta
-    out = Path(config.out) if config.out else Path("runs") / f"{(train.name or spec).lower()}-{config.model or 'default'}-{time.strftime('%Y%m%d-%H%M%S')}"
-    prepare_out(out)
-    estimator = build_estimator(config.replace(out=str(out), verbose=config.verbose), "series", task, resume=resume)
+    out = run_directory(config, f"{(train.name or spec).lower()}-{config.model or 'default'}")
+    estimator = build_estimator(config.replace(out=str(out)), "series", task, resume=resume)
     run_config = record_config(config, estimator, task, out, drop=() if audio else AUDIO_FIELDS)
     estimator.fit(train)
     estimator.config_ = run_config  # the bundle records how to replay the whole run
@@ -645,8 +645,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
     build_estimator(config, "text")  # refuse settings that do not apply before reading any data
     started = time.perf_counter()
     data, test = text_data(config, log)
-    out = Path(config.out) if config.out else Path("runs") / f"{data.name}-{config.model or 'textcnn'}-{time.strftime('%Y%m%d-%H%M%S')}"
-    prepare_out(out)
+    out = run_directory(config, f"{data.name}-{config.model or 'textcnn'}")
     clf = build_estimator(config.replace(out=str(out)), "text")
     run_config = record_config(config, clf, "classify", out)
     clf.fit(data)
@@ -702,8 +701,7 @@ def lm_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None
     bad = text.count("\ufffd")
     log(f"corpus: {path.name}: {len(text):,} characters" + (f", {bad} invalid UTF-8 byte(s) replaced" if bad else ""))
     started = time.perf_counter()
-    out = Path(config.out) if config.out else Path("runs") / f"{path.stem}-lm-{time.strftime('%Y%m%d-%H%M%S')}"
-    prepare_out(out)
+    out = run_directory(config, f"{path.stem}-lm")
     lm_model = build_estimator(config.replace(out=str(out)), "lm")
     run_config = record_config(config, lm_model, "lm", out)
     lm_model.fit(text)
