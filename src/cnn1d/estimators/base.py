@@ -329,11 +329,10 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         their members. Returns ``(n, steps)``; integrated gradients on multichannel input return
         ``(n, steps, channels)``. Steps past a series' end (padding) are 0. See :mod:`cnn1d.evaluation.explain`.
         """
-        from ..evaluation.explain import METHODS, auto_method, explain_arrays
+        from ..evaluation.explain import auto_method, check_method, explain_arrays
 
         self._check_fitted()
-        if method not in METHODS:
-            raise ConfigError(f"method={method!r} is not valid; choose one of: {', '.join(METHODS)}")
+        check_method(method)
         data = self._front_end(as_dataset(X))
         x = self.preprocessor_.transform(data, length=self.input_length_)
         index = self._explain_target(x, target)
@@ -357,16 +356,16 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
                 raise ConfigError("a regressor has one output; explain it without target=")
             return np.zeros(len(x), dtype=int)
         if target is None:
-            proba = np.asarray(self.model_.predict_on_batch(x) if len(x) <= PREDICT_BATCH
-                               else self.model_.predict(x, batch_size=PREDICT_BATCH, verbose=0))
-            return proba.argmax(axis=1)
-        matches = [i for i, c in enumerate(self.classes_.tolist()) if str(c) == str(target)]
-        if not matches:
-            raise DataError(f"target {target!r} is not a class of this model; classes: {self.classes_.tolist()[:20]}")
-        return np.full(len(x), matches[0])
+            return self._predict_arrays(x).argmax(axis=1)
+        from ..evaluation.explain import class_index
+
+        return np.full(len(x), class_index(self.classes_.tolist(), target))
 
     def _raw_predict(self, X: Any) -> np.ndarray:
-        arrays = self._transform(X)
+        return self._predict_arrays(self._transform(X))
+
+    def _predict_arrays(self, arrays: np.ndarray) -> np.ndarray:
+        """The network's outputs for preprocessed inputs."""
         if len(arrays) <= PREDICT_BATCH:
             # One compiled call, without predict()'s data-adapter loop: halves single-series latency.
             return np.asarray(self.model_.predict_on_batch(arrays))

@@ -318,11 +318,10 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         """Which steps of each series' last window drove its forecast ``step`` steps ahead (default: the last
         of the horizon) of ``target`` (default: the first): ``(n_series, lookback + horizon)``, the lookback's
         history followed by the future steps whose calendar/covariate inputs the model also sees."""
-        from ..evaluation.explain import METHODS, auto_method, explain_arrays
+        from ..evaluation.explain import check_method, explain_arrays
 
         self._check_fitted()
-        if method not in METHODS:
-            raise ConfigError(f"method={method!r} is not valid; choose one of: {', '.join(METHODS)}")
+        check_method(method)
         step = self.horizon if step is None else step
         if not 1 <= step <= self.horizon:
             raise ConfigError(f"step must be between 1 and the horizon {self.horizon}, got {step}")
@@ -332,8 +331,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         _, batch, _ = self._windows_at(table or self.table_)
         x = np.stack(batch)
         index = np.full(len(x), (step - 1) * len(self.target_names_) + column)
-        method = auto_method(self.model_, x) if method == "auto" else method
-        attributions = explain_arrays(self.model_, x, index, method, np.zeros_like(x))
+        attributions = explain_arrays(self.model_, x, index, method, np.zeros_like(x))  # "auto" resolved inside
         return attributions.sum(axis=-1) if attributions.ndim == 3 else attributions
 
     def predict(self, horizon: int | None = None, table: SeriesTable | None = None):

@@ -134,13 +134,14 @@ class CNNLanguageModel(FittedStateMixin, BaseEstimator):
 
     def explain(self, texts: Any, method: str = "auto", target: str | None = None) -> np.ndarray:
         """Which tokens of each text drove the prediction of the token that follows it (or of ``target``):
-        integrated gradients over the token embeddings, ``(n, tokens)`` (the last ``context`` tokens of each
+        integrated gradients over the token embeddings (another ``method`` is used where the network allows it
+        and refused where it does not), ``(n, tokens)`` (the last ``context`` tokens of each
         text, left-aligned; zeros past a shorter text's end)."""
-        from ..evaluation.explain import METHODS, explain_arrays
+        from ..evaluation.explain import check_method, explain_arrays
 
         self._check_fitted()
-        if method not in METHODS:
-            raise ConfigError(f"method={method!r} is not valid; choose one of: {', '.join(METHODS)}")
+        check_method(method)
+        method = "ig" if method == "auto" else method
         texts = [texts] if isinstance(texts, str) else list(texts)
         rows = []
         for text in texts:
@@ -155,8 +156,8 @@ class CNNLanguageModel(FittedStateMixin, BaseEstimator):
                 if target not in vocab:
                     raise DataError(f"target {target!r} is not in this model's vocabulary")
                 index = np.array([vocab[target]])
-            attribution = explain_arrays(self.model_, x, index, "ig", np.zeros_like(x))[0]
-            rows.append(attribution.sum(axis=-1))
+            attribution = explain_arrays(self.model_, x, index, method, np.zeros_like(x))[0]
+            rows.append(attribution.sum(axis=-1) if attribution.ndim == 2 else attribution)
         out = np.zeros((len(rows), max(len(r) for r in rows)))
         for i, r in enumerate(rows):
             out[i, : len(r)] = r

@@ -167,19 +167,15 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
         """One attribution per token position ``(n, sequence_length)`` for the predicted class (or ``target``):
         integrated gradients over the token embeddings, from an all-padding text. ``explain_tokens`` pairs
         them with the tokens."""
-        from ..evaluation.explain import METHODS, explain_arrays
+        from ..evaluation.explain import check_method, class_index, explain_arrays
 
         self._check_fitted()
-        if method not in METHODS:
-            raise ConfigError(f"method={method!r} is not valid; choose one of: {', '.join(METHODS)}")
+        check_method(method)
         tokens = self.tokenizer_.transform(as_texts(X).texts)
         if target is None:
             index = np.asarray(self.model_.predict(tokens, batch_size=256, verbose=0)).argmax(axis=1)
         else:
-            matches = [i for i, c in enumerate(self.classes_.tolist()) if str(c) == str(target)]
-            if not matches:
-                raise DataError(f"target {target!r} is not a class of this model; classes: {self.classes_.tolist()[:20]}")
-            index = np.full(len(tokens), matches[0])
+            index = np.full(len(tokens), class_index(self.classes_.tolist(), target))
         method = "ig" if method == "auto" else method
         attributions = explain_arrays(self.model_, tokens, index, method, np.zeros_like(tokens))
         if attributions.ndim == 3:

@@ -26,6 +26,22 @@ METHODS = ("auto", "cam", "gradcam", "ig")
 IG_STEPS = 64
 
 
+def check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ConfigError(f"method={method!r} is not valid; choose one of: {', '.join(METHODS)}")
+
+
+def class_index(classes, target) -> int:
+    """The output index of the class named ``target`` (compared as text: ``1`` finds class ``"1"``)."""
+    names = list(classes)
+    for i, c in enumerate(names):
+        if str(c) == str(target):
+            return i
+    from ..errors import DataError
+
+    raise DataError(f"target {target!r} is not a class of this model; classes: {names[:20]}")
+
+
 def gradient(fn, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(fn(x), d sum(fn(x)) / dx)`` with the active backend's automatic differentiation."""
     from .._backend import keras
@@ -163,8 +179,9 @@ def explain_arrays(model, x: np.ndarray, target: np.ndarray, method: str, baseli
     Returns ``(n, steps)`` for cam/gradcam and ``(n, steps, channels)`` for ig (``(n, tokens, dims)`` for
     token inputs, where channels are embedding dimensions).
     """
-    if method not in ("cam", "gradcam", "ig"):
-        raise ConfigError(f"method={method!r} is not valid; choose one of: {', '.join(METHODS)}")
+    check_method(method)
+    if method == "auto":
+        method = auto_method(model, x)
     results = []
     for net in members(model):
         network = _Network(net)
@@ -194,4 +211,4 @@ def auto_method(model, x: np.ndarray | None = None) -> str:
     return "ig"
 
 
-__all__ = ["METHODS", "auto_method", "explain_arrays", "gradient", "members", "scores"]
+__all__ = ["METHODS", "auto_method", "check_method", "class_index", "explain_arrays", "gradient", "members", "scores"]
