@@ -143,13 +143,22 @@ def _sniff_delimiter(path: Path, preferred: str) -> str:
     return best or preferred
 
 
-def _numeric_mask(frame):
-    """True where a cell is a number or a missing-value marker."""
+def _parse_numbers(frame):
+    """Every cell as a number (NaN where it is none), parsed once per file: the header decision and the
+    values share it."""
     import pandas as pd
 
-    text = frame.apply(lambda col: col.str.strip())
-    numeric = text.apply(pd.to_numeric, errors="coerce").notna()
-    return numeric | text.isin(MISSING_TOKENS)
+    return frame.apply(lambda col: pd.to_numeric(col.astype(str).str.strip(), errors="coerce"))
+
+
+def _number_or_missing(frame, numbers) -> np.ndarray:
+    """True where a cell is a number or a missing-value marker (``?``, ``NaN``, ``NA``, empty)."""
+    ok = numbers.notna().to_numpy().copy()  # pandas may hand out a read-only view
+    columns = np.flatnonzero(~ok.all(axis=0))  # only columns with a non-number need their text looked at
+    if len(columns):
+        text = frame.iloc[:, columns].apply(lambda col: col.astype(str).str.strip())
+        ok[:, columns] |= text.isin(MISSING_TOKENS).to_numpy()
+    return ok
 
 
 def _index_like(values) -> bool:
@@ -161,25 +170,25 @@ def _index_like(values) -> bool:
     return len(numbers) > 2 and bool(np.all(np.diff(numbers) == 1)) and numbers[0] in (0.0, 1.0)
 
 
-def _decide_header(frame, path: Path, given: bool | None) -> bool:
+def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
     """Rule: the first row is a header when, in a column whose other rows are all numbers, it holds text.
 
     A first row of column numbers (0, 1, 2, ...) over rows of measurements could be either, and is refused.
     """
     if given is not None:
         return given
-    mask = _numeric_mask(frame)
+    mask = _number_or_missing(frame, numbers)
     if len(frame) == 1:
-        return not bool(mask.iloc[0].all())
-    body_numeric = mask.iloc[1:].all(axis=0)
-    columns = [c for c in frame.columns if body_numeric[c]]
-    if not columns:
+        return not bool(mask[0].all())
+    columns = np.flatnonzero(mask[1:].all(axis=0))
+    if not len(columns):
         raise DataError(f"{path}: no column holds numbers below the first row, so whether the first row is a header "
                         "cannot be told; pass --header or --no-header")
-    if not mask.iloc[0][columns].all():
+    if not mask[0, columns].all():
         return True
-    if _index_like(frame.iloc[0][columns]) and not _index_like(frame.iloc[1][columns]):
-        raise DataError(f"{path}: the first row reads {', '.join(frame.iloc[0][columns][:3])}, ...: column numbers "
+    first, second = frame.iloc[0, columns], frame.iloc[1, columns]
+    if _index_like(first) and not _index_like(second):
+        raise DataError(f"{path}: the first row reads {', '.join(first[:3])}, ...: column numbers "
                         "or a series? Pass --header (it names the columns) or --no-header (it is a series)")
     return False
 
@@ -234,45 +243,45 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
         raise DataError(f"{path}: rows have inconsistent numbers of fields ({exc})") from None
     if frame.empty:
         raise DataError(f"{path}: file holds no rows")
-    has_header = _decide_header(frame, path, header)
-    if has_header:
+    numbers = _parse_numbers(frame)
+    if _decide_header(frame, numbers, path, header):
         names = [str(c).strip() for c in frame.iloc[0]]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
             raise DataError(f"{path}: the header names column {dup!r} twice")
-        frame = frame.iloc[1:].reset_index(drop=True)
-        frame.columns = names
+        frame, numbers = frame.iloc[1:].reset_index(drop=True), numbers.iloc[1:].reset_index(drop=True)
+        frame.columns = numbers.columns = names
         if frame.empty:
             raise DataError(f"{path}: file holds a header but no rows")
-        return _read_named(frame, path, labels=labels, label_column=label_column, layout=layout, id_column=id_column)
+        return _read_named(frame, numbers, path, labels=labels, label_column=label_column, layout=layout,
+                           id_column=id_column)
     if layout == "long" or id_column is not None:
         raise DataError(f"{path}: has no header row, so no id column can be named; add a header row (id, time, value...)")
     label = _first_column_label(path, frame.shape[1], labels, label_column, length_hint,
                                 convention=label_first or labels == "required")
     if label and frame.shape[1] < 2:
         raise DataError(f"{path}: each row needs a label and at least one value, found {frame.shape[1]} field(s)")
-    values = _numeric_block(frame.iloc[:, 1:] if label else frame, path, first_column=2 if label else 1)
+    values = _numeric_block(frame.iloc[:, 1:] if label else frame, path, numbers.iloc[:, 1:] if label else numbers,
+                            first_column=2 if label else 1)
     y = np.array([normalise_label(t) for t in frame.iloc[:, 0]], dtype=object) if label else None
     return Dataset.from_array(values, y, source=str(path), name=_dataset_name(path))
 
 
-def _numeric_block(frame, path: Path, first_column: int = 1) -> np.ndarray:
-    import pandas as pd
-
-    text = frame.apply(lambda col: col.astype(str).str.strip()).replace({t: "nan" for t in MISSING_TOKENS})
-    numeric = text.apply(pd.to_numeric, errors="coerce")
-    bad = numeric.isna() & ~text.isin(["nan", "NaN"]) & text.notna()
-    if bad.to_numpy().any():
-        row, col = np.argwhere(bad.to_numpy())[0]
+def _numeric_block(frame, path: Path, numbers, first_column: int = 1) -> np.ndarray:
+    """The cells of ``frame`` as float32 (missing markers: NaN), from ``numbers``, the same cells parsed."""
+    bad = ~_number_or_missing(frame, numbers)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
         name = frame.columns[col]
         column = f"column {name!r}" if isinstance(name, str) else f"column {col + first_column}"
-        raise DataError(f"{path}: data row {row + 1}, {column} holds {text.iat[row, col]!r}, which is not a number")
-    values = numeric.to_numpy(dtype=np.float64)
+        raise DataError(f"{path}: data row {row + 1}, {column} holds {str(frame.iat[row, col]).strip()!r}, which is "
+                        "not a number")
+    values = numbers.to_numpy(dtype=np.float64)
     if np.isinf(values).any() or (np.abs(values[np.isfinite(values)]) > np.finfo(np.float32).max).any():
         row, col = np.argwhere(np.isinf(values) | (np.abs(np.nan_to_num(values)) > np.finfo(np.float32).max))[0]
         what = "an infinite value" if np.isinf(values[row, col]) else "a value beyond what float32 holds (3.4e38)"
-        raise DataError(f"{path}: data row {row + 1} holds {text.iat[row, col]!r}: {what}; replace it, mark it "
-                        "missing (NaN) or rescale the data")
+        raise DataError(f"{path}: data row {row + 1} holds {str(frame.iat[row, col]).strip()!r}: {what}; replace "
+                        "it, mark it missing (NaN) or rescale the data")
     return values.astype(np.float32)
 
 
@@ -423,9 +432,10 @@ def read_csv(path: Path, *, labels: str = "auto", label_column: str | None = Non
                            id_column=id_column, length_hint=length_hint, label_first=False)
 
 
-def _read_named(frame, path: Path, *, labels: str, label_column: str | None, layout: str | None,
+def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | None, layout: str | None,
                 id_column: str | None) -> Dataset:
-    """A table with a header row: wide or long layout, label and id columns by name."""
+    """A table with a header row (``numbers``: its cells parsed): wide or long layout, label and id columns by
+    name."""
     lower = {c.lower(): c for c in frame.columns}
     if label_column not in (None, "none", "first") and label_column not in frame.columns:
         raise DataError(f"{path}: no column named {label_column!r}; columns are {list(frame.columns)[:10]}")
@@ -444,7 +454,7 @@ def _read_named(frame, path: Path, *, labels: str, label_column: str | None, lay
     if layout is None:
         layout = "long" if ids_repeat else "wide"
     if layout == "long":
-        return _read_long(frame, path, id_col, label, labels)
+        return _read_long(frame, numbers, path, id_col, label, labels)
     if ids_repeat:
         dup = frame[id_col][frame[id_col].duplicated()].iloc[0]
         raise DataError(f"{path}: --layout wide, but id {dup!r} has several rows; one row per series expected "
@@ -460,14 +470,14 @@ def _read_named(frame, path: Path, *, labels: str, label_column: str | None, lay
     values_frame = frame.drop(columns=[c for c in (label, id_col) if c is not None])
     if values_frame.shape[1] == 0:
         raise DataError(f"{path}: no value columns besides the label and id columns")
-    values = _numeric_block(values_frame, path)
+    values = _numeric_block(values_frame, path, numbers[values_frame.columns])
     data = Dataset.from_array(values, y, source=str(path), name=_dataset_name(path))
     if ids is not None:
         data.meta["ids"] = ids
     return data
 
 
-def _read_long(frame, path: Path, id_col: str, label: str | None, labels: str) -> Dataset:
+def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, labels: str) -> Dataset:
     """One row per (series, time step). Rows are ordered by the time column: numbers numerically, dates
     chronologically; a time column that is neither is refused (a text sort puts 1/10 before 1/2)."""
     import warnings
@@ -479,7 +489,7 @@ def _read_long(frame, path: Path, id_col: str, label: str | None, labels: str) -
     value_cols = [c for c in frame.columns if c not in (id_col, time_col, label)]
     if not value_cols:
         raise DataError(f"{path}: long layout needs at least one value column besides {id_col!r} and the time column")
-    values = _numeric_block(frame[value_cols], path)
+    values = _numeric_block(frame[value_cols], path, numbers[value_cols])
     # Series keep the order in which their ids first appear in the file.
     frame = frame.assign(__order=np.arange(len(frame)), __series=frame.groupby(id_col, sort=False).ngroup())
     if time_col is not None:
