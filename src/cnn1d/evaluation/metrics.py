@@ -34,16 +34,9 @@ ECE_BINS = 15
 def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int = ECE_BINS) -> float:
     """Expected calibration error (Guo et al. 2017): the gap between confidence (the top probability) and
     accuracy, averaged over ``bins`` equal-width confidence bins weighted by their share of examples."""
-    confidence = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == y_true
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    gap = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            gap += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
-    return float(gap)
+    points = reliability(y_true, proba, bins)
+    return float(sum(n * abs(a - c) for n, a, c in zip(points["count"], points["accuracy"], points["confidence"]) if n)
+                 / len(y_true))
 
 
 def brier_score(y_true: np.ndarray, proba: np.ndarray) -> float:
