@@ -47,7 +47,7 @@ def truncate(table: SeriesTable, ends: dict) -> SeriesTable:
 
 def backtest_origins(table: SeriesTable, horizon: int, folds: int) -> dict:
     """Per series, ``folds`` forecast origins spaced ``horizon`` apart, the last one ending at the data's end."""
-    from .estimators.forecaster import trim_future
+    from .data.timeseries import trim_future
 
     ends, _ = trim_future(table)
     origins = {}

@@ -236,3 +236,13 @@ def future_index(index, freq: str | None, horizon: int):
     if isinstance(index, pd.DatetimeIndex):
         return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
     return pd.RangeIndex(index[-1] + 1, index[-1] + 1 + horizon)
+
+
+def trim_future(table: SeriesTable) -> tuple[dict, dict]:
+    """Split off trailing rows whose targets are all missing: they carry future covariates only."""
+    ends, futures = {}, {}
+    for key, values in table.targets.items():
+        observed = np.flatnonzero(~np.isnan(values).all(axis=1))
+        ends[key] = int(observed[-1]) + 1
+        futures[key] = len(values) - ends[key]
+    return ends, futures

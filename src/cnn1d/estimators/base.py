@@ -192,6 +192,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         from .. import models
         from .._backend import backend_name, seed_everything
         from ..preprocess import SeriesPreprocessor
+        from ..export.samples import capture_series
         from ..training import ensemble, trainer
 
         self._check_params()
@@ -275,6 +276,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         self.input_channels_ = raw.n_channels  # before any front end: the audio's own channel count
         self.n_features_in_ = int(raw.max_length)  # scikit-learn's name; time steps of the longest series
         self.audio_ = "sample_rate" in raw.meta  # trained on audio clips: predicts on audio files
+        self.samples_ = capture_series(raw)  # a few training series: what `cnn1d export` checks parity on
         trainer.record_training(self, result)
         self.epochs_ = max(r.epochs for r in results)
         self.fit_seconds_ = time.perf_counter() - started
@@ -386,6 +388,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             state["target"] = {"mean": self.target_mean_, "std": self.target_std_}
         if getattr(self, "temperature_", 1.0) != 1.0:
             state["temperature"] = float(self.temperature_)
+        if getattr(self, "samples_", None):
+            state["samples"] = self.samples_
         return state
 
     def _restore_extra(self, state: dict[str, Any]) -> None:
@@ -403,6 +407,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             self.target_mean_ = float(state["target"]["mean"])
             self.target_std_ = float(state["target"]["std"])
         self.temperature_ = float(state.get("temperature", 1.0))
+        self.samples_ = state.get("samples")
 
     @classmethod
     def _upgrade_state(cls, state: dict[str, Any], config: RunConfig) -> dict[str, Any]:

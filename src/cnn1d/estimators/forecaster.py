@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..data.timeseries import SeriesTable, future_index, season_for
+from ..data.timeseries import SeriesTable, future_index, season_for, trim_future  # noqa: F401 (re-exported)
 from ..data.timeseries import calendar_features as calendar_matrix
 from ..errors import ConfigError, DataError
 from ..preprocess.windowing import training_windows, window_inputs
@@ -66,16 +66,6 @@ def as_table(y: Any, X: Any = None, *, where: str = "y") -> SeriesTable:
         table.covariates["series"] = cov
         table.covariate_names = [str(c) for c in getattr(X, "columns", range(cov.shape[1]))]
     return table
-
-
-def trim_future(table: SeriesTable) -> tuple[dict, dict]:
-    """Split off trailing rows whose targets are all missing: they carry future covariates only."""
-    ends, futures = {}, {}
-    for key, values in table.targets.items():
-        observed = np.flatnonzero(~np.isnan(values).all(axis=1))
-        ends[key] = int(observed[-1]) + 1
-        futures[key] = len(values) - ends[key]
-    return ends, futures
 
 
 class CNNForecaster(FittedStateMixin, BaseEstimator):

@@ -84,6 +84,7 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> "CNNTextClassifier":
         from .. import models
         from .._backend import backend_name, seed_everything
+        from ..export.samples import capture_texts
         from ..preprocess.text import Tokenizer
         from ..training import trainer
         from ..training.splits import split_indices
@@ -120,6 +121,7 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
         level = self.tokens or ("char" if self.model == "charcnn" else "word")
         self.tokenizer_ = Tokenizer(level=level, max_tokens=self.max_tokens, sequence_length=self.sequence_length)
         self.tokenizer_.fit([data.texts[i] for i in train_idx])
+        self.samples_ = capture_texts([data.texts[i] for i in train_idx])  # what `cnn1d export` checks parity on
         X_all = self.tokenizer_.transform(data.texts)
         params = {"vocab_size": len(self.tokenizer_.vocabulary), **(self.model_params or {})}
         if self.embeddings:
@@ -211,11 +213,15 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
               "history_", "multilabel_", "thresholds_")
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"tokenizer": self.tokenizer_.to_dict(),
-                "classes": [c.item() if isinstance(c, np.generic) else c for c in self.classes_.tolist()]}
+        state = {"tokenizer": self.tokenizer_.to_dict(),
+                 "classes": [c.item() if isinstance(c, np.generic) else c for c in self.classes_.tolist()]}
+        if getattr(self, "samples_", None):
+            state["samples"] = self.samples_
+        return state
 
     def _restore_extra(self, state: dict[str, Any]) -> None:
         from ..preprocess.text import Tokenizer
 
         self.tokenizer_ = Tokenizer.from_dict(state["tokenizer"])
+        self.samples_ = state.get("samples")
         self.classes_ = np.array(state["classes"], dtype=object)

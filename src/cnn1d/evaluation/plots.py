@@ -38,7 +38,7 @@ def save_png(fig, path: str | Path, dpi: int = 100) -> Path:
 def plot_forecast(table, forecast, path: str | Path, history: int = 96) -> Path:
     """History tail, point forecast and interval band for every series and target (one panel each)."""
     plt = pyplot()
-    from ..estimators.forecaster import trim_future
+    from ..data.timeseries import trim_future
 
     ends, _ = trim_future(table)
     panels = [(k, j, t) for k in table.ids for j, t in enumerate(table.target_names)][:12]

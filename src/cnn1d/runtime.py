@@ -1,0 +1,284 @@
+"""Run an exported model with numpy and onnxruntime only: no JAX, Keras or scikit-learn.
+
+``pip install "cnn1d[runtime]"``, then::
+
+    import cnn1d.runtime
+    model = cnn1d.runtime.load("model.onnx")
+    model.predict(x)            # labels (classifier), values (regressor), 0/1 rows (tagger)
+    model.predict_proba(x)      # class / tag probabilities
+    model.predictions(x)        # one JSON-ready dict per instance (what `cnn1d serve` answers)
+
+``x`` is what the bundle takes: an array ``(n, steps)`` or ``(n, steps, channels)`` with NaN for missing
+values, a list of series of any length, a :class:`~cnn1d.data.dataset.Dataset`, or for a text model a list of
+strings. The manifest (``model.json`` beside the model, also stored in the ONNX metadata) says what the graph
+cannot: class names, tokenizer, audio front end, forecast calendar. See docs/deploy.md.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import BundleError, ConfigError, DataError
+
+SUPPORTED_VERSION = 1
+METADATA_KEY = "cnn1d_manifest"
+CHUNK = 256
+
+
+def load(path: str | Path) -> "RuntimeModel":
+    """An exported ONNX model and its manifest, ready to predict."""
+    return RuntimeModel(path)
+
+
+def _session(path: Path):
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ConfigError('running an ONNX model needs onnxruntime: pip install "cnn1d[runtime]"') from None
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
+        raise BundleError(f"{path}: not a readable ONNX model ({str(exc).splitlines()[0][:200]})") from None
+
+
+class RuntimeModel:
+    """An exported cnn1d model (see :func:`load`)."""
+
+    def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None):
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"{path}: file not found")
+        self.path = path
+        self.session = _session(path)
+        if manifest is None:
+            stored = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+            side = path.with_suffix(".json")
+            if stored:
+                manifest = json.loads(stored)
+            elif side.is_file():
+                manifest = json.loads(side.read_text(encoding="utf-8"))
+            else:
+                raise BundleError(f"{path}: no cnn1d manifest (neither in the ONNX metadata nor {side.name} beside it); "
+                                  "export the bundle with `cnn1d export`")
+        if manifest.get("format") != "cnn1d-onnx":
+            raise BundleError(f"{path}: the manifest is not a cnn1d ONNX manifest")
+        if int(manifest.get("format_version", 0)) > SUPPORTED_VERSION:
+            raise BundleError(f"{path}: exported by a newer cnn1d (manifest version {manifest['format_version']}, this "
+                              f"runtime reads up to {SUPPORTED_VERSION}); upgrade: pip install -U \"cnn1d[runtime]\"")
+        self.manifest = manifest
+        self.kind = manifest["kind"]
+        self.classes = manifest.get("classes")
+        self.thresholds = None if manifest.get("thresholds") is None else np.asarray(manifest["thresholds"])
+        self._input_names = [i.name for i in self.session.get_inputs()]
+        self._tokenizer = None
+        if self.kind == "text_classifier":
+            from .preprocess.text import Tokenizer
+
+            self._tokenizer = Tokenizer.from_dict(manifest["text"]["tokenizer"])
+
+    # -- inputs ---------------------------------------------------------------------------------
+    @property
+    def is_text(self) -> bool:
+        return self.kind == "text_classifier"
+
+    @property
+    def is_audio(self) -> bool:
+        return bool(self.manifest.get("audio"))
+
+    def dataset(self, X: Any, where: str = "X"):
+        """``X`` as a Dataset of raw series (audio: clips at the model's sample rate)."""
+        from .data.dataset import Dataset
+
+        if isinstance(X, Dataset):
+            return X
+        if X is None or (hasattr(X, "__len__") and len(X) == 0):
+            raise DataError(f"{where}: no series given")
+        if isinstance(X, np.ndarray) and X.ndim == 1:
+            raise DataError(f"{where}: got a 1-D array of {len(X)} values; pass X.reshape(1, -1) for one series")
+        if isinstance(X, np.ndarray) and X.dtype.kind not in "fiub":
+            raise DataError(f"{where}: values must be numbers, got dtype {X.dtype}")
+        meta = {"sample_rate": self.manifest["audio"]["sample_rate"]} if self.is_audio else {}
+        return Dataset.from_array(X, source=where, meta=meta)
+
+    def network_input(self, data) -> np.ndarray:
+        """A Dataset -> the graph's ``series`` input: values with NaN for missing, NaN-padded to one length."""
+        spec = self.manifest["input"]
+        if self.is_audio:
+            from .preprocess.audio import prepare
+
+            audio = self.manifest["audio"]
+            data = prepare(data, front_end_name=audio["front_end"], sample_rate=audio["sample_rate"],
+                           duration=audio["duration"])
+        if data.n_channels != spec["channels"]:
+            raise DataError(f"{data.source or 'input'}: series have {data.n_channels} channel(s) but the model was trained "
+                            f"on {spec['channels']}")
+        longest = int(data.max_length)
+        if spec["length"]:
+            if longest > spec["length"]:
+                raise DataError(f"{data.source or 'input'}: series are up to {longest} steps long but this model takes "
+                                f"at most {spec['length']}; cnn1d does not truncate series")
+            length = spec["length"]
+        else:
+            length = max(longest, int(spec["min_length"] or 1))
+        x = np.full((len(data), length, data.n_channels), np.nan, dtype=np.float32)
+        for i, n in enumerate(data.lengths):
+            x[i, :n] = data.values[i, :n]
+        return x
+
+    def _run(self, x: np.ndarray) -> list[np.ndarray]:
+        parts = [self.session.run(None, {self._input_names[0]: x[i: i + CHUNK]}) for i in range(0, len(x), CHUNK)]
+        return [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
+
+    def outputs(self, X: Any) -> np.ndarray:
+        """The graph's output for ``X``: probabilities, or values for a regressor."""
+        if self.kind == "forecaster":
+            raise ConfigError("a forecaster forecasts from a history: use forecast(...)")
+        if self.is_text:
+            texts = [X] if isinstance(X, str) else list(X)
+            if not texts:
+                raise DataError("no texts given")
+            bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+            if bad:
+                raise DataError(f"text model: instance {bad[0]} is not a string")
+            return self._run(self._tokenizer.transform(texts))[0].astype(np.float64)
+        return self._run(self.network_input(self.dataset(X)))[0].astype(np.float64)
+
+    # -- predictions ----------------------------------------------------------------------------
+    def predict_proba(self, X: Any) -> np.ndarray:
+        if self.classes is None:
+            raise ConfigError("a regressor has no class probabilities; use predict")
+        return self.outputs(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        out = self.outputs(X)
+        if self.classes is None:
+            return out
+        if self.thresholds is not None:
+            return (out >= self.thresholds[None, :]).astype(int)
+        return np.asarray(self.classes, dtype=object)[out.argmax(axis=1)]
+
+    def predictions(self, X: Any) -> list[dict[str, Any]]:
+        """One JSON-ready answer per instance: ``label`` + ``probabilities`` (classifier), ``tags`` +
+        ``probabilities`` (tagger), ``value`` (regressor)."""
+        out = self.outputs(X)
+        if self.classes is None:
+            return [{"value": float(v)} for v in out]
+        answers = []
+        for row in out:
+            probabilities = {str(c): round(float(p), 6) for c, p in zip(self.classes, row)}
+            if self.thresholds is not None:
+                answers.append({"tags": [c for c, p, t in zip(self.classes, row, self.thresholds) if p >= t],
+                                "probabilities": probabilities})
+            else:
+                answers.append({"label": self.classes[int(row.argmax())], "probabilities": probabilities})
+        return answers
+
+    # -- forecasting ----------------------------------------------------------------------------
+    def forecast_table(self, table) -> dict[str, dict[str, Any]]:
+        """Forecast every series of a :class:`~cnn1d.data.timeseries.SeriesTable` from its last observed step:
+        ``{id: {"timestamps", "forecast", "lower", "upper"}}`` (arrays ``(horizon, targets)``)."""
+        from .data.timeseries import calendar_features, future_index
+        from .data.timeseries import trim_future
+
+        spec = self.manifest["forecast"]
+        lookback, horizon = spec["lookback"], spec["horizon"]
+        if list(table.target_names) != spec["targets"]:
+            raise DataError(f"targets {table.target_names} differ from the trained {spec['targets']}")
+        ends, _ = trim_future(table)
+        keys, history, known, means, stds, times = [], [], [], [], [], []
+        for key in table.ids:
+            end = ends[key]
+            if end < lookback:
+                raise DataError(f"series {key!r} has {end} steps; the model needs the last {lookback}")
+            index = table.index[key][:end]
+            future = future_index(index, table.freq, horizon)
+            full = index[end - lookback:].append(future)
+            parts = [calendar_features(full, table.freq) if spec["calendar_features"] else np.zeros((len(full), 0))]
+            if spec["covariates"]:
+                cov = table.covariates[key][end - lookback: end + horizon]
+                if len(cov) < lookback + horizon or np.isnan(cov[lookback:]).any():
+                    raise DataError(f"series {key!r} needs covariate values for the {horizon} future steps")
+                mean, std = spec["covariate_scale"].get(str(key), spec["covariate_scale"]["__global__"])
+                parts.append(np.nan_to_num((cov - np.asarray(mean)) / np.asarray(std)))
+            mean, std = spec["scale"].get(str(key), spec["scale"]["__global__"])
+            keys.append(key)
+            history.append(table.targets[key][end - lookback: end])
+            known.append(np.concatenate(parts, axis=1))
+            means.append(mean)
+            stds.append(std)
+            times.append([str(t) for t in future])
+        feeds = dict(zip(self._input_names, [np.asarray(history, np.float32), np.asarray(known, np.float32),
+                                             np.asarray(means, np.float32), np.asarray(stds, np.float32)]))
+        point, lower, upper = self.session.run(None, feeds)
+        return {key: {"timestamps": times[i], "forecast": point[i], "lower": lower[i], "upper": upper[i]}
+                for i, key in enumerate(keys)}
+
+    def stored_table(self, ids: list[str] | None = None):
+        """The end of the training history kept in the manifest, as a SeriesTable."""
+        import pandas as pd
+
+        from .data.timeseries import SeriesTable
+
+        spec = self.manifest["forecast"]
+        stored = spec["series"]
+        ids = list(stored) if ids is None else ids
+        unknown = [i for i in ids if i not in stored]
+        if unknown:
+            raise DataError(f"unknown series {unknown[0]!r}; this model knows {list(stored)[:10]}")
+        index = {k: (pd.DatetimeIndex(pd.to_datetime(stored[k]["timestamps"])) if spec["freq"]
+                     else pd.RangeIndex(stored[k]["timestamps"][0], stored[k]["timestamps"][-1] + 1)) for k in ids}
+        targets = {k: np.array([[np.nan if v is None else v for v in row] for row in stored[k]["values"]], np.float32)
+                   for k in ids}
+        covariates = {k: np.asarray(stored[k]["covariates"], np.float32) for k in ids if "covariates" in stored[k]}
+        return SeriesTable(targets=targets, index=index, freq=spec["freq"], target_names=list(spec["targets"]),
+                           covariates=covariates, covariate_names=list(spec["covariates"]), source="manifest")
+
+    def series_table(self, values: Any, timestamps: list | None = None, key: str = "series"):
+        """One new history (``(T,)`` or ``(T, targets)`` values, NaN for missing) as a SeriesTable."""
+        import pandas as pd
+
+        from .data.timeseries import SeriesTable
+
+        spec = self.manifest["forecast"]
+        try:
+            arr = np.asarray([np.nan if v is None else v for v in values] if np.ndim(values) == 1 else
+                             [[np.nan if v is None else v for v in row] for row in values], dtype=np.float32)
+        except (TypeError, ValueError):
+            raise DataError("history values must be numbers (null for missing)") from None
+        arr = arr[:, None] if arr.ndim == 1 else arr
+        if arr.ndim != 2 or arr.shape[1] != len(spec["targets"]):
+            raise DataError(f"history must have {len(spec['targets'])} value(s) per step ({spec['targets']})")
+        if spec["freq"]:
+            if timestamps is None or len(timestamps) != len(arr):
+                raise DataError(f"this model uses a {spec['freq']!r} calendar: give one timestamp per history value")
+            try:
+                index = pd.DatetimeIndex(pd.to_datetime(timestamps))
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"timestamps: {exc}") from None
+        else:
+            index = pd.RangeIndex(len(arr))
+        if spec["covariates"]:
+            raise DataError("this model uses covariates; forecast its stored series, or run the bundle with its data")
+        return SeriesTable(targets={key: arr}, index={key: index}, freq=spec["freq"],
+                           target_names=list(spec["targets"]), source="request")
+
+    def forecast(self, series: str | None = None) -> list[dict[str, Any]]:
+        """Forecasts past the end of the stored training history (every series, or ``series``)."""
+        result = self.forecast_table(self.stored_table(None if series is None else [series]))
+        return [forecast_answer(k, v) for k, v in result.items()]
+
+
+def forecast_answer(key, result: dict[str, Any]) -> dict[str, Any]:
+    """A forecast as JSON: one list per target when there are several, else plain lists."""
+    def column(a):
+        a = np.asarray(a, np.float64)
+        return [round(float(v), 6) for v in a[:, 0]] if a.shape[1] == 1 else a.round(6).tolist()
+
+    return {"id": str(key), "timestamps": result["timestamps"], "forecast": column(result["forecast"]),
+            "lower": column(result["lower"]), "upper": column(result["upper"])}
