@@ -75,7 +75,16 @@ def export(bundle: str | Path, out: str | Path | None = None, *, format: str = "
 
     with tempfile.TemporaryDirectory(prefix="cnn1d-export-") as tmp:
         raw = Path(tmp) / "model.onnx"
-        _export_onnx(graph, raw)
+        try:
+            _export_onnx(graph, raw)
+        except _FixedShapeNeeded as exc:
+            # Some networks compute paddings from the length (M5's strided front); they export at the training
+            # length, which the runtime pads shorter series to, as the bundle does.
+            graph, fixed = build_graph(estimator, kind, fixed_length=True)
+            manifest["input"] = fixed["input"]
+            manifest["input"]["fixed_because"] = str(exc)
+            log(f"the network needs a constant length: exported at {manifest['input']['length']} steps")
+            _export_onnx(graph, raw)
         parity = check_parity(estimator, kind, raw, manifest)
         manifest["parity"] = parity
         data = _with_metadata(raw, manifest)
@@ -111,8 +120,14 @@ def bundle_kind(estimator) -> str:
     return "tagger" if getattr(estimator, "multilabel_", False) else "classifier"
 
 
-def build_graph(estimator, kind: str):
-    """The Keras model to export (preprocessing + network + output mapping) and its manifest."""
+class _FixedShapeNeeded(Exception):
+    pass
+
+
+def build_graph(estimator, kind: str, fixed_length: bool = False):
+    """The Keras model to export (preprocessing + network + output mapping) and its manifest.
+
+    ``fixed_length``: a variable-length network taken at its training length (the runtime pads to it)."""
     import keras
 
     from . import graph as layers
@@ -135,7 +150,7 @@ def build_graph(estimator, kind: str):
     if kind == "forecaster":
         return _forecast_graph(estimator, manifest)
     pre = estimator.preprocessor_
-    length = estimator.input_length_
+    length = estimator.input_length_ or (int(pre.train_length) if fixed_length else None)
     series = keras.Input((length, pre.n_channels), dtype="float32", name="series")
     x = layers.SeriesPreprocessing(pre.scaling, pre.imputation, pre.use_mask, pre.channel_mean, pre.channel_std)(series)
     outputs = network(x)
@@ -215,9 +230,8 @@ def _export_onnx(graph, path: Path) -> None:
     import io
     import logging
 
-    graph(*[np.zeros([1 if d is None else d for d in (1, *i.shape[1:])], dtype=i.dtype) for i in graph.inputs]) \
-        if len(graph.inputs) > 1 else graph(np.zeros([1 if d is None else d for d in (1, *graph.inputs[0].shape[1:])],
-                                                      dtype=graph.inputs[0].dtype))
+    dummies = [np.zeros([1] + [1 if d is None else d for d in i.shape[1:]], dtype=i.dtype) for i in graph.inputs]
+    graph(dummies if len(dummies) > 1 else dummies[0])  # Keras exports only a model that has been called
     quiet = logging.getLogger("onnx_ir.serde")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "value type ... is not known" notes about dynamic shapes, harmless
@@ -225,6 +239,8 @@ def _export_onnx(graph, path: Path) -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             graph.export(str(path), format="onnx", verbose=False)
     except Exception as exc:  # jax2onnx raises plain errors naming the JAX primitive it cannot map
+        if type(exc).__name__ == "InconclusiveDimensionOperation" and graph.inputs[0].shape[1] is None:
+            raise _FixedShapeNeeded(str(exc).splitlines()[0][:200]) from None
         raise ExportError(f"ONNX conversion failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from exc
     finally:
         quiet.setLevel(level)
@@ -249,7 +265,8 @@ def check_parity(estimator, kind: str, path: Path, manifest: dict[str, Any]) -> 
 
     runtime = RuntimeModel(path, manifest)
     checks = []
-    for name, inputs in parity_inputs(estimator, kind):
+    dynamic = kind == "forecaster" or kind == "text_classifier" or not manifest["input"]["length"]
+    for name, inputs in parity_inputs(estimator, kind, dynamic_length=dynamic):
         checks.append({"inputs": name, **_compare(estimator, kind, runtime, inputs)})
     worst = max(c["max_abs_diff"] for c in checks)
     agreements = [c["label_agreement"] for c in checks if c["label_agreement"] is not None]

@@ -33,7 +33,7 @@ def _dataset(series: list[np.ndarray], sample_rate):
     return Dataset.from_series(series, source="parity samples", meta=meta)
 
 
-def parity_inputs(estimator, kind: str):
+def parity_inputs(estimator, kind: str, dynamic_length: bool = True):
     """``(name, inputs)`` pairs: the stored samples, the same with gaps, and a longer length never seen."""
     if kind == "forecaster":
         yield "stored history", estimator.table_
@@ -67,7 +67,7 @@ def parity_inputs(estimator, kind: str):
             s[0, 0] = np.nan  # a missing first value (filled from its neighbour)
             gappy.append(s)
         yield "stored samples with gaps", _dataset(gappy, rate)
-    if not estimator.input_length_ and not getattr(estimator, "duration", None):
+    if dynamic_length and not getattr(estimator, "duration", None):
         longer = [np.concatenate([s, s[: max(1, len(s) // 2)]]) for s in series]
         yield f"length never seen ({max(len(s) for s in longer)} steps)", _dataset(longer, rate)
 
