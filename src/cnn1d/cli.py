@@ -259,7 +259,8 @@ def evaluate(
 @app.command()
 @_guard
 def predict(
-    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`."),
+    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`, or a model exported by `cnn1d export` "
+                                   "(.onnx: runs with the slim runtime, no Keras)."),
     data: Optional[str] = typer.Argument(None, help="Data file to predict (labels, if present, are ignored)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write predictions to this CSV file."),
     text: Optional[list[str]] = typer.Option(None, "--text", help="Text bundles: classify this text (repeatable)."),
@@ -272,10 +273,13 @@ def predict(
     Example: cnn1d predict runs/gp/model.cnn1d new_series.csv --out predictions.csv
 
     Audio: cnn1d predict runs/clips/model.cnn1d new_clips/   (a file, a folder or a manifest; any sample rate)
-    """
-    from .workflows import predict_bundle
 
-    frame = predict_bundle(bundle, data, label_column=label_column, text_column=text_column, texts=text)
+    Exported: cnn1d predict runs/gp/model.onnx new_series.csv   (pip install "cnn1d[runtime]" is enough)
+    """
+    from .workflows import predict_bundle, predict_exported
+
+    run = predict_exported if bundle.suffix.lower() == ".onnx" else predict_bundle
+    frame = run(bundle, data, label_column=label_column, text_column=text_column, texts=text)
     skipped = frame.attrs.get("skipped", [])
     if skipped:
         from rich.console import Console
@@ -297,6 +301,35 @@ def predict(
         console.print(frame.to_string(index=False, max_rows=50))
     else:
         console.print(f"wrote {len(frame)} predictions to {out}")
+
+
+@app.command()
+@_guard
+def export(
+    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`."),
+    format: str = typer.Option("onnx", "--format", help="onnx (litert is refused, saying why: docs/deploy.md)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="The model file to write (default: the bundle's name "
+                                       "with .onnx); its manifest is written beside it as .json."),
+    json_out: bool = typer.Option(False, "--json", help="Print path, manifest, max_abs_diff, label_agreement as JSON."),
+) -> None:
+    """Export a bundle to ONNX, preprocessing included, and check it reproduces the bundle.
+
+    Example: cnn1d export runs/gp/model.cnn1d        (writes runs/gp/model.onnx and runs/gp/model.json)
+
+    Needs pip install "cnn1d[export]"; the exported model runs with pip install "cnn1d[runtime]".
+    """
+    from .export import export as export_bundle
+
+    console = _console(json_out)
+    result = export_bundle(bundle, out, format=format, log=console.print)
+    if json_out:
+        _echo_json(result)
+        return
+    agreement = result["label_agreement"]
+    console.print(f"wrote {result['path']} ({result['size_bytes'] / 1e6:.2f} MB) and {result['manifest']}")
+    console.print(f"parity with the bundle: max abs diff {result['max_abs_diff']:.2e}"
+                  + (f", label agreement {agreement:.3f}" if agreement is not None else "")
+                  + f" over {sum(c['n'] for c in result['checks'])} inputs ({', '.join(c['inputs'] for c in result['checks'])})")
 
 
 @app.command()

@@ -545,14 +545,75 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
 
 def _add_class_columns(frame, estimator, proba: np.ndarray) -> None:
     """``prediction`` (the class, or for multi-label models the chosen tags as ``a|b``) and ``proba_<class>``."""
-    classes = estimator.classes_
-    if getattr(estimator, "multilabel_", False):
-        chosen = proba >= np.asarray(estimator.thresholds_)[None, :]
+    thresholds = estimator.thresholds_ if getattr(estimator, "multilabel_", False) else None
+    add_class_columns(frame, estimator.classes_, thresholds, proba)
+
+
+def add_class_columns(frame, classes, thresholds, proba: np.ndarray) -> None:
+    classes = np.asarray(classes, dtype=object) if not isinstance(classes, np.ndarray) else classes
+    if thresholds is not None:
+        chosen = proba >= np.asarray(thresholds)[None, :]
         frame["prediction"] = ["|".join(str(c) for c, on in zip(classes, row) if on) for row in chosen]
     else:
         frame["prediction"] = classes[proba.argmax(axis=1)]
     for j, c in enumerate(classes.tolist()):
         frame[f"proba_{c}"] = np.round(proba[:, j], 6)
+
+
+def predict_exported(model_path: str | Path, data: str | None, *, label_column: str | None = None,
+                     text_column: str | None = None, texts: list[str] | None = None):
+    """:func:`predict_bundle` for an exported ONNX model, with numpy and onnxruntime only (no Keras)."""
+    import pandas as pd
+
+    from .runtime import load
+
+    model = load(model_path)
+    if model.kind == "forecaster":
+        if data is not None or texts:
+            raise ConfigError(f"{model_path}: an exported forecaster forecasts past its stored history "
+                              "(`cnn1d predict MODEL.onnx` with no data); for a new history file use the bundle "
+                              "(`cnn1d forecast`) or POST it to `cnn1d serve`")
+        rows = []
+        for answer in model.forecast():
+            targets = model.manifest["forecast"]["targets"]
+            for j, target in enumerate(targets):
+                pick = (lambda v: v) if len(targets) == 1 else (lambda v: [row[j] for row in v])
+                rows.append(pd.DataFrame({"id": answer["id"], "time": answer["timestamps"], "target": target,
+                                          "forecast": pick(answer["forecast"]), "lower": pick(answer["lower"]),
+                                          "upper": pick(answer["upper"])}))
+        return pd.concat(rows, ignore_index=True)
+    if not texts and data is None:
+        raise ConfigError("give a DATA file to predict, or --text for a text model")
+    if texts and not model.is_text:
+        raise ConfigError(f"{model_path}: --text needs a text model; this one is a {model.kind}")
+    if model.is_text:
+        from .data.text import read_text
+
+        texts = list(texts) if texts else read_text(data, text_column=text_column, labels="none").texts
+        frame = pd.DataFrame({"index": np.arange(len(texts)), "text": [t[:80] for t in texts]})
+        add_class_columns(frame, model.classes, model.thresholds, model.predict_proba(texts))
+        return frame
+    spec = model.manifest["input"]
+    audio = model.manifest.get("audio")
+    options: dict[str, Any] = {}
+    if audio:
+        options = {"sample_rate": audio["sample_rate"], "channels": audio["channels"]}
+        if audio["channels"] == "keep":
+            options["n_channels"] = audio["input_channels"]
+    if model.kind == "tagger":
+        options["multilabel"] = True
+    hint = None if audio else (spec["length"] or spec["min_length"])
+    dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test", length_hint=hint, **options)
+    frame = pd.DataFrame({"index": np.arange(len(dataset))})
+    for key, column in (("ids", "id"), ("files", "file")):
+        if key in dataset.meta:
+            frame[column] = dataset.meta[key]
+    frame.attrs["skipped"] = dataset.meta.get("skipped", [])
+    if model.classes is None:
+        frame["prediction"] = model.predict(dataset)
+    else:
+        add_class_columns(frame, model.classes, model.thresholds, model.predict_proba(dataset))
+    return frame
 
 
 # -- text -----------------------------------------------------------------------------------------
