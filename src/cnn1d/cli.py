@@ -334,6 +334,29 @@ def export(
 
 @app.command()
 @_guard
+def serve(
+    models: list[str] = typer.Argument(..., help="Bundles (.cnn1d) or exported models (.onnx), as PATH or NAME=PATH; "
+                                       "the name defaults to the file's stem."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (127.0.0.1: this machine only)."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    max_batch: int = typer.Option(64, "--max-batch", help="Most series per graph call when requests are batched."),
+    max_wait_ms: float = typer.Option(5.0, "--max-wait-ms", help="How long a request waits for others to batch with."),
+    engine: str = typer.Option("onnx", "--engine", help="onnx (onnxruntime; bundles are exported at start) or keras."),
+    docs: bool = typer.Option(True, "--docs/--no-docs", help="Serve the /docs page (no outside assets)."),
+) -> None:
+    """Serve models over HTTP: POST /v1/models/NAME/predict with {"instances": [...]}.
+
+    Example: cnn1d serve runs/gp/model.onnx --port 8000
+
+    Needs pip install "cnn1d[serve]". Routes, request and answer forms: docs/deploy.md.
+    """
+    from .serve.app import serve as run_server
+
+    run_server(models, host=host, port=port, max_batch=max_batch, max_wait_ms=max_wait_ms, engine=engine, docs=docs)
+
+
+@app.command()
+@_guard
 def forecast(
     bundle: Path = typer.Argument(..., help="A forecaster bundle written by `cnn1d train --task forecast`."),
     data: str = typer.Argument(..., help="CSV with the history (same columns as in training), or a demo name."),

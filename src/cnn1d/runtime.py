@@ -66,21 +66,31 @@ class RuntimeModel:
             else:
                 raise BundleError(f"{path}: no cnn1d manifest (neither in the ONNX metadata nor {side.name} beside it); "
                                   "export the bundle with `cnn1d export`")
+        self._setup(manifest, str(path))
+        self._input_names = [i.name for i in self.session.get_inputs()]
+
+    def _setup(self, manifest: dict[str, Any], where: str) -> None:
         if manifest.get("format") != "cnn1d-onnx":
-            raise BundleError(f"{path}: the manifest is not a cnn1d ONNX manifest")
+            raise BundleError(f"{where}: the manifest is not a cnn1d ONNX manifest")
         if int(manifest.get("format_version", 0)) > SUPPORTED_VERSION:
-            raise BundleError(f"{path}: exported by a newer cnn1d (manifest version {manifest['format_version']}, this "
+            raise BundleError(f"{where}: exported by a newer cnn1d (manifest version {manifest['format_version']}, this "
                               f"runtime reads up to {SUPPORTED_VERSION}); upgrade: pip install -U \"cnn1d[runtime]\"")
         self.manifest = manifest
         self.kind = manifest["kind"]
         self.classes = manifest.get("classes")
         self.thresholds = None if manifest.get("thresholds") is None else np.asarray(manifest["thresholds"])
-        self._input_names = [i.name for i in self.session.get_inputs()]
         self._tokenizer = None
         if self.kind == "text_classifier":
             from .preprocess.text import Tokenizer
 
             self._tokenizer = Tokenizer.from_dict(manifest["text"]["tokenizer"])
+
+    def run_graph(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        """The graph's outputs for its inputs (in the manifest's order), in chunks of 256."""
+        n = len(inputs[0])
+        parts = [self.session.run(None, dict(zip(self._input_names, [a[i: i + CHUNK] for a in inputs])))
+                 for i in range(0, n, CHUNK)]
+        return [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
 
     # -- inputs ---------------------------------------------------------------------------------
     @property
@@ -131,10 +141,6 @@ class RuntimeModel:
             x[i, :n] = data.values[i, :n]
         return x
 
-    def _run(self, x: np.ndarray) -> list[np.ndarray]:
-        parts = [self.session.run(None, {self._input_names[0]: x[i: i + CHUNK]}) for i in range(0, len(x), CHUNK)]
-        return [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
-
     def outputs(self, X: Any) -> np.ndarray:
         """The graph's output for ``X``: probabilities, or values for a regressor."""
         if self.kind == "forecaster":
@@ -146,8 +152,11 @@ class RuntimeModel:
             bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
             if bad:
                 raise DataError(f"text model: instance {bad[0]} is not a string")
-            return self._run(self._tokenizer.transform(texts))[0].astype(np.float64)
-        return self._run(self.network_input(self.dataset(X)))[0].astype(np.float64)
+            return self.run_graph(self.encode_texts(texts))[0].astype(np.float64)
+        return self.run_graph(self.network_input(self.dataset(X)))[0].astype(np.float64)
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        return self._tokenizer.transform(texts)
 
     # -- predictions ----------------------------------------------------------------------------
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -166,7 +175,10 @@ class RuntimeModel:
     def predictions(self, X: Any) -> list[dict[str, Any]]:
         """One JSON-ready answer per instance: ``label`` + ``probabilities`` (classifier), ``tags`` +
         ``probabilities`` (tagger), ``value`` (regressor)."""
-        out = self.outputs(X)
+        return self.answers(self.outputs(X))
+
+    def answers(self, out: np.ndarray) -> list[dict[str, Any]]:
+        """Graph outputs -> one JSON-ready answer per row."""
         if self.classes is None:
             return [{"value": float(v)} for v in out]
         answers = []
@@ -213,9 +225,8 @@ class RuntimeModel:
             means.append(mean)
             stds.append(std)
             times.append([str(t) for t in future])
-        feeds = dict(zip(self._input_names, [np.asarray(history, np.float32), np.asarray(known, np.float32),
-                                             np.asarray(means, np.float32), np.asarray(stds, np.float32)]))
-        point, lower, upper = self.session.run(None, feeds)
+        point, lower, upper = self.run_graph(np.asarray(history, np.float32), np.asarray(known, np.float32),
+                                             np.asarray(means, np.float32), np.asarray(stds, np.float32))
         return {key: {"timestamps": times[i], "forecast": point[i], "lower": lower[i], "upper": upper[i]}
                 for i, key in enumerate(keys)}
 

@@ -1,0 +1,73 @@
+"""What `cnn1d serve` runs a model with: onnxruntime (default) or Keras, behind one interface.
+
+Both engines are a :class:`cnn1d.runtime.RuntimeModel`: the manifest decides how inputs are read and answers
+written; only the graph differs (the ONNX file, or the same preprocessing + network built in Keras from the
+bundle), so the two engines give the same numbers.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..runtime import CHUNK, RuntimeModel
+
+ENGINES = ("onnx", "keras")
+
+
+class KerasModel(RuntimeModel):
+    """A bundle run by Keras through the graph that export would write."""
+
+    def __init__(self, path: str | Path):
+        from ..bundle import read_meta
+        from ..estimators.bundled import load
+        from ..export import MANIFEST_FORMAT, MANIFEST_VERSION, build_graph, bundle_kind
+
+        self.path = Path(path)
+        estimator = load(self.path)
+        kind = bundle_kind(estimator)
+        self._graph, manifest = build_graph(estimator, kind)
+        manifest.update({"format": MANIFEST_FORMAT, "format_version": MANIFEST_VERSION,
+                         "metrics": read_meta(self.path).get("metrics") or {}, "source_bundle": self.path.name})
+        self._setup(manifest, str(path))
+
+    def run_graph(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        n = len(inputs[0])
+        parts = []
+        for i in range(0, n, CHUNK):
+            chunk = [a[i: i + CHUNK] for a in inputs]
+            out = self._graph.predict_on_batch(chunk if len(chunk) > 1 else chunk[0])
+            parts.append([np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])])
+        return [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
+
+
+def load_model(path: str | Path, engine: str, workdir: str | None = None) -> RuntimeModel:
+    """``path`` (a bundle or an exported .onnx) ready to serve with ``engine``.
+
+    A bundle served with the onnx engine is exported first (parity-checked) into ``workdir``.
+    """
+    path = Path(path)
+    if engine not in ENGINES:
+        raise ConfigError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if not path.is_file():
+        raise ConfigError(f"{path}: model file not found")
+    if path.suffix.lower() == ".onnx":
+        if engine == "keras":
+            raise ConfigError(f"{path}: an exported ONNX model runs on onnxruntime; serve the bundle (.cnn1d) with "
+                              "--engine keras, or drop --engine")
+        return RuntimeModel(path)
+    if engine == "keras":
+        return KerasModel(path)
+    import importlib.util
+
+    if importlib.util.find_spec("jax2onnx") is None:
+        raise ConfigError(f"{path}: serving a bundle on onnxruntime exports it first, which needs pip install "
+                          f"\"cnn1d[export]\"; or export it elsewhere (`cnn1d export`), or serve it with --engine keras")
+    from ..export import export
+
+    target = Path(workdir or tempfile.mkdtemp(prefix="cnn1d-serve-")) / f"{path.stem}.onnx"
+    export(path, target)
+    return RuntimeModel(target)
