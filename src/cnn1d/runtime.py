@@ -41,6 +41,9 @@ def _session(path: Path):
         raise ConfigError('running an ONNX model needs onnxruntime: pip install "cnn1d[runtime]"') from None
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # onnxruntime's worker threads spin between calls by default, burning a core that a server's event loop
+    # (or the caller's own work) needs; measured in benchmarks/serve.py.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types

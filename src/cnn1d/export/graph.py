@@ -68,7 +68,8 @@ class SeriesPreprocessing(keras.layers.Layer):
         any_observed = ops.cast(ops.any(observed, axis=2, keepdims=True), "float32")
         inside = ops.flip(ops.cumsum(ops.flip(any_observed, axis=1), axis=1), axis=1) > 0.0
         if self.imputation == "linear":
-            values = linear_fill(values, observed, steps)
+            # Complete batches (the usual case) skip the scans: they cost as much as a small network.
+            values = ops.cond(ops.any(missing & inside), lambda: linear_fill(values, observed, steps), lambda: values)
         elif self.imputation == "mean":
             count = ops.sum(ops.cast(observed, "float32"), axis=1, keepdims=True)
             mean = ops.sum(values, axis=1, keepdims=True) / ops.maximum(count, 1.0)
