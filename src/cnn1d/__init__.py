@@ -41,7 +41,15 @@ def __getattr__(name: str):
         module_name, attr = _LAZY[name]
     except KeyError:
         raise AttributeError(f"module 'cnn1d' has no attribute {name!r}") from None
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        from .errors import missing_extra
+
+        hint = missing_extra(exc)
+        if hint is None:
+            raise
+        raise ImportError(f"cnn1d.{name}: {hint}", name=exc.name) from exc
     value = module if attr is None else getattr(module, attr)
     globals()[name] = value
     return value

@@ -22,8 +22,10 @@ _state = {"debug": False}
 
 def _fail(message: str, code: int = 1) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # escape: messages name extras and files in brackets ("cnn1d[train]"), which rich would read as styles
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -43,6 +45,13 @@ def _guard(fn):
             if _state["debug"]:
                 raise
             _fail(str(exc))
+        except ImportError as exc:
+            from .errors import missing_extra
+
+            hint = missing_extra(exc)
+            if hint is None or _state["debug"]:
+                raise
+            _fail(hint)
         except Exception as exc:  # an unexpected failure still gets one line unless --debug
             if _state["debug"]:
                 raise

@@ -4,6 +4,8 @@ The CLI prints the message of any :class:`Cnn1dError` on one line and exits non-
 should name the file or argument at fault and say what to do about it.
 """
 
+from __future__ import annotations
+
 
 class Cnn1dError(Exception):
     """Base class of every error cnn1d raises on purpose."""
@@ -23,3 +25,25 @@ class BundleError(Cnn1dError):
 
 class NotFittedError(Cnn1dError, AttributeError):
     """An estimator was used before `fit`."""
+
+
+# Optional dependencies -> the extra that installs them (pyproject.toml).
+EXTRAS = {
+    "keras": "train", "jax": "train", "jaxlib": "train", "sklearn": "train",
+    "onnxruntime": "runtime", "jax2onnx": "export", "onnx": "export",
+    "fastapi": "serve", "uvicorn": "serve", "multipart": "serve", "python_multipart": "serve",
+    "soundfile": "audio", "scipy": "audio", "statsmodels": "forecast", "matplotlib": "forecast",
+}
+
+
+def missing_extra(exc: ImportError) -> str | None:
+    """For an import of an optional dependency that failed: what to install, in one line (else None)."""
+    name = (getattr(exc, "name", None) or "").split(".")[0]
+    extra = EXTRAS.get(name)
+    if extra is None:
+        return None
+    what = {"train": "training, evaluating and explaining models need the Keras/JAX stack",
+            "runtime": "running exported models needs onnxruntime", "export": "ONNX export needs jax2onnx and onnx",
+            "serve": "cnn1d serve needs FastAPI and uvicorn", "audio": "reading audio needs soundfile and scipy",
+            "forecast": "forecast baselines and plots need statsmodels and matplotlib"}[extra]
+    return f"{what} ({name} is not installed): pip install \"cnn1d[{extra}]\""
