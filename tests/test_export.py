@@ -69,8 +69,8 @@ def test_parity_failure_is_refused_and_nothing_is_written(tmp_path, gunpoint, mo
     with pytest.raises(ExportError, match="does not reproduce the bundle"):
         export(bundle, tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists() and not (tmp_path / "m.json").exists()
-    with pytest.raises(ConfigError, match="litert"):
-        export(bundle, tmp_path / "m.tflite", format="litert")
+    with pytest.raises(ConfigError, match="not supported"):
+        export(bundle, tmp_path / "m.tflite", format="tflite")
     with pytest.raises(ConfigError, match="ends in .onnx"):
         export(bundle, tmp_path / "m.bin")
 
@@ -178,3 +178,22 @@ def test_runtime_errors_name_the_problem(tmp_path, gunpoint):
 
     with pytest.raises(BundleError, match="newer cnn1d"):
         RuntimeModel(tmp_path / "m.onnx", manifest)
+
+
+def test_litert_export_matches_bundle(tmp_path, gunpoint):
+    """--format litert: converted on the TensorFlow backend in a child process, parity-checked, and run by
+    the ai-edge-litert interpreter with the bundle's answers (any length: the length stays dynamic)."""
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("ai_edge_litert")
+    train, test = gunpoint
+    X = _gappy(train.values[:, :, 0])
+    clf = cnn1d.CNNClassifier(**TINY_FCN).fit(X, train.y)
+    bundle = clf.save(tmp_path / "m.cnn1d")
+    report = export(bundle, tmp_path / "m.tflite", format="litert")
+    assert report["format"] == "litert" and report["max_abs_diff"] <= 1e-4 and report["label_agreement"] == 1.0
+    assert any("never seen" in c["inputs"] for c in report["checks"])
+    model = load_runtime(tmp_path / "m.tflite")
+    x = _gappy(test.values[:10, :, 0])
+    np.testing.assert_allclose(model.predict_proba(x), clf.predict_proba(x), atol=1e-5)
+    with pytest.raises(ConfigError, match="ends in .tflite"):
+        export(bundle, tmp_path / "m.onnx", format="litert")

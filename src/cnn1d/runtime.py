@@ -30,8 +30,8 @@ CHUNK = 256
 
 
 def load(path: str | Path) -> "RuntimeModel":
-    """An exported ONNX model and its manifest, ready to predict."""
-    return RuntimeModel(path)
+    """An exported model (``.onnx``, or ``.tflite`` with ``ai-edge-litert``) and its manifest, ready to predict."""
+    return LiteRTModel(path) if Path(path).suffix.lower() == ".tflite" else RuntimeModel(path)
 
 
 def _session(path: Path):
@@ -286,6 +286,49 @@ class RuntimeModel:
         """Forecasts past the end of the stored training history (every series, or ``series``)."""
         result = self.forecast_table(self.stored_table(None if series is None else [series]))
         return [forecast_answer(k, v) for k, v in result.items()]
+
+
+class LiteRTModel(RuntimeModel):
+    """A model exported with ``--format litert``, run by the ``ai-edge-litert`` interpreter (the manifest is
+    ``model.json`` beside it)."""
+
+    def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None):
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"{path}: file not found")
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise ConfigError('running a LiteRT model needs ai-edge-litert: pip install ai-edge-litert') from None
+        self.path = path
+        try:
+            self.interpreter = Interpreter(model_path=str(path))
+        except (ValueError, RuntimeError) as exc:
+            raise BundleError(f"{path}: not a readable LiteRT model ({str(exc).splitlines()[0][:200]})") from None
+        if manifest is None:
+            side = path.with_suffix(".json")
+            if not side.is_file():
+                raise BundleError(f"{path}: its manifest {side.name} is missing; export the bundle again")
+            manifest = json.loads(side.read_text(encoding="utf-8"))
+        self._setup(manifest, str(path))
+        inputs = self.interpreter.get_input_details()
+        names = ["tokens"] if self.is_text else (["history", "known", "mean", "std"] if self.kind == "forecaster"
+                                                 else ["series"])
+        # The converter names inputs after the Keras inputs (serving_default_<name>:0), in no promised order.
+        self._inputs = [next(d for d in inputs if name in d["name"]) for name in names] if len(names) > 1 else inputs
+        self._outputs = sorted(self.interpreter.get_output_details(), key=lambda d: d["name"])
+
+    def run_graph(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        parts = []
+        for i in range(0, len(inputs[0]), CHUNK):
+            for detail, array in zip(self._inputs, inputs):
+                self.interpreter.resize_tensor_input(detail["index"], array[i: i + CHUNK].shape)
+            self.interpreter.allocate_tensors()
+            for detail, array in zip(self._inputs, inputs):
+                self.interpreter.set_tensor(detail["index"], np.ascontiguousarray(array[i: i + CHUNK], detail["dtype"]))
+            self.interpreter.invoke()
+            parts.append([self.interpreter.get_tensor(d["index"]).copy() for d in self._outputs])
+        return [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
 
 
 def forecast_answer(key, result: dict[str, Any]) -> dict[str, Any]:

@@ -45,11 +45,9 @@ def export(bundle: str | Path, out: str | Path | None = None, *, format: str = "
     if format not in FORMATS:
         raise ConfigError(f"--format {format!r} is not supported; choose one of: {', '.join(FORMATS)}")
     if format == "litert":
-        raise ConfigError(
-            "--format litert is not available: Keras exports LiteRT (TFLite) only from the TensorFlow or torch "
-            "backend, through TensorFlow's converter (ai-edge-litert), a >1 GB install that does not fit the CI "
-            "budget here (docs/deploy.md). Export ONNX (--format onnx) and convert it with onnx2tf if you need "
-            "a .tflite file")
+        from .litert import export_litert
+
+        return export_litert(bundle, out, log=log)
     _require_export_stack()
     _backend.ensure_backend()
     import keras
@@ -256,14 +254,14 @@ def _with_metadata(path: Path, manifest: dict[str, Any]) -> bytes:
     return model.SerializeToString()
 
 
-def check_parity(estimator, kind: str, path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Run the bundle and the ONNX model (through :mod:`cnn1d.runtime`) on the bundle's stored samples, on the
-    same with gaps, and on a length never seen (where lengths are dynamic); refuse any label flip or a
-    difference above :data:`PARITY_TOLERANCE`."""
+def check_parity(estimator, kind: str, path: Path, manifest: dict[str, Any], runtime=None) -> dict[str, Any]:
+    """Run the bundle and the exported model (through :mod:`cnn1d.runtime`, or ``runtime``) on the bundle's
+    stored samples, on the same with gaps, and on a length never seen (where lengths are dynamic); refuse any
+    label flip or a difference above :data:`PARITY_TOLERANCE`."""
     from ..runtime import RuntimeModel
     from .samples import parity_inputs
 
-    runtime = RuntimeModel(path, manifest)
+    runtime = runtime or RuntimeModel(path, manifest)
     checks = []
     dynamic = kind == "forecaster" or kind == "text_classifier" or not manifest["input"]["length"]
     for name, inputs in parity_inputs(estimator, kind, dynamic_length=dynamic):
@@ -276,7 +274,7 @@ def check_parity(estimator, kind: str, path: Path, manifest: dict[str, Any]) -> 
     if failed:
         lines = "; ".join(f"{c['inputs']}: max abs diff {c['max_abs_diff']:.3g}, label agreement {c['label_agreement']}"
                           for c in failed)
-        raise ExportError(f"the ONNX model does not reproduce the bundle ({lines}); nothing was written. "
+        raise ExportError(f"the exported model does not reproduce the bundle ({lines}); nothing was written. "
                           "Please report this with the bundle")
     return report
 

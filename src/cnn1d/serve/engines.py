@@ -54,6 +54,10 @@ def load_model(path: str | Path, engine: str, workdir: str | None = None) -> Run
         raise ConfigError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if not path.is_file():
         raise ConfigError(f"{path}: model file not found")
+    if path.suffix.lower() == ".tflite":
+        from ..runtime import LiteRTModel
+
+        return LiteRTModel(path)
     if path.suffix.lower() == ".onnx":
         if engine == "keras":
             raise ConfigError(f"{path}: an exported ONNX model runs on onnxruntime; serve the bundle (.cnn1d) with "
