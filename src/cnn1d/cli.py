@@ -269,7 +269,7 @@ def evaluate(
 @_guard
 def predict(
     bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`, or a model exported by `cnn1d export` "
-                                   "(.onnx: runs with the slim runtime, no Keras)."),
+                                   "(.onnx or .tflite: runs with the slim runtime, no Keras)."),
     data: Optional[str] = typer.Argument(None, help="Data file to predict (labels, if present, are ignored)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write predictions to this CSV file."),
     text: Optional[list[str]] = typer.Option(None, "--text", help="Text bundles: classify this text (repeatable)."),
@@ -287,7 +287,7 @@ def predict(
     """
     from .workflows import predict_bundle, predict_exported
 
-    run = predict_exported if bundle.suffix.lower() == ".onnx" else predict_bundle
+    run = predict_exported if bundle.suffix.lower() in (".onnx", ".tflite") else predict_bundle
     frame = run(bundle, data, label_column=label_column, text_column=text_column, texts=text)
     skipped = frame.attrs.get("skipped", [])
     if skipped:
@@ -316,16 +316,17 @@ def predict(
 @_guard
 def export(
     bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`."),
-    format: str = typer.Option("onnx", "--format", help="onnx (litert is refused, saying why: docs/deploy.md)."),
+    format: str = typer.Option("onnx", "--format", help="onnx (numpy + onnxruntime run it) or litert (TFLite; needs the litert extra)."),
     out: Optional[Path] = typer.Option(None, "--out", help="The model file to write (default: the bundle's name "
-                                       "with .onnx); its manifest is written beside it as .json."),
+                                       "with .onnx or .tflite); its manifest is written beside it as .json."),
     json_out: bool = typer.Option(False, "--json", help="Print path, manifest, max_abs_diff, label_agreement as JSON."),
 ) -> None:
-    """Export a bundle to ONNX, preprocessing included, and check it reproduces the bundle.
+    """Export a bundle to ONNX (or LiteRT), preprocessing included, and check it reproduces the bundle.
 
     Example: cnn1d export runs/gp/model.cnn1d        (writes runs/gp/model.onnx and runs/gp/model.json)
 
-    Needs pip install "cnn1d[export]"; the exported model runs with pip install "cnn1d[runtime]".
+    Needs pip install "cnn1d[export]" (litert: "cnn1d[litert]"); the exported ONNX model runs with pip install
+    "cnn1d[runtime]".
     """
     from .export import export as export_bundle
 

@@ -30,7 +30,7 @@ class NotFittedError(Cnn1dError, AttributeError):
 # Optional dependencies -> the extra that installs them (pyproject.toml).
 EXTRAS = {
     "keras": "train", "jax": "train", "jaxlib": "train", "sklearn": "train",
-    "onnxruntime": "runtime", "jax2onnx": "export", "onnx": "export",
+    "onnxruntime": "runtime", "jax2onnx": "export", "onnx": "export", "tensorflow": "litert", "ai_edge_litert": "litert",
     "fastapi": "serve", "uvicorn": "serve", "multipart": "serve", "python_multipart": "serve",
     "soundfile": "audio", "scipy": "audio", "statsmodels": "forecast", "matplotlib": "forecast",
 }
@@ -44,6 +44,7 @@ def missing_extra(exc: ImportError) -> str | None:
         return None
     what = {"train": "training, evaluating and explaining models need the Keras/JAX stack",
             "runtime": "running exported models needs onnxruntime", "export": "ONNX export needs jax2onnx and onnx",
+            "litert": "LiteRT export and models need TensorFlow and ai-edge-litert",
             "serve": "cnn1d serve needs FastAPI and uvicorn", "audio": "reading audio needs soundfile and scipy",
             "forecast": "forecast baselines and plots need statsmodels and matplotlib"}[extra]
     return f"{what} ({name} is not installed): pip install \"cnn1d[{extra}]\""
