@@ -199,9 +199,12 @@ def main() -> None:
     finally:
         if server.poll() is None:
             server.kill()
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
     report = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()}, "engine": args.engine,
               "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms,
-              "model": exported["kind"] + " fcn (GunPoint)" if not args.bundle else str(args.bundle),
+              "model": "GunPoint FCN (100 epochs, seed 0)" if not args.bundle else str(args.bundle),
               "onnxruntime_in_process": floor(Path(exported["path"]), X), "load": results,
               "sigterm_exit_seconds": shutdown,
               "goals_at_max_clients": {"errors": 0, "p99_ms": 50, "series_per_s": 1000}}

@@ -180,6 +180,7 @@ def test_runtime_errors_name_the_problem(tmp_path, gunpoint):
         RuntimeModel(tmp_path / "m.onnx", manifest)
 
 
+@pytest.mark.slow
 def test_litert_export_matches_bundle(tmp_path, gunpoint):
     """--format litert: converted on the TensorFlow backend in a child process, parity-checked, and run by
     the ai-edge-litert interpreter with the bundle's answers (any length: the length stays dynamic)."""
