@@ -44,6 +44,9 @@ def _session(path: Path):
     # onnxruntime's worker threads spin between calls by default, burning a core that a server's event loop
     # (or the caller's own work) needs; measured in benchmarks/serve.py.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Batches of every size from 1 to --max-batch arrive; memory patterns are planned per shape and only help
+    # when shapes repeat.
+    options.enable_mem_pattern = False
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types

@@ -230,6 +230,11 @@ def _export_onnx(graph, path: Path) -> None:
 
     dummies = [np.zeros([1] + [1 if d is None else d for d in i.shape[1:]], dtype=i.dtype) for i in graph.inputs]
     graph(dummies if len(dummies) > 1 else dummies[0])  # Keras exports only a model that has been called
+    import os
+
+    # Keras's export module imports TensorFlow where it is installed (the litert extra); keep its C++ start-up
+    # notes off the user's terminal.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     quiet = logging.getLogger("onnx_ir.serde")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "value type ... is not known" notes about dynamic shapes, harmless
