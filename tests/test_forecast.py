@@ -122,3 +122,79 @@ def test_known_future_covariates_and_zoo_models(tmp_path):
     for model in ("cnn", "fcn"):
         g = CNNForecaster(horizon=5, season=7, model=model, epochs=2, seed=0).fit(table)
         assert np.isfinite(g.predict()["forecast"]).all()
+
+
+# -- calendars: business days, time zones, duplicates, resampling (one test per rule) ---------------------------
+def _business_day_csv(tmp_path, n=158):  # 160 trading days from a Monday: ends on a Friday
+    """The embedded stock prices' values on a trading-day calendar with two holidays: only the calendar is
+    under test here."""
+    values = load_demo("stocks").targets[load_demo("stocks").ids[0]][:, 0]
+    days = pd.bdate_range("2023-01-02", periods=n + 2).delete([15, 60])
+    path = tmp_path / "prices.csv"
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "price": np.resize(values, n)}).to_csv(path, index=False)
+    return path
+
+
+def test_business_days_are_a_calendar_not_gaps(tmp_path):
+    table = read_series_csv(_business_day_csv(tmp_path), "price")
+    assert table.freq == "B" and table.report["gaps"]["series"] == 2  # the two holidays, not ~64 weekend days
+    assert any("business days" in d for d in table.report["decisions"])
+    assert any("longest gap 1" in d for d in table.report["decisions"])
+    f = CNNForecaster(horizon=5, **FAST).fit(table)
+    times = pd.DatetimeIndex(f.predict()["time"])
+    assert (times.day_of_week < 5).all()
+    last = table.index["series"][-1]
+    assert last.day_of_week == 4 and times[0] == last + pd.Timedelta(days=3)  # after a Friday comes Monday
+    assert season_for("B") == 5
+
+
+def test_time_zones_become_utc_without_repeating_or_skipping_steps(tmp_path):
+    local = pd.date_range("2024-10-26 20:00", periods=12, freq="h", tz="Europe/Paris")  # DST ends 27 Oct, 03:00
+    path = tmp_path / "flow.csv"
+    pd.DataFrame({"time": [t.isoformat() for t in local], "flow": np.arange(12.0)}).to_csv(path, index=False)
+    table = read_series_csv(path, "flow")
+    assert table.freq == "h" and table.length("series") == 12 and table.report["gaps"]["series"] == 0
+    assert any("+01:00, +02:00" in d and "UTC" in d for d in table.report["decisions"])
+    zulu = tmp_path / "z.csv"
+    zulu.write_text("time,v\n2024-01-01T00:00:00Z,1\n2024-01-01T01:00:00Z,2\n2024-01-01T02:00:00Z,3\n")
+    assert read_series_csv(zulu, "v").time_zone == "UTC"
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text("time,v\n" + "".join(f"2024-01-01T{h:02d}:00:00+05:30,{h}\n" for h in range(30 // 2)))
+    table = read_series_csv(fixed, "v")
+    assert table.time_zone == "+05:30" and str(table.index["series"][0]) == "2023-12-31 18:30:00"
+    from cnn1d.data.timeseries import future_index, in_zone
+
+    ahead = in_zone(future_index(table.index["series"], table.freq, 1), table.time_zone)
+    assert ahead[0].isoformat() == "2024-01-01T15:00:00+05:30"  # given back in the zone it came in
+
+
+def test_duplicate_timestamps_are_refused_or_aggregated_and_freq_resamples(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-02,4\n2024-01-03,5\n2024-01-04,6\n")
+    with pytest.raises(DataError, match="--aggregate mean"):
+        read_series_csv(path, "v")
+    assert read_series_csv(path, "v", aggregate="mean").targets["series"][:, 0].tolist() == [1, 3, 5, 6]
+    assert read_series_csv(path, "v", aggregate="sum").targets["series"][:, 0].tolist() == [1, 6, 5, 6]
+    assert read_series_csv(path, "v", aggregate="last").targets["series"][:, 0].tolist() == [1, 4, 5, 6]
+    with pytest.raises(DataError, match="choose one of"):
+        read_series_csv(path, "v", aggregate="median")
+    irregular = tmp_path / "i.csv"
+    irregular.write_text("time,v\n2024-01-01 00:05,1\n2024-01-01 00:50,2\n2024-01-01 02:10,3\n2024-01-01 03:01,4\n"
+                         "2024-01-01 03:30,5\n")
+    table = read_series_csv(irregular, "v", freq="h")
+    assert table.freq == "h" and np.allclose(table.targets["series"][:, 0], [1.5, np.nan, 3, 4.5], equal_nan=True)
+    assert any("resampled" in d for d in table.report["decisions"])
+    with pytest.raises(DataError, match="not a pandas frequency"):
+        read_series_csv(irregular, "v", freq="fortnightly")
+
+
+def test_cli_prints_calendar_decisions_and_refuses_flags_on_demos(tmp_path):
+    result = CliRunner().invoke(app, ["train", "--task", "forecast", "--data", str(_business_day_csv(tmp_path)),
+                                      "--target", "price", "--horizon", "5", "--epochs", "2", "--model-params",
+                                      '{"filters": 8, "dilations": [1, 2]}', "--seed", "0", "--out",
+                                      str(tmp_path / "run"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)["data_report"]
+    assert any("business days" in d for d in report["decisions"])
+    refused = CliRunner().invoke(app, ["train", "--task", "forecast", "--data", "co2", "--freq", "MS"])
+    assert refused.exit_code != 0 and "embedded demos are regular" in refused.output

@@ -42,7 +42,8 @@ class RunConfig:
     Data layout: ``label_column``, ``text_column``, ``group_column`` (text: keep each group on one side of
     the test split), ``header`` (CSV: ``True``/``False``; ``None`` decides from the file), ``layout``
     (CSV: ``wide`` or ``long``), ``id_column`` (a long CSV's series id), ``target``, ``time_column``,
-    ``covariates`` and ``folds`` (forecasting).
+    ``covariates``, ``folds``, ``freq`` (resample to this pandas frequency) and ``aggregate`` (``mean``/``sum``/
+    ``last``: how rows sharing a timestamp combine) (forecasting).
 
     Estimator settings (what each means is documented on the estimators): ``model``, ``model_params``,
     ``epochs``, ``batch_size``, ``learning_rate``, ``validation_fraction``, ``patience``, ``lr_patience``,
@@ -69,6 +70,8 @@ class RunConfig:
     time_column: str | None = None
     covariates: list[str] | None = None
     folds: int | None = None
+    freq: str | None = None
+    aggregate: str | None = None
     # estimator settings
     model: str | None = None
     model_params: dict[str, Any] | None = None
@@ -226,7 +229,7 @@ def _toml_value(value: Any) -> str:
 # -- from a config to an estimator, and back ---------------------------------------------------------
 # Settings that say what data to read and how (the workflow uses them); the rest are estimator parameters.
 DATA_FIELDS = ("task", "data", "test", "label_column", "text_column", "group_column", "header", "layout",
-               "id_column", "target", "time_column", "covariates", "folds")
+               "id_column", "target", "time_column", "covariates", "folds", "freq", "aggregate")
 
 
 def flag(name: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .data.timeseries import SeriesTable, read_series_csv
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .tasks import forecast as ftask
 
 FORECAST_DEMOS = {
@@ -129,6 +129,8 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     build_estimator(config, "forecast")  # refuse settings that do not apply before reading any data
     started = time.perf_counter()
     if config.data in (None, *FORECAST_DEMOS):
+        if config.freq or config.aggregate:
+            raise ConfigError("--freq and --aggregate apply to a CSV you give; the embedded demos are regular already")
         name = config.data or DEFAULT_FORECAST_DEMO
         table = load_demo(name)
         demo_target = FORECAST_DEMOS[name][1]
@@ -138,8 +140,11 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
         if not config.target:
             raise DataError("forecasting needs --target COLUMN (the column to forecast)")
         table = read_series_csv(config.data, config.target, time_column=config.time_column,
-                                id_column=config.id_column, covariates=config.covariates)
+                                id_column=config.id_column, covariates=config.covariates, freq=config.freq,
+                                aggregate=config.aggregate)
     log(f"data: {table.name or config.data}: {table.describe()}")
+    for decision in table.report.get("decisions", []):
+        log(f"data: {decision}")
     folds = config.folds or DEFAULT_FOLDS
     out = run_directory(config, f"{(table.name or 'series').lower()}-forecast")
     forecaster = build_estimator(config.replace(out=str(out)), "forecast", resume=resume)
@@ -186,7 +191,8 @@ def forecast_bundle(bundle: str | Path, data: str, *, horizon: int | None = None
         table = load_demo(data)
     else:
         table = read_series_csv(data, forecaster.target_names_, time_column=config.time_column,
-                                id_column=config.id_column, covariates=forecaster.covariate_names_ or None)
+                                id_column=config.id_column, covariates=forecaster.covariate_names_ or None,
+                                freq=config.freq, aggregate=config.aggregate)
     frame = forecaster.predict(horizon=horizon, table=table)
     if out is not None:
         from .evaluation.plots import plot_forecast

@@ -201,7 +201,7 @@ class RuntimeModel:
     def forecast_table(self, table) -> dict[str, dict[str, Any]]:
         """Forecast every series of a :class:`~cnn1d.data.timeseries.SeriesTable` from its last observed step:
         ``{id: {"timestamps", "forecast", "lower", "upper"}}`` (arrays ``(horizon, targets)``)."""
-        from .data.timeseries import calendar_features, future_index
+        from .data.timeseries import calendar_features, future_index, in_zone
         from .data.timeseries import trim_future
 
         spec = self.manifest["forecast"]
@@ -230,7 +230,7 @@ class RuntimeModel:
             known.append(np.concatenate(parts, axis=1))
             means.append(mean)
             stds.append(std)
-            times.append([str(t) for t in future])
+            times.append([str(t) for t in in_zone(future, spec.get("time_zone"))])
         point, lower, upper = self.run_graph(np.asarray(history, np.float32), np.asarray(known, np.float32),
                                              np.asarray(means, np.float32), np.asarray(stds, np.float32))
         return {key: {"timestamps": times[i], "forecast": point[i], "lower": lower[i], "upper": upper[i]}

@@ -29,7 +29,10 @@ class SeriesTable:
         index: ``{id: pandas DatetimeIndex or RangeIndex}`` of length T, regular at ``freq``.
         freq: pandas frequency string (``"h"``, ``"D"``, ``"MS"``...) or ``None`` for a plain step index.
         target_names, covariate_names: column names.
-        report: what reading had to repair (inserted gap steps, missing values per series).
+        report: what reading had to repair (inserted gap steps, missing values per series) and decided
+            (``decisions``: one sentence each, e.g. the calendar found, a time-zone conversion, aggregated rows).
+        time_zone: the zone the timestamps were given in when they carried one (they are held in UTC, without a
+            zone, and forecasts are given back in it); ``None`` for zone-less timestamps.
     """
 
     targets: dict[Any, np.ndarray]
@@ -41,6 +44,7 @@ class SeriesTable:
     source: str | None = None
     name: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
+    time_zone: str | None = None
 
     @property
     def ids(self) -> list:
@@ -75,8 +79,12 @@ def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | N
     return next((lower[n] for n in names if n in lower), None)
 
 
+AGGREGATES = ("mean", "sum", "last")
+
+
 def read_series_csv(path: str | Path, target: str | list[str], *, time_column: str | None = None,
-                    id_column: str | None = None, covariates: list[str] | None = None) -> SeriesTable:
+                    id_column: str | None = None, covariates: list[str] | None = None, freq: str | None = None,
+                    aggregate: str | None = None) -> SeriesTable:
     """Read a CSV of one series (rows = time steps) or many series in long layout (an id column)."""
     import pandas as pd
 
@@ -90,12 +98,61 @@ def read_series_csv(path: str | Path, target: str | list[str], *, time_column: s
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV ({exc})") from None
     return from_frame(frame, target, time_column=time_column, id_column=id_column, covariates=covariates,
-                      source=str(path), name=path.name.split(".")[0])
+                      source=str(path), name=path.name.split(".")[0], freq=freq, aggregate=aggregate)
+
+
+def parse_times(column, source: str, name: str) -> tuple[Any, str | None, list[str]]:
+    """Timestamps -> (naive pandas datetimes, the zone they were given in or None, decisions).
+
+    Timestamps with a zone (``Z``, ``+01:00``, one named zone) are converted to UTC and held without a zone,
+    so a daylight-saving change neither repeats nor skips a step; mixed UTC offsets (a local clock across a
+    change) are read the same way.
+    """
+    import pandas as pd
+
+    decisions: list[str] = []
+    zone = None
+    try:
+        parsed = pd.to_datetime(column, errors="coerce", format="mixed")
+    except (ValueError, TypeError) as exc:
+        if "zone" not in str(exc).lower() and "offset" not in str(exc).lower():
+            raise DataError(f"{source}: column {name!r} does not parse as timestamps ({exc})") from None
+        parsed = pd.to_datetime(column, errors="coerce", format="mixed", utc=True)
+        offsets = sorted({_offset_text(v) for v in column.dropna().astype(str)} - {None})
+        zone = "UTC" if offsets in ([], ["+00:00"]) else (offsets[0] if len(offsets) == 1 else None)
+        decisions.append(f"timestamps carry {len(offsets) or 'mixed'} UTC offset(s) ({', '.join(offsets[:4])}"
+                         f"{', ...' if len(offsets) > 4 else ''}): converted to UTC"
+                         + ("" if zone else "; forecasts are given in UTC"))
+        zone = zone or "UTC"
+    else:
+        if getattr(parsed.dt, "tz", None) is not None:
+            zone = str(parsed.dt.tz)
+            if zone.startswith("UTC") and len(zone) > 3:
+                zone = zone[3:]  # a fixed offset, "UTC+05:30" -> "+05:30"
+            decisions.append(f"timestamps in zone {zone}: held in UTC (daylight-saving changes neither repeat nor "
+                             f"skip a step); forecasts are given in {zone}")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed, zone, decisions
+
+
+def _offset_text(value: str) -> str | None:
+    import re
+
+    value = value.strip()
+    if value.endswith("Z"):
+        return "+00:00"
+    match = re.search(r"([+-]\d{2}):?(\d{2})$", value)
+    return f"{match.group(1)}:{match.group(2)}" if match and ("T" in value or " " in value) else None
 
 
 def from_frame(frame, target: str | list[str], *, time_column: str | None = None, id_column: str | None = None,
-               covariates: list[str] | None = None, source: str = "frame", name: str | None = None) -> SeriesTable:
+               covariates: list[str] | None = None, source: str = "frame", name: str | None = None,
+               freq: str | None = None, aggregate: str | None = None) -> SeriesTable:
     import pandas as pd
+
+    if aggregate is not None and aggregate not in AGGREGATES:
+        raise DataError(f"--aggregate {aggregate!r}: choose one of {', '.join(AGGREGATES)}")
 
     if frame.empty:
         raise DataError(f"{source}: holds no rows")
@@ -120,20 +177,65 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
             raise DataError(f"{source}: column {col!r}, data row {row + 1} holds {frame[col].iat[row]!r}, which is "
                             "not a number; forecasting targets and covariates must be numeric")
         frame[col] = converted
+    decisions: list[str] = []
+    zone = None
     if time_col is not None:
-        parsed = pd.to_datetime(frame[time_col], errors="coerce", format="mixed")
+        parsed, zone, decisions = parse_times(frame[time_col], source, time_col)
         bad = parsed.isna() & frame[time_col].notna()
         if bad.any() or parsed.isna().any():
             row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
             raise DataError(f"{source}: column {time_col!r}, data row {row + 1} holds {frame[time_col].iat[row]!r}, "
                             "which is not a timestamp; timestamps must parse so the series can be sorted")
         frame[time_col] = parsed
+    elif freq is not None or aggregate is not None:
+        raise DataError(f"{source}: --freq and --aggregate need a time column (--time-column)")
     groups = [(None, frame)] if id_column is None else list(frame.groupby(id_column, sort=True))
-    freq = None
-    if time_col is not None:
-        freq = _infer_freq([g[time_col] for _, g in groups], source)
+    if time_col is not None and aggregate is not None:
+        columns = targets + covariates
+        merged = []
+        for key, group in groups:
+            counts = group.groupby(time_col, sort=True).size()
+            n_dup = int((counts > 1).sum())
+            group = group.groupby(time_col, sort=True)[columns].agg(aggregate).reset_index()
+            if id_column is not None:
+                group[id_column] = key
+            merged.append((key, group))
+            if n_dup:
+                decisions.append(f"series {'series' if key is None else key!r}: {n_dup} timestamp(s) with several rows, "
+                                 f"aggregated by {aggregate} (--aggregate)")
+        groups = merged
+    if time_col is not None and freq is not None:
+        try:
+            offset = pd.tseries.frequencies.to_offset(freq)
+        except ValueError:
+            raise DataError(f"--freq {freq!r} is not a pandas frequency (e.g. h, D, B, W, MS)") from None
+        resampled = []
+        for key, group in groups:
+            counts = group.groupby(time_col).size()
+            if (counts > 1).any() and aggregate is None:
+                when = counts.index[np.flatnonzero(counts.to_numpy() > 1)[0]]
+                raise DataError(f"{source}: series {'series' if key is None else key!r} has several rows for time {when}; "
+                                "say how to combine them with --aggregate mean|sum|last")
+            how = aggregate or "mean"
+            bins = group.set_index(time_col)[targets + covariates].resample(offset).agg(how)
+            if how == "sum":  # an empty bin is missing, not a zero
+                empty = group.set_index(time_col)[targets[0]].resample(offset).count() == 0
+                bins[empty.to_numpy()] = np.nan
+            bins = bins.reset_index()
+            if id_column is not None:
+                bins[id_column] = key
+            resampled.append((key, bins))
+            if len(bins) != len(group):
+                decisions.append(f"series {'series' if key is None else key!r}: {len(group)} rows resampled to "
+                                 f"{len(bins)} steps at {offset.freqstr} ({how} per step; --freq)")
+        groups = resampled
+        freq = offset.freqstr
+        decisions.append(f"frequency {freq} (--freq)")
+    elif time_col is not None:
+        freq, why = _infer_freq([g[time_col] for _, g in groups], source)
+        decisions.append(f"frequency {freq}: {why}")
     table = SeriesTable({}, {}, freq, targets, covariate_names=covariates, source=source, name=name,
-                        report={"gaps": {}, "missing": {}})
+                        report={"gaps": {}, "missing": {}, "decisions": decisions}, time_zone=zone)
     for key, group in groups:
         key = "series" if key is None else key
         if time_col is not None:
@@ -141,14 +243,21 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
             dup = group[time_col].duplicated()
             if dup.any():
                 when = group[time_col][dup].iloc[0]
-                raise DataError(f"{source}: series {key!r} has two rows for time {when}; timestamps must be unique")
+                raise DataError(f"{source}: series {key!r} has two rows for time {when}; timestamps must be unique, "
+                                "or say how to combine them: --aggregate mean|sum|last")
             full = pd.date_range(group[time_col].iloc[0], group[time_col].iloc[-1], freq=freq)
             off_grid = ~group[time_col].isin(full)
             if off_grid.any():
                 raise DataError(f"{source}: series {key!r} has timestamps off the {freq} grid "
                                 f"(e.g. {group[time_col][off_grid].iloc[0]}); resample the data to a regular frequency")
+            present = full.isin(group[time_col])
             group = group.set_index(time_col).reindex(full)
-            table.report["gaps"][str(key)] = int(len(full) - len(off_grid))
+            table.report["gaps"][str(key)] = gaps = int(len(full) - len(off_grid))
+            if gaps:
+                longest = _longest_run(~present)
+                table.report.setdefault("longest_gap", {})[str(key)] = longest
+                decisions.append(f"series {key!r}: {gaps} missing step(s) on the {freq} grid (longest gap {longest} "
+                                 "step(s)) are imputed for the network's input and never scored")
             index = full
         else:
             index = pd.RangeIndex(len(group))
@@ -164,7 +273,20 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
     return table
 
 
-def _infer_freq(times: list, source: str) -> str:
+def _longest_run(flags) -> int:
+    longest = run = 0
+    for flag in np.asarray(flags):
+        run = run + 1 if flag else 0
+        longest = max(longest, run)
+    return longest
+
+
+# At least this share of weekdays-only daily steps makes a business-day calendar (weekends are not gaps).
+BUSINESS_DAYS_MIN_POINTS = 10
+
+
+def _infer_freq(times: list, source: str) -> tuple[str, str]:
+    """The series' frequency and, in words, why."""
     import pandas as pd
 
     for t in times:
@@ -175,22 +297,32 @@ def _infer_freq(times: list, source: str) -> str:
                 freq = pd.infer_freq(ordered)
             if freq:
                 # pandas 3 warns that infer_freq will return an offset; normalise to its string either way.
-                return getattr(freq, "freqstr", freq)
+                freq = getattr(freq, "freqstr", freq)
+                why = ("business days (no weekend timestamps); the step after a Friday is the next Monday"
+                       if freq == "B" else "every step present")
+                return freq, why
     # Gaps defeat infer_freq: fall back to the most common step, mapping calendar months and years.
     ordered = pd.DatetimeIndex(times[0].sort_values().drop_duplicates())
     if len(ordered) < 2:
         raise DataError(f"{source}: a series needs at least two timestamps to find its frequency")
     steps = pd.Series(ordered[1:] - ordered[:-1]).mode()[0]
     days = steps / pd.Timedelta(days=1)
+    why = "the most common step between timestamps (some steps are missing)"
     if 28 <= days <= 31:
-        return "MS" if (ordered.day == 1).all() else "ME"
+        return ("MS" if (ordered.day == 1).all() else "ME"), why
     if 365 <= days <= 366:
-        return "YS" if ((ordered.month == 1) & (ordered.day == 1)).all() else "YE"
+        return ("YS" if ((ordered.month == 1) & (ordered.day == 1)).all() else "YE"), why
     if days == 7:
-        return "W-" + ordered[0].day_name()[:3].upper()
+        return "W-" + ordered[0].day_name()[:3].upper(), why
+    if days == 1:
+        all_days = pd.DatetimeIndex(pd.concat([pd.Series(t) for t in times]).drop_duplicates())
+        if len(all_days) >= BUSINESS_DAYS_MIN_POINTS and (all_days.day_of_week < 5).all() and \
+                (all_days == all_days.normalize()).all():
+            return "B", ("business days: daily steps, never on a weekend (trading days; holidays are the missing "
+                         "steps); the step after a Friday is the next Monday")
     if days >= 1 and days == int(days):
-        return "D" if days == 1 else f"{int(days)}D"
-    return pd.tseries.frequencies.to_offset(steps).freqstr
+        return ("D" if days == 1 else f"{int(days)}D"), why
+    return pd.tseries.frequencies.to_offset(steps).freqstr, why
 
 
 def season_for(freq: str | None) -> int:
@@ -228,6 +360,22 @@ def calendar_features(index, freq: str | None) -> np.ndarray:
         angle = 2 * np.pi * np.asarray(c, dtype=np.float64)
         feats += [np.sin(angle), np.cos(angle)]
     return np.stack(feats, axis=1).astype(np.float32) if feats else np.zeros((len(index), 0), dtype=np.float32)
+
+
+def in_zone(times, zone: str | None):
+    """Timestamps held in UTC (see :func:`parse_times`) shown in the zone they were given in."""
+    import pandas as pd
+
+    import datetime
+    import re
+
+    if not zone or not isinstance(times, pd.DatetimeIndex):
+        return times
+    offset = re.fullmatch(r"([+-])(\d{2}):(\d{2})", zone)
+    if offset:  # a fixed UTC offset: pandas takes it as a timezone object, not as a name
+        sign = 1 if offset.group(1) == "+" else -1
+        zone = datetime.timezone(sign * datetime.timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3))))
+    return times.tz_localize("UTC").tz_convert(zone)
 
 
 def future_index(index, freq: str | None, horizon: int):

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..data.timeseries import SeriesTable, future_index, season_for, trim_future  # noqa: F401 (re-exported)
+from ..data.timeseries import SeriesTable, future_index, in_zone, season_for, trim_future  # noqa: F401 (re-exported)
 from ..data.timeseries import calendar_features as calendar_matrix
 from ..errors import ConfigError, DataError
 from ..preprocess.windowing import training_windows, window_inputs
@@ -335,7 +335,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         ends, _ = trim_future(table)
         rows = []
         for key, (point, lower, upper) in forecasts.items():
-            times = future_index(table.index[key][: ends[key]], table.freq, H)
+            times = in_zone(future_index(table.index[key][: ends[key]], table.freq, H), table.time_zone)
             for j, target in enumerate(self.target_names_):
                 rows.append(pd.DataFrame({"id": key, "time": times, "target": target, "forecast": point[:, j],
                                           "lower": lower[:, j], "upper": upper[:, j]}))
@@ -367,8 +367,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
     def _extra_state(self) -> dict[str, Any]:
         # The fitted history travels with the bundle (targets as lists, NaN as null) so predict() works alone.
         table = self.table_
-        return {"history_data": {
-            "freq": table.freq, "ids": [str(k) for k in table.ids],
+        return {"data_report": self.data_report_, "history_data": {
+            "freq": table.freq, "ids": [str(k) for k in table.ids], "time_zone": table.time_zone,
             "index": {str(k): [str(t) for t in table.index[k]] for k in table.ids},
             "targets": {str(k): [[None if np.isnan(v) else float(v) for v in row] for row in table.targets[k]]
                         for k in table.ids},
@@ -390,4 +390,5 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                      for k in data["ids"]},
             index=index, freq=data["freq"], target_names=list(self.target_names_),
             covariates={k: np.asarray(v, np.float32) for k, v in data["covariates"].items()},
-            covariate_names=list(self.covariate_names_), source="bundle")
+            covariate_names=list(self.covariate_names_), source="bundle", time_zone=data.get("time_zone"))
+        self.data_report_ = state.get("data_report", {})
