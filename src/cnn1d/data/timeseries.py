@@ -249,7 +249,7 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
             off_grid = ~group[time_col].isin(full)
             if off_grid.any():
                 raise DataError(f"{source}: series {key!r} has timestamps off the {freq} grid "
-                                f"(e.g. {group[time_col][off_grid].iloc[0]}); resample the data to a regular frequency")
+                                f"(e.g. {group[time_col][off_grid].iloc[0]}); resample them with --freq (e.g. --freq h)")
             present = full.isin(group[time_col])
             group = group.set_index(time_col).reindex(full)
             table.report["gaps"][str(key)] = gaps = int(len(full) - len(off_grid))
