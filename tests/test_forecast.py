@@ -166,6 +166,17 @@ def test_time_zones_become_utc_without_repeating_or_skipping_steps(tmp_path):
 
     ahead = in_zone(future_index(table.index["series"], table.freq, 1), table.time_zone)
     assert ahead[0].isoformat() == "2024-01-01T15:00:00+05:30"  # given back in the zone it came in
+    named = tmp_path / "named.csv"
+    local = pd.date_range("2024-03-01", periods=60, freq="h", tz="America/New_York")
+    pd.DataFrame({"time": local, "load": np.sin(np.arange(60) / 4.0)}).to_csv(named, index=False)
+    table = read_series_csv(named, "load")
+    forecaster = CNNForecaster(horizon=3, season=24, **FAST).fit(table)
+    frame = forecaster.predict()
+    assert frame["time"].iloc[0].utcoffset() == pd.Timedelta(hours=-5)  # New York time, as the data came
+    from cnn1d.evaluation.plots import plot_forecast
+
+    plot_forecast(table, frame, tmp_path / "f.png", history=24)  # history and forecast on one clock
+    assert (tmp_path / "f.png").stat().st_size > 0
 
 
 def test_duplicate_timestamps_are_refused_or_aggregated_and_freq_resamples(tmp_path):

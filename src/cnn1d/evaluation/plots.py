@@ -38,7 +38,7 @@ def save_png(fig, path: str | Path, dpi: int = 100) -> Path:
 def plot_forecast(table, forecast, path: str | Path, history: int = 96) -> Path:
     """History tail, point forecast and interval band for every series and target (one panel each)."""
     plt = pyplot()
-    from ..data.timeseries import trim_future
+    from ..data.timeseries import in_zone, trim_future
 
     ends, _ = trim_future(table)
     panels = [(k, j, t) for k in table.ids for j, t in enumerate(table.target_names)][:12]
@@ -46,7 +46,8 @@ def plot_forecast(table, forecast, path: str | Path, history: int = 96) -> Path:
     for ax, (key, j, target) in zip(axes[:, 0], panels):
         end = ends[key]
         start = max(0, end - history)
-        ax.plot(table.index[key][start:end], table.targets[key][start:end, j], color="0.3", lw=1, label="history")
+        history_times = in_zone(table.index[key][start:end], table.time_zone)  # the forecast's zone
+        ax.plot(history_times, table.targets[key][start:end, j], color="0.3", lw=1, label="history")
         part = forecast[(forecast["id"] == key) & (forecast["target"] == target)]
         ax.plot(part["time"], part["forecast"], color="C0", lw=1.5, label="forecast")
         ax.fill_between(part["time"], part["lower"].to_numpy(np.float64), part["upper"].to_numpy(np.float64),
