@@ -13,7 +13,7 @@ SAMPLE = {
     "batch_size": 9, "learning_rate": 0.002, "validation_fraction": 0.3, "patience": 4, "lr_patience": 3,
     "min_learning_rate": 1e-5, "scaling": "series", "imputation": "mean", "mask_channel": "yes",
     "class_weight": "balanced", "calibrate": True, "label_column": "lab", "header": True, "layout": "wide", "id_column": "sid",
-    "ensemble": 2, "n_jobs": 1, "devices": 2, "target": "t", "time_column": "ts", "freq": "B", "aggregate": "mean", "horizon": 5, "lookback": 10,
+    "ensemble": 2, "n_jobs": 1, "devices": 2, "target": "t", "time_column": "ts", "freq": "B", "aggregate": "mean", "calendar": "observations", "horizon": 5, "lookback": 10,
     "season": 7, "level": 0.8, "calendar_features": False, "folds": 2, "covariates": ["c"], "text_column": "txt",
     "group_column": "g", "tokens": "char", "max_tokens": 500, "sequence_length": 20, "augment": 1,
     "front_end": "mfcc", "sample_rate": 16000, "channels": "keep", "duration": 1.0, "embeddings": "v.txt",

@@ -209,3 +209,15 @@ def test_cli_prints_calendar_decisions_and_refuses_flags_on_demos(tmp_path):
     assert any("business days" in d for d in report["decisions"])
     refused = CliRunner().invoke(app, ["train", "--task", "forecast", "--data", "co2", "--freq", "MS"])
     assert refused.exit_code != 0 and "embedded demos are regular" in refused.output
+
+
+def test_observation_calendar_has_no_holiday_gaps(tmp_path):
+    path = _business_day_csv(tmp_path)
+    table = read_series_csv(path, "price", calendar="observations")
+    assert table.freq == "B" and table.report["gaps"]["series"] == 0 and table.length("series") == 158
+    assert any("one step per observed timestamp" in d for d in table.report["decisions"])
+    f = CNNForecaster(horizon=3, **FAST).fit(table)
+    times = pd.DatetimeIndex(f.predict()["time"])
+    assert times[0] == table.index["series"][-1] + pd.Timedelta(days=3)  # Friday -> Monday
+    with pytest.raises(DataError, match="choose one of"):
+        read_series_csv(path, "price", calendar="trading")

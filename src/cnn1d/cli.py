@@ -128,6 +128,7 @@ def train(
     target: Optional[str] = typer.Option(None, "--target", help="Forecast: the column(s) to forecast (comma-separated)."),
     time_column: Optional[str] = typer.Option(None, "--time-column", help="Forecast: the timestamp column (default: date/time/timestamp...)."),
     freq: Optional[str] = typer.Option(None, "--freq", help="Forecast: resample the series to this pandas frequency (h, D, B for business days, W, MS...). Default: detected from the timestamps."),
+    calendar: Optional[str] = typer.Option(None, "--calendar", help="Forecast: grid (every step of the frequency; missing ones are gaps) or observations (one step per observed timestamp: holidays are no gaps). Default: grid."),
     aggregate: Optional[str] = typer.Option(None, "--aggregate", help="Forecast: how rows sharing a timestamp (or a --freq step) combine: mean, sum or last. Default: such rows are refused."),
     horizon: Optional[int] = typer.Option(None, "--horizon", help="Forecast: steps ahead (default 12)."),
     lookback: Optional[int] = typer.Option(None, "--lookback", help="Forecast: past steps the model sees."),

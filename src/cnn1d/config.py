@@ -43,7 +43,7 @@ class RunConfig:
     the test split), ``header`` (CSV: ``True``/``False``; ``None`` decides from the file), ``layout``
     (CSV: ``wide`` or ``long``), ``id_column`` (a long CSV's series id), ``target``, ``time_column``,
     ``covariates``, ``folds``, ``freq`` (resample to this pandas frequency) and ``aggregate`` (``mean``/``sum``/
-    ``last``: how rows sharing a timestamp combine) (forecasting).
+    ``last``: how rows sharing a timestamp combine) and ``calendar`` (``grid`` or ``observations``) (forecasting).
 
     Estimator settings (what each means is documented on the estimators): ``model``, ``model_params``,
     ``epochs``, ``batch_size``, ``learning_rate``, ``validation_fraction``, ``patience``, ``lr_patience``,
@@ -72,6 +72,7 @@ class RunConfig:
     folds: int | None = None
     freq: str | None = None
     aggregate: str | None = None
+    calendar: str | None = None
     # estimator settings
     model: str | None = None
     model_params: dict[str, Any] | None = None
@@ -140,6 +141,8 @@ class RunConfig:
         choice("front_end", FRONT_ENDS)
         choice("tokens", TOKENS)
         choice("layout", LAYOUTS)
+        choice("aggregate", ("mean", "sum", "last"))
+        choice("calendar", ("grid", "observations"))
         choice("class_weight", ("balanced",))
         for name in ("epochs", "batch_size", "patience", "lr_patience", "ensemble", "n_jobs", "horizon", "season",
                      "sample_rate", "max_tokens", "folds", "context"):
@@ -229,7 +232,7 @@ def _toml_value(value: Any) -> str:
 # -- from a config to an estimator, and back ---------------------------------------------------------
 # Settings that say what data to read and how (the workflow uses them); the rest are estimator parameters.
 DATA_FIELDS = ("task", "data", "test", "label_column", "text_column", "group_column", "header", "layout",
-               "id_column", "target", "time_column", "covariates", "folds", "freq", "aggregate")
+               "id_column", "target", "time_column", "covariates", "folds", "freq", "aggregate", "calendar")
 
 
 def flag(name: str) -> str:

@@ -129,8 +129,9 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     build_estimator(config, "forecast")  # refuse settings that do not apply before reading any data
     started = time.perf_counter()
     if config.data in (None, *FORECAST_DEMOS):
-        if config.freq or config.aggregate:
-            raise ConfigError("--freq and --aggregate apply to a CSV you give; the embedded demos are regular already")
+        if config.freq or config.aggregate or config.calendar:
+            raise ConfigError("--freq, --aggregate and --calendar apply to a CSV you give; the embedded demos are "
+                              "regular already")
         name = config.data or DEFAULT_FORECAST_DEMO
         table = load_demo(name)
         demo_target = FORECAST_DEMOS[name][1]
@@ -141,7 +142,7 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
             raise DataError("forecasting needs --target COLUMN (the column to forecast)")
         table = read_series_csv(config.data, config.target, time_column=config.time_column,
                                 id_column=config.id_column, covariates=config.covariates, freq=config.freq,
-                                aggregate=config.aggregate)
+                                aggregate=config.aggregate, calendar=config.calendar)
     log(f"data: {table.name or config.data}: {table.describe()}")
     for decision in table.report.get("decisions", []):
         log(f"data: {decision}")
@@ -192,7 +193,7 @@ def forecast_bundle(bundle: str | Path, data: str, *, horizon: int | None = None
     else:
         table = read_series_csv(data, forecaster.target_names_, time_column=config.time_column,
                                 id_column=config.id_column, covariates=forecaster.covariate_names_ or None,
-                                freq=config.freq, aggregate=config.aggregate)
+                                freq=config.freq, aggregate=config.aggregate, calendar=config.calendar)
     frame = forecaster.predict(horizon=horizon, table=table)
     if out is not None:
         from .evaluation.plots import plot_forecast

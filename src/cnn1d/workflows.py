@@ -100,7 +100,7 @@ DATA_FIELDS_BY_KIND = {
     "series": ("label_column", "header", "layout", "id_column"),
     "text": ("text_column", "label_column", "group_column"),
     "lm": (),
-    "forecast": ("target", "time_column", "id_column", "covariates", "folds", "freq", "aggregate"),
+    "forecast": ("target", "time_column", "id_column", "covariates", "folds", "freq", "aggregate", "calendar"),
 }
 AUDIO_FIELDS = ("front_end", "sample_rate", "channels", "duration")
 KIND_NAMES = {"series": "series classification/regression", "text": "text classification",

@@ -80,11 +80,12 @@ def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | N
 
 
 AGGREGATES = ("mean", "sum", "last")
+CALENDARS = ("grid", "observations")
 
 
 def read_series_csv(path: str | Path, target: str | list[str], *, time_column: str | None = None,
                     id_column: str | None = None, covariates: list[str] | None = None, freq: str | None = None,
-                    aggregate: str | None = None) -> SeriesTable:
+                    aggregate: str | None = None, calendar: str | None = None) -> SeriesTable:
     """Read a CSV of one series (rows = time steps) or many series in long layout (an id column)."""
     import pandas as pd
 
@@ -98,7 +99,8 @@ def read_series_csv(path: str | Path, target: str | list[str], *, time_column: s
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV ({exc})") from None
     return from_frame(frame, target, time_column=time_column, id_column=id_column, covariates=covariates,
-                      source=str(path), name=path.name.split(".")[0], freq=freq, aggregate=aggregate)
+                      source=str(path), name=path.name.split(".")[0], freq=freq, aggregate=aggregate,
+                      calendar=calendar)
 
 
 def parse_times(column, source: str, name: str) -> tuple[Any, str | None, list[str]]:
@@ -148,8 +150,14 @@ def _offset_text(value: str) -> str | None:
 
 def from_frame(frame, target: str | list[str], *, time_column: str | None = None, id_column: str | None = None,
                covariates: list[str] | None = None, source: str = "frame", name: str | None = None,
-               freq: str | None = None, aggregate: str | None = None) -> SeriesTable:
+               freq: str | None = None, aggregate: str | None = None, calendar: str | None = None) -> SeriesTable:
+    """``calendar``: ``grid`` (default: every step of the frequency is a step; missing ones are gaps) or
+    ``observations`` (each observed timestamp is a step: a holiday is no gap; the frequency still says where
+    the future steps fall)."""
     import pandas as pd
+
+    if calendar is not None and calendar not in CALENDARS:
+        raise DataError(f"--calendar {calendar!r}: choose one of {', '.join(CALENDARS)}")
 
     if aggregate is not None and aggregate not in AGGREGATES:
         raise DataError(f"--aggregate {aggregate!r}: choose one of {', '.join(AGGREGATES)}")
@@ -187,8 +195,8 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
             raise DataError(f"{source}: column {time_col!r}, data row {row + 1} holds {frame[time_col].iat[row]!r}, "
                             "which is not a timestamp; timestamps must parse so the series can be sorted")
         frame[time_col] = parsed
-    elif freq is not None or aggregate is not None:
-        raise DataError(f"{source}: --freq and --aggregate need a time column (--time-column)")
+    elif freq is not None or aggregate is not None or calendar is not None:
+        raise DataError(f"{source}: --freq, --aggregate and --calendar need a time column (--time-column)")
     groups = [(None, frame)] if id_column is None else list(frame.groupby(id_column, sort=True))
     if time_col is not None and aggregate is not None:
         columns = targets + covariates
@@ -234,6 +242,9 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
     elif time_col is not None:
         freq, why = _infer_freq([g[time_col] for _, g in groups], source)
         decisions.append(f"frequency {freq}: {why}")
+    if calendar == "observations":
+        decisions.append(f"calendar: one step per observed timestamp (--calendar observations); future steps follow "
+                         f"the {freq} frequency")
     table = SeriesTable({}, {}, freq, targets, covariate_names=covariates, source=source, name=name,
                         report={"gaps": {}, "missing": {}, "decisions": decisions}, time_zone=zone)
     for key, group in groups:
@@ -245,20 +256,12 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
                 when = group[time_col][dup].iloc[0]
                 raise DataError(f"{source}: series {key!r} has two rows for time {when}; timestamps must be unique, "
                                 "or say how to combine them: --aggregate mean|sum|last")
-            full = pd.date_range(group[time_col].iloc[0], group[time_col].iloc[-1], freq=freq)
-            off_grid = ~group[time_col].isin(full)
-            if off_grid.any():
-                raise DataError(f"{source}: series {key!r} has timestamps off the {freq} grid "
-                                f"(e.g. {group[time_col][off_grid].iloc[0]}); resample them with --freq (e.g. --freq h)")
-            present = full.isin(group[time_col])
-            group = group.set_index(time_col).reindex(full)
-            table.report["gaps"][str(key)] = gaps = int(len(full) - len(off_grid))
-            if gaps:
-                longest = _longest_run(~present)
-                table.report.setdefault("longest_gap", {})[str(key)] = longest
-                decisions.append(f"series {key!r}: {gaps} missing step(s) on the {freq} grid (longest gap {longest} "
-                                 "step(s)) are imputed for the network's input and never scored")
-            index = full
+            if calendar == "observations":
+                index = pd.DatetimeIndex(group[time_col])
+                group = group.set_index(time_col)
+                table.report["gaps"][str(key)] = 0
+            else:
+                index, group = _on_grid(group, time_col, freq, key, source, table, decisions)
         else:
             index = pd.RangeIndex(len(group))
         values = group[targets].to_numpy(dtype=np.float32)
@@ -271,6 +274,26 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
         if np.isnan(values).all(axis=0).any():
             raise DataError(f"{source}: series {key!r} has no observed values for some target")
     return table
+
+
+def _on_grid(group, time_col: str, freq: str, key, source: str, table: SeriesTable, decisions: list[str]):
+    """One series reindexed to every step of ``freq``: missing steps become gaps (reported)."""
+    import pandas as pd
+
+    full = pd.date_range(group[time_col].iloc[0], group[time_col].iloc[-1], freq=freq)
+    off_grid = ~group[time_col].isin(full)
+    if off_grid.any():
+        raise DataError(f"{source}: series {key!r} has timestamps off the {freq} grid "
+                        f"(e.g. {group[time_col][off_grid].iloc[0]}); resample them with --freq (e.g. --freq h)")
+    present = full.isin(group[time_col])
+    group = group.set_index(time_col).reindex(full)
+    table.report["gaps"][str(key)] = gaps = int(len(full) - len(off_grid))
+    if gaps:
+        longest = _longest_run(~present)
+        table.report.setdefault("longest_gap", {})[str(key)] = longest
+        decisions.append(f"series {key!r}: {gaps} missing step(s) on the {freq} grid (longest gap {longest} "
+                         "step(s)) are imputed for the network's input and never scored")
+    return full, group
 
 
 def _longest_run(flags) -> int:
