@@ -179,6 +179,13 @@ def test_time_zones_become_utc_without_repeating_or_skipping_steps(tmp_path):
     assert (tmp_path / "f.png").stat().st_size > 0
 
 
+def irregular_csv(tmp_path):
+    path = tmp_path / "i.csv"
+    path.write_text("time,v\n2024-01-01 00:05,1\n2024-01-01 00:50,2\n2024-01-01 02:10,3\n2024-01-01 03:01,4\n"
+                    "2024-01-01 03:30,5\n")
+    return path
+
+
 def test_duplicate_timestamps_are_refused_or_aggregated_and_freq_resamples(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-02,4\n2024-01-03,5\n2024-01-04,6\n")
@@ -187,11 +194,14 @@ def test_duplicate_timestamps_are_refused_or_aggregated_and_freq_resamples(tmp_p
     assert read_series_csv(path, "v", aggregate="mean").targets["series"][:, 0].tolist() == [1, 3, 5, 6]
     assert read_series_csv(path, "v", aggregate="sum").targets["series"][:, 0].tolist() == [1, 6, 5, 6]
     assert read_series_csv(path, "v", aggregate="last").targets["series"][:, 0].tolist() == [1, 4, 5, 6]
+    blank = tmp_path / "blank.csv"
+    blank.write_text("date,v\n2024-01-01,1\n2024-01-02,\n2024-01-02,\n2024-01-03,5\n2024-01-04,6\n")
+    assert np.isnan(read_series_csv(blank, "v", aggregate="sum").targets["series"][1, 0])  # missing, not 0
+    summed = read_series_csv(irregular_csv(tmp_path), "v", freq="h", aggregate="sum").targets["series"][:, 0]
+    assert np.allclose(summed, [3, np.nan, 3, 9], equal_nan=True)
     with pytest.raises(DataError, match="choose one of"):
         read_series_csv(path, "v", aggregate="median")
-    irregular = tmp_path / "i.csv"
-    irregular.write_text("time,v\n2024-01-01 00:05,1\n2024-01-01 00:50,2\n2024-01-01 02:10,3\n2024-01-01 03:01,4\n"
-                         "2024-01-01 03:30,5\n")
+    irregular = irregular_csv(tmp_path)
     table = read_series_csv(irregular, "v", freq="h")
     assert table.freq == "h" and np.allclose(table.targets["series"][:, 0], [1.5, np.nan, 3, 4.5], equal_nan=True)
     assert any("resampled" in d for d in table.report["decisions"])

@@ -204,7 +204,9 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
         for key, group in groups:
             counts = group.groupby(time_col, sort=True).size()
             n_dup = int((counts > 1).sum())
-            group = group.groupby(time_col, sort=True)[columns].agg(aggregate).reset_index()
+            grouped = group.groupby(time_col, sort=True)[columns]
+            # min_count=1: a timestamp whose rows are all empty stays missing under sum, never 0
+            group = (grouped.sum(min_count=1) if aggregate == "sum" else grouped.agg(aggregate)).reset_index()
             if id_column is not None:
                 group[id_column] = key
             merged.append((key, group))
@@ -225,11 +227,8 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
                 raise DataError(f"{source}: series {'series' if key is None else key!r} has several rows for time {when}; "
                                 "say how to combine them with --aggregate mean|sum|last")
             how = aggregate or "mean"
-            bins = group.set_index(time_col)[targets + covariates].resample(offset).agg(how)
-            if how == "sum":  # an empty bin is missing, not a zero
-                empty = group.set_index(time_col)[targets[0]].resample(offset).count() == 0
-                bins[empty.to_numpy()] = np.nan
-            bins = bins.reset_index()
+            steps = group.set_index(time_col)[targets + covariates].resample(offset)
+            bins = (steps.sum(min_count=1) if how == "sum" else steps.agg(how)).reset_index()  # empty step: missing
             if id_column is not None:
                 bins[id_column] = key
             resampled.append((key, bins))
