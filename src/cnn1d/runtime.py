@@ -93,10 +93,12 @@ class RuntimeModel:
 
     def run_graph(self, *inputs: np.ndarray) -> list[np.ndarray]:
         """The graph's outputs for its inputs (in the manifest's order), in chunks of 256."""
-        n = len(inputs[0])
-        parts = [self.session.run(None, dict(zip(self._input_names, [a[i: i + CHUNK] for a in inputs])))
-                 for i in range(0, n, CHUNK)]
+        parts = [self._run_chunk([a[i: i + CHUNK] for a in inputs]) for i in range(0, len(inputs[0]), CHUNK)]
         return [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
+
+    def _run_chunk(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """One call of the engine (onnxruntime here; LiteRT and Keras in subclasses)."""
+        return self.session.run(None, dict(zip(self._input_names, inputs)))
 
     # -- inputs ---------------------------------------------------------------------------------
     @property
@@ -131,20 +133,27 @@ class RuntimeModel:
             audio = self.manifest["audio"]
             data = prepare(data, front_end_name=audio["front_end"], sample_rate=audio["sample_rate"],
                            duration=audio["duration"])
-        if data.n_channels != spec["channels"]:
-            raise DataError(f"{data.source or 'input'}: series have {data.n_channels} channel(s) but the model was trained "
-                            f"on {spec['channels']}")
-        longest = int(data.max_length)
+        return self.pad([data.values[i, :n] for i, n in enumerate(data.lengths)], data.source or "input")
+
+    def pad(self, series: list[np.ndarray], where: str) -> np.ndarray:
+        """Series ``(steps, channels)`` -> one NaN-padded array at the length the graph takes (the model's fixed
+        length, else the longest series and at least the training length, as the bundle pads)."""
+        spec = self.manifest["input"]
+        channels = {s.shape[1] for s in series}
+        if channels != {spec["channels"]}:
+            raise DataError(f"{where}: series have {max(channels - {spec['channels']})} channel(s) but the model was "
+                            f"trained on {spec['channels']}")
+        longest = max(len(s) for s in series)
         if spec["length"]:
             if longest > spec["length"]:
-                raise DataError(f"{data.source or 'input'}: series are up to {longest} steps long but this model takes "
+                raise DataError(f"{where}: series are up to {longest} steps long but this model takes "
                                 f"at most {spec['length']}; cnn1d does not truncate series")
             length = spec["length"]
         else:
             length = max(longest, int(spec["min_length"] or 1))
-        x = np.full((len(data), length, data.n_channels), np.nan, dtype=np.float32)
-        for i, n in enumerate(data.lengths):
-            x[i, :n] = data.values[i, :n]
+        x = np.full((len(series), length, spec["channels"]), np.nan, dtype=np.float32)
+        for i, s in enumerate(series):
+            x[i, : len(s)] = s
         return x
 
     def outputs(self, X: Any) -> np.ndarray:
@@ -321,17 +330,14 @@ class LiteRTModel(RuntimeModel):
         self._inputs = [next(d for d in inputs if name in d["name"]) for name in names] if len(names) > 1 else inputs
         self._outputs = sorted(self.interpreter.get_output_details(), key=lambda d: d["name"])
 
-    def run_graph(self, *inputs: np.ndarray) -> list[np.ndarray]:
-        parts = []
-        for i in range(0, len(inputs[0]), CHUNK):
-            for detail, array in zip(self._inputs, inputs):
-                self.interpreter.resize_tensor_input(detail["index"], array[i: i + CHUNK].shape)
-            self.interpreter.allocate_tensors()
-            for detail, array in zip(self._inputs, inputs):
-                self.interpreter.set_tensor(detail["index"], np.ascontiguousarray(array[i: i + CHUNK], detail["dtype"]))
-            self.interpreter.invoke()
-            parts.append([self.interpreter.get_tensor(d["index"]).copy() for d in self._outputs])
-        return [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
+    def _run_chunk(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        for detail, array in zip(self._inputs, inputs):
+            self.interpreter.resize_tensor_input(detail["index"], array.shape)
+        self.interpreter.allocate_tensors()
+        for detail, array in zip(self._inputs, inputs):
+            self.interpreter.set_tensor(detail["index"], np.ascontiguousarray(array, detail["dtype"]))
+        self.interpreter.invoke()
+        return [self.interpreter.get_tensor(d["index"]).copy() for d in self._outputs]
 
 
 def forecast_answer(key, result: dict[str, Any]) -> dict[str, Any]:

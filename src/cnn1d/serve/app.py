@@ -212,24 +212,16 @@ def _series_inputs(model, series: list[np.ndarray]) -> list[tuple[Any, np.ndarra
     from ..data.dataset import Dataset
 
     out = []
-    spec = model.manifest["input"]
     for i, s in enumerate(series):
-        if not model.is_audio and not np.isnan(s[-1]).all():
-            # A complete last step: the series' length is its row count; pad with NaN as network_input does.
-            if spec["length"] and len(s) > spec["length"]:
-                raise ClientError(422, f"instance {i}: {len(s)} steps, but this model takes at most {spec['length']}; "
-                                       "cnn1d does not truncate series")
-            length = spec["length"] or max(len(s), int(spec["min_length"] or 1))
-            x = np.full((1, length, s.shape[1]), np.nan, dtype=np.float32)
-            x[0, : len(s)] = s
-            out.append((x.shape[1:], x))
-            continue
-        data = Dataset.from_series([s], source=f"instance {i}",
-                                   meta={"sample_rate": model.manifest["audio"]["sample_rate"]} if model.is_audio else {})
         try:
-            x = model.network_input(data)
+            if not model.is_audio and not np.isnan(s[-1]).all():
+                # A complete last step: the series' length is its row count, no Dataset needed to find it.
+                x = model.pad([s], f"instance {i}")
+            else:
+                meta = {"sample_rate": model.manifest["audio"]["sample_rate"]} if model.is_audio else {}
+                x = model.network_input(Dataset.from_series([s], source=f"instance {i}", meta=meta))
         except Cnn1dError as exc:
-            raise ClientError(422, f"instance {i}: {exc}".replace(f"instance {i}: instance {i}: ", f"instance {i}: ")) from None
+            raise ClientError(422, str(exc)) from None
         out.append((x.shape[1:], x))
     return out
 

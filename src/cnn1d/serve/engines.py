@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from ..runtime import CHUNK, RuntimeModel
+from ..runtime import RuntimeModel
 
 ENGINES = ("onnx", "keras")
 
@@ -34,14 +34,9 @@ class KerasModel(RuntimeModel):
                          "metrics": read_meta(self.path).get("metrics") or {}, "source_bundle": self.path.name})
         self._setup(manifest, str(path))
 
-    def run_graph(self, *inputs: np.ndarray) -> list[np.ndarray]:
-        n = len(inputs[0])
-        parts = []
-        for i in range(0, n, CHUNK):
-            chunk = [a[i: i + CHUNK] for a in inputs]
-            out = self._graph.predict_on_batch(chunk if len(chunk) > 1 else chunk[0])
-            parts.append([np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])])
-        return [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
+    def _run_chunk(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        out = self._graph.predict_on_batch(inputs if len(inputs) > 1 else inputs[0])
+        return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
 
 
 def load_model(path: str | Path, engine: str, workdir: str | None = None) -> RuntimeModel:
