@@ -40,7 +40,6 @@ def export(bundle: str | Path, out: str | Path | None = None, *, format: str = "
     """Write ``bundle`` as an ONNX model plus manifest and check parity; returns the report printed by
     ``cnn1d export --json``: ``path``, ``manifest``, ``max_abs_diff``, ``label_agreement``, ``checks``."""
     from .. import _backend
-    from ..estimators.bundled import load
 
     if format not in FORMATS:
         raise ConfigError(f"--format {format!r} is not supported; choose one of: {', '.join(FORMATS)}")
@@ -56,21 +55,11 @@ def export(bundle: str | Path, out: str | Path | None = None, *, format: str = "
         raise ConfigError(f"ONNX export runs on the JAX backend (jax2onnx); KERAS_BACKEND is "
                           f"{keras.backend.backend()!r}. Run it with KERAS_BACKEND=jax (the bundle loads on any backend)")
     bundle = Path(bundle)
-    estimator = load(bundle)
-    from ..bundle import read_meta
-
-    meta = read_meta(bundle)
-    kind = bundle_kind(estimator)
     out = Path(out) if out else bundle.with_suffix(".onnx")
     if out.suffix != ".onnx":
         raise ConfigError(f"--out {out}: an ONNX model's file name ends in .onnx")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    graph, manifest = build_graph(estimator, kind)
-    manifest.update({"source_bundle": bundle.name, "metrics": meta.get("metrics") or {},
-                     "cnn1d_version": meta.get("cnn1d_version")})
+    estimator, kind, graph, manifest = from_bundle(bundle)
     log(f"exporting {kind} ({manifest['model']}) to {out}")
-    from ..io_utils import atomic_path
-
     with tempfile.TemporaryDirectory(prefix="cnn1d-export-") as tmp:
         raw = Path(tmp) / "model.onnx"
         try:
@@ -83,17 +72,43 @@ def export(bundle: str | Path, out: str | Path | None = None, *, format: str = "
             manifest["input"]["fixed_because"] = str(exc)
             log(f"the network needs a constant length: exported at {manifest['input']['length']} steps")
             _export_onnx(graph, raw)
-        parity = check_parity(estimator, kind, raw, manifest)
-        manifest["parity"] = parity
-        data = _with_metadata(raw, manifest)
-        with atomic_path(out) as target:
-            Path(target).write_bytes(data)
-    from ..io_utils import atomic_write_text
+        manifest["parity"] = check_parity(estimator, kind, raw, manifest)
+        return write_export(out, _with_metadata(raw, manifest), manifest, "onnx")
 
+
+def from_bundle(bundle: Path):
+    """``(estimator, kind, graph, manifest)`` for a bundle: what every exporter and the Keras serving engine
+    start from (the manifest already names the bundle and carries its metrics)."""
+    from ..bundle import read_meta
+    from ..estimators.bundled import load
+
+    estimator = load(bundle)
+    kind = bundle_kind(estimator)
+    graph, manifest = build_graph(estimator, kind)
+    meta = read_meta(bundle)
+    manifest.update({"source_bundle": bundle.name, "metrics": meta.get("metrics") or {},
+                     "cnn1d_version": meta.get("cnn1d_version")})
+    return estimator, kind, graph, manifest
+
+
+def write_export(out: Path, model_bytes: bytes, manifest: dict[str, Any], format: str) -> dict[str, Any]:
+    """Write the model and its manifest beside it (each atomically); the report `cnn1d export --json` prints."""
+    from ..io_utils import atomic_path, atomic_write_text
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as target:
+        Path(target).write_bytes(model_bytes)
     atomic_write_text(manifest_path(out), json.dumps(manifest, indent=1, allow_nan=False))
-    return {"path": str(out), "manifest": str(manifest_path(out)), "kind": kind, "format": "onnx",
+    parity = manifest["parity"]
+    return {"path": str(out), "manifest": str(manifest_path(out)), "kind": manifest["kind"], "format": format,
             "max_abs_diff": parity["max_abs_diff"], "label_agreement": parity["label_agreement"],
             "checks": parity["checks"], "size_bytes": out.stat().st_size}
+
+
+def call_once(graph) -> None:
+    """Keras exports only a model that has been called: one call on zeros of the input shapes."""
+    dummies = [np.zeros([1] + [1 if d is None else d for d in i.shape[1:]], dtype=i.dtype) for i in graph.inputs]
+    graph(dummies if len(dummies) > 1 else dummies[0])
 
 
 def _require_export_stack() -> None:
@@ -228,8 +243,7 @@ def _export_onnx(graph, path: Path) -> None:
     import io
     import logging
 
-    dummies = [np.zeros([1] + [1 if d is None else d for d in i.shape[1:]], dtype=i.dtype) for i in graph.inputs]
-    graph(dummies if len(dummies) > 1 else dummies[0])  # Keras exports only a model that has been called
+    call_once(graph)
     import os
 
     # Keras's export module imports TensorFlow where it is installed (the litert extra); keep its C++ start-up

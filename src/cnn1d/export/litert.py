@@ -68,24 +68,13 @@ def convert(bundle: Path, out: Path, log: Callable[[str], None] = lambda m: None
     import contextlib
     import io
 
-    import numpy as np
-
-    from ..bundle import read_meta
-    from ..estimators.bundled import load
-    from ..io_utils import atomic_path, atomic_write_text
     from ..runtime import LiteRTModel
-    from . import ExportError, build_graph, bundle_kind, check_parity, manifest_path
+    from . import ExportError, call_once, check_parity, from_bundle, write_export
 
-    estimator = load(bundle)
-    kind = bundle_kind(estimator)
-    meta = read_meta(bundle)
-    graph, manifest = build_graph(estimator, kind)
-    manifest.update({"source_bundle": bundle.name, "metrics": meta.get("metrics") or {},
-                     "cnn1d_version": meta.get("cnn1d_version"), "model_format": "litert"})
+    estimator, kind, graph, manifest = from_bundle(bundle)
+    manifest["model_format"] = "litert"
     log(f"exporting {kind} ({manifest['model']}) to {out}")
-    dummies = [np.zeros([1] + [1 if d is None else d for d in i.shape[1:]], dtype=i.dtype) for i in graph.inputs]
-    graph(dummies if len(dummies) > 1 else dummies[0])
-    out.parent.mkdir(parents=True, exist_ok=True)
+    call_once(graph)
     with tempfile.TemporaryDirectory(prefix="cnn1d-litert-") as tmp:
         raw = Path(tmp) / "model.tflite"
         try:
@@ -93,15 +82,8 @@ def convert(bundle: Path, out: Path, log: Callable[[str], None] = lambda m: None
                 graph.export(str(raw), format="litert")
         except Exception as exc:  # the converter's own errors
             raise ExportError(f"LiteRT conversion failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from exc
-        runtime = LiteRTModel(raw, manifest)
-        parity = check_parity(estimator, kind, raw, manifest, runtime=runtime)
-        manifest["parity"] = parity
-        with atomic_path(out) as target:
-            Path(target).write_bytes(raw.read_bytes())
-    atomic_write_text(manifest_path(out), json.dumps(manifest, indent=1, allow_nan=False))
-    return {"path": str(out), "manifest": str(manifest_path(out)), "kind": kind, "format": "litert",
-            "max_abs_diff": parity["max_abs_diff"], "label_agreement": parity["label_agreement"],
-            "checks": parity["checks"], "size_bytes": out.stat().st_size}
+        manifest["parity"] = check_parity(estimator, kind, raw, manifest, runtime=LiteRTModel(raw, manifest))
+        return write_export(out, raw.read_bytes(), manifest, "litert")
 
 
 def main() -> None:

@@ -22,16 +22,10 @@ class KerasModel(RuntimeModel):
     """A bundle run by Keras through the graph that export would write."""
 
     def __init__(self, path: str | Path):
-        from ..bundle import read_meta
-        from ..estimators.bundled import load
-        from ..export import MANIFEST_FORMAT, MANIFEST_VERSION, build_graph, bundle_kind
+        from ..export import from_bundle
 
         self.path = Path(path)
-        estimator = load(self.path)
-        kind = bundle_kind(estimator)
-        self._graph, manifest = build_graph(estimator, kind)
-        manifest.update({"format": MANIFEST_FORMAT, "format_version": MANIFEST_VERSION,
-                         "metrics": read_meta(self.path).get("metrics") or {}, "source_bundle": self.path.name})
+        _, _, self._graph, manifest = from_bundle(self.path)
         self._setup(manifest, str(path))
 
     def _run_chunk(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
