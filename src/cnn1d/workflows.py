@@ -449,8 +449,6 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
 
     ``texts``: strings to classify with a text model instead of a ``data`` file.
     """
-    import pandas as pd
-
     from .estimators.bundled import load
 
     if not texts and data is None:
@@ -466,12 +464,7 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
         return predict_text(estimator, data, None, text_column=text_column)
     dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test",
                               length_hint=_series_length(estimator), **_audio_options(estimator, data))
-    frame = pd.DataFrame({"index": np.arange(len(dataset))})
-    if "ids" in dataset.meta:
-        frame["id"] = dataset.meta["ids"]
-    if "files" in dataset.meta:
-        frame["file"] = dataset.meta["files"]
-    frame.attrs["skipped"] = dataset.meta.get("skipped", [])
+    frame = _prediction_frame(dataset)
     if estimator.task == "classify":
         _add_class_columns(frame, estimator, estimator.predict_proba(dataset))
     else:
@@ -543,6 +536,26 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
     return {"out": str(out), "method": used, "rows": len(chosen), "index": chosen if len(chosen) > 1 else chosen[0]}
 
 
+def _prediction_frame(dataset):
+    """The rows of a predictions frame: ``index``, and ``id``/``file`` where the data names its series."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"index": np.arange(len(dataset))})
+    for key, column in (("ids", "id"), ("files", "file")):
+        if key in dataset.meta:
+            frame[column] = dataset.meta[key]
+    frame.attrs["skipped"] = dataset.meta.get("skipped", [])
+    return frame
+
+
+def _text_frame(texts: list[str], classes, thresholds, proba: np.ndarray):
+    import pandas as pd
+
+    frame = pd.DataFrame({"index": np.arange(len(texts)), "text": [t[:80] for t in texts]})
+    add_class_columns(frame, classes, thresholds, proba)
+    return frame
+
+
 def _add_class_columns(frame, estimator, proba: np.ndarray) -> None:
     """``prediction`` (the class, or for multi-label models the chosen tags as ``a|b``) and ``proba_<class>``."""
     thresholds = estimator.thresholds_ if getattr(estimator, "multilabel_", False) else None
@@ -590,9 +603,7 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
         from .data.text import read_text
 
         texts = list(texts) if texts else read_text(data, text_column=text_column, labels="none").texts
-        frame = pd.DataFrame({"index": np.arange(len(texts)), "text": [t[:80] for t in texts]})
-        add_class_columns(frame, model.classes, model.thresholds, model.predict_proba(texts))
-        return frame
+        return _text_frame(texts, model.classes, model.thresholds, model.predict_proba(texts))
     spec = model.manifest["input"]
     audio = model.manifest.get("audio")
     options: dict[str, Any] = {}
@@ -604,11 +615,7 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
         options["multilabel"] = True
     hint = None if audio else (spec["length"] or spec["min_length"])
     dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test", length_hint=hint, **options)
-    frame = pd.DataFrame({"index": np.arange(len(dataset))})
-    for key, column in (("ids", "id"), ("files", "file")):
-        if key in dataset.meta:
-            frame[column] = dataset.meta[key]
-    frame.attrs["skipped"] = dataset.meta.get("skipped", [])
+    frame = _prediction_frame(dataset)
     if model.classes is None:
         frame["prediction"] = model.predict(dataset)
     else:
@@ -731,15 +738,12 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
 
 
 def predict_text(estimator, data: str | None, texts: list[str] | None, text_column: str | None = None):
-    import pandas as pd
-
     from .data.text import read_text
 
     if texts is None:
         texts = read_text(data, text_column=text_column, labels="none").texts
-    frame = pd.DataFrame({"index": np.arange(len(texts)), "text": [t[:80] for t in texts]})
-    _add_class_columns(frame, estimator, estimator.predict_proba(texts))
-    return frame
+    thresholds = estimator.thresholds_ if getattr(estimator, "multilabel_", False) else None
+    return _text_frame(texts, estimator.classes_, thresholds, estimator.predict_proba(texts))
 
 
 def lm_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:

@@ -227,7 +227,7 @@ def _series_inputs(model, series: list[np.ndarray]) -> list[tuple[Any, np.ndarra
 
 
 def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 64, max_wait_ms: float = 5.0,
-               max_body_bytes: int = MAX_BODY_BYTES, docs: bool = True, background_load: bool = True):
+               max_body_bytes: int = MAX_BODY_BYTES, docs: bool = True):
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI, Request
@@ -239,10 +239,7 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
 
     @asynccontextmanager
     async def lifespan(app):
-        loader = threading.Thread(target=registry.load_all, name="cnn1d-load", daemon=True)
-        loader.start()
-        if not background_load:
-            await asyncio.get_running_loop().run_in_executor(None, loader.join)
+        threading.Thread(target=registry.load_all, name="cnn1d-load", daemon=True).start()
         yield
         registry.executor.shutdown(wait=False, cancel_futures=True)
         registry.workdir.cleanup()
@@ -315,8 +312,7 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
             queued()
 
     async def _predict_route(request: Request):
-        answer = await predict(request.path_params["name"], request)
-        return _json(answer) if isinstance(answer, dict) else answer
+        return _json(await predict(request.path_params["name"], request))
 
     # The same endpoint as a plain Starlette route ahead of FastAPI's: the predict path skips FastAPI's
     # parameter solving (a tenth of a request's CPU under load); the FastAPI route stays for /openapi.json.
@@ -340,7 +336,7 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
             raise ClientError(422, "\"instances\" must be a non-empty list")
         if len(instances) > MAX_INSTANCES:
             raise ClientError(413, f"{len(instances)} instances; at most {MAX_INSTANCES} per request")
-        return _json({"predictions": await _predict_instances(model, batcher, instances, queued)})
+        return {"predictions": await _predict_instances(model, batcher, instances, queued)}
 
     async def _predict_instances(model, batcher: Batcher, instances: list, queued) -> list[dict]:
         if model.kind == "forecaster":
@@ -352,15 +348,14 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
             tokens = model.encode_texts(instances)
             queued()
             return model.answers(await batcher.submit("text", tokens))
-        channels = model.manifest["input"]["channels"] if not model.is_audio else model.manifest["audio"]["input_channels"]
-        if model.is_audio and model.manifest["audio"]["channels"] == "mono":
-            channels = None  # mono models mix any channel count
+        mono = model.is_audio and model.manifest["audio"]["channels"] == "mono"  # mixes any channel count
+        channels = model.manifest["audio"]["input_channels"] if model.is_audio else model.manifest["input"]["channels"]
         series = []
         for i, value in enumerate(instances):
             width = (len(value[0]) if value and isinstance(value, list) and isinstance(value[0], list) else 1) \
-                if channels is None else channels
+                if mono else channels
             series.append(series_instance(value, f"instance {i}", width))
-        if model.is_audio and model.manifest["audio"]["channels"] == "mono":
+        if mono:
             series = [s.mean(axis=1, keepdims=True) for s in series]
         return await _run_series(model, batcher, series, queued)
 
