@@ -177,11 +177,11 @@ def test_server_process_readiness_and_sigterm_drain(served):
                                          headers={"Content-Type": "application/json"})
         answers = json.loads(urllib.request.urlopen(request, timeout=10).read())["predictions"]
         assert [a["label"] for a in answers] == served["clf"].predict(served["test"].values[:2]).tolist()
-        started = time.time()
         proc.send_signal(signal.SIGTERM)
-        # uvicorn drains, shuts down, then re-raises the signal: exit status -SIGTERM after a clean shutdown
+        # uvicorn drains, shuts down, then re-raises the signal: exit status -SIGTERM after a clean shutdown.
+        # The timeout only guards against a hang; how fast it exits is measured by benchmarks/serve.py
+        # (sigterm_exit_seconds), not asserted here.
         assert proc.wait(timeout=15) in (0, -signal.SIGTERM)
-        assert time.time() - started < 10
         log = proc.stdout.read().decode()
         assert "Application shutdown complete" in log and "Traceback" not in log
     finally:
