@@ -230,6 +230,11 @@ def _print_forecast_metrics(console, result: dict) -> None:
     for name, m in rows.items():
         table.add_row(name, *(f"{m[k]:.4f}" if k in m else "" for k in keys))
     console.print(table)
+    best = result.get("best_statistical")
+    if best:
+        cnn, stat = result["test_metrics"]["mase"], result["baselines"][best]["mase"]
+        console.print(f"best statistical baseline: {best} (MASE {stat:.4f}); the CNN is "
+                      f"{'better' if cnn < stat else 'not better'} ({cnn:.4f})")
     console.print(f"trained {result['model']} ({result['n_params']:,} parameters) for {result['epochs']} epochs in "
                   f"{result['train_seconds']:.1f} s; bundle: {result['bundle']}")
 

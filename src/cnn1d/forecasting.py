@@ -70,9 +70,10 @@ def backtest(forecaster, table: SeriesTable, origins: dict, *, baselines: bool =
     base_pred: dict[str, list] = {name: [] for name in ftask.BASELINES}
     base_lo: dict[str, list] = {name: [] for name in ftask.BASELINES}
     base_hi: dict[str, list] = {name: [] for name in ftask.BASELINES}
-    use_ets = baselines and ftask.ets_available()
-    if use_ets:
-        base_pred["ets"], base_lo["ets"], base_hi["ets"] = [], [], []
+    statistical = ftask.STATISTICAL if baselines and ftask.statistical_available() else ()
+    for name in statistical:
+        base_pred[name], base_lo[name], base_hi[name] = [], [], []
+    base_seconds = {name: 0.0 for name in base_pred}
     rows = []
     n_folds = len(next(iter(origins.values())))
     for fold in range(n_folds):
@@ -93,16 +94,20 @@ def backtest(forecaster, table: SeriesTable, origins: dict, *, baselines: bool =
                 times = table.index[key][o: o + H]
                 if baselines:
                     for name, method in ftask.BASELINES.items():
+                        t0 = time.perf_counter()
                         p = method(history, H, season)
                         half = ftask.empirical_interval(history, method, H, season, level)
+                        base_seconds[name] += time.perf_counter() - t0
                         base_pred[name].append(p)
                         base_lo[name].append(p - half)
                         base_hi[name].append(p + half)
-                    if use_ets:
-                        p, lo, hi = ftask.ets(history, H, season, level)
-                        base_pred["ets"].append(p)
-                        base_lo["ets"].append(lo)
-                        base_hi["ets"].append(hi)
+                    for name in statistical:
+                        t0 = time.perf_counter()
+                        p, lo, hi = ftask.statistical(name, history, H, season, level)
+                        base_seconds[name] += time.perf_counter() - t0
+                        base_pred[name].append(p)
+                        base_lo[name].append(lo)
+                        base_hi[name].append(hi)
                 for h in range(H):
                     rows.append({"id": key, "fold": fold, "time": str(times[h]), "target": table.target_names[j],
                                  "actual": truth[h], "forecast": point[h, j], "lower": lower[h, j], "upper": upper[h, j]})
@@ -114,6 +119,8 @@ def backtest(forecaster, table: SeriesTable, origins: dict, *, baselines: bool =
         if base_pred[name]:
             result["baselines"][name] = ftask.forecast_metrics(A, np.array(base_pred[name]), S,
                                                                np.array(base_lo[name]), np.array(base_hi[name]))
+            result["baselines"][name]["seconds"] = round(base_seconds[name], 3)
+    result["best_statistical"] = ftask.best_statistical(result["baselines"])
     return result
 
 
@@ -160,7 +167,8 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     bt = backtest(forecaster, table, origins, log=log)
     result = {
         "task": "forecast", "dataset": table.name or config.data, "model": forecaster.model,
-        "test_metrics": bt["test_metrics"], "baselines": bt["baselines"], "level": forecaster.level,
+        "test_metrics": bt["test_metrics"], "baselines": bt["baselines"], "best_statistical": bt["best_statistical"],
+        "level": forecaster.level,
         "horizon": H, "lookback": forecaster.lookback_, "season": forecaster.season_, "folds": folds,
         "train_seconds": round(forecaster.train_seconds_, 3), "total_seconds": round(time.perf_counter() - started, 3),
         "epochs": forecaster.epochs_, "best_epoch": forecaster.best_epoch_, "stopped_because": forecaster.stopped_because_,

@@ -113,12 +113,19 @@ def parse_times(column, source: str, name: str) -> tuple[Any, str | None, list[s
     import pandas as pd
 
     decisions: list[str] = []
+    import warnings
+
     zone = None
     try:
-        parsed = pd.to_datetime(column, errors="coerce", format="mixed")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # pandas 2 warns on mixed offsets (and returns objects)
+            parsed = pd.to_datetime(column, errors="coerce", format="mixed")
+        mixed = not pd.api.types.is_datetime64_any_dtype(parsed)
     except (ValueError, TypeError) as exc:
         if "zone" not in str(exc).lower() and "offset" not in str(exc).lower():
             raise DataError(f"{source}: column {name!r} does not parse as timestamps ({exc})") from None
+        mixed = True  # pandas 3 refuses mixed offsets
+    if mixed:
         parsed = pd.to_datetime(column, errors="coerce", format="mixed", utc=True)
         offsets = sorted({_offset_text(v) for v in column.dropna().astype(str)} - {None})
         zone = "UTC" if offsets in ([], ["+00:00"]) else (offsets[0] if len(offsets) == 1 else None)
@@ -126,13 +133,12 @@ def parse_times(column, source: str, name: str) -> tuple[Any, str | None, list[s
                          f"{', ...' if len(offsets) > 4 else ''}): converted to UTC"
                          + ("" if zone else "; forecasts are given in UTC"))
         zone = zone or "UTC"
-    else:
-        if getattr(parsed.dt, "tz", None) is not None:
-            zone = str(parsed.dt.tz)
-            if zone.startswith("UTC") and len(zone) > 3:
-                zone = zone[3:]  # a fixed offset, "UTC+05:30" -> "+05:30"
-            decisions.append(f"timestamps in zone {zone}: held in UTC (daylight-saving changes neither repeat nor "
-                             f"skip a step); forecasts are given in {zone}")
+    elif getattr(parsed.dt, "tz", None) is not None:
+        zone = str(parsed.dt.tz)
+        if zone.startswith("UTC") and len(zone) > 3:
+            zone = zone[3:]  # a fixed offset, "UTC+05:30" -> "+05:30"
+        decisions.append(f"timestamps in zone {zone}: held in UTC (daylight-saving changes neither repeat nor "
+                         f"skip a step); forecasts are given in {zone}")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed, zone, decisions
