@@ -222,6 +222,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             params["head"] = "last" if self.model == "tcn" else "flatten"
         if self.model == "tcn" and not self.model_params:
             params.update(FORECAST_TCN)
+        from ..models.layers import masked_mean_absolute_error  # NaN targets (windows across a gap) left out
         from ..training.distributed import fit_on_devices
 
         started = time.perf_counter()
@@ -229,7 +230,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             self.devices, lambda: models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params),
             lambda network, devices: trainer.train(
                 network, X_train, y_train, validation=(X_val, y_val) if len(X_val) else None, config=config,
-                loss=ftask.loss, metrics=[], run_dir=Path(self.out) if self.out else None, resume=self.resume,
+                loss=masked_mean_absolute_error, metrics=[], run_dir=Path(self.out) if self.out else None, resume=self.resume,
                 devices=devices))
         self.model_ = result.model
         self.lookback_, self.season_, self.freq_ = lookback, season, table.freq

@@ -106,3 +106,13 @@ class LogCompression(keras().layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "eps": self.eps}
+
+
+@_register
+def masked_mean_absolute_error(y_true, y_pred):
+    """Mean absolute error over the known targets only: NaN marks a target that is missing (a forecast
+    window whose future crosses a gap), so such windows still train on the steps that were observed."""
+    ops = keras().ops
+    known = ops.logical_not(ops.isnan(y_true))
+    error = ops.where(known, ops.abs(y_pred - ops.where(known, y_true, 0.0)), 0.0)
+    return ops.sum(error, axis=-1) / ops.maximum(ops.sum(ops.cast(known, error.dtype), axis=-1), 1.0)

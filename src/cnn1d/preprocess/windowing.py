@@ -42,7 +42,7 @@ def window_inputs(scaled_target: np.ndarray, known: np.ndarray, origin: int, loo
     """
     past = scaled_target[origin - lookback: origin]
     observed = ~np.isnan(past)
-    level = np.where(observed.any(axis=0), np.nanmean(np.where(observed, past, np.nan), axis=0), 0.0)
+    level = np.where(observed, past, 0.0).sum(axis=0) / np.maximum(observed.sum(axis=0), 1)  # 0 when all missing
     filled = impute_linear(past)
     anchor = seasonal_anchor(filled, horizon, season)
     n_targets = past.shape[1]
@@ -57,11 +57,12 @@ def window_inputs(scaled_target: np.ndarray, known: np.ndarray, origin: int, loo
 def training_windows(scaled_target: np.ndarray, known: np.ndarray, lookback: int, horizon: int,
                      origins: np.ndarray, season: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Inputs, targets ``(n, horizon * n_targets)`` (corrections to the anchor) and anchors for windows at
-    ``origins``; windows whose future holds a missing value are skipped (their targets are unknown)."""
+    ``origins``. A missing future value stays NaN in the targets (the loss leaves it out, and it is never
+    scored); a window is skipped only when more than half its future is missing."""
     xs, ys, levels = [], [], []
     for o in origins:
         future = scaled_target[o: o + horizon]
-        if np.isnan(future).any():
+        if np.isnan(future).mean() > 0.5:
             continue
         x, anchor = window_inputs(scaled_target, known, o, lookback, horizon, season)
         xs.append(x)

@@ -13,7 +13,6 @@ import numpy as np
 
 name = "forecast"
 output_activation = "linear"
-loss = "mean_absolute_error"
 
 
 # -- metrics ------------------------------------------------------------------------------------

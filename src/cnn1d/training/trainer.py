@@ -253,7 +253,7 @@ def fingerprint(*arrays: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
-def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, config: RunConfig, loss: str,
+def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, config: RunConfig, loss,
           metrics: list[str], run_dir: Path | None = None, resume: bool = False,
           class_weight: dict[int, float] | None = None, devices: int = 1) -> TrainResult:
     """Compile and fit ``model``; returns the model with its best weights and what happened.
