@@ -57,6 +57,45 @@ def test_baselines_and_metrics():
     assert m["mae"] == 1.0 and m["mase"] == 0.5 and m["coverage"] == 0.5 and m["width"] == 1.75
 
 
+def test_statistical_baselines_forecast_with_intervals():
+    weekly = load_demo("co2").targets["series"][:400, 0].astype(np.float64)  # real values, with missing weeks
+    for name in ftask.STATISTICAL:
+        point, lower, upper = ftask.statistical(name, weekly, 8, 52, 0.9)
+        assert point.shape == lower.shape == upper.shape == (8,) and np.isfinite(point).all()
+        assert (lower < point).all() and (point < upper).all()
+    assert ftask.best_statistical({"ets": {"mase": 2.0}, "theta": {"mase": 1.0}, "naive": {"mase": 0.1}}) == "theta"
+    assert ftask.best_statistical({"naive": {"mase": 0.1}}) is None
+
+
+def test_masked_loss_leaves_missing_targets_out():
+    from cnn1d.models.layers import masked_mean_absolute_error
+    from cnn1d.preprocess.windowing import training_windows
+
+    y_true = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]], np.float32)
+    y_pred = np.array([[2.0, 100.0, 1.0], [5.0, 5.0, 5.0]], np.float32)
+    np.testing.assert_allclose(np.asarray(masked_mean_absolute_error(y_true, y_pred)), [1.5, 0.0])
+    series = np.arange(40, dtype=np.float32)[:, None]
+    series[20] = np.nan  # one missing step: windows whose future holds it still train, with it left out
+    known = np.zeros((40, 0), np.float32)
+    X, y, _ = training_windows(series, known, 8, 4, np.arange(8, 37))
+    assert len(X) == 29 and np.isnan(y).any(axis=1).sum() == 4
+
+
+def test_development_series_on_real_calendars(tmp_path):
+    from cnn1d.data.calendar_series import CALENDAR_SERIES, write_calendar_series
+
+    business = read_series_csv(write_calendar_series("weather-business-days", tmp_path), "temp_max")
+    assert business.freq == "B" and business.report["gaps"]["series"] == 39  # 4 years of federal holidays
+    gappy = read_series_csv(write_calendar_series("weather-gaps", tmp_path), "temp_min")
+    assert gappy.freq == "D" and any("longest gap 21" in d for d in gappy.report["decisions"])
+    pytest.importorskip("vega_datasets")
+    local = read_series_csv(write_calendar_series("sf-temps-local", tmp_path), CALENDAR_SERIES["sf-temps-local"][0])
+    assert local.freq == "h" and local.length("series") == 8760 and local.report["gaps"]["series"] == 1
+    assert any("-07:00, -08:00" in d for d in local.report["decisions"])
+    with pytest.raises(DataError, match="unknown calendar series"):
+        write_calendar_series("nasdaq", tmp_path)
+
+
 def test_forecaster_fits_predicts_and_round_trips(tmp_path):
     table = load_demo("stocks")
     f = CNNForecaster(horizon=6, **FAST).fit(table)
@@ -87,9 +126,18 @@ def test_cli_forecast_contract(tmp_path):
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     assert {"mae", "rmse", "mase", "smape", "coverage"} <= set(result["test_metrics"])
-    assert {"naive", "seasonal_naive", "drift", "ets"} <= set(result["baselines"])
+    assert {"naive", "seasonal_naive", "drift", "ets", "arima", "theta"} <= set(result["baselines"])
     for metrics in result["baselines"].values():
-        assert {"mae", "rmse", "mase", "smape"} <= set(metrics)
+        assert {"mae", "rmse", "mase", "smape", "coverage", "width", "seconds"} <= set(metrics)
+    stats = {k: result["baselines"][k]["mase"] for k in ("ets", "arima", "theta")}
+    assert result["best_statistical"] == min(stats, key=stats.get)
+    from rich.console import Console
+
+    from cnn1d.cli import _print_forecast_metrics
+
+    console = Console(record=True, width=200)
+    _print_forecast_metrics(console, result)
+    assert f"best statistical baseline: {result['best_statistical']}" in console.export_text()
     assert (out / "backtest.csv").exists()
     csv_out = tmp_path / "fc.csv"
     res = runner.invoke(app, ["forecast", str(out / "model.cnn1d"), "stocks", "--horizon", "3", "--out", str(csv_out)])
