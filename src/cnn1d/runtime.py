@@ -226,7 +226,10 @@ class RuntimeModel:
             index = table.index[key][:end]
             future = future_index(index, table.freq, horizon)
             full = index[end - lookback:].append(future)
-            parts = [calendar_features(full, table.freq) if spec["calendar_features"] else np.zeros((len(full), 0))]
+            # Manifests before 0.3 name no parts: every part that suits the frequency, when calendar features are on.
+            cal_parts = spec.get("calendar_parts")
+            parts = [calendar_features(full, table.freq, None if cal_parts is None else tuple(cal_parts))
+                     if spec["calendar_features"] else np.zeros((len(full), 0))]
             if spec["covariates"]:
                 cov = table.covariates[key][end - lookback: end + horizon]
                 if len(cov) < lookback + horizon or np.isnan(cov[lookback:]).any():

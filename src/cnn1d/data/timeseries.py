@@ -369,23 +369,43 @@ def season_for(freq: str | None) -> int:
     return 1
 
 
-def calendar_features(index, freq: str | None) -> np.ndarray:
-    """Known-future calendar features as sin/cos pairs: hour of day, day of week, day of year."""
+CALENDAR_PARTS = ("hour", "day_of_week", "day_of_year")
+# The seasons (from the frequency) at which each part means something.
+CALENDAR_PERIODS = {"hour": (60, 24), "day_of_week": (60, 24, 7, 5), "day_of_year": (60, 24, 7, 5, 52, 12)}
+
+
+def calendar_parts(index, freq: str | None) -> tuple[str, ...]:
+    """The calendar features that suit the frequency and that the training span has seen at least twice.
+
+    Day of year needs two years of history: with one year, its values at forecast time were seen only at the
+    start of training, and the network extrapolates from them (measured on hourly temperatures with 11
+    months of training: MASE 1.13 with it, 0.64 without).
+    """
+    import pandas as pd
+
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return ()
+    period = season_for(freq)
+    span_days = (index[-1] - index[0]) / pd.Timedelta(days=1)
+    two_cycles = {"hour": 2, "day_of_week": 14, "day_of_year": 2 * 365}
+    return tuple(p for p in CALENDAR_PARTS if period in CALENDAR_PERIODS[p] and span_days >= two_cycles[p])
+
+
+def calendar_features(index, freq: str | None, parts: tuple[str, ...] | None = None) -> np.ndarray:
+    """Known-future calendar features as sin/cos pairs: hour of day, day of week, day of year (``parts``;
+    default: those that suit the frequency)."""
     import pandas as pd
 
     if not isinstance(index, pd.DatetimeIndex):
         return np.zeros((len(index), 0), dtype=np.float32)
-    cols = []
-    period = season_for(freq)
-    if period in (60, 24):
-        cols.append(index.hour / 24.0)
-    if period in (60, 24, 7, 5):
-        cols.append(index.day_of_week / 7.0)
-    if period in (60, 24, 7, 5, 52, 12):
-        cols.append((index.day_of_year - 1) / 365.25)
+    if parts is None:
+        period = season_for(freq)
+        parts = tuple(p for p in CALENDAR_PARTS if period in CALENDAR_PERIODS[p])
+    values = {"hour": lambda: index.hour / 24.0, "day_of_week": lambda: index.day_of_week / 7.0,
+              "day_of_year": lambda: (index.day_of_year - 1) / 365.25}
     feats = []
-    for c in cols:
-        angle = 2 * np.pi * np.asarray(c, dtype=np.float64)
+    for part in parts:
+        angle = 2 * np.pi * np.asarray(values[part](), dtype=np.float64)
         feats += [np.sin(angle), np.cos(angle)]
     return np.stack(feats, axis=1).astype(np.float32) if feats else np.zeros((len(index), 0), dtype=np.float32)
 

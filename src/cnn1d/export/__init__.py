@@ -225,7 +225,8 @@ def _forecast_graph(estimator, manifest: dict[str, Any]):
     manifest["forecast"] = {
         "horizon": horizon, "lookback": lookback, "season": int(estimator.season_), "level": float(estimator.level),
         "freq": estimator.freq_, "time_zone": estimator.table_.time_zone, "targets": list(estimator.target_names_), "covariates": list(estimator.covariate_names_),
-        "calendar_features": bool(estimator.calendar_features), "n_known": n_known,
+        "calendar_features": bool(estimator.calendar_features), "calendar_parts": list(estimator.calendar_parts_),
+        "n_known": n_known,
         "scale": {k: [list(map(float, v[0])), list(map(float, v[1]))] for k, v in estimator.scale_.items()},
         "covariate_scale": {k: [list(map(float, v[0])), list(map(float, v[1]))] for k, v in estimator.cov_scale_.items()},
         "series": stored_series(estimator),
