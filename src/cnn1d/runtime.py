@@ -226,7 +226,7 @@ class RuntimeModel:
             index = table.index[key][:end]
             future = future_index(index, table.freq, horizon)
             full = index[end - lookback:].append(future)
-            # Manifests before 0.3 name no parts: every part that suits the frequency, when calendar features are on.
+            # Manifests written before parts were recorded name none: every part that suits the frequency, when calendar features are on.
             cal_parts = spec.get("calendar_parts")
             parts = [calendar_features(full, table.freq, None if cal_parts is None else tuple(cal_parts))
                      if spec["calendar_features"] else np.zeros((len(full), 0))]

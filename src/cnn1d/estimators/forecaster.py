@@ -392,7 +392,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
     @classmethod
     def _upgrade_state(cls, state: dict[str, Any], config) -> dict[str, Any]:
-        if "calendar_parts_" not in state:  # written before 0.3: every part that suits the frequency
+        if "calendar_parts_" not in state:  # written before parts were recorded: every part that suits the frequency
             from ..data.timeseries import CALENDAR_PARTS, CALENDAR_PERIODS, season_for
 
             period = season_for(state["freq_"])
