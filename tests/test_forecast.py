@@ -279,3 +279,18 @@ def test_observation_calendar_has_no_holiday_gaps(tmp_path):
     assert times[0] == table.index["series"][-1] + pd.Timedelta(days=3)  # Friday -> Monday
     with pytest.raises(DataError, match="choose one of"):
         read_series_csv(path, "price", calendar="trading")
+
+
+def test_calendar_parts_need_two_cycles_and_old_bundles_keep_theirs():
+    from cnn1d.data.timeseries import calendar_features, calendar_parts
+
+    year = pd.date_range("2021-01-01", periods=300 * 24, freq="h")
+    assert calendar_parts(year, "h") == ("hour", "day_of_week")  # day of year needs two years
+    assert calendar_parts(pd.date_range("2020-01-01", periods=800, freq="D"), "D") == ("day_of_week", "day_of_year")
+    assert calendar_parts(pd.RangeIndex(50), None) == ()
+    assert calendar_features(year[:5], "h", ("hour",)).shape == (5, 2)
+    assert calendar_features(year[:5], "h").shape == (5, 6)  # no parts given: all that suit the frequency
+    old = CNNForecaster._upgrade_state({"freq_": "h", "params": {"calendar_features": True}}, None)
+    assert old["calendar_parts_"] == ["hour", "day_of_week", "day_of_year"] and old["params"]["linear"] is False
+    off = CNNForecaster._upgrade_state({"freq_": "D", "params": {"calendar_features": False}}, None)
+    assert off["calendar_parts_"] == []
