@@ -294,3 +294,17 @@ def test_calendar_parts_need_two_cycles_and_old_bundles_keep_theirs():
     assert old["calendar_parts_"] == ["hour", "day_of_week", "day_of_year"] and old["params"]["linear"] is False
     off = CNNForecaster._upgrade_state({"freq_": "D", "params": {"calendar_features": False}}, None)
     assert off["calendar_parts_"] == []
+
+
+def test_interval_widths_follow_local_volatility_within_bounds():
+    from cnn1d.preprocess.windowing import LOCAL_SCALE_BOUND, local_scale
+
+    steps = np.arange(20, dtype=np.float32)
+    calm = np.stack([0.1 * np.sin(steps), np.ones(20)], axis=1)    # target channel, mask channel
+    wild = np.stack([2.0 * np.sin(steps), np.ones(20)], axis=1)
+    flat = np.stack([np.zeros(20), np.zeros(20)], axis=1)            # an all-imputed past
+    windows = np.stack([calm, wild, flat]).astype(np.float32)
+    free = local_scale(windows, 16, 1)[:, 0]
+    assert free[0] < free[1] and free[2] < 0.01
+    bounded = local_scale(windows, 16, 1, np.array([free[0]]))[:, 0]
+    assert bounded[2] == pytest.approx(free[0] / LOCAL_SCALE_BOUND) and bounded[1] == pytest.approx(free[0] * LOCAL_SCALE_BOUND)

@@ -14,7 +14,7 @@ from ..data.timeseries import SeriesTable, future_index, in_zone, season_for, tr
 from ..data.timeseries import calendar_features as calendar_matrix
 from ..data.timeseries import calendar_parts
 from ..errors import ConfigError, DataError
-from ..preprocess.windowing import training_windows, window_inputs
+from ..preprocess.windowing import local_scale, training_windows, window_inputs
 from ..tasks import forecast as ftask
 from .bundled import FittedStateMixin
 
@@ -265,7 +265,11 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         calib_x, calib_y = (X_val, y_val) if len(X_val) else (X_train, y_train)
         pred = np.asarray(self.model_.predict(calib_x, batch_size=512, verbose=0))
         residual = np.abs(pred - calib_y).reshape(len(calib_y), H, table.n_targets)
-        self.interval_ = ftask.conformal_quantile(residual, self.level).tolist()  # (H, n_targets), scaled units
+        scales = local_scale(calib_x, lookback, table.n_targets)
+        self.interval_reference_ = np.median(scales, axis=0).tolist()
+        scales = local_scale(calib_x, lookback, table.n_targets, np.asarray(self.interval_reference_))
+        # (H, n_targets) in units of the scaled target per unit of local scale (see windowing.local_scale)
+        self.interval_ = ftask.conformal_quantile(residual / scales[:, None, :], self.level).tolist()
         self.n_calibration_ = int(len(calib_y))
         trainer.record_training(self, result)
         self.fit_seconds_ = time.perf_counter() - started
@@ -294,14 +298,18 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             raise DataError(f"{table.source}: targets {table.target_names} differ from the trained {self.target_names_}")
         keys, batch, levels = self._windows_at(table, origins)
         out = {}
-        pred = np.asarray(self.model_.predict_on_batch(np.stack(batch)))
-        half = np.asarray(self.interval_, np.float32)
-        for key, p, level in zip(keys, pred, levels):
+        windows = np.stack(batch)
+        pred = np.asarray(self.model_.predict_on_batch(windows))
+        if self.interval_reference_ is None:  # a bundle from before local scaling: one width per step
+            scales = np.ones((len(windows), len(self.target_names_)), np.float32)
+        else:
+            scales = local_scale(windows, self.lookback_, len(self.target_names_), np.asarray(self.interval_reference_))
+        for key, p, level, scale in zip(keys, pred, levels, scales):
             point_scaled = p.reshape(self.horizon, -1) + level  # level: the seasonal-naive anchor
             mean, std = self.scale_.get(str(key), self.scale_["__global__"])
-            std = np.asarray(std, np.float32)
+            half = np.asarray(self.interval_, np.float32) * scale * np.asarray(std, np.float32)
             point = self._unscale(key, point_scaled)[:H]
-            out[key] = (point, point - (half * std)[:H], point + (half * std)[:H])
+            out[key] = (point, point - half[:H], point + half[:H])
         return out
 
     def _windows_at(self, table: SeriesTable, origins: dict | None = None):
@@ -386,7 +394,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
     _RENAMED_PARAMS = {"calendar": "calendar_features"}
 
-    _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_", "n_inputs_", "interval_",
+    _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_", "n_inputs_", "interval_", "interval_reference_",
               "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
               "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
 
@@ -398,6 +406,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             period = season_for(state["freq_"])
             wanted = state["params"].get("calendar_features", state["params"].get("calendar", True))
             state = {**state, "calendar_parts_": [p for p in CALENDAR_PARTS if wanted and period in CALENDAR_PERIODS[p]]}
+        if "interval_reference_" not in state:
+            state = {**state, "interval_reference_": None}  # constant half-widths per horizon step
         if "linear" not in state["params"]:
             state = {**state, "params": {**state["params"], "linear": False}}  # the model has no linear path
         return state

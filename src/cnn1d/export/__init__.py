@@ -215,7 +215,8 @@ def _forecast_graph(estimator, manifest: dict[str, Any]):
     std = keras.Input((n_targets,), dtype="float32", name="std")
     window, anchor = layers.ForecastWindow(horizon, estimator.anchor_season_)(history, known, mean, std)
     correction = estimator.model_(window)
-    point, lower, upper = layers.ForecastOutput(horizon, n_targets, estimator.interval_)(correction, anchor, mean, std)
+    point, lower, upper = layers.ForecastOutput(horizon, n_targets, estimator.interval_, estimator.interval_reference_,
+                                                lookback)(correction, anchor, mean, std, window)
     manifest["input"] = {
         "name": "history", "dtype": "float32", "shape": ["batch", lookback, n_targets],
         "what": (f"the last {lookback} values of each target (NaN where missing), plus 'known' "

@@ -161,19 +161,34 @@ class ForecastWindow(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="cnn1d_export")
 class ForecastOutput(keras.layers.Layer):
-    """The network's corrections to the anchor -> forecast, lower and upper bounds in data units (the
-    split-conformal half-widths, per horizon step and target, are constants of the graph)."""
+    """The network's corrections to the anchor -> forecast, lower and upper bounds in data units.
 
-    def __init__(self, horizon: int, n_targets: int, interval, **kwargs):
+    The split-conformal half-widths per horizon step and target are constants of the graph; with a
+    ``reference`` they are multiplied by each window's local scale, as
+    :func:`cnn1d.preprocess.windowing.local_scale` computes it (``window`` is then required).
+    """
+
+    def __init__(self, horizon: int, n_targets: int, interval, reference=None, lookback: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.horizon, self.n_targets = int(horizon), int(n_targets)
         self.interval = [[float(v) for v in row] for row in interval]
+        self.reference = None if reference is None else [float(v) for v in reference]
+        self.lookback = None if lookback is None else int(lookback)
 
-    def call(self, correction, anchor, mean, std):
+    def call(self, correction, anchor, mean, std, window=None):
+        from ..preprocess.windowing import LOCAL_SCALE_BOUND
+
         scaled = ops.reshape(correction, (-1, self.horizon, self.n_targets)) + anchor
         point = scaled * std[:, None, :] + mean[:, None, :]
         half = ops.convert_to_tensor(self.interval, "float32")[None] * std[:, None, :]
+        if self.reference is not None:
+            past = window[:, : self.lookback, : self.n_targets]
+            local = ops.sqrt(ops.mean(ops.abs(past[:, 1:] - past[:, :-1]), axis=1) + 1e-6)
+            reference = ops.convert_to_tensor(self.reference, "float32")[None]
+            local = ops.clip(local, reference / LOCAL_SCALE_BOUND, reference * LOCAL_SCALE_BOUND)
+            half = half * local[:, None, :]
         return point, point - half, point + half
 
     def get_config(self):
-        return {**super().get_config(), "horizon": self.horizon, "n_targets": self.n_targets, "interval": self.interval}
+        return {**super().get_config(), "horizon": self.horizon, "n_targets": self.n_targets, "interval": self.interval,
+                "reference": self.reference, "lookback": self.lookback}

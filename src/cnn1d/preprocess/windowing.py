@@ -73,3 +73,24 @@ def training_windows(scaled_target: np.ndarray, known: np.ndarray, lookback: int
                 np.zeros((0, horizon * scaled_target.shape[1]), np.float32),
                 np.zeros((0, horizon, scaled_target.shape[1]), np.float32))
     return np.stack(xs), np.stack(ys).astype(np.float32), np.stack(levels)
+
+
+# Interval half-widths scale with the square root of each window's recent volatility, bounded to a factor of
+# two either way of the calibration windows' median (see local_scale).
+LOCAL_SCALE_BOUND = 2.0
+
+
+def local_scale(windows: np.ndarray, lookback: int, n_targets: int, reference: np.ndarray | None = None) -> np.ndarray:
+    """``(n, n_targets)``: sqrt of the mean absolute step change of each window's (filled, scaled) past.
+
+    A forecast from a calm stretch gets a narrower interval than one from a volatile stretch. The square root
+    is a partial adaptation: on the development series full scaling over-corrected (intervals from calm
+    windows too narrow), none left volatile test periods under-covered. With ``reference`` (the
+    calibration median) the scale is bounded to within ``LOCAL_SCALE_BOUND`` of it, so a window whose past is
+    all imputed (flat) still gets a usable interval.
+    """
+    past = windows[:, :lookback, :n_targets]
+    scale = np.sqrt(np.abs(np.diff(past, axis=1)).mean(axis=1) + 1e-6)
+    if reference is not None:
+        scale = np.clip(scale, reference / LOCAL_SCALE_BOUND, reference * LOCAL_SCALE_BOUND)
+    return scale.astype(np.float32)
