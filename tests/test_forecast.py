@@ -77,7 +77,7 @@ def test_masked_loss_leaves_missing_targets_out():
     series = np.arange(40, dtype=np.float32)[:, None]
     series[20] = np.nan  # one missing step: windows whose future holds it still train, with it left out
     known = np.zeros((40, 0), np.float32)
-    X, y, _ = training_windows(series, known, 8, 4, np.arange(8, 37))
+    X, y, _, _ = training_windows(series, known, 8, 4, np.arange(8, 37))
     assert len(X) == 29 and np.isnan(y).any(axis=1).sum() == 4
 
 

@@ -102,6 +102,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         level: prediction-interval level (split-conformal on held-back validation windows).
         model: registered network (``tcn`` by default; any zoo model works with a forecasting head).
         linear: add a linear path from the whole input window to the forecast beside the network.
+        instance_norm: divide each window by the standard deviation of its past (and the forecast
+            correction by the same), so the network sees every stretch of the series at one scale.
         validation_fraction: share of the latest window origins held back for early stopping and calibration.
         Other arguments as for :class:`~cnn1d.CNNClassifier`.
     """
@@ -112,7 +114,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                  model: str = "tcn", model_params: dict | None = None, epochs: int = 100, batch_size: int | None = None,
                  learning_rate: float = 1e-3, validation_fraction: float = 0.2, patience: int = 15,
                  lr_patience: int = 8, min_learning_rate: float = 1e-5, max_time: float | None = None,
-                 calendar_features: bool = True, linear: bool = True, seed: int | None = None, verbose: int = 0, out: str | None = None,
+                 calendar_features: bool = True, linear: bool = True, instance_norm: bool = True, seed: int | None = None, verbose: int = 0, out: str | None = None,
                  devices: int = 1, resume: bool = False):
         self.horizon = horizon
         self.devices = devices
@@ -131,6 +133,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         self.max_time = max_time
         self.calendar_features = calendar_features
         self.linear = linear
+        self.instance_norm = instance_norm
         self.seed = seed
         self.verbose = verbose
         self.out = out
@@ -225,12 +228,14 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             # Validation origins are the latest; training windows end before the first validation target.
             val_origins = origins[len(origins) - n_val:] if n_val else origins[:0]
             train_origins = origins[origins + H <= (val_origins[0] if n_val else end)]
-            train_parts.append(training_windows(scaled, known, lookback, H, train_origins, anchor_season))
-            val_parts.append(training_windows(scaled, known, lookback, H, val_origins, anchor_season))
+            train_parts.append(training_windows(scaled, known, lookback, H, train_origins, anchor_season, self.instance_norm))
+            val_parts.append(training_windows(scaled, known, lookback, H, val_origins, anchor_season, self.instance_norm))
         X_train = np.concatenate([p[0] for p in train_parts])
         y_train = np.concatenate([p[1] for p in train_parts])
         X_val = np.concatenate([p[0] for p in val_parts])
         y_val = np.concatenate([p[1] for p in val_parts])
+        train_scales = np.concatenate([p[3] for p in train_parts])
+        val_scales = np.concatenate([p[3] for p in val_parts])
         if len(X_train) < MIN_WINDOWS:
             raise DataError(f"{table.source}: only {len(X_train)} complete training windows; need {MIN_WINDOWS}. "
                             "Shorten --horizon or --lookback, or add data")
@@ -262,12 +267,13 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         self.anchor_season_ = anchor_season
         self.target_names_, self.covariate_names_ = list(table.target_names), list(table.covariate_names)
         self.n_inputs_ = int(X_train.shape[2])
-        calib_x, calib_y = (X_val, y_val) if len(X_val) else (X_train, y_train)
+        calib_x, calib_y, calib_scale = (X_val, y_val, val_scales) if len(X_val) else (X_train, y_train, train_scales)
         pred = np.asarray(self.model_.predict(calib_x, batch_size=512, verbose=0))
-        residual = np.abs(pred - calib_y).reshape(len(calib_y), H, table.n_targets)
-        scales = local_scale(calib_x, lookback, table.n_targets)
+        # residuals in the series' scale (undoing the window scale of instance normalisation)
+        residual = np.abs(pred - calib_y).reshape(len(calib_y), H, table.n_targets) * calib_scale[:, None, :]
+        scales = local_scale(calib_x, lookback, table.n_targets, window_scales=calib_scale)
         self.interval_reference_ = np.median(scales, axis=0).tolist()
-        scales = local_scale(calib_x, lookback, table.n_targets, np.asarray(self.interval_reference_))
+        scales = local_scale(calib_x, lookback, table.n_targets, np.asarray(self.interval_reference_), calib_scale)
         # (H, n_targets) in units of the scaled target per unit of local scale (see windowing.local_scale)
         self.interval_ = ftask.conformal_quantile(residual / scales[:, None, :], self.level).tolist()
         self.n_calibration_ = int(len(calib_y))
@@ -296,16 +302,17 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                               "retrain with a longer --horizon")
         if table.target_names != self.target_names_:
             raise DataError(f"{table.source}: targets {table.target_names} differ from the trained {self.target_names_}")
-        keys, batch, levels = self._windows_at(table, origins)
+        keys, batch, levels, window_scales = self._windows_at(table, origins)
         out = {}
         windows = np.stack(batch)
         pred = np.asarray(self.model_.predict_on_batch(windows))
         if self.interval_reference_ is None:  # a bundle from before local scaling: one width per step
             scales = np.ones((len(windows), len(self.target_names_)), np.float32)
         else:
-            scales = local_scale(windows, self.lookback_, len(self.target_names_), np.asarray(self.interval_reference_))
-        for key, p, level, scale in zip(keys, pred, levels, scales):
-            point_scaled = p.reshape(self.horizon, -1) + level  # level: the seasonal-naive anchor
+            scales = local_scale(windows, self.lookback_, len(self.target_names_), np.asarray(self.interval_reference_),
+                                 np.stack(window_scales))
+        for key, p, level, scale, window_scale in zip(keys, pred, levels, scales, window_scales):
+            point_scaled = p.reshape(self.horizon, -1) * window_scale + level  # level: the seasonal-naive anchor
             mean, std = self.scale_.get(str(key), self.scale_["__global__"])
             half = np.asarray(self.interval_, np.float32) * scale * np.asarray(std, np.float32)
             point = self._unscale(key, point_scaled)[:H]
@@ -313,9 +320,9 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         return out
 
     def _windows_at(self, table: SeriesTable, origins: dict | None = None):
-        """``(ids, network inputs, anchor levels)`` of the window ending at each series' origin."""
+        """``(ids, network inputs, anchor levels, window scales)`` of the window ending at each series' origin."""
         ends, _ = trim_future(table)
-        batch, keys, levels = [], [], []
+        batch, keys, levels, scales = [], [], [], []
         for key in table.ids:
             origin = (origins or {}).get(key, ends[key])
             if origin < self.lookback_:
@@ -331,11 +338,13 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                                     "future steps: add rows with the covariates and empty targets")
             known = self._known(table, key, full_index, cov)
             scaled = self._scale(key, table.targets[key][:origin])
-            x, level = window_inputs(scaled, known, origin, self.lookback_, self.horizon, self.anchor_season_)
+            x, level, window_scale = window_inputs(scaled, known, origin, self.lookback_, self.horizon,
+                                                   self.anchor_season_, self.instance_norm)
             batch.append(x)
             levels.append(level)
+            scales.append(window_scale)
             keys.append(key)
-        return keys, batch, levels
+        return keys, batch, levels, scales
 
     def explain(self, table: SeriesTable | None = None, method: str = "auto", step: int | None = None,
                 target: str | None = None) -> np.ndarray:
@@ -352,7 +361,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         column = 0 if target is None else (self.target_names_.index(target) if target in self.target_names_ else -1)
         if column < 0:
             raise DataError(f"target {target!r} is not forecast by this model; targets: {self.target_names_}")
-        _, batch, _ = self._windows_at(table or self.table_)
+        _, batch, _, _ = self._windows_at(table or self.table_)
         x = np.stack(batch)
         index = np.full(len(x), (step - 1) * len(self.target_names_) + column)
         attributions = explain_arrays(self.model_, x, index, method, np.zeros_like(x))  # "auto" resolved inside
@@ -410,6 +419,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             state = {**state, "interval_reference_": None}  # constant half-widths per horizon step
         if "linear" not in state["params"]:
             state = {**state, "params": {**state["params"], "linear": False}}  # the model has no linear path
+        if "instance_norm" not in state["params"]:
+            state = {**state, "params": {**state["params"], "instance_norm": False}}
         return state
 
     def _extra_state(self) -> dict[str, Any]:

@@ -213,10 +213,11 @@ def _forecast_graph(estimator, manifest: dict[str, Any]):
     known = keras.Input((lookback + horizon, n_known), dtype="float32", name="known")
     mean = keras.Input((n_targets,), dtype="float32", name="mean")
     std = keras.Input((n_targets,), dtype="float32", name="std")
-    window, anchor = layers.ForecastWindow(horizon, estimator.anchor_season_)(history, known, mean, std)
+    window, anchor, window_scale = layers.ForecastWindow(horizon, estimator.anchor_season_, estimator.instance_norm)(
+        history, known, mean, std)
     correction = estimator.model_(window)
     point, lower, upper = layers.ForecastOutput(horizon, n_targets, estimator.interval_, estimator.interval_reference_,
-                                                lookback)(correction, anchor, mean, std, window)
+                                                lookback)(correction, anchor, mean, std, window, window_scale)
     manifest["input"] = {
         "name": "history", "dtype": "float32", "shape": ["batch", lookback, n_targets],
         "what": (f"the last {lookback} values of each target (NaN where missing), plus 'known' "

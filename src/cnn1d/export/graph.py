@@ -128,16 +128,19 @@ class Affine(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="cnn1d_export")
 class ForecastWindow(keras.layers.Layer):
     """History in data units -> the forecaster's window (scaled past minus its level, seasonal anchor in the
-    future part, the observed mask, then the known calendar/covariate features) and the anchor itself.
+    future part, the observed mask, then the known calendar/covariate features), the anchor itself and the
+    window scale (the standard deviation of the filled past with ``normalise``, else 1).
 
     Mirrors :func:`cnn1d.preprocess.windowing.window_inputs`.
     """
 
-    def __init__(self, horizon: int, season: int, **kwargs):
+    def __init__(self, horizon: int, season: int, normalise: bool = False, **kwargs):
         super().__init__(**kwargs)
-        self.horizon, self.season = int(horizon), int(season)
+        self.horizon, self.season, self.normalise = int(horizon), int(season), bool(normalise)
 
     def call(self, history, known, mean, std):
+        from ..preprocess.windowing import MIN_WINDOW_SCALE
+
         scaled = (history - mean[:, None, :]) / std[:, None, :]
         missing = ops.isnan(scaled)
         observed = ops.logical_not(missing)
@@ -150,13 +153,18 @@ class ForecastWindow(keras.layers.Layer):
         m = self.season if 1 < self.season <= lookback else 1
         last = filled[:, lookback - m:]
         anchor = ops.concatenate([last] * (self.horizon // m + 1), axis=1)[:, : self.horizon]
-        past = ops.concatenate([filled - level, observed_f], axis=2)
-        future = ops.concatenate([anchor - level, ops.zeros_like(anchor)], axis=2)
+        if self.normalise:
+            centred = filled - ops.mean(filled, axis=1, keepdims=True)
+            scale = ops.maximum(ops.sqrt(ops.mean(centred * centred, axis=1, keepdims=True)), MIN_WINDOW_SCALE)
+        else:
+            scale = ops.ones_like(level)
+        past = ops.concatenate([(filled - level) / scale, observed_f], axis=2)
+        future = ops.concatenate([(anchor - level) / scale, ops.zeros_like(anchor)], axis=2)
         window = ops.concatenate([ops.concatenate([past, future], axis=1), known], axis=2)
-        return window, anchor
+        return window, anchor, scale
 
     def get_config(self):
-        return {**super().get_config(), "horizon": self.horizon, "season": self.season}
+        return {**super().get_config(), "horizon": self.horizon, "season": self.season, "normalise": self.normalise}
 
 
 @keras.saving.register_keras_serializable(package="cnn1d_export")
@@ -165,7 +173,7 @@ class ForecastOutput(keras.layers.Layer):
 
     The split-conformal half-widths per horizon step and target are constants of the graph; with a
     ``reference`` they are multiplied by each window's local scale, as
-    :func:`cnn1d.preprocess.windowing.local_scale` computes it (``window`` is then required).
+    :func:`cnn1d.preprocess.windowing.local_scale` computes it. ``window_scale``: ForecastWindow's.
     """
 
     def __init__(self, horizon: int, n_targets: int, interval, reference=None, lookback: int | None = None, **kwargs):
@@ -175,14 +183,14 @@ class ForecastOutput(keras.layers.Layer):
         self.reference = None if reference is None else [float(v) for v in reference]
         self.lookback = None if lookback is None else int(lookback)
 
-    def call(self, correction, anchor, mean, std, window=None):
+    def call(self, correction, anchor, mean, std, window, window_scale):
         from ..preprocess.windowing import LOCAL_SCALE_BOUND
 
-        scaled = ops.reshape(correction, (-1, self.horizon, self.n_targets)) + anchor
+        scaled = ops.reshape(correction, (-1, self.horizon, self.n_targets)) * window_scale + anchor
         point = scaled * std[:, None, :] + mean[:, None, :]
         half = ops.convert_to_tensor(self.interval, "float32")[None] * std[:, None, :]
         if self.reference is not None:
-            past = window[:, : self.lookback, : self.n_targets]
+            past = window[:, : self.lookback, : self.n_targets] * window_scale
             local = ops.sqrt(ops.mean(ops.abs(past[:, 1:] - past[:, :-1]), axis=1) + 1e-6)
             reference = ops.convert_to_tensor(self.reference, "float32")[None]
             local = ops.clip(local, reference / LOCAL_SCALE_BOUND, reference * LOCAL_SCALE_BOUND)

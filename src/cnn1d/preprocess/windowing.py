@@ -33,46 +33,59 @@ def seasonal_anchor(filled_past: np.ndarray, horizon: int, season: int) -> np.nd
     return last[np.arange(horizon) % m]
 
 
+# The smallest window scale (in units of the series' standard deviation): a flat or all-imputed past is not
+# blown up into noise.
+MIN_WINDOW_SCALE = 0.1
+
+
 def window_inputs(scaled_target: np.ndarray, known: np.ndarray, origin: int, lookback: int, horizon: int,
-                  season: int = 1) -> tuple:
-    """One window's input ``(lookback + horizon, channels)`` and its anchor ``(horizon, n_targets)``.
+                  season: int = 1, normalise: bool = False) -> tuple:
+    """One window's input ``(lookback + horizon, channels)``, its anchor ``(horizon, n_targets)`` and its scale
+    ``(n_targets,)``.
 
     ``scaled_target``: ``(T, n_targets)`` with NaN for missing; ``known``: ``(T_total, k)`` covariates and
-    calendar features, which must extend ``horizon`` steps past ``origin``.
+    calendar features, which must extend ``horizon`` steps past ``origin``. With ``normalise`` the target
+    channels are also divided by the standard deviation of the window's past (instance normalisation), and
+    the network's corrections are in those units: a model trained on summer's wide daily swings then
+    forecasts winter's narrow ones in proportion. Without it the scale is 1.
     """
     past = scaled_target[origin - lookback: origin]
     observed = ~np.isnan(past)
     level = np.where(observed, past, 0.0).sum(axis=0) / np.maximum(observed.sum(axis=0), 1)  # 0 when all missing
     filled = impute_linear(past)
     anchor = seasonal_anchor(filled, horizon, season)
+    scale = np.maximum(filled.std(axis=0), MIN_WINDOW_SCALE) if normalise else np.ones(past.shape[1])
     n_targets = past.shape[1]
     window = np.zeros((lookback + horizon, 2 * n_targets + known.shape[1]), dtype=np.float32)
-    window[:lookback, :n_targets] = filled - level
-    window[lookback:, :n_targets] = anchor - level
+    window[:lookback, :n_targets] = (filled - level) / scale
+    window[lookback:, :n_targets] = (anchor - level) / scale
     window[:lookback, n_targets: 2 * n_targets] = observed
     window[:, 2 * n_targets:] = known[origin - lookback: origin + horizon]
-    return window, anchor.astype(np.float32)
+    return window, anchor.astype(np.float32), scale.astype(np.float32)
 
 
 def training_windows(scaled_target: np.ndarray, known: np.ndarray, lookback: int, horizon: int,
-                     origins: np.ndarray, season: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs, targets ``(n, horizon * n_targets)`` (corrections to the anchor) and anchors for windows at
-    ``origins``. A missing future value stays NaN in the targets (the loss leaves it out, and it is never
-    scored); a window is skipped only when more than half its future is missing."""
-    xs, ys, levels = [], [], []
+                     origins: np.ndarray, season: int = 1, normalise: bool = False) -> tuple:
+    """Inputs, targets ``(n, horizon * n_targets)`` (corrections to the anchor, divided by the window scale),
+    anchors and window scales for windows at ``origins``. A missing future value stays NaN in the targets (the
+    loss leaves it out, and it is never scored); a window is skipped only when more than half its future is
+    missing."""
+    xs, ys, levels, scales = [], [], [], []
+    n_targets = scaled_target.shape[1]
     for o in origins:
         future = scaled_target[o: o + horizon]
         if np.isnan(future).mean() > 0.5:
             continue
-        x, anchor = window_inputs(scaled_target, known, o, lookback, horizon, season)
+        x, anchor, scale = window_inputs(scaled_target, known, o, lookback, horizon, season, normalise)
         xs.append(x)
-        ys.append((future - anchor).reshape(-1))
+        ys.append(((future - anchor) / scale).reshape(-1))
         levels.append(anchor)
+        scales.append(scale)
     if not xs:
-        return (np.zeros((0, lookback + horizon, 2 * scaled_target.shape[1] + known.shape[1]), np.float32),
-                np.zeros((0, horizon * scaled_target.shape[1]), np.float32),
-                np.zeros((0, horizon, scaled_target.shape[1]), np.float32))
-    return np.stack(xs), np.stack(ys).astype(np.float32), np.stack(levels)
+        return (np.zeros((0, lookback + horizon, 2 * n_targets + known.shape[1]), np.float32),
+                np.zeros((0, horizon * n_targets), np.float32), np.zeros((0, horizon, n_targets), np.float32),
+                np.zeros((0, n_targets), np.float32))
+    return np.stack(xs), np.stack(ys).astype(np.float32), np.stack(levels), np.stack(scales)
 
 
 # Interval half-widths scale with the square root of each window's recent volatility, bounded to a factor of
@@ -80,7 +93,8 @@ def training_windows(scaled_target: np.ndarray, known: np.ndarray, lookback: int
 LOCAL_SCALE_BOUND = 2.0
 
 
-def local_scale(windows: np.ndarray, lookback: int, n_targets: int, reference: np.ndarray | None = None) -> np.ndarray:
+def local_scale(windows: np.ndarray, lookback: int, n_targets: int, reference: np.ndarray | None = None,
+                window_scales: np.ndarray | None = None) -> np.ndarray:
     """``(n, n_targets)``: sqrt of the mean absolute step change of each window's (filled, scaled) past.
 
     A forecast from a calm stretch gets a narrower interval than one from a volatile stretch. The square root
@@ -90,6 +104,8 @@ def local_scale(windows: np.ndarray, lookback: int, n_targets: int, reference: n
     all imputed (flat) still gets a usable interval.
     """
     past = windows[:, :lookback, :n_targets]
+    if window_scales is not None:  # instance-normalised windows: back to the series' scale
+        past = past * window_scales[:, None, :]
     scale = np.sqrt(np.abs(np.diff(past, axis=1)).mean(axis=1) + 1e-6)
     if reference is not None:
         scale = np.clip(scale, reference / LOCAL_SCALE_BOUND, reference * LOCAL_SCALE_BOUND)
