@@ -22,6 +22,9 @@ MIN_WINDOWS = 8
 # A lighter TCN than the classification default: forecasting windows are short and plentiful.
 FORECAST_TCN = {"filters": 32, "dilations": (1, 2, 4, 8, 16), "dropout": 0.0}
 FORECAST_BATCH = 128
+# Networks averaged when a time budget leaves room after the first (each from its own seed); on the small
+# development series one network trains in ~10 s of a 180 s budget.
+MAX_MEMBERS = 5
 
 
 def as_table(y: Any, X: Any = None, *, where: str = "y") -> SeriesTable:
@@ -86,6 +89,16 @@ def with_linear_path(network, linear: bool):
     return k.Model(network.input, k.layers.Add(name="forecast")([network.output, path]), name=network.name)
 
 
+def average_of(networks):
+    """One Keras model whose forecast is the mean of the trained ``networks`` (one file, one export graph)."""
+    from .._backend import keras
+
+    k = keras()
+    inputs = k.Input(networks[0].input.shape[1:], name="window")
+    named = [k.Model(n.input, n.output, name=f"member_{i}") for i, n in enumerate(networks)]
+    return k.Model(inputs, k.layers.Average(name="ensemble")([n(inputs) for n in named]), name="forecast_ensemble")
+
+
 class CNNForecaster(FittedStateMixin, BaseEstimator):
     """Forecast ``horizon`` steps of one or many series with one 1D CNN.
 
@@ -102,6 +115,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         level: prediction-interval level (split-conformal on held-back validation windows).
         model: registered network (``tcn`` by default; any zoo model works with a forecasting head).
         linear: add a linear path from the whole input window to the forecast beside the network.
+        members: networks to train and average (each from its own seed). Default: as many as ``max_time``
+            has room for, up to 5 (the budget covers them all); 1 without a budget.
         instance_norm: divide each window by the standard deviation of its past (and the forecast
             correction by the same), so the network sees every stretch of the series at one scale.
         validation_fraction: share of the latest window origins held back for early stopping and calibration.
@@ -114,7 +129,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                  model: str = "tcn", model_params: dict | None = None, epochs: int = 100, batch_size: int | None = None,
                  learning_rate: float = 1e-3, validation_fraction: float = 0.2, patience: int = 15,
                  lr_patience: int = 8, min_learning_rate: float = 1e-5, max_time: float | None = None,
-                 calendar_features: bool = True, linear: bool = True, instance_norm: bool = True, seed: int | None = None, verbose: int = 0, out: str | None = None,
+                 calendar_features: bool = True, linear: bool = True, instance_norm: bool = True,
+                 members: int | None = None, seed: int | None = None, verbose: int = 0, out: str | None = None,
                  devices: int = 1, resume: bool = False):
         self.horizon = horizon
         self.devices = devices
@@ -134,6 +150,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         self.calendar_features = calendar_features
         self.linear = linear
         self.instance_norm = instance_norm
+        self.members = members
         self.seed = seed
         self.verbose = verbose
         self.out = out
@@ -177,6 +194,14 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         return season if np.mean(errors[season]) < np.mean(errors[1]) else 1
 
     # -- fit ------------------------------------------------------------------------------------
+    def _max_members(self) -> int:
+        """``members`` if set; else up to MAX_MEMBERS while a --max-time budget has room, 1 without one."""
+        if self.members is not None:
+            if not isinstance(self.members, int) or self.members < 1:
+                raise ConfigError(f"members must be a positive integer, got {self.members!r}")
+            return self.members
+        return MAX_MEMBERS if self.max_time is not None else 1
+
     def fit(self, y: Any, X: Any = None) -> "CNNForecaster":
         from .. import models
         from .._backend import backend_name, seed_everything
@@ -255,14 +280,28 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         from ..training.distributed import fit_on_devices
 
         started = time.perf_counter()
-        result = fit_on_devices(
-            self.devices, lambda: with_linear_path(
-                models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params), self.linear),
-            lambda network, devices: trainer.train(
-                network, X_train, y_train, validation=(X_val, y_val) if len(X_val) else None, config=config,
-                loss=masked_mean_absolute_error, metrics=[], run_dir=Path(self.out) if self.out else None, resume=self.resume,
-                devices=devices))
-        self.model_ = result.model
+        members, results = [], []
+        for i in range(self._max_members()):
+            elapsed = time.perf_counter() - started
+            if i and (self.max_time is None or elapsed + 1.2 * elapsed / i > self.max_time):
+                break  # another member would overrun the budget: stop at the members that fit
+            member_seed = None if self.seed is None else self.seed + i
+            if i and member_seed is not None:
+                seed_everything(member_seed)
+            member_config = config.replace(seed=member_seed, max_time=None if self.max_time is None
+                                           else self.max_time - elapsed)
+            run_dir = Path(self.out) / (f"member-{i}" if i else "") if self.out else None
+            result = fit_on_devices(
+                self.devices, lambda: with_linear_path(
+                    models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params), self.linear),
+                lambda network, devices: trainer.train(
+                    network, X_train, y_train, validation=(X_val, y_val) if len(X_val) else None, config=member_config,
+                    loss=masked_mean_absolute_error, metrics=[], run_dir=run_dir, resume=self.resume, devices=devices))
+            results.append(result)
+            members.append(result.model)
+        result = results[0]
+        self.n_members_ = len(members)
+        self.model_ = members[0] if len(members) == 1 else average_of(members)
         self.lookback_, self.season_, self.freq_ = lookback, season, table.freq
         self.anchor_season_ = anchor_season
         self.target_names_, self.covariate_names_ = list(table.target_names), list(table.covariate_names)
@@ -277,7 +316,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         # (H, n_targets) in units of the scaled target per unit of local scale (see windowing.local_scale)
         self.interval_ = ftask.conformal_quantile(residual / scales[:, None, :], self.level).tolist()
         self.n_calibration_ = int(len(calib_y))
-        trainer.record_training(self, result)
+        trainer.record_training(self, result)  # the first member's history; the time is all members'
+        self.train_seconds_ = float(sum(r.seconds for r in results))
         self.fit_seconds_ = time.perf_counter() - started
         self.n_params_ = int(self.model_.count_params())
         self.backend_ = backend_name()
@@ -403,7 +443,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
     _RENAMED_PARAMS = {"calendar": "calendar_features"}
 
-    _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_", "n_inputs_", "interval_", "interval_reference_",
+    _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_", "n_inputs_", "interval_", "interval_reference_", "n_members_",
               "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
               "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
 
@@ -415,6 +455,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             period = season_for(state["freq_"])
             wanted = state["params"].get("calendar_features", state["params"].get("calendar", True))
             state = {**state, "calendar_parts_": [p for p in CALENDAR_PARTS if wanted and period in CALENDAR_PERIODS[p]]}
+        if "n_members_" not in state:
+            state = {**state, "n_members_": 1}
         if "interval_reference_" not in state:
             state = {**state, "interval_reference_": None}  # constant half-widths per horizon step
         if "linear" not in state["params"]:
