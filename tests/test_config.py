@@ -83,7 +83,7 @@ def test_every_flag_reaches_the_estimator_or_is_refused(task):
         "tag": ["front_end", "sample_rate", "duration", "channels", "epochs"],
         "audio": ["front_end", "augment", "ensemble"],
         "forecast": ["batch_size", "learning_rate", "patience", "validation_fraction", "horizon", "folds",
-                     "covariates", "calendar_features", "devices"],
+                     "covariates", "calendar_features", "devices", "ensemble"],
         "text": ["batch_size", "learning_rate", "patience", "validation_fraction", "epochs", "tokens",
                  "embeddings", "text_column", "group_column"],
         "lm": ["batch_size", "learning_rate", "patience", "validation_fraction", "epochs", "tokens", "context"],
@@ -93,7 +93,7 @@ def test_every_flag_reaches_the_estimator_or_is_refused(task):
         "regress": ["class_weight", "horizon", "context"],
         "tag": ["horizon", "embeddings"],
         "audio": ["folds", "tokens"],
-        "forecast": ["ensemble", "class_weight", "tokens", "label_column", "front_end", "augment"],
+        "forecast": ["class_weight", "tokens", "label_column", "front_end", "augment"],
         "text": ["ensemble", "devices", "augment", "front_end", "horizon", "scaling"],
         "lm": ["ensemble", "devices", "text_column", "embeddings", "horizon"],
     }[task]

@@ -291,7 +291,8 @@ def test_calendar_parts_need_two_cycles_and_old_bundles_keep_theirs():
     assert calendar_features(year[:5], "h", ("hour",)).shape == (5, 2)
     assert calendar_features(year[:5], "h").shape == (5, 6)  # no parts given: all that suit the frequency
     old = CNNForecaster._upgrade_state({"freq_": "h", "params": {"calendar_features": True}}, None)
-    assert old["calendar_parts_"] == ["hour", "day_of_week", "day_of_year"] and old["params"]["linear"] is False
+    assert old["calendar_parts_"] == ["hour", "day_of_week", "day_of_year"]
+    assert old["linear_path_"] is False and old["instance_norm_"] is False and old["interval_reference_"] is None
     off = CNNForecaster._upgrade_state({"freq_": "D", "params": {"calendar_features": False}}, None)
     assert off["calendar_parts_"] == []
 

@@ -119,7 +119,7 @@ def train(
     header: Optional[bool] = typer.Option(None, "--header/--no-header", help="CSV: the first row is (not) a header. Default: decided from the file."),
     layout: Optional[str] = typer.Option(None, "--layout", help="CSV: wide (one row per series) or long (one row per step). Default: decided from the file."),
     id_column: Optional[str] = typer.Option(None, "--id-column", help="Long CSV: the series-id column (forecasting: one global model over the series)."),
-    ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Train N networks (different seeds) and average their probabilities."),
+    ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Train N networks (different seeds) and average their outputs. Forecasting default: as many as --max-time has room for, up to 5 (1 without --max-time)."),
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes for ensemble members (default: one per core)."),
     devices: Optional[int] = typer.Option(None, "--devices", help="Train each network data-parallel over N GPUs/devices (0: all; JAX backend). Default 1."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out with the settings it recorded."),

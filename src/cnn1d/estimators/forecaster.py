@@ -72,15 +72,13 @@ def as_table(y: Any, X: Any = None, *, where: str = "y") -> SeriesTable:
     return table
 
 
-def with_linear_path(network, linear: bool):
+def with_linear_path(network):
     """The network plus a linear map of the whole input window to the output (zero at the start).
 
     An autoregression over the window is what ARIMA and ETS forecast with; learning it through convolutions
     alone is slow and noisy. With this path the convolutions learn what a linear forecast misses (measured:
     a ridge over the window alone beat the TCN on weekly CO2 and hourly temperatures).
     """
-    if not linear:
-        return network
     from .._backend import keras
 
     k = keras()
@@ -114,11 +112,12 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         season: seasonal period m for seasonal naive, MASE and ETS (default: from the frequency).
         level: prediction-interval level (split-conformal on held-back validation windows).
         model: registered network (``tcn`` by default; any zoo model works with a forecasting head).
-        linear: add a linear path from the whole input window to the forecast beside the network.
-        members: networks to train and average (each from its own seed). Default: as many as ``max_time``
+        ensemble: networks to train and average (each from its own seed). Default: as many as ``max_time``
             has room for, up to 5 (the budget covers them all); 1 without a budget.
-        instance_norm: divide each window by the standard deviation of its past (and the forecast
-            correction by the same), so the network sees every stretch of the series at one scale.
+
+    Every window is divided by the standard deviation of its past (instance normalisation: the network sees
+    each stretch of the series at one scale), and a linear path maps the window to the forecast beside the
+    network (see :func:`with_linear_path`).
         validation_fraction: share of the latest window origins held back for early stopping and calibration.
         Other arguments as for :class:`~cnn1d.CNNClassifier`.
     """
@@ -129,8 +128,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                  model: str = "tcn", model_params: dict | None = None, epochs: int = 100, batch_size: int | None = None,
                  learning_rate: float = 1e-3, validation_fraction: float = 0.2, patience: int = 15,
                  lr_patience: int = 8, min_learning_rate: float = 1e-5, max_time: float | None = None,
-                 calendar_features: bool = True, linear: bool = True, instance_norm: bool = True,
-                 members: int | None = None, seed: int | None = None, verbose: int = 0, out: str | None = None,
+                 calendar_features: bool = True, ensemble: int | None = None, seed: int | None = None, verbose: int = 0, out: str | None = None,
                  devices: int = 1, resume: bool = False):
         self.horizon = horizon
         self.devices = devices
@@ -148,9 +146,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         self.min_learning_rate = min_learning_rate
         self.max_time = max_time
         self.calendar_features = calendar_features
-        self.linear = linear
-        self.instance_norm = instance_norm
-        self.members = members
+        self.ensemble = ensemble
         self.seed = seed
         self.verbose = verbose
         self.out = out
@@ -195,11 +191,11 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
     # -- fit ------------------------------------------------------------------------------------
     def _max_members(self) -> int:
-        """``members`` if set; else up to MAX_MEMBERS while a --max-time budget has room, 1 without one."""
-        if self.members is not None:
-            if not isinstance(self.members, int) or self.members < 1:
-                raise ConfigError(f"members must be a positive integer, got {self.members!r}")
-            return self.members
+        """``ensemble`` if set; else up to MAX_MEMBERS while a --max-time budget has room, 1 without one."""
+        if self.ensemble is not None:
+            if not isinstance(self.ensemble, int) or self.ensemble < 1:
+                raise ConfigError(f"ensemble must be a positive integer, got {self.ensemble!r}")
+            return self.ensemble
         return MAX_MEMBERS if self.max_time is not None else 1
 
     def fit(self, y: Any, X: Any = None) -> "CNNForecaster":
@@ -253,8 +249,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             # Validation origins are the latest; training windows end before the first validation target.
             val_origins = origins[len(origins) - n_val:] if n_val else origins[:0]
             train_origins = origins[origins + H <= (val_origins[0] if n_val else end)]
-            train_parts.append(training_windows(scaled, known, lookback, H, train_origins, anchor_season, self.instance_norm))
-            val_parts.append(training_windows(scaled, known, lookback, H, val_origins, anchor_season, self.instance_norm))
+            train_parts.append(training_windows(scaled, known, lookback, H, train_origins, anchor_season, True))
+            val_parts.append(training_windows(scaled, known, lookback, H, val_origins, anchor_season, True))
         X_train = np.concatenate([p[0] for p in train_parts])
         y_train = np.concatenate([p[1] for p in train_parts])
         X_val = np.concatenate([p[0] for p in val_parts])
@@ -293,7 +289,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             run_dir = Path(self.out) / (f"member-{i}" if i else "") if self.out else None
             result = fit_on_devices(
                 self.devices, lambda: with_linear_path(
-                    models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params), self.linear),
+                    models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params)),
                 lambda network, devices: trainer.train(
                     network, X_train, y_train, validation=(X_val, y_val) if len(X_val) else None, config=member_config,
                     loss=masked_mean_absolute_error, metrics=[], run_dir=run_dir, resume=self.resume, devices=devices))
@@ -301,6 +297,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             members.append(result.model)
         result = results[0]
         self.n_members_ = len(members)
+        self.instance_norm_ = self.linear_path_ = True
         self.model_ = members[0] if len(members) == 1 else average_of(members)
         self.lookback_, self.season_, self.freq_ = lookback, season, table.freq
         self.anchor_season_ = anchor_season
@@ -379,7 +376,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             known = self._known(table, key, full_index, cov)
             scaled = self._scale(key, table.targets[key][:origin])
             x, level, window_scale = window_inputs(scaled, known, origin, self.lookback_, self.horizon,
-                                                   self.anchor_season_, self.instance_norm)
+                                                   self.anchor_season_, True)
             batch.append(x)
             levels.append(level)
             scales.append(window_scale)
@@ -443,7 +440,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
     _RENAMED_PARAMS = {"calendar": "calendar_features"}
 
-    _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_", "n_inputs_", "interval_", "interval_reference_", "n_members_",
+    _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_", "n_inputs_", "interval_", "interval_reference_", "n_members_", "instance_norm_", "linear_path_",
               "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
               "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
 
@@ -459,10 +456,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             state = {**state, "n_members_": 1}
         if "interval_reference_" not in state:
             state = {**state, "interval_reference_": None}  # constant half-widths per horizon step
-        if "linear" not in state["params"]:
-            state = {**state, "params": {**state["params"], "linear": False}}  # the model has no linear path
-        if "instance_norm" not in state["params"]:
-            state = {**state, "params": {**state["params"], "instance_norm": False}}
+        for name in ("instance_norm_", "linear_path_"):  # the network has neither
+            state = {**state, name: state.get(name, False)}
         return state
 
     def _extra_state(self) -> dict[str, Any]:

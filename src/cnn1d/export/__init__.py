@@ -213,7 +213,7 @@ def _forecast_graph(estimator, manifest: dict[str, Any]):
     known = keras.Input((lookback + horizon, n_known), dtype="float32", name="known")
     mean = keras.Input((n_targets,), dtype="float32", name="mean")
     std = keras.Input((n_targets,), dtype="float32", name="std")
-    window, anchor, window_scale = layers.ForecastWindow(horizon, estimator.anchor_season_, estimator.instance_norm)(
+    window, anchor, window_scale = layers.ForecastWindow(horizon, estimator.anchor_season_, estimator.instance_norm_)(
         history, known, mean, std)
     correction = estimator.model_(window)
     point, lower, upper = layers.ForecastOutput(horizon, n_targets, estimator.interval_, estimator.interval_reference_,
