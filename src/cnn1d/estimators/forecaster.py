@@ -110,16 +110,17 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         horizon: steps to forecast (direct multi-step output).
         lookback: past steps the network sees (default: max(2 * horizon, season + horizon, 16), capped by data).
         season: seasonal period m for seasonal naive, MASE and ETS (default: from the frequency).
-        level: prediction-interval level (split-conformal on held-back validation windows).
+        level: prediction-interval level (split-conformal on held-back validation windows, scaled by each
+            window's local volatility).
         model: registered network (``tcn`` by default; any zoo model works with a forecasting head).
         ensemble: networks to train and average (each from its own seed). Default: as many as ``max_time``
             has room for, up to 5 (the budget covers them all); 1 without a budget.
+        validation_fraction: share of the latest window origins held back for early stopping and calibration.
+        Other arguments as for :class:`~cnn1d.CNNClassifier`.
 
     Every window is divided by the standard deviation of its past (instance normalisation: the network sees
     each stretch of the series at one scale), and a linear path maps the window to the forecast beside the
     network (see :func:`with_linear_path`).
-        validation_fraction: share of the latest window origins held back for early stopping and calibration.
-        Other arguments as for :class:`~cnn1d.CNNClassifier`.
     """
 
     task = "forecast"
@@ -128,8 +129,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                  model: str = "tcn", model_params: dict | None = None, epochs: int = 100, batch_size: int | None = None,
                  learning_rate: float = 1e-3, validation_fraction: float = 0.2, patience: int = 15,
                  lr_patience: int = 8, min_learning_rate: float = 1e-5, max_time: float | None = None,
-                 calendar_features: bool = True, ensemble: int | None = None, seed: int | None = None, verbose: int = 0, out: str | None = None,
-                 devices: int = 1, resume: bool = False):
+                 calendar_features: bool = True, ensemble: int | None = None, seed: int | None = None,
+                 verbose: int = 0, out: str | None = None, devices: int = 1, resume: bool = False):
         self.horizon = horizon
         self.devices = devices
         self.lookback = lookback
@@ -376,7 +377,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             known = self._known(table, key, full_index, cov)
             scaled = self._scale(key, table.targets[key][:origin])
             x, level, window_scale = window_inputs(scaled, known, origin, self.lookback_, self.horizon,
-                                                   self.anchor_season_, True)
+                                                   self.anchor_season_, self.instance_norm_)
             batch.append(x)
             levels.append(level)
             scales.append(window_scale)
