@@ -73,28 +73,30 @@ def as_table(y: Any, X: Any = None, *, where: str = "y") -> SeriesTable:
 
 
 def with_linear_path(network):
-    """The network plus a linear map of the whole input window to the output (zero at the start).
+    """The network with the whole input window joined to its features before the output layer.
 
-    An autoregression over the window is what ARIMA and ETS forecast with; learning it through convolutions
-    alone is slow and noisy. With this path the convolutions learn what a linear forecast misses (measured:
-    a ridge over the window alone beat the TCN on weekly CO2 and hourly temperatures).
+    The output is then the network's forecast plus a linear map of the window: an autoregression over the
+    window is what ARIMA and ETS forecast with, and learning it through convolutions alone is slow and noisy
+    (measured: a ridge over the window alone beat the TCN on weekly CO2 and hourly temperatures). One Dense
+    output layer keeps the network explainable like every other (``cnn1d.evaluation.explain``).
     """
     from .._backend import keras
 
     k = keras()
-    path = k.layers.Dense(network.output.shape[-1], kernel_initializer="zeros", name="linear_path")(
-        k.layers.Flatten(name="window")(network.input))
-    return k.Model(network.input, k.layers.Add(name="forecast")([network.output, path]), name=network.name)
+    output = network.layers[-1]  # the Dense "output" layer every zoo builder ends in
+    window = k.layers.Flatten(name="window")(network.input)
+    joined = k.layers.Concatenate(name="features_and_window")([output.input, window])
+    forecast = k.layers.Dense(output.units, activation=output.activation, name="output")(joined)
+    return k.Model(network.input, forecast, name=network.name)
 
 
 def average_of(networks):
     """One Keras model whose forecast is the mean of the trained ``networks`` (one file, one export graph)."""
     from .._backend import keras
+    from ..training.ensemble import average_models
 
-    k = keras()
-    inputs = k.Input(networks[0].input.shape[1:], name="window")
-    named = [k.Model(n.input, n.output, name=f"member_{i}") for i, n in enumerate(networks)]
-    return k.Model(inputs, k.layers.Average(name="ensemble")([n(inputs) for n in named]), name="forecast_ensemble")
+    named = [keras().Model(n.input, n.output, name=f"member_{i}") for i, n in enumerate(networks)]
+    return average_models(named, networks[0].input.shape[1:])
 
 
 class CNNForecaster(FittedStateMixin, BaseEstimator):
@@ -280,7 +282,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         members, results = [], []
         for i in range(self._max_members()):
             elapsed = time.perf_counter() - started
-            if i and (self.max_time is None or elapsed + 1.2 * elapsed / i > self.max_time):
+            if i and self.max_time is not None and elapsed + 1.2 * elapsed / i > self.max_time:
                 break  # another member would overrun the budget: stop at the members that fit
             member_seed = None if self.seed is None else self.seed + i
             if i and member_seed is not None:
