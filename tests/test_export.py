@@ -28,7 +28,7 @@ def _export_and_check(estimator, tmp_path, inputs=None):
     bundle = estimator.save(tmp_path / "model.cnn1d")
     report = export(bundle, tmp_path / "model.onnx")
     assert Path(report["path"]).is_file() and Path(report["manifest"]).is_file()
-    assert report["max_abs_diff"] <= 1e-4
+    assert report["scaled_diff"] <= 1e-4  # forecast values in units of the series' std: hundreds carry float32 noise
     assert report["label_agreement"] in (None, 1.0)
     assert all(c["n"] > 0 for c in report["checks"])
     return load_runtime(report["path"]), report
