@@ -101,7 +101,8 @@ def write_export(out: Path, model_bytes: bytes, manifest: dict[str, Any], format
     atomic_write_text(manifest_path(out), json.dumps(manifest, indent=1, allow_nan=False))
     parity = manifest["parity"]
     return {"path": str(out), "manifest": str(manifest_path(out)), "kind": manifest["kind"], "format": format,
-            "max_abs_diff": parity["max_abs_diff"], "label_agreement": parity["label_agreement"],
+            "max_abs_diff": parity["max_abs_diff"], "scaled_diff": parity["scaled_diff"],
+            "label_agreement": parity["label_agreement"],
             "checks": parity["checks"], "size_bytes": out.stat().st_size}
 
 
