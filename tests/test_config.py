@@ -112,8 +112,9 @@ def test_a_default_valued_flag_is_not_mistaken_for_unset():
 def test_forecast_run_from_python_needs_no_cli_defaults(tmp_path):
     from cnn1d.forecasting import forecast_run
 
-    result = forecast_run(RunConfig(task="forecast", data="stocks", horizon=3, epochs=2, seed=0, out=str(tmp_path / "f"),
-                                    model_params={"filters": 8, "dilations": [1, 2]}), log=lambda m: None)
+    result = forecast_run(RunConfig(task="forecast", data="seattle-weather", horizon=3, epochs=2, seed=0,
+                                    out=str(tmp_path / "f"), model_params={"filters": 8, "dilations": [1, 2]}),
+                          log=lambda m: None)
     assert result["epochs"] == 2 and result["model"] == "tcn"
 
 
@@ -177,7 +178,7 @@ def test_replay_tag(tmp_path):
 
 @pytest.mark.slow
 def test_replay_forecast(tmp_path):
-    result = _replays(tmp_path, "--task", "forecast", "--data", "stocks", "--horizon", "3", "--epochs", "2",
+    result = _replays(tmp_path, "--task", "forecast", "--data", "seattle-weather", "--horizon", "3", "--epochs", "2",
                       "--seed", "0", "--model-params", '{"filters": 8, "dilations": [1, 2]}', "--folds", "2")
     assert result["folds"] == 2 and result["epochs"] == 2
 
