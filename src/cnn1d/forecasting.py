@@ -67,13 +67,11 @@ def backtest(forecaster, table: SeriesTable, origins: dict, *, baselines: bool =
     """Score the fitted forecaster and the baselines at every origin; returns metrics and the forecasts."""
     H, level, season = forecaster.horizon, forecaster.level, forecaster.season_
     actual, scales, model_pred, model_lo, model_hi = [], [], [], [], []
-    base_pred: dict[str, list] = {name: [] for name in ftask.BASELINES}
-    base_lo: dict[str, list] = {name: [] for name in ftask.BASELINES}
-    base_hi: dict[str, list] = {name: [] for name in ftask.BASELINES}
-    statistical = ftask.STATISTICAL if baselines and ftask.statistical_available() else ()
-    for name in statistical:
-        base_pred[name], base_lo[name], base_hi[name] = [], [], []
-    base_seconds = {name: 0.0 for name in base_pred}
+    names = (*ftask.BASELINES, *(ftask.STATISTICAL if ftask.statistical_available() else ())) if baselines else ()
+    base_pred: dict[str, list] = {name: [] for name in names}
+    base_lo: dict[str, list] = {name: [] for name in names}
+    base_hi: dict[str, list] = {name: [] for name in names}
+    base_seconds = {name: 0.0 for name in names}
     rows = []
     n_folds = len(next(iter(origins.values())))
     for fold in range(n_folds):
@@ -92,22 +90,13 @@ def backtest(forecaster, table: SeriesTable, origins: dict, *, baselines: bool =
                 model_lo.append(lower[:, j])
                 model_hi.append(upper[:, j])
                 times = table.index[key][o: o + H]
-                if baselines:
-                    for name, method in ftask.BASELINES.items():
-                        t0 = time.perf_counter()
-                        p = method(history, H, season)
-                        half = ftask.empirical_interval(history, method, H, season, level)
-                        base_seconds[name] += time.perf_counter() - t0
-                        base_pred[name].append(p)
-                        base_lo[name].append(p - half)
-                        base_hi[name].append(p + half)
-                    for name in statistical:
-                        t0 = time.perf_counter()
-                        p, lo, hi = ftask.statistical(name, history, H, season, level)
-                        base_seconds[name] += time.perf_counter() - t0
-                        base_pred[name].append(p)
-                        base_lo[name].append(lo)
-                        base_hi[name].append(hi)
+                for name in names:
+                    t0 = time.perf_counter()
+                    p, lo, hi = ftask.baseline_forecast(name, history, H, season, level)
+                    base_seconds[name] += time.perf_counter() - t0
+                    base_pred[name].append(p)
+                    base_lo[name].append(lo)
+                    base_hi[name].append(hi)
                 for h in range(H):
                     rows.append({"id": key, "fold": fold, "time": str(times[h]), "target": table.target_names[j],
                                  "actual": truth[h], "forecast": point[h, j], "lower": lower[h, j], "upper": upper[h, j]})
@@ -162,8 +151,8 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     run_config = record_config(config.replace(folds=folds), forecaster, "forecast", out)
     forecaster.fit(train_table)
     forecaster.config_ = run_config
-    log(f"trained {forecaster.n_members_} x {forecaster.model} on {forecaster.n_windows_} windows (lookback {forecaster.lookback_}, season "
-        f"{forecaster.season_}) in {forecaster.train_seconds_:.1f} s; backtesting {folds} origins")
+    log(f"trained {forecaster.n_members_} x {forecaster.model} on {forecaster.n_windows_} windows (lookback "
+        f"{forecaster.lookback_}, season {forecaster.season_}) in {forecaster.train_seconds_:.1f} s; backtesting {folds} origins")
     bt = backtest(forecaster, table, origins, log=log)
     result = {
         "task": "forecast", "dataset": table.name or config.data, "model": forecaster.model,
@@ -172,7 +161,8 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
         "horizon": H, "lookback": forecaster.lookback_, "season": forecaster.season_, "folds": folds,
         "train_seconds": round(forecaster.train_seconds_, 3), "total_seconds": round(time.perf_counter() - started, 3),
         "epochs": forecaster.epochs_, "best_epoch": forecaster.best_epoch_, "stopped_because": forecaster.stopped_because_,
-        "batch_size": forecaster.batch_size_, "n_params": forecaster.n_params_, "n_members": forecaster.n_members_, "backend": forecaster.backend_,
+        "batch_size": forecaster.batch_size_, "n_params": forecaster.n_params_, "n_members": forecaster.n_members_,
+        "backend": forecaster.backend_,
         "n_series": len(table.ids), "data_report": table.report, "seed": run_config.seed, "out": str(out),
         "config": str(out / RUN_CONFIG),
     }

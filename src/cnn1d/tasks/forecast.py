@@ -114,6 +114,17 @@ def statistical_available() -> bool:
     return True
 
 
+def baseline_forecast(name: str, history: np.ndarray, horizon: int, season: int, level: float):
+    """``(point, lower, upper)`` of any baseline: the simple ones with intervals from their own in-sample
+    errors, the automatic statistical models with their model intervals."""
+    if name in STATISTICAL:
+        return statistical(name, history, horizon, season, level)
+    method = BASELINES[name]
+    point = method(history, horizon, season)
+    half = empirical_interval(history, method, horizon, season, level)
+    return point, point - half, point + half
+
+
 def best_statistical(baselines: dict[str, dict]) -> str | None:
     """The automatic statistical model with the lowest MASE (the yardstick a forecaster must beat)."""
     scored = [name for name in STATISTICAL if name in baselines]
