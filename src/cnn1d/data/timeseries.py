@@ -374,6 +374,12 @@ CALENDAR_PARTS = ("hour", "day_of_week", "day_of_year")
 CALENDAR_PERIODS = {"hour": (60, 24), "day_of_week": (60, 24, 7, 5), "day_of_year": (60, 24, 7, 5, 52, 12)}
 
 
+def frequency_parts(freq: str | None) -> tuple[str, ...]:
+    """The calendar features that mean something at this frequency (whatever the span)."""
+    period = season_for(freq)
+    return tuple(p for p in CALENDAR_PARTS if period in CALENDAR_PERIODS[p])
+
+
 def calendar_parts(index, freq: str | None) -> tuple[str, ...]:
     """The calendar features that suit the frequency and that the training span has seen at least twice.
 
@@ -399,8 +405,7 @@ def calendar_features(index, freq: str | None, parts: tuple[str, ...] | None = N
     if not isinstance(index, pd.DatetimeIndex):
         return np.zeros((len(index), 0), dtype=np.float32)
     if parts is None:
-        period = season_for(freq)
-        parts = tuple(p for p in CALENDAR_PARTS if period in CALENDAR_PERIODS[p])
+        parts = frequency_parts(freq)
     values = {"hour": lambda: index.hour / 24.0, "day_of_week": lambda: index.day_of_week / 7.0,
               "day_of_year": lambda: (index.day_of_year - 1) / 365.25}
     feats = []

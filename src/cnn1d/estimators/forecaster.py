@@ -443,18 +443,18 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
     _RENAMED_PARAMS = {"calendar": "calendar_features"}
 
-    _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_", "n_inputs_", "interval_", "interval_reference_", "n_members_", "instance_norm_", "linear_path_",
+    _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_",
+              "n_inputs_", "interval_", "interval_reference_", "n_members_", "instance_norm_", "linear_path_",
               "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
               "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
 
     @classmethod
     def _upgrade_state(cls, state: dict[str, Any], config) -> dict[str, Any]:
         if "calendar_parts_" not in state:  # written before parts were recorded: every part that suits the frequency
-            from ..data.timeseries import CALENDAR_PARTS, CALENDAR_PERIODS, season_for
+            from ..data.timeseries import frequency_parts
 
-            period = season_for(state["freq_"])
             wanted = state["params"].get("calendar_features", state["params"].get("calendar", True))
-            state = {**state, "calendar_parts_": [p for p in CALENDAR_PARTS if wanted and period in CALENDAR_PERIODS[p]]}
+            state = {**state, "calendar_parts_": list(frequency_parts(state["freq_"])) if wanted else []}
         if "n_members_" not in state:
             state = {**state, "n_members_": 1}
         if "interval_reference_" not in state:
