@@ -31,6 +31,7 @@ _LAZY = {
     "datasets": ("cnn1d.datasets", None),
     "errors": ("cnn1d.errors", None),
     "models": ("cnn1d.models", None),
+    "tune": ("cnn1d.tuning", "tune"),
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

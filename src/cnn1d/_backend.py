@@ -30,7 +30,33 @@ def keras():
     ensure_backend()
     import keras as _keras
 
+    _tensorflow_only_if_imported()
     return _keras
+
+
+def _tensorflow_only_if_imported() -> None:
+    """Keras asks "is TensorFlow available?" while saving any model, to recognise TensorFlow objects, and the
+    question imports TensorFlow whenever it is installed (+2-3 s and C++ log lines on every save, measured).
+    On another backend, an object can only be a TensorFlow one once TensorFlow is imported, so the question
+    becomes "is it imported?". Private API: where it has moved, Keras keeps its own behaviour."""
+    if os.environ.get("KERAS_BACKEND") == "tensorflow":
+        return
+    try:
+        from keras.src.utils import module_utils
+    except ImportError:
+        return
+    lazy = getattr(module_utils, "tensorflow", None)
+    if lazy is None or type(lazy) is not module_utils.LazyModule or lazy._available is not None:
+        return
+
+    class ImportedTensorFlow(module_utils.LazyModule):
+        @property
+        def available(self):
+            import sys
+
+            return "tensorflow" in sys.modules and super().available
+
+    lazy.__class__ = ImportedTensorFlow
 
 
 def backend_name() -> str:

@@ -72,6 +72,13 @@ def _console(json_mode: bool):
     return Console(stderr=json_mode, highlight=False)
 
 
+def _log(console):
+    """Progress lines, printed as written (a line naming "[0, 1]" or "cnn1d[tune]" is not rich markup)."""
+    from rich.markup import escape
+
+    return lambda msg: console.print(escape(msg), soft_wrap=True)
+
+
 def _echo_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
 
@@ -185,11 +192,11 @@ def train(
     config = RunConfig.from_file(config_file) if config_file else RunConfig()
     config = config.replace(**{k: v for k, v in flags.items() if v is not None}, verbose=0 if quiet else 1)
     console = _console(json_out)
-    result = run(config, resume=resume, log=lambda msg: console.print(msg, soft_wrap=True))
+    result = run(config, resume=resume, log=_log(console))
     if report:
         from .evaluation.report import build_report
 
-        result["report"] = str(build_report(result["out"], log=lambda msg: console.print(msg, soft_wrap=True)))
+        result["report"] = str(build_report(result["out"], log=_log(console)))
     if json_out:
         _echo_json(result)
         return
@@ -216,6 +223,57 @@ def train(
         f"trained {result['model']} ({result['n_params']:,} parameters) for {result['epochs']} epochs "
         f"in {result['train_seconds']:.1f} s ({result['stopped_because']}); bundle: {result['bundle']}"
     )
+
+
+@app.command()
+@_guard
+def tune(
+    data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name or a data file, as for train. Default: gunpoint."),
+    test: Optional[str] = typer.Option(None, "--test", help="Test file: scored once, by the best and the default model, never by a trial."),
+    task: Optional[str] = typer.Option(None, "--task", help="classify or regress (series, audio) ; text trains classifiers."),
+    trials: int = typer.Option(20, "--trials", help="Finished (complete or pruned) trials the study should hold."),
+    max_time: Optional[float] = typer.Option(None, "--max-time", help="Seconds for the whole command: 60% searching, the rest training the best and the default model."),
+    jobs: int = typer.Option(1, "--jobs", help="Processes running trials at once, each with its share of the CPU threads."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sampler, the validation split and every network."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="Journal file (default OUT/study.journal) or an RDB URL (sqlite:///x.db, postgresql://...): rerun to resume; share it to search from several machines."),
+    study: Optional[str] = typer.Option(None, "--study", help="Study name inside the storage (default cnn1d-tune)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output directory. Default: runs/tune-<dataset>-<time>."),
+    space: Optional[Path] = typer.Option(None, "--space", help="TOML file replacing parts of the search space (see docs/scale.md)."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="RunConfig file with fixed settings (never searched); flags override it."),
+    model: Optional[str] = typer.Option(None, "--model", help="Search only this family's parameters (default: every family the registry offers for the data)."),
+    ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Average N networks of the best configuration in the final model (trials train one)."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels or targets."),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="Text: the column holding the texts."),
+    group_column: Optional[str] = typer.Option(None, "--group-column", help="Text: keep each group on one side of the splits."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the results on stdout."),
+) -> None:
+    """Search hyper-parameters with Optuna; train the best configuration and the default model; compare them.
+
+    Trials are scored on a validation split of the training data; hopeless ones are pruned. The best
+    configuration is written as OUT/config.toml (`cnn1d train --config OUT/config.toml` replays it), its
+    bundle as OUT/best/model.cnn1d; OUT/history.png and OUT/importances.png plot the search.
+
+    Example: cnn1d tune --data ECG200_TRAIN.tsv --trials 30 --max-time 600 --jobs 2 --out runs/ecg-tune --json
+    """
+    from .config import RunConfig
+    from .tuning import tune as run_tune
+
+    console = _console(json_out)
+    config = RunConfig.from_file(config_file) if config_file else None
+    result = run_tune(data, test=test, task=task, trials=trials, max_time=max_time, jobs=jobs, seed=seed,
+                      storage=storage, study=study, out=out, space=space, config=config, model=model,
+                      ensemble=ensemble, label_column=label_column, text_column=text_column,
+                      group_column=group_column, log=_log(console))
+    summary = result.summary
+    if json_out:
+        _echo_json(summary)
+        return
+    from .evaluation.metrics import metrics_table
+
+    console.print(metrics_table({"tuned": summary["test_metrics"], "default": summary["default_test_metrics"]}))
+    console.print(f"{summary['n_trials']} trials ({summary['n_pruned']} pruned) in {summary['seconds']['study']:.0f} s; "
+                  f"best {summary['objective']} {summary['best_value']:.4f}; replay: cnn1d train --config {summary['config']}; "
+                  f"bundle: {summary['bundle']}")
 
 
 def _print_forecast_metrics(console, result: dict) -> None:

@@ -19,6 +19,7 @@ from .registry import register
     # convolution then ran 5-7x slower (52 s vs 7-10 s for 60 epochs) for the same 1.000 test accuracy.
     frame_params={"first_kernel": 16},
     raw_waveform=True,
+    search={"filters": [[64, 64, 128, 256], [128, 128, 256, 512]]},
 )
 def build_m5(input_shape, n_outputs, output_activation, *, filters: tuple = (128, 128, 256, 512),
              first_kernel: int = 80, first_stride: int = 4, pool: int = 4):

@@ -11,6 +11,7 @@ from .registry import register
     "fcn",
     summary="3 conv blocks (128/256/128 filters, kernels 8/5/3) + BatchNorm + global average pooling; ~265k params",
     paper="Wang, Yan & Oates 2017, 'Time series classification from scratch with deep neural networks'",
+    search={"filters": [[64, 128, 64], [128, 256, 128]], "kernel_sizes": [[8, 5, 3], [16, 10, 6]]},
 )
 def build_fcn(input_shape, n_outputs, output_activation, *, filters: tuple = (128, 256, 128),
               kernel_sizes: tuple = (8, 5, 3)):

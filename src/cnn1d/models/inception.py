@@ -11,6 +11,7 @@ from .registry import register
     "inception",
     summary="6 Inception modules (bottleneck, kernels 40/20/10 + max-pool branch, 32 filters each), residual every 3; ~420k params",
     paper="Ismail Fawaz et al. 2020, 'InceptionTime: finding AlexNet for time series classification'",
+    search={"depth": [3, 6], "filters": [16, 32], "kernel_size": [20, 40, 60]},
 )
 def build_inception(input_shape, n_outputs, output_activation, *, depth: int = 6, filters: int = 32,
                     bottleneck: int = 32, kernel_size: int = 40, residual: bool = True):

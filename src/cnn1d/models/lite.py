@@ -32,6 +32,7 @@ def custom_filters(kernel_sizes=_CUSTOM_KERNELS) -> list[np.ndarray]:
     "lite",
     summary="LITE: Inception module with multiplexed kernels + fixed custom filters, 2 dilated depthwise-separable convs; ~10k params",
     paper="Ismail-Fawaz, Devanne, Berretti, Weber & Forestier 2023, 'LITE: Light Inception with boosTing tEchniques'",
+    search={"filters": [16, 32, 64], "kernel_size": [20, 40, 60]},
 )
 def build_lite(input_shape, n_outputs, output_activation, *, filters: int = 32, kernel_size: int = 40,
                custom: bool = True, dilation: bool = True, multiplexing: bool = True):

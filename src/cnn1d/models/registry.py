@@ -32,6 +32,9 @@ class ModelSpec:
     raw_waveform: bool = False
     # Filters the waveform itself (a filterbank in Hz): over spectrogram frames it makes no sense.
     waveform_only: bool = False
+    # What `cnn1d tune` may vary: builder argument -> a list of choices or {low, high, log?, step?}.
+    # A family without one is never picked by a default search (it can still be named in a space file).
+    search: dict[str, Any] = field(default_factory=dict)
 
     @property
     def hparams(self) -> dict[str, Any]:
@@ -60,12 +63,13 @@ _loaded = False
 
 def register(name: str, *, summary: str, paper: str = "", variable_length: bool = True, modality: str = "series",
              frame_params: dict[str, Any] | None = None, raw_waveform: bool = False, waveform_only: bool = False,
-             **defaults: Any):
+             search: dict[str, Any] | None = None, **defaults: Any):
     """Decorator: make a builder creatable by ``name``."""
 
     def wrap(builder: Callable[..., Any]) -> Callable[..., Any]:
         _REGISTRY[name] = ModelSpec(name, builder, summary, paper, variable_length, defaults, modality,
-                                    dict(frame_params or {}), raw_waveform or waveform_only, waveform_only)
+                                    dict(frame_params or {}), raw_waveform or waveform_only, waveform_only,
+                                    dict(search or {}))
         return builder
 
     return wrap

@@ -11,6 +11,7 @@ from .registry import register
     "resnet",
     summary="3 residual blocks of 3 convs (64/128/128 filters, kernels 8/5/3) + GAP; ~500k params",
     paper="Wang et al. 2017; benchmarked in Ismail Fawaz et al. 2019, 'Deep learning for TSC: a review'",
+    search={"filters": [[32, 64, 64], [64, 128, 128]], "kernel_sizes": [[8, 5, 3], [16, 10, 6]]},
 )
 def build_resnet(input_shape, n_outputs, output_activation, *, filters: tuple = (64, 128, 128),
                  kernel_sizes: tuple = (8, 5, 3)):

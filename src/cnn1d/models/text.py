@@ -16,6 +16,7 @@ from .registry import register
     summary="embedding > parallel Conv1D (kernels 3/4/5, 100 filters) > max-over-time > dropout 0.5; text",
     paper="Kim 2014, 'Convolutional neural networks for sentence classification' (CNN-rand)",
     modality="text",
+    search={"embedding_dim": [64, 128, 200], "filters": [64, 100, 200], "dropout": {"low": 0.2, "high": 0.6}},
 )
 def build_textcnn(input_shape, n_outputs, output_activation, *, vocab_size: int = 20000, embedding_dim: int = 128,
                   kernel_sizes: tuple = (3, 4, 5), filters: int = 100, dropout: float = 0.5,
@@ -46,6 +47,7 @@ def _embedding(vocab_size: int, embedding_dim: int, matrix: list | None):
     summary="embedding > 4 residual blocks of dilated convs (dilations 1/2/4/8, 128 filters) > max-over-time; text",
     paper="dilated residual CNNs for text (Yu & Koltun 2016 dilations; Kalchbrenner et al. 2016 ByteNet)",
     modality="text",
+    search={"filters": [64, 128], "dropout": {"low": 0.2, "high": 0.6}},
 )
 def build_dilated_textcnn(input_shape, n_outputs, output_activation, *, vocab_size: int = 20000,
                           embedding_dim: int = 128, filters: int = 128, kernel_size: int = 3,
@@ -67,6 +69,7 @@ def build_dilated_textcnn(input_shape, n_outputs, output_activation, *, vocab_si
     summary="character embedding > 4 conv layers (256 filters, kernels 7/7/3/3, max-pool 3) > dense 256; text",
     paper="Zhang, Zhao & LeCun 2015, 'Character-level convolutional networks for text classification'",
     modality="text",
+    search={"filters": [128, 256], "dropout": {"low": 0.2, "high": 0.6}},
 )
 def build_charcnn(input_shape, n_outputs, output_activation, *, vocab_size: int = 256, embedding_dim: int = 32,
                   filters: int = 256, dense: int = 256, dropout: float = 0.5):

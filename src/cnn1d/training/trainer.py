@@ -8,6 +8,7 @@ already spent. Keras's separate callbacks cannot be resumed together.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -253,6 +254,21 @@ def fingerprint(*arrays: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
+# Callbacks every fit in this process also runs, while a `watching` block is open (a tuning trial's pruner).
+_WATCHERS: list = []
+
+
+@contextlib.contextmanager
+def watching(*callbacks):
+    """Run ``callbacks`` in every ``train`` call inside the block, after the policy's own callbacks."""
+    _WATCHERS.extend(callbacks)
+    try:
+        yield
+    finally:
+        for callback in callbacks:
+            _WATCHERS.remove(callback)
+
+
 def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, config: RunConfig, loss,
           metrics: list[str], run_dir: Path | None = None, resume: bool = False,
           class_weight: dict[int, float] | None = None, devices: int = 1) -> TrainResult:
@@ -292,6 +308,7 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
     callbacks = [run_state]
     if config.verbose:
         callbacks.append(EpochProgress(config.epochs, initial_epoch))
+    callbacks.extend(_WATCHERS)
     sample_weight = None
     if devices > 1:
         from .distributed import batch_size_for, pad_to_batches
