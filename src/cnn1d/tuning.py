@@ -359,7 +359,7 @@ def _fail_stale_trials(study, log) -> None:
             continue
         study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         if trial.params:
-            study.enqueue_trial(trial.params, skip_if_exists=True)
+            study.enqueue_trial(trial.params)
         log(f"trial {trial.number} was cut off (its process {trial.user_attrs.get('pid')} is gone): run again")
 
 

@@ -1,0 +1,154 @@
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from cnn1d import models, tuning  # noqa: E402
+from cnn1d.config import RunConfig  # noqa: E402
+from cnn1d.errors import ConfigError  # noqa: E402
+
+from .conftest import FAST  # noqa: E402
+
+
+def test_default_spaces_come_from_the_registry():
+    series = tuning.default_space("series")
+    assert set(series["model"]) == {"fcn", "inception", "lite", "resnet"}
+    assert series["model_params"]["lite"] == models.get("lite").search
+    audio = tuning.default_space("audio")
+    assert "m5" in audio["model"] and "tdfb" not in audio["model"] and audio["front_end"] == ["log_mel", "mfcc"]
+    text = tuning.default_space("text")
+    assert set(text["model"]) == {"textcnn", "dilated_textcnn", "charcnn"} and text["tokens"] == ["word", "char"]
+
+
+def test_a_space_file_replaces_parts_and_what_the_user_set_is_never_searched(tmp_path):
+    path = tmp_path / "space.toml"
+    path.write_text('model = ["fcn"]\nlearning_rate = {low = 1e-3, high = 1e-2, log = true}\n'
+                    '[model_params.fcn]\nkernel_sizes = [[3, 3, 3]]\n')
+    space = tuning.merge_space("series", tuning.read_space(path), fixed={"batch_size": 8})
+    assert space["model"] == ["fcn"] and "batch_size" not in space
+    assert space["model_params"]["fcn"]["kernel_sizes"] == [[3, 3, 3]]
+    assert space["model_params"]["fcn"]["filters"] == models.get("fcn").search["filters"]  # kept from the registry
+    fixed_params = tuning.merge_space("series", None, fixed={"model": "lite", "model_params": {"filters": 8}})
+    assert fixed_params["model"] == ["lite"] and set(fixed_params["model_params"]["lite"]) == {"kernel_size"}
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"data": ["x.csv"]}, "cannot be searched"),
+    ({"model_params": {"lite": {"depth": [1, 2]}}}, "has no parameter"),
+    ({"learning_rate": {"low": 0.1, "high": 0.01}}, "low = A"),
+    ({"learning_rate": []}, "empty list"),
+    ({"model": ["fcn"], "model_params": {"lite": {"filters": [8]}}}, "does not try"),
+    ({"model": ["nope"]}, "unknown model"),
+])
+def test_bad_search_spaces_are_refused_by_name(override, message):
+    with pytest.raises(ConfigError, match=message):
+        tuning.merge_space("series", override, fixed={})
+
+
+def test_sampling_decodes_list_valued_choices():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    trial = study.ask()
+    fields, params = tuning.sample(trial, tuning.merge_space("series", {"model": ["fcn"]}, {}))
+    assert fields["model"] == "fcn" and params["filters"] in models.get("fcn").search["filters"]
+    assert trial.params["fcn.filters"] == json.dumps(params["filters"])  # Optuna sees the choice as text
+    assert 1e-4 <= fields["learning_rate"] <= 1e-2 and fields["batch_size"] in (16, 32, 64)
+
+
+def _plan(**changes) -> tuning.Plan:
+    base = RunConfig(data="gunpoint", model="cnn", model_params=FAST["model_params"], epochs=20, seed=0)
+    space = tuning.merge_space("series", {"model": ["cnn"], "learning_rate": [1e-3], "batch_size": [16],
+                                          "augment": [0]}, fixed={})
+    values = dict(base=base, kind="series", task="classify", space=space, trials=1, trial_seconds=None,
+                  deadline=None, study="s", storage="", monitor="val_accuracy", direction="maximize")
+    return tuning.Plan(**{**values, **changes})
+
+
+class AlwaysPrune(optuna.pruners.BasePruner):
+    def prune(self, study, trial) -> bool:
+        return True
+
+
+def test_the_keras_pruning_callback_stops_a_hopeless_trial_after_its_first_epoch():
+    study = optuna.create_study(direction="maximize", pruner=AlwaysPrune())
+    study.optimize(lambda trial: tuning.objective(trial, _plan()), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    assert list(trial.intermediate_values) == [0]  # reported val_accuracy once, then stopped
+
+
+def test_a_trial_scores_the_validation_split_never_the_test_set():
+    study = optuna.create_study(direction="maximize")
+    study.optimize(lambda trial: tuning.objective(trial, _plan(base=_plan().base.replace(epochs=2))), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.COMPLETE and 0 <= trial.value <= 1
+    # GunPoint's 50 training series: a fifth held out for validation (10), a multiple of 0.1
+    assert round(trial.value * 10, 6) == round(trial.value * 10)
+    assert trial.user_attrs["settings"]["model"] == "cnn" and trial.user_attrs["epochs"] == 2
+
+
+def test_a_trial_left_running_by_a_killed_process_is_failed_and_queued_again(tmp_path):
+    storage = tuning.storage_of(str(tmp_path / "study.journal"))
+    study = optuna.create_study(storage=storage, study_name="s")
+    trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    trial.set_user_attr("host", socket.gethostname())
+    trial.set_user_attr("pid", gone.pid)
+    said = []
+    tuning._fail_stale_trials(study, said.append)
+    states = [t.state for t in study.get_trials()]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING]
+    assert study.get_trials()[1].params == {} and "cut off" in said[0]
+    assert study.get_trials()[1].system_attrs["fixed_params"] == trial.params
+
+
+def test_tune_refuses_what_it_cannot_search():
+    with pytest.raises(ConfigError, match="forecasting"):
+        tuning.tune("x.csv", task="forecast", trials=1)
+    with pytest.raises(ConfigError, match="ensemble"):
+        tuning.tune("gunpoint", model="default", trials=1)
+    with pytest.raises(ConfigError, match="trials"):
+        tuning.tune("gunpoint", trials=0)
+
+
+@pytest.mark.slow
+def test_tune_cli_in_two_processes_then_resumed_from_its_journal(tmp_path):
+    from typer.testing import CliRunner
+
+    from cnn1d.cli import app
+
+    fixed = tmp_path / "fixed.toml"
+    fixed.write_text('model = "lite"\nepochs = 3\n[model_params]\nfilters = 8\n')
+    space = tmp_path / "space.toml"
+    space.write_text("batch_size = [16, 32]\naugment = [0]\nlearning_rate = {low = 1e-3, high = 1e-2, log = true}\n")
+    out = tmp_path / "tune"
+    res = CliRunner().invoke(app, ["tune", "--data", "gunpoint", "--trials", "3", "--jobs", "2", "--config", str(fixed),
+                                   "--space", str(space), "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    assert {"n_trials", "best_value", "best_params", "config", "test_metrics", "default_test_metrics"} <= set(result)
+    assert 3 <= result["n_trials"] <= 4  # two processes may each finish the last one
+    assert set(result["best_params"]) == {"model", "augment", "batch_size", "learning_rate", "lite.kernel_size"}
+    replay = RunConfig.from_file(result["config"])
+    assert replay.model == "lite" and replay.epochs == 3 and replay.model_params["filters"] == 8
+    assert replay.learning_rate == result["best_settings"]["learning_rate"]
+    assert replay.model_params["kernel_size"] == result["best_params"]["lite.kernel_size"]
+    assert (out / "best" / "model.cnn1d").is_file() and (out / "default" / "model.cnn1d").is_file()
+    assert (out / "history.png").stat().st_size > 1000 and (out / "trials.csv").is_file()
+    assert 0 <= result["test_metrics"]["accuracy"] <= 1 and "accuracy" in result["default_test_metrics"]
+
+    # Rerun with a larger --trials: the journal keeps the finished trials, one more runs.
+    again = tuning.tune("gunpoint", trials=result["n_trials"] + 1, out=out, space=space,
+                        config=RunConfig.from_file(fixed), log=lambda msg: None)
+    assert again.summary["n_trials"] == result["n_trials"] + 1
+    assert len(again.study.trials) == result["n_trials"] + 1
+    import cnn1d
+
+    assert 0 <= again.estimator.score(cnn1d.datasets.load("gunpoint")[1]) <= 1  # the best, fitted
+    with pytest.raises(ConfigError, match="different"):
+        tuning.tune("gunpoint", trials=9, out=out, space=space, config=RunConfig.from_file(fixed).replace(epochs=4),
+                    log=lambda msg: None)
