@@ -126,12 +126,12 @@ def test_tune_cli_in_two_processes_then_resumed_from_its_journal(tmp_path):
     space = tmp_path / "space.toml"
     space.write_text("batch_size = [16, 32]\naugment = [0]\nlearning_rate = {low = 1e-3, high = 1e-2, log = true}\n")
     out = tmp_path / "tune"
-    res = CliRunner().invoke(app, ["tune", "--data", "gunpoint", "--trials", "3", "--jobs", "2", "--config", str(fixed),
+    res = CliRunner().invoke(app, ["tune", "--data", "gunpoint", "--trials", "2", "--jobs", "2", "--config", str(fixed),
                                    "--space", str(space), "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     assert {"n_trials", "best_value", "best_params", "config", "test_metrics", "default_test_metrics"} <= set(result)
-    assert 3 <= result["n_trials"] <= 4  # two processes may each finish the last one
+    assert 2 <= result["n_trials"] <= 3  # two processes may each finish the last one
     assert set(result["best_params"]) == {"model", "augment", "batch_size", "learning_rate", "lite.kernel_size"}
     replay = RunConfig.from_file(result["config"])
     assert replay.model == "lite" and replay.epochs == 3 and replay.model_params["filters"] == 8
