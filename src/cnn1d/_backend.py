@@ -96,6 +96,11 @@ def seed_everything(seed: int) -> None:
 
         global_state.set_global_attribute("global_random_seed", seed)
         global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+        # Keras draws every unseeded layer's seed from Python's global `random`, which other threads also draw
+        # from (a Dask worker's event loop did, between the seeding and the build: the first ensemble on a fresh
+        # cluster then differed from the local run). A private stream keeps a seeded run the same anywhere.
+        if hasattr(seed_generator, "python_random"):
+            seed_generator.python_random = random.Random(seed)
     except ImportError:  # private API moved: fall back to the public helper
         k.utils.set_random_seed(seed)
         return

@@ -128,6 +128,7 @@ def train(
     id_column: Optional[str] = typer.Option(None, "--id-column", help="Long CSV: the series-id column (forecasting: one global model over the series)."),
     ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Train N networks (different seeds) and average their outputs. Forecasting default: as many as --max-time has room for, up to 5 (1 without --max-time)."),
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes for ensemble members (default: one per core)."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="Where ensemble members train: local (worker processes, default) or a Dask scheduler address, tcp://HOST:PORT (pip install \"cnn1d[cluster]\")."),
     devices: Optional[int] = typer.Option(None, "--devices", help="Train each network data-parallel over N GPUs/devices (0: all; JAX backend). Default 1."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out with the settings it recorded."),
     report: bool = typer.Option(False, "--report", help="Write report.html (see `cnn1d report`) into the run directory at the end."),
@@ -234,6 +235,7 @@ def tune(
     trials: int = typer.Option(20, "--trials", help="Finished (complete or pruned) trials the study should hold."),
     max_time: Optional[float] = typer.Option(None, "--max-time", help="Seconds for the whole command: 60% searching, the rest training the best and the default model."),
     jobs: int = typer.Option(1, "--jobs", help="Processes running trials at once, each with its share of the CPU threads."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="local (default) or a Dask scheduler address (tcp://HOST:PORT): the --jobs trial loops run on its workers, which must reach the data and --storage."),
     seed: int = typer.Option(0, "--seed", help="Seed of the sampler, the validation split and every network."),
     storage: Optional[str] = typer.Option(None, "--storage", help="Journal file (default OUT/study.journal) or an RDB URL (sqlite:///x.db, postgresql://...): rerun to resume; share it to search from several machines."),
     study: Optional[str] = typer.Option(None, "--study", help="Study name inside the storage (default cnn1d-tune)."),
@@ -261,7 +263,7 @@ def tune(
     console = _console(json_out)
     config = RunConfig.from_file(config_file) if config_file else None
     result = run_tune(data, test=test, task=task, trials=trials, max_time=max_time, jobs=jobs, seed=seed,
-                      storage=storage, study=study, out=out, space=space, config=config, model=model,
+                      storage=storage, study=study, out=out, space=space, config=config, executor=executor, model=model,
                       ensemble=ensemble, label_column=label_column, text_column=text_column,
                       group_column=group_column, log=_log(console))
     summary = result.summary

@@ -24,7 +24,7 @@ FRONT_ENDS = ("raw", "log_mel", "mfcc")
 TOKENS = ("word", "char")
 LAYOUTS = ("wide", "long")
 # Where a run is written and how loudly: never part of what a saved config replays.
-NOT_REPLAYED = ("out", "verbose")
+NOT_REPLAYED = ("out", "verbose", "executor")
 
 
 @dataclass
@@ -48,7 +48,8 @@ class RunConfig:
     Estimator settings (what each means is documented on the estimators): ``model``, ``model_params``,
     ``epochs``, ``batch_size``, ``learning_rate``, ``validation_fraction``, ``patience``, ``lr_patience``,
     ``min_learning_rate``, ``max_time``, ``class_weight``, ``calibrate``, ``scaling``, ``imputation``, ``mask_channel``,
-    ``ensemble``, ``n_jobs``, ``devices``, ``augment``; audio: ``front_end``, ``sample_rate``, ``channels``,
+    ``ensemble``, ``n_jobs``, ``executor`` (``local`` or a Dask scheduler address: where ensemble members
+    train; never recorded, so a config replays anywhere), ``devices``, ``augment``; audio: ``front_end``, ``sample_rate``, ``channels``,
     ``duration``; forecasting: ``horizon``, ``lookback``, ``season``, ``level``, ``calendar_features``; text
     and language models: ``tokens``, ``max_tokens``, ``sequence_length``, ``embeddings``, ``context``.
     """
@@ -91,6 +92,7 @@ class RunConfig:
     mask_channel: str | None = None
     ensemble: int | None = None
     n_jobs: int | None = None
+    executor: str | None = None
     devices: int | None = None
     augment: int | None = None
     front_end: str | None = None
@@ -159,6 +161,10 @@ class RunConfig:
         number("learning_rate", lambda v: v > 0, "positive")
         number("min_learning_rate", lambda v: v > 0, "positive")
         number("level", lambda v: 0 < v < 1, "between 0 and 1")
+        if self.executor is not None:
+            from .training.executor import check
+
+            check(self.executor)
         if self.model_params is not None and not isinstance(self.model_params, dict):
             raise ConfigError("model_params must be a mapping of builder keyword arguments")
         for name in ("header", "calendar_features", "calibrate"):

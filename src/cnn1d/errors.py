@@ -33,7 +33,7 @@ EXTRAS = {
     "onnxruntime": "runtime", "jax2onnx": "export", "onnx": "export", "tensorflow": "litert", "ai_edge_litert": "litert",
     "fastapi": "serve", "uvicorn": "serve", "multipart": "serve", "python_multipart": "serve",
     "soundfile": "audio", "scipy": "audio", "statsforecast": "forecast", "statsmodels": "forecast", "matplotlib": "forecast",
-    "optuna": "tune", "optuna_integration": "tune",
+    "optuna": "tune", "optuna_integration": "tune", "distributed": "cluster", "dask": "cluster",
 }
 
 
@@ -48,5 +48,5 @@ def missing_extra(exc: ImportError) -> str | None:
             "litert": "LiteRT export and models need TensorFlow and ai-edge-litert",
             "serve": "cnn1d serve needs FastAPI and uvicorn", "audio": "reading audio needs soundfile and scipy",
             "forecast": "forecast baselines and plots need statsforecast and matplotlib",
-            "tune": "cnn1d tune needs Optuna"}[extra]
+            "tune": "cnn1d tune needs Optuna", "cluster": "a Dask executor needs dask.distributed"}[extra]
     return f"{what} ({name} is not installed): pip install \"cnn1d[{extra}]\""

@@ -20,9 +20,7 @@ import socket
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -39,7 +37,8 @@ DEFAULT_TRIALS = 20
 DEFAULT_STUDY = "cnn1d-tune"
 JOURNAL = "study.journal"
 # Settings a search space may not vary: what the run is, where it goes, and how it is spread over devices.
-NOT_TUNABLE = ("task", "data", "test", "out", "seed", "verbose", "max_time", "n_jobs", "devices", "model_params",
+NOT_TUNABLE = ("task", "data", "test", "out", "seed", "verbose", "max_time", "n_jobs", "executor", "devices",
+               "model_params",
                "label_column", "text_column", "group_column", "header", "layout", "id_column", "target",
                "time_column", "covariates", "folds", "freq", "aggregate", "calendar", "embeddings")
 _LR = {"low": 1e-4, "high": 1e-2, "log": True}
@@ -380,12 +379,14 @@ def _alive(pid: Any) -> bool:
 def tune(data: str | None = None, *, test: str | None = None, task: str | None = None, trials: int = DEFAULT_TRIALS,
          max_time: float | None = None, jobs: int = 1, seed: int | None = 0, storage: str | None = None,
          study: str | None = None, out: str | Path | None = None, space: str | Path | dict | None = None,
-         config: RunConfig | None = None, log: Callable[[str], None] = print, **settings: Any) -> TuneResult:
+         config: RunConfig | None = None, executor: str | None = None, log: Callable[[str], None] = print,
+         **settings: Any) -> TuneResult:
     """Search hyper-parameters with Optuna, then train the best configuration and the default model on the
     whole training set and score both on the test set.
 
     ``settings``: any RunConfig field (``label_column``, ``model``, ``epochs``...). A setting that is given is
-    fixed, never searched. ``space``: a TOML file or dict replacing parts of the default search space
+    fixed, never searched. ``jobs``: trials running at once, in processes here or, with ``executor`` (a Dask
+    scheduler address), on the cluster's workers, which must reach ``storage`` and the data. ``space``: a TOML file or dict replacing parts of the default search space
     (see docs/scale.md). Writes ``out/config.toml`` (``cnn1d train --config`` replays the best run),
     ``out/best/`` and ``out/default/`` (each a run directory with its bundle), ``out/tune.json``,
     ``out/trials.csv`` and, with matplotlib, ``out/history.png`` and ``out/importances.png``.
@@ -395,7 +396,11 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     from .io_utils import atomic_write_text
     from .workflows import run, run_directory, run_kind
 
+    from .training.executor import check, is_cluster
+
     started = time.time()
+    check(executor)
+    cluster = is_cluster(executor)
     if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
         raise ConfigError(f"trials must be a positive integer, got {trials!r}")
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
@@ -439,20 +444,18 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     _check_same_study(the_study, plan)
     _fail_stale_trials(the_study, log)
     already = sum(t.state.is_finished() for t in the_study.trials)
-    log(f"searching {', '.join(search['model'])}: {trials} trials ({already} done before), {jobs} process(es), "
+    where = f"{jobs} process(es)" + (f" on the Dask cluster at {executor}" if cluster else "")
+    log(f"searching {', '.join(search['model'])}: {trials} trials ({already} done before), {where}, "
         f"objective {monitor} ({direction}) on a validation split of the {n_train} training examples"
         + ("" if max_time is None else f"; {study_seconds:.0f} s of the {max_time:g} s budget"))
-    if jobs == 1:
+    if jobs == 1 and not cluster:
         optimize(plan, 0, log)
     else:
-        from .training.ensemble import _limit_threads
+        from .training.executor import open_executor
 
-        threads = max(1, (os.cpu_count() or 1) // jobs)
         plan.log_to_stderr = True
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_limit_threads,
-                                 initargs=(threads,)) as pool:
-            for done in [pool.submit(_worker, plan, i) for i in range(jobs)]:
-                done.result()
+        with open_executor(executor, jobs, max(1, (os.cpu_count() or 1) // jobs)) as pool:
+            list(pool.map(_worker, [plan] * jobs, range(jobs)))
     study_done = time.time()
     the_study = optuna.load_study(study_name=study_name, storage=storage_of(storage))
     counts = {s.name.lower(): sum(t.state == s for t in the_study.trials) for s in optuna.trial.TrialState}
@@ -476,6 +479,8 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
             budget = max(1.0, left / (2 if name == "best" else 1) - reserve[name])
         log(f"training the {name} configuration on the whole training set"
             + ("" if budget is None else f" ({budget:.0f} s)"))
+        if cluster and kind != "text":
+            config = config.replace(executor=executor)  # ensemble members train on the cluster too
         return run(config.replace(out=str(target), max_time=budget, verbose=0), log=lambda msg: None)
 
     best_settings = dict(best.user_attrs["settings"])

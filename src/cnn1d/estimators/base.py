@@ -97,6 +97,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             ensembles ``inception_time`` and ``lite_time`` default to 5.
         n_jobs: worker processes for ensemble members (``None``: one per core, at most one per member, and
             one on a GPU/TPU, where members take turns on the device).
+        executor: where ensemble members train: ``local`` (``None``: worker processes here) or the address of
+            a Dask scheduler (``tcp://HOST:PORT``; ``pip install "cnn1d[cluster]"``), whose workers then train them.
         front_end: audio: ``raw`` (the waveform itself), ``log_mel`` (log-mel spectrogram sequences) or
             ``mfcc`` (13 MFCCs per frame), computed from the raw input at fit and predict time.
         sample_rate: audio: the sample rate the front end expects (default 8000).
@@ -126,6 +128,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
                  max_time: float | None = None, class_weight: str | None = None, scaling: str = "global",
                  imputation: str = "linear", mask_channel: str = "auto", seed: int | None = None,
                  verbose: int = 0, out: str | None = None, ensemble: int = 1, n_jobs: int | None = None,
+                 executor: str | None = None,
                  front_end: str = "raw", sample_rate: int = 8000, augment: int = 0, channels: str = "mono",
                  duration: float | None = None, devices: int = 1, calibrate: bool = False, resume: bool = False):
         self.model = model
@@ -147,6 +150,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         self.out = out
         self.ensemble = ensemble
         self.n_jobs = n_jobs
+        self.executor = executor
         self.front_end = front_end
         self.sample_rate = sample_rate
         self.augment = augment

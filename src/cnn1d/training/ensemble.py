@@ -8,15 +8,14 @@ outputs, so it saves, loads and predicts like a single network.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..config import RunConfig
+from . import executor
 
 
 @dataclass
@@ -63,17 +62,6 @@ def train_member(job: MemberJob, name: str | None = None):
             devices=devices))
 
 
-def _limit_threads(threads: int) -> None:
-    # A worker must never grab most of an accelerator's memory up front (JAX's default), whatever the
-    # parent's environment said when it started.
-    os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
-    # Each worker gets its share of the cores; without this every worker starts one thread per core.
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                               f" --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}").strip()
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(threads)
-
-
 def _worker(job: MemberJob) -> dict[str, Any]:
     if os.environ.get("KERAS_BACKEND") == "torch":
         import torch
@@ -110,7 +98,10 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None) -> 
     base_seed = job.config.seed if job.config.seed is not None else int(np.random.randint(2**31 - n_members))
     budget = job.config.max_time
     # Members spread over several devices already use them all: train them one after another.
-    n_jobs = 1 if job.config.devices != 1 else (n_jobs or default_jobs(n_members))
+    if executor.is_cluster(job.config.executor):
+        n_jobs = min(n_members, n_jobs or executor.cluster_workers(job.config.executor))
+    else:
+        n_jobs = 1 if job.config.devices != 1 else (n_jobs or default_jobs(n_members))
     waves = -(-n_members // n_jobs)
     jobs = []
     for i in range(n_members):
@@ -118,15 +109,14 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None) -> 
                          max_time=None if budget is None else budget / waves, verbose=0 if n_jobs > 1 else job.config.verbose)
         jobs.append(replace(job, config=config, run_dir=str(Path(job.run_dir) / f"member_{i}") if job.run_dir else None))
     members, results = [], []
-    if n_jobs == 1:
+    if n_jobs == 1 and not executor.is_cluster(job.config.executor):
         for i, member_job in enumerate(jobs):
             result = train_member(member_job, name=f"member_{i}")
             members.append(result.model)
             results.append(result)
     else:
         threads = max(1, (os.cpu_count() or 1) // n_jobs)
-        context = get_context("spawn")
-        with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_limit_threads, initargs=(threads,)) as pool:
+        with executor.open_executor(job.config.executor, n_jobs, threads) as pool:
             outputs = list(pool.map(_worker, jobs))
         for i, (member_job, out) in enumerate(zip(jobs, outputs)):
             net = build_network(member_job, name=f"member_{i}")
