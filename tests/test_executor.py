@@ -121,3 +121,35 @@ def test_a_task_that_kills_every_worker_is_reported_not_waited_on(cluster):
         with executor.open_executor(cluster, 2, 1) as pool:
             list(pool.map(kill_own_worker_always, [0]))
     assert time.monotonic() - started < 120  # bounded: Dask gives up after its allowed failures
+
+
+@pytest.mark.slow
+def test_two_processes_train_like_one_process_with_two_devices(tmp_path):
+    """jax.distributed over 127.0.0.1: 2 processes with one CPU device each against 1 process with 2 virtual CPU
+    devices. They draw the same global batches, so the loss trajectories agree to float rounding (1e-5)."""
+    import json
+
+    port = _free_port()
+    common = [sys.executable, "-m", "cnn1d", "train", "--data", "gunpoint", "--model", "cnn", "--model-params",
+              json.dumps(FAST["model_params"]), "--epochs", "4", "--seed", "0", "--validation-fraction", "0.2",
+              "--json", "--quiet"]
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    procs = [subprocess.Popen(common + ["--devices", "0", "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2",
+                                        "--process-id", str(i)] + (["--out", str(tmp_path / "multi")] if i == 0 else []),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+             for i in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outputs]
+    multi = [json.loads(out) for out, _ in outputs]  # stdout is one JSON object, Gloo's chatter went to stderr
+    single = subprocess.run(common + ["--devices", "2", "--out", str(tmp_path / "single")], capture_output=True,
+                            text=True, timeout=300, cwd=tmp_path,
+                            env={**env, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+    assert single.returncode == 0, single.stderr[-2000:]
+    single = json.loads(single.stdout)
+    assert multi[0]["n_devices"] == multi[1]["n_devices"] == single["n_devices"] == 2
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(multi[0]["history"][key], single["history"][key], rtol=1e-5)
+        np.testing.assert_allclose(multi[1]["history"][key], multi[0]["history"][key], rtol=1e-5)
+    # Only process 0 wrote a run directory; process 1 wrote nothing at all.
+    assert multi[1]["bundle"] is None and (tmp_path / "multi" / "model.cnn1d").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["multi", "single"]

@@ -24,7 +24,7 @@ FRONT_ENDS = ("raw", "log_mel", "mfcc")
 TOKENS = ("word", "char")
 LAYOUTS = ("wide", "long")
 # Where a run is written and how loudly: never part of what a saved config replays.
-NOT_REPLAYED = ("out", "verbose", "executor")
+NOT_REPLAYED = ("out", "verbose", "executor", "coordinator", "num_processes", "process_id")
 
 
 @dataclass
@@ -49,7 +49,8 @@ class RunConfig:
     ``epochs``, ``batch_size``, ``learning_rate``, ``validation_fraction``, ``patience``, ``lr_patience``,
     ``min_learning_rate``, ``max_time``, ``class_weight``, ``calibrate``, ``scaling``, ``imputation``, ``mask_channel``,
     ``ensemble``, ``n_jobs``, ``executor`` (``local`` or a Dask scheduler address: where ensemble members
-    train; never recorded, so a config replays anywhere), ``devices``, ``augment``; audio: ``front_end``, ``sample_rate``, ``channels``,
+    train; never recorded, so a config replays anywhere), ``devices``, ``coordinator``/``num_processes``/
+    ``process_id`` (one data-parallel network over several processes or hosts; never recorded), ``augment``; audio: ``front_end``, ``sample_rate``, ``channels``,
     ``duration``; forecasting: ``horizon``, ``lookback``, ``season``, ``level``, ``calendar_features``; text
     and language models: ``tokens``, ``max_tokens``, ``sequence_length``, ``embeddings``, ``context``.
     """
@@ -94,6 +95,9 @@ class RunConfig:
     n_jobs: int | None = None
     executor: str | None = None
     devices: int | None = None
+    coordinator: str | None = None
+    num_processes: int | None = None
+    process_id: int | None = None
     augment: int | None = None
     front_end: str | None = None
     sample_rate: int | None = None
@@ -154,6 +158,18 @@ class RunConfig:
         integer("seed", 0, "a non-negative integer")
         integer("augment", 0, "0 or a positive integer")
         integer("devices", 0, "0 (all) or a positive integer")
+        integer("num_processes", 1, "a positive integer")
+        integer("process_id", 0, "a non-negative integer")
+        processes = (self.coordinator, self.num_processes, self.process_id)
+        if any(v is not None for v in processes):
+            if any(v is None for v in processes):
+                raise ConfigError("multi-process training needs all of --coordinator HOST:PORT, --num-processes N and "
+                                  "--process-id I (0 for the process that hosts the coordinator)")
+            host, _, port = str(self.coordinator).rpartition(":")
+            if not host or not port.isdigit():
+                raise ConfigError(f"coordinator must be HOST:PORT (process 0's address), got {self.coordinator!r}")
+            if self.process_id >= self.num_processes:
+                raise ConfigError(f"process_id {self.process_id} is not below num_processes {self.num_processes}")
         integer("verbose", 0, "0 (silent) or 1 (progress bar)")
         number("validation_fraction", lambda v: 0.0 <= v < 1.0, "in [0, 1)")
         number("max_time", lambda v: v > 0, "a positive number of seconds")

@@ -272,6 +272,8 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     config, train, test, task = series_data(config, log)
     spec = config.data
     audio = "sample_rate" in train.meta
+    if config.process_id:  # a multi-process run: process 0 writes the run directory, the others only train
+        return _train_only(config, train, test, task, log)
     out = run_directory(config, f"{(train.name or spec).lower()}-{config.model or 'default'}")
     estimator = build_estimator(config.replace(out=str(out)), "series", task, resume=resume)
     run_config = record_config(config, estimator, task, out, drop=() if audio else AUDIO_FIELDS)
@@ -329,8 +331,27 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
         "seed": run_config.seed,
         **extra,
     }
+    if config.coordinator or (config.devices or 1) != 1:
+        result.update(n_devices=_devices_used(estimator), history=estimator.history_,
+                      **({"process_id": 0, "num_processes": config.num_processes} if config.coordinator else {}))
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2))
     return result
+
+
+def _train_only(config: RunConfig, train: Dataset, test: Dataset, task: str, log) -> dict[str, Any]:
+    """A multi-process run's process I > 0: trains its share and evaluates; writes nothing (process 0 does)."""
+    estimator = build_estimator(config.replace(out=None), "series", task)
+    estimator.fit(train)
+    log(f"process {config.process_id} of {config.num_processes}: trained; process 0 writes the run directory")
+    return {"task": task, "process_id": config.process_id, "num_processes": config.num_processes, "bundle": None,
+            "out": None, "test_metrics": estimator.evaluate(test), "train_seconds": round(estimator.train_seconds_, 3),
+            "epochs": estimator.epochs_, "history": estimator.history_, "n_devices": _devices_used(estimator)}
+
+
+def _devices_used(estimator) -> int:
+    from .training.distributed import data_parallel, n_devices
+
+    return n_devices(data_parallel(estimator.devices)) if estimator.coordinator or estimator.devices != 1 else 1
 
 
 def _apply_recommended(config: RunConfig, recommended: dict[str, Any], log: Callable[[str], None]) -> RunConfig:

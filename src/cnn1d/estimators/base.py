@@ -99,6 +99,10 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             one on a GPU/TPU, where members take turns on the device).
         executor: where ensemble members train: ``local`` (``None``: worker processes here) or the address of
             a Dask scheduler (``tcp://HOST:PORT``; ``pip install "cnn1d[cluster]"``), whose workers then train them.
+        coordinator, num_processes, process_id: train over the devices of several processes (hosts): every
+            process runs the same fit with its own ``process_id``; process 0 hosts the coordinator at
+            ``coordinator`` (HOST:PORT) and is the only one that writes ``out``. ``devices`` then counts the
+            devices of all processes (default: all of them). Needs ``seed`` (every process builds the same network).
         front_end: audio: ``raw`` (the waveform itself), ``log_mel`` (log-mel spectrogram sequences) or
             ``mfcc`` (13 MFCCs per frame), computed from the raw input at fit and predict time.
         sample_rate: audio: the sample rate the front end expects (default 8000).
@@ -128,7 +132,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
                  max_time: float | None = None, class_weight: str | None = None, scaling: str = "global",
                  imputation: str = "linear", mask_channel: str = "auto", seed: int | None = None,
                  verbose: int = 0, out: str | None = None, ensemble: int = 1, n_jobs: int | None = None,
-                 executor: str | None = None,
+                 executor: str | None = None, coordinator: str | None = None, num_processes: int | None = None,
+                 process_id: int | None = None,
                  front_end: str = "raw", sample_rate: int = 8000, augment: int = 0, channels: str = "mono",
                  duration: float | None = None, devices: int = 1, calibrate: bool = False, resume: bool = False):
         self.model = model
@@ -151,6 +156,9 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         self.ensemble = ensemble
         self.n_jobs = n_jobs
         self.executor = executor
+        self.coordinator = coordinator
+        self.num_processes = num_processes
+        self.process_id = process_id
         self.front_end = front_end
         self.sample_rate = sample_rate
         self.augment = augment
@@ -200,6 +208,15 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         from ..training import ensemble, trainer
 
         self._check_params()
+        if self.coordinator is not None:
+            from ..training.distributed import join_processes
+
+            if self.seed is None:
+                raise ConfigError("multi-process training needs a seed (--seed N): every process must build the same "
+                                  "network and draw the same batches")
+            if self.resume:
+                raise ConfigError("a multi-process run keeps no checkpoints, so it cannot be resumed; start it again")
+            join_processes(self.coordinator, self.num_processes, self.process_id)
         raw = as_dataset(X, y)
         data = self._front_end(raw)
         where = data.source or "training data"
@@ -262,7 +279,9 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             config=config.replace(model=base_model), input_shape=(length, pre.output_channels),
             n_outputs=self._n_outputs(), activation=self._task_module().output_activation,
             loss=self._task_module().loss, metrics=self._keras_metrics(), X=X_train, y=y_train,
-            validation=validation, run_dir=config.out, resume=self.resume,
+            # Checkpoints swap weights in and out, a collective step in a multi-process run that process 0
+            # alone would take: such runs keep no checkpoints (and cannot be resumed).
+            validation=validation, run_dir=None if self.coordinator else config.out, resume=self.resume,
             class_weight=self._class_weights(y_train) if config.class_weight == "balanced" else None,
         )
         started = time.perf_counter()

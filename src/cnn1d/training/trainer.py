@@ -309,21 +309,18 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
     if config.verbose:
         callbacks.append(EpochProgress(config.epochs, initial_epoch))
     callbacks.extend(_WATCHERS)
-    sample_weight = None
+    data = {"x": X, "y": y, "batch_size": batch_size, "class_weight": class_weight, "shuffle": True}
     if devices > 1:
-        from .distributed import batch_size_for, pad_to_batches
+        from .distributed import batch_size_for, sharded_batches
 
         batch_size = batch_size_for(batch_size, devices)
         weights = None if class_weight is None else np.array([class_weight.get(int(c), 1.0) for c in y], np.float32)
-        X, y, sample_weight = pad_to_batches(X, y, batch_size, weights)
-        class_weight = None
+        data = {"x": sharded_batches(X, y, weights, batch_size, shuffle=True)}
         if validation is not None:
-            validation = pad_to_batches(*validation, batch_size)
+            validation = sharded_batches(*validation, None, batch_size, shuffle=False)
     if initial_epoch < config.epochs:
-        model.fit(
-            X, y, batch_size=batch_size, epochs=config.epochs, initial_epoch=initial_epoch, sample_weight=sample_weight,
-            validation_data=validation, class_weight=class_weight, callbacks=callbacks, verbose=0, shuffle=True,
-        )
+        model.fit(**data, epochs=config.epochs, initial_epoch=initial_epoch, validation_data=validation,
+                  callbacks=callbacks, verbose=0)
     if run_dir is not None:
         # The final model (best weights restored) replaces the last checkpoint, so a resumed ensemble reuses it.
         with atomic_path(run_dir / CHECKPOINT_DIR / LAST_MODEL) as tmp:
