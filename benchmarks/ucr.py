@@ -2,11 +2,16 @@
 
     python benchmarks/ucr.py --data-dir ../shared/data/ucr [--datasets A,B] [--models fcn,resnet]
         [--max-time-per-dataset S] [--seed N] [--reference CSV] --out OUTDIR [--resume] [--epochs N]
+        [--executor local|tcp://HOST:PORT]
 
 Writes OUTDIR/results.csv (dataset, model, accuracy, train_seconds, epochs, n_params, ...), appended one
 row at a time so an interrupted run keeps what it finished (``--resume`` skips finished pairs), and
 OUTDIR/summary.md: per-dataset table, mean accuracy, mean rank, and wins/ties/losses against each
 reference method in the reference CSV (columns dataset, method, accuracy, source).
+
+``--executor local`` (default) runs the pairs one after another in this process; a Dask scheduler address
+runs each pair as a task on the cluster's workers (which must see --data-dir at the same path), and rows are
+appended as they finish.
 """
 
 from __future__ import annotations
@@ -163,6 +168,8 @@ def main(argv=None) -> int:
     parser.add_argument("--reference", type=Path, default=None, help="CSV with dataset,method,accuracy,source")
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--resume", action="store_true", help="skip dataset/model pairs already in results.csv")
+    parser.add_argument("--executor", default="local",
+                        help="local (this process, one pair at a time) or a Dask scheduler address (tcp://HOST:PORT)")
     args = parser.parse_args(argv)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -176,16 +183,29 @@ def main(argv=None) -> int:
         sys.exit(f"error: {results_path} exists; pass --resume to continue it or choose another --out")
     done = {(r["dataset"], r["model"]) for r in read_results(results_path)}
     jobs = [(n, tr, te, m) for n, tr, te in found for m in models if (n, m) not in done]
+    from cnn1d.training.executor import is_cluster, open_executor, result
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
         task = bar.add_task("benchmark", total=len(jobs))
-        for name, train, test, model in jobs:
-            bar.update(task, description=f"{name} / {model}")
-            started = time.perf_counter()
-            row = run_one(name, train, test, model, args)
+
+        def finished(row: dict, seconds: float) -> None:
             append_result(results_path, row)
-            bar.console.print(f"{name:20s} {model:10s} accuracy={row['accuracy']:.4f} "
-                              f"train={row['train_seconds']}s wall={time.perf_counter() - started:.0f}s")
+            bar.console.print(f"{row['dataset']:20s} {row['model']:10s} accuracy={row['accuracy']:.4f} "
+                              f"train={row['train_seconds']}s wall={seconds:.0f}s")
             bar.advance(task)
+
+        if is_cluster(args.executor):
+            with open_executor(args.executor, len(jobs), 1) as pool:
+                started = time.perf_counter()
+                pending = [pool.submit(run_one, name, train, test, model, args) for name, train, test, model in jobs]
+                bar.update(task, description=f"{len(pending)} pairs on {args.executor}")
+                for future in pool.as_completed(pending):
+                    finished(result(future), time.perf_counter() - started)
+        else:
+            for name, train, test, model in jobs:
+                bar.update(task, description=f"{name} / {model}")
+                started = time.perf_counter()
+                finished(run_one(name, train, test, model, args), time.perf_counter() - started)
     rows = read_results(results_path)
     summary = summarise(rows, args.reference, [n for n, _, _ in found])
     (args.out / "summary.md").write_text(summary)

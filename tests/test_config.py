@@ -17,8 +17,11 @@ SAMPLE = {
     "season": 7, "level": 0.8, "calendar_features": False, "folds": 2, "covariates": ["c"], "text_column": "txt",
     "group_column": "g", "tokens": "char", "max_tokens": 500, "sequence_length": 20, "augment": 1,
     "front_end": "mfcc", "sample_rate": 16000, "channels": "keep", "duration": 1.0, "embeddings": "v.txt",
-    "context": 64,
+    "context": 64, "executor": "tcp://127.0.0.1:8786", "coordinator": "10.0.0.1:1234", "num_processes": 2,
+    "process_id": 1,
 }
+# Set together or not at all.
+MULTI_PROCESS = ("coordinator", "num_processes", "process_id")
 # (task label, base config, whether the data is audio)
 TASKS = {
     "classify": (dict(task="classify", data="gunpoint"), False),
@@ -43,7 +46,8 @@ def outcome(task: str, name: str) -> str:
     from cnn1d import workflows
 
     base, audio = TASKS[task]
-    config = RunConfig(**base).replace(**{name: SAMPLE[name]})
+    given = [n for n in MULTI_PROCESS] if name in MULTI_PROCESS else [name]
+    config = RunConfig(**base).replace(**{n: SAMPLE[n] for n in given})
     try:
         kind = workflows.run_kind(config)
         estimator = workflows.build_estimator(config, kind, config.task)
@@ -78,7 +82,8 @@ def test_every_flag_reaches_the_estimator_or_is_refused(task):
     table = {name: outcome(task, name) for name in cli_flags() if name not in ("task", "data", "test")}
     # Spot checks of the table against what each task is for.
     expected_reached = {
-        "classify": ["epochs", "class_weight", "ensemble", "augment", "label_column", "header", "scaling"],
+        "classify": ["epochs", "class_weight", "ensemble", "augment", "label_column", "header", "scaling", "executor",
+                     "coordinator", "process_id"],
         "regress": ["epochs", "ensemble", "scaling", "id_column"],
         "tag": ["front_end", "sample_rate", "duration", "channels", "epochs"],
         "audio": ["front_end", "augment", "ensemble"],
@@ -94,7 +99,7 @@ def test_every_flag_reaches_the_estimator_or_is_refused(task):
         "tag": ["horizon", "embeddings"],
         "audio": ["folds", "tokens"],
         "forecast": ["class_weight", "tokens", "label_column", "front_end", "augment"],
-        "text": ["ensemble", "devices", "augment", "front_end", "horizon", "scaling"],
+        "text": ["ensemble", "devices", "augment", "front_end", "horizon", "scaling", "executor", "coordinator"],
         "lm": ["ensemble", "devices", "text_column", "embeddings", "horizon"],
     }[task]
     assert all(table[n] == "reached" for n in expected_reached), {n: table[n] for n in expected_reached}

@@ -123,6 +123,27 @@ def test_a_task_that_kills_every_worker_is_reported_not_waited_on(cluster):
     assert time.monotonic() - started < 120  # bounded: Dask gives up after its allowed failures
 
 
+def test_a_cluster_without_workers_is_reported_not_waited_on(monkeypatch, tmp_path):
+    port = _free_port()
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", str(port), "--no-dashboard"], stdout=subprocess.DEVNULL,
+                                 stderr=open(tmp_path / "scheduler.log", "w"))
+    monkeypatch.setattr(executor, "NO_WORKER_SECONDS", 1.0)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with executor.open_executor(f"tcp://127.0.0.1:{port}", 1, 1) as pool:
+                    with pytest.raises(ConfigError, match="no worker for 1 s; 2 task"):
+                        list(pool.map(abs, [-1, -2]))
+                break
+            except ConfigError as exc:  # the scheduler is still starting
+                assert "no Dask scheduler" in str(exc) and time.monotonic() < deadline
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=10)
+
+
 @pytest.mark.slow
 def test_two_processes_train_like_one_process_with_two_devices(tmp_path):
     """jax.distributed over 127.0.0.1: 2 processes with one CPU device each against 1 process with 2 virtual CPU

@@ -234,7 +234,7 @@ def train(
 def tune(
     data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name or a data file, as for train. Default: gunpoint."),
     test: Optional[str] = typer.Option(None, "--test", help="Test file: scored once, by the best and the default model, never by a trial."),
-    task: Optional[str] = typer.Option(None, "--task", help="classify or regress (series, audio) ; text trains classifiers."),
+    task: Optional[str] = typer.Option(None, "--task", help="classify or regress (series, audio); text data trains classifiers."),
     trials: int = typer.Option(20, "--trials", help="Finished (complete or pruned) trials the study should hold."),
     max_time: Optional[float] = typer.Option(None, "--max-time", help="Seconds for the whole command: 60% searching, the rest training the best and the default model."),
     jobs: int = typer.Option(1, "--jobs", help="Processes running trials at once, each with its share of the CPU threads."),
@@ -254,9 +254,11 @@ def tune(
 ) -> None:
     """Search hyper-parameters with Optuna; train the best configuration and the default model; compare them.
 
-    Trials are scored on a validation split of the training data; hopeless ones are pruned. The best
-    configuration is written as OUT/config.toml (`cnn1d train --config OUT/config.toml` replays it), its
-    bundle as OUT/best/model.cnn1d; OUT/history.png and OUT/importances.png plot the search.
+    Trials are scored on a validation split of the training data; hopeless ones are pruned.
+
+    The best configuration is OUT/config.toml (cnn1d train --config OUT/config.toml replays it), its bundle OUT/best/model.cnn1d.
+
+    OUT/history.png and OUT/importances.png plot the search. Rerun the same command to resume it.
 
     Example: cnn1d tune --data ECG200_TRAIN.tsv --trials 30 --max-time 600 --jobs 2 --out runs/ecg-tune --json
     """

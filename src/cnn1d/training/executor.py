@@ -85,13 +85,22 @@ class ClusterPool:
         return (result(future) for future in futures)
 
     def wait(self, futures: list) -> None:
-        """Until every future is done; a cluster left with no worker for NO_WORKER_SECONDS is an error."""
-        alone_since = None
-        while True:
-            pending = [future for future in futures if not future.done()]
-            if not pending:
-                return
-            time.sleep(0.5)
+        for _ in self.as_completed(futures):
+            pass
+
+    def as_completed(self, futures: list) -> Iterator[Any]:
+        """The futures as they finish; a cluster left with no worker for NO_WORKER_SECONDS is an error."""
+        pending, alone_since, pause = list(futures), None, 0.005
+        while pending:
+            done = [future for future in pending if future.done()]
+            for future in done:
+                pending.remove(future)
+                yield future
+            if done:
+                pause = 0.005
+                continue
+            time.sleep(pause)
+            pause = min(0.5, pause * 2)  # short tasks come back quickly; long ones are not polled hard
             if self.client.scheduler_info().get("workers"):
                 alone_since = None
             elif alone_since is None:
