@@ -55,7 +55,7 @@ def test_sampling_decodes_list_valued_choices():
     fields, params = tuning.sample(trial, tuning.merge_space("series", {"model": ["fcn"]}, {}))
     assert fields["model"] == "fcn" and params["filters"] in models.get("fcn").search["filters"]
     assert trial.params["fcn.filters"] == json.dumps(params["filters"])  # Optuna sees the choice as text
-    assert 1e-4 <= fields["learning_rate"] <= 1e-2 and fields["batch_size"] in (16, 32, 64)
+    assert 1e-4 <= fields["learning_rate"] <= 1e-2 and fields["batch_size"] in (4, 8, 16, 32, 64)
 
 
 def _plan(**changes) -> tuning.Plan:
@@ -65,6 +65,20 @@ def _plan(**changes) -> tuning.Plan:
     values = dict(base=base, kind="series", task="classify", space=space, trials=1, trial_seconds=None,
                   deadline=None, study="s", storage="", monitor="val_accuracy", direction="maximize")
     return tuning.Plan(**{**values, **changes})
+
+
+def test_the_search_starts_from_the_default_network():
+    space = tuning.merge_space("series", None, fixed={})
+    plan = _plan(base=RunConfig(data="gunpoint", seed=0), space=space)
+    first = tuning.default_params(plan)
+    # LITE with its registered defaults, the estimator's learning rate and no augmentation; GunPoint's 40
+    # training series after the validation split take the automatic batch of 4.
+    assert first == {"model": "lite", "learning_rate": 1e-3, "augment": 0, "batch_size": 4, "lite.filters": 32,
+                     "lite.kernel_size": 40}
+    text = tuning.merge_space("text", None, fixed={})
+    assert tuning.default_params(_plan(kind="text", space=text, base=RunConfig(data="rotten-tomatoes"))) == {
+        "model": "textcnn", "tokens": "word", "learning_rate": 5e-4, "batch_size": 50, "textcnn.embedding_dim": 128,
+        "textcnn.filters": 100, "textcnn.dropout": 0.5}
 
 
 class AlwaysPrune(optuna.pruners.BasePruner):
@@ -122,7 +136,7 @@ def test_tune_cli_in_two_processes_then_resumed_from_its_journal(tmp_path):
     from cnn1d.cli import app
 
     fixed = tmp_path / "fixed.toml"
-    fixed.write_text('model = "lite"\nepochs = 3\n[model_params]\nfilters = 8\n')
+    fixed.write_text('model = "lite"\nepochs = 3\n[model_params]\nfilters = 8\n')  # one LITE: the default run too
     space = tmp_path / "space.toml"
     space.write_text("batch_size = [16, 32]\naugment = [0]\nlearning_rate = {low = 1e-3, high = 1e-2, log = true}\n")
     out = tmp_path / "tune"

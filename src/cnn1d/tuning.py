@@ -45,8 +45,9 @@ _LR = {"low": 1e-4, "high": 1e-2, "log": True}
 # Run settings searched by default, per kind of data; the model families and their parameters come from
 # the registry (ModelSpec.search).
 RUN_SPACES: dict[str, dict[str, Any]] = {
-    "series": {"learning_rate": _LR, "batch_size": [16, 32, 64], "augment": [0, 1, 2]},
-    "audio": {"front_end": ["log_mel", "mfcc"], "learning_rate": _LR, "batch_size": [16, 32, 64], "augment": [0, 1]},
+    # Batches from 4: the default for small sets is a tenth of the training series (trainer.default_batch_size).
+    "series": {"learning_rate": _LR, "batch_size": [4, 8, 16, 32, 64], "augment": [0, 1, 2]},
+    "audio": {"front_end": ["log_mel", "mfcc"], "learning_rate": _LR, "batch_size": [8, 16, 32, 64], "augment": [0, 1]},
     "text": {"tokens": ["word", "char"], "learning_rate": {"low": 1e-4, "high": 3e-3, "log": True},
              "batch_size": [32, 50, 64]},
 }
@@ -443,6 +444,11 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
                                     load_if_exists=True, sampler=_sampler(plan, 0), pruner=_pruner())
     _check_same_study(the_study, plan)
     _fail_stale_trials(the_study, log)
+    if not the_study.trials:
+        first = default_params(plan)
+        if first:  # the search starts from the default network, so it is measured on the same split
+            the_study.enqueue_trial(first)
+            log(f"trial 0 is the default network ({', '.join(f'{k}={_short(v)}' for k, v in first.items())})")
     already = sum(t.state.is_finished() for t in the_study.trials)
     where = f"{jobs} process(es)" + (f" on the Dask cluster at {executor}" if cluster else "")
     log(f"searching {', '.join(search['model'])}: {trials} trials ({already} done before), {where}, "
@@ -486,11 +492,15 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     best_settings = dict(best.user_attrs["settings"])
     best_params = {**(fixed.get("model_params") or {}), **best.user_attrs["model_params"]}
     best_config = user.replace(**best_settings, model_params=best_params or None)
+    if kind != "text" and user.ensemble is None:
+        # Trials rank single networks; the final model averages as many as the default model does, so the
+        # two are compared like with like (--ensemble N chooses another count).
+        best_config = best_config.replace(ensemble=members_of(user, task))
+    if (best_config.ensemble or 1) > 1 and (os.cpu_count() or 1) > 1:
+        reserve["best"] += WORKER_START
     best_run = final("best", best_config)
     # The default's own cost beyond training: the best run's, plus starting worker processes for an ensemble.
-    from .models import resolve
-
-    members = 1 if kind == "text" else resolve(user.model or "default", user.ensemble or 1, task)[1]
+    members = 1 if kind == "text" else members_of(user, task)
     reserve["default"] = (max(reserve["best"], best_run["total_seconds"] - best_run["train_seconds"])
                           + (WORKER_START if members > 1 and (os.cpu_count() or 1) > 1 else 0.0))
     default_run = final("default", user)
@@ -514,6 +524,67 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     }
     atomic_write_text(out / "tune.json", json.dumps(summary, indent=2, default=str))
     return TuneResult(the_study, estimator, summary)
+
+
+def members_of(user: RunConfig, task: str) -> int:
+    """How many networks the default run averages: 5 LITE networks for classification unless ``--model``
+    names one family (then 1)."""
+    from .models import resolve
+
+    return resolve(user.model or "default", user.ensemble or 1, task)[1]
+
+
+def default_params(plan: Plan) -> dict[str, Any]:
+    """Optuna parameters of the network the default model is made of (or the user's fixed model), with
+    its default settings: those the search space can represent (the others are sampled)."""
+    import inspect
+
+    from . import models
+    from .workflows import estimator_class
+
+    space = plan.space
+    cls = estimator_class("text" if plan.kind == "text" else "series", plan.task)
+    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    model = plan.base.model or defaults.get("model", "default")
+    if model in _named_ensembles():
+        model = models.resolve(model, 1, plan.task)[0]
+    if model not in space["model"]:
+        return {}
+    params = {"model": _label(model)}
+    for key, spec in space.items():
+        if key in ("model", "model_params"):
+            continue
+        value = getattr(plan.base, key) if getattr(plan.base, key, None) is not None else defaults.get(key)
+        if key == "tokens" and value is None:  # CNNTextClassifier's rule for tokens=None
+            value = "char" if model == "charcnn" else "word"
+        if key == "batch_size" and value is None:
+            from .training.trainer import default_batch_size
+
+            value = default_batch_size(int(len(_training_data(plan)) * 0.8))
+        if _fits(value, spec):
+            params[key] = _label(value)
+    hparams = models.get(model).hparams
+    for key, spec in space["model_params"].get(model, {}).items():
+        value = hparams.get(key)
+        value = list(value) if isinstance(value, tuple) else value
+        if _fits(value, spec):
+            params[f"{model}.{key}"] = _label(value)
+    return params
+
+
+def _label(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, (list, dict)) else value
+
+
+def _fits(value: Any, spec: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(spec, list):
+        return value in spec
+    if isinstance(spec, dict):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and spec["low"] <= value <= spec["high"]
+    return False
 
 
 def _named_ensembles() -> set[str]:
