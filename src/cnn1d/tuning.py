@@ -473,7 +473,11 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     log(f"best trial {best.number}: {monitor} {best.value:.4f} [{', '.join(f'{k}={_short(v)}' for k, v in best.params.items())}]")
 
     overheads = sorted(t.user_attrs.get("overhead", 0.0) for t in complete)
-    reserve = {"best": overheads[len(overheads) // 2] + FINAL_OVERHEAD}
+    base_reserve = overheads[len(overheads) // 2] + FINAL_OVERHEAD
+    reserve = {}
+
+    def start_up(networks: int) -> float:
+        return WORKER_START if networks > 1 and (os.cpu_count() or 1) > 1 else 0.0
 
     def final(name: str, config: RunConfig) -> dict[str, Any]:
         target = out / name
@@ -496,13 +500,12 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
         # Trials rank single networks; the final model averages as many as the default model does, so the
         # two are compared like with like (--ensemble N chooses another count).
         best_config = best_config.replace(ensemble=members_of(user, task))
-    if (best_config.ensemble or 1) > 1 and (os.cpu_count() or 1) > 1:
-        reserve["best"] += WORKER_START
+    reserve["best"] = base_reserve + start_up(best_config.ensemble or 1)
     best_run = final("best", best_config)
-    # The default's own cost beyond training: the best run's, plus starting worker processes for an ensemble.
-    members = 1 if kind == "text" else members_of(user, task)
-    reserve["default"] = (max(reserve["best"], best_run["total_seconds"] - best_run["train_seconds"])
-                          + (WORKER_START if members > 1 and (os.cpu_count() or 1) > 1 else 0.0))
+    # The default's own cost beyond training (its fit time includes an ensemble's worker start-up): what the
+    # best run spent so, plus starting worker processes if the default is an ensemble.
+    observed = best_run["total_seconds"] - best_run["train_seconds"]
+    reserve["default"] = max(base_reserve, observed) + start_up(1 if kind == "text" else members_of(user, task))
     default_run = final("default", user)
     atomic_write_text(out / "config.toml", (out / "best" / "config.toml").read_text(encoding="utf-8"))
     plots = _plots(the_study, out, log)
