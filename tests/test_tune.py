@@ -120,6 +120,13 @@ def test_a_trial_left_running_by_a_killed_process_is_failed_and_queued_again(tmp
     assert study.get_trials()[1].system_attrs["fixed_params"] == trial.params
 
 
+def test_a_budget_plans_trials_long_enough_to_rank_configurations():
+    assert tuning.default_trials(None, 1) == 20
+    assert tuning.default_trials(180, 1) == 5  # 108 s of search: about 20 s each
+    assert tuning.default_trials(180, 2) == 10 and tuning.default_trials(30, 1) == 3
+    assert tuning.default_trials(36000, 4) == 20
+
+
 def test_tune_refuses_what_it_cannot_search():
     with pytest.raises(ConfigError, match="forecasting"):
         tuning.tune("x.csv", task="forecast", trials=1)

@@ -235,7 +235,7 @@ def tune(
     data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name or a data file, as for train. Default: gunpoint."),
     test: Optional[str] = typer.Option(None, "--test", help="Test file: scored once, by the best and the default model, never by a trial."),
     task: Optional[str] = typer.Option(None, "--task", help="classify or regress (series, audio); text data trains classifiers."),
-    trials: int = typer.Option(20, "--trials", help="Finished (complete or pruned) trials the study should hold."),
+    trials: Optional[int] = typer.Option(None, "--trials", help="Finished (complete or pruned) trials the study should hold. Default: 20; with --max-time, as many as give each trial about 20 s (3 to 20)."),
     max_time: Optional[float] = typer.Option(None, "--max-time", help="Seconds for the whole command: 60% searching, the rest training the best and the default model."),
     jobs: int = typer.Option(1, "--jobs", help="Processes running trials at once, each with its share of the CPU threads."),
     executor: Optional[str] = typer.Option(None, "--executor", help="local (default) or a Dask scheduler address (tcp://HOST:PORT): the --jobs trial loops run on its workers, which must reach the data and --storage."),

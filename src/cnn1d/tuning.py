@@ -34,6 +34,10 @@ STUDY_SHARE = 0.6
 FINAL_OVERHEAD = 1.0
 WORKER_START = 10.0
 DEFAULT_TRIALS = 20
+# With a budget and no --trials, as many trials as give each this many seconds (3 to DEFAULT_TRIALS): trials
+# of 5-6 s picked fast learners that lost 14 points to the default; trials of ~20 s gained 1.3
+# (docs/benchmarks.md, "Tuning").
+SECONDS_PER_TRIAL = 20.0
 DEFAULT_STUDY = "cnn1d-tune"
 JOURNAL = "study.journal"
 # Settings a search space may not vary: what the run is, where it goes, and how it is spread over devices.
@@ -377,7 +381,7 @@ def _alive(pid: Any) -> bool:
 
 # -- the command --------------------------------------------------------------------------------
 
-def tune(data: str | None = None, *, test: str | None = None, task: str | None = None, trials: int = DEFAULT_TRIALS,
+def tune(data: str | None = None, *, test: str | None = None, task: str | None = None, trials: int | None = None,
          max_time: float | None = None, jobs: int = 1, seed: int | None = 0, storage: str | None = None,
          study: str | None = None, out: str | Path | None = None, space: str | Path | dict | None = None,
          config: RunConfig | None = None, executor: str | None = None, log: Callable[[str], None] = print,
@@ -385,7 +389,8 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     """Search hyper-parameters with Optuna, then train the best configuration and the default model on the
     whole training set and score both on the test set.
 
-    ``settings``: any RunConfig field (``label_column``, ``model``, ``epochs``...). A setting that is given is
+    ``trials``: finished trials the study should hold (default: 20, or with ``max_time`` as many as give each
+    trial about 20 s, 3 to 20). ``settings``: any RunConfig field (``label_column``, ``model``, ``epochs``...). A setting that is given is
     fixed, never searched. ``jobs``: trials running at once, in processes here or, with ``executor`` (a Dask
     scheduler address), on the cluster's workers, which must reach ``storage`` and the data. ``space``: a TOML file or dict replacing parts of the default search space
     (see docs/scale.md). Writes ``out/config.toml`` (``cnn1d train --config`` replays the best run),
@@ -402,6 +407,8 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     started = time.time()
     check(executor)
     cluster = is_cluster(executor)
+    if trials is None:
+        trials = default_trials(max_time, jobs if isinstance(jobs, int) else 1)
     if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
         raise ConfigError(f"trials must be a positive integer, got {trials!r}")
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
@@ -527,6 +534,13 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     }
     atomic_write_text(out / "tune.json", json.dumps(summary, indent=2, default=str))
     return TuneResult(the_study, estimator, summary)
+
+
+def default_trials(max_time: float | None, jobs: int) -> int:
+    """DEFAULT_TRIALS without a budget; with one, as many as give each trial SECONDS_PER_TRIAL (3 at least)."""
+    if max_time is None:
+        return DEFAULT_TRIALS
+    return int(min(DEFAULT_TRIALS, max(3, max_time * STUDY_SHARE * max(1, jobs) // SECONDS_PER_TRIAL)))
 
 
 def members_of(user: RunConfig, task: str) -> int:
