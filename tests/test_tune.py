@@ -143,7 +143,8 @@ def test_tune_cli_in_two_processes_then_resumed_from_its_journal(tmp_path):
     from cnn1d.cli import app
 
     fixed = tmp_path / "fixed.toml"
-    fixed.write_text('model = "lite"\nepochs = 3\n[model_params]\nfilters = 8\n')  # one LITE: the default run too
+    # The small "cnn" network (quick to compile) for trials, the best and the default run alike.
+    fixed.write_text('model = "cnn"\nepochs = 2\n[model_params]\nblocks = 1\nfilters = 8\ndense = 16\n')
     space = tmp_path / "space.toml"
     space.write_text("batch_size = [16, 32]\naugment = [0]\nlearning_rate = {low = 1e-3, high = 1e-2, log = true}\n")
     out = tmp_path / "tune"
@@ -153,11 +154,11 @@ def test_tune_cli_in_two_processes_then_resumed_from_its_journal(tmp_path):
     result = json.loads(res.stdout)
     assert {"n_trials", "best_value", "best_params", "config", "test_metrics", "default_test_metrics"} <= set(result)
     assert 2 <= result["n_trials"] <= 3  # two processes may each finish the last one
-    assert set(result["best_params"]) == {"model", "augment", "batch_size", "learning_rate", "lite.kernel_size"}
+    assert set(result["best_params"]) == {"model", "augment", "batch_size", "learning_rate"}
     replay = RunConfig.from_file(result["config"])
-    assert replay.model == "lite" and replay.epochs == 3 and replay.model_params["filters"] == 8
+    assert replay.model == "cnn" and replay.epochs == 2 and replay.model_params == {"blocks": 1, "filters": 8, "dense": 16}
     assert replay.learning_rate == result["best_settings"]["learning_rate"]
-    assert replay.model_params["kernel_size"] == result["best_params"]["lite.kernel_size"]
+    assert replay.batch_size == result["best_params"]["batch_size"]
     assert (out / "best" / "model.cnn1d").is_file() and (out / "default" / "model.cnn1d").is_file()
     assert (out / "history.png").stat().st_size > 1000 and (out / "trials.csv").is_file()
     assert 0 <= result["test_metrics"]["accuracy"] <= 1 and "accuracy" in result["default_test_metrics"]
