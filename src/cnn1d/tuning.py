@@ -532,6 +532,14 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
                     "default": default_run["total_seconds"], "total": round(time.time() - started, 3)},
         "max_time": max_time, "seed": user.seed,
     }
+    if max_time is not None:
+        over = summary["seconds"]["total"] - max_time
+        summary["over_budget_seconds"] = round(max(0.0, over), 3)
+        if over > max(3.0, 0.05 * max_time):  # never silently: say by how much, and what did not fit
+            finals = best_run["total_seconds"] + default_run["total_seconds"]
+            log(f"over budget: {summary['seconds']['total']:.0f} s of a {max_time:g} s budget. The best and the default "
+                f"model took {finals:.0f} s together (worker start-up and compilation of their networks do not "
+                f"shrink with the budget); give --max-time {max_time + over / (1 - STUDY_SHARE):.0f} or more")
     atomic_write_text(out / "tune.json", json.dumps(summary, indent=2, default=str))
     return TuneResult(the_study, estimator, summary)
 
