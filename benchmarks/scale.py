@@ -21,44 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def local_cluster(workers: int, logs: Path):
-    from distributed import Client
-
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                               "--port", str(port), "--no-dashboard"], stdout=subprocess.DEVNULL,
-                              stderr=open(logs / f"scheduler-{workers}.log", "w"))]
-    procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers",
-                                   str(workers), "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
-                                  stdout=subprocess.DEVNULL, stderr=open(logs / f"workers-{workers}.log", "w")))
-    try:
-        deadline = time.monotonic() + 60
-        with Client(address, timeout=30, set_as_default=False) as client:
-            while len(client.scheduler_info()["workers"]) < workers:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the local cluster did not start; see {logs}")
-                time.sleep(0.2)
-        yield address
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+from cnn1d.training.executor import local_cluster
 
 
 def ensemble_seconds(train, members: int, epochs: int, workers: int, executor: str | None) -> float:
@@ -118,7 +83,9 @@ def step_seconds(data: str, epochs: int, out: Path) -> dict[str, float]:
                          env={**env, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
     if two.returncode == 0:
         results["1 process, 2 devices"] = median_epoch(json.loads(two.stdout))
-    port = _free_port()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     procs = [subprocess.Popen(common + ["--devices", "0", "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2",
                                         "--process-id", str(i)] + (["--out", str(out / "multi")] if i == 0 else []),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for i in range(2)]
@@ -154,7 +121,9 @@ def main(argv=None) -> int:
                tune_seconds(args.dataset, args.trials, args.epochs, workers, None, scratch / f"tune-local-{workers}"))
     overheads = {"local": overhead_ms(None)}
     for workers in (1, 2):
-        with local_cluster(workers, scratch) as address:
+        logs = scratch / f"dask-{workers}"
+        logs.mkdir()
+        with local_cluster(workers, logs) as address:
             ensemble_seconds(train, workers, 2, workers, address)  # each worker imports JAX once
             record(f"ensemble of {args.members}", "dask", workers,
                    ensemble_seconds(train, args.members, args.epochs, workers, address))

@@ -54,5 +54,14 @@ def italy_regression(shared_data):
     return split("TRAIN"), split("TEST")
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 # Small, fast settings for tests that check behaviour rather than accuracy.
 FAST = dict(model="cnn", model_params={"blocks": 1, "filters": 8, "dense": 16}, epochs=3, seed=0)

@@ -1,7 +1,6 @@
 """The Dask executor against a real local cluster: a scheduler and 2 workers, each its own process, on 127.0.0.1."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,43 +14,15 @@ pytest.importorskip("distributed")
 from cnn1d.errors import ConfigError  # noqa: E402
 from cnn1d.training import executor  # noqa: E402
 
-from .conftest import FAST, REPO  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .conftest import FAST, REPO, free_port  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    logs = tmp_path_factory.mktemp("dask")
-    address = f"tcp://127.0.0.1:{_free_port()}"
     # Workers import this test module's helpers by name: the checkout is on their path.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    processes = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                   "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
-                                  stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler.log", "w"), env=env, cwd=logs)]
-    processes.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2",
-                                       "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
-                                      stdout=subprocess.DEVNULL, stderr=open(logs / "workers.log", "w"), env=env,
-                                      cwd=logs))
-    from distributed import Client
-
-    deadline = time.monotonic() + 60
-    with Client(address, timeout=30, set_as_default=False) as client:
-        while len(client.scheduler_info()["workers"]) < 2:
-            assert time.monotonic() < deadline, (logs / "workers.log").read_text()[-2000:]
-            time.sleep(0.2)
-    yield address
-    for process in reversed(processes):
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with executor.local_cluster(2, tmp_path_factory.mktemp("dask"), env=env, stop_seconds=3) as address:
+        yield address
 
 
 def test_addresses_are_checked():
@@ -65,7 +36,7 @@ def test_addresses_are_checked():
 def test_no_scheduler_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(executor, "CONNECT_SECONDS", 1.0)
     with pytest.raises(ConfigError, match="no Dask scheduler answered"):
-        with executor.open_executor(f"tcp://127.0.0.1:{_free_port()}", 1, 1):
+        with executor.open_executor(f"tcp://127.0.0.1:{free_port()}", 1, 1):
             pass
 
 
@@ -125,24 +96,11 @@ def test_a_task_that_kills_every_worker_is_reported_not_waited_on(cluster):
 
 
 def test_a_cluster_without_workers_is_reported_not_waited_on(monkeypatch, tmp_path):
-    port = _free_port()
-    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                  "--port", str(port), "--no-dashboard"], stdout=subprocess.DEVNULL,
-                                 stderr=open(tmp_path / "scheduler.log", "w"))
     monkeypatch.setattr(executor, "NO_WORKER_SECONDS", 1.0)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with executor.open_executor(f"tcp://127.0.0.1:{port}", 1, 1) as pool:
-                    with pytest.raises(ConfigError, match="no worker for 1 s; 2 task"):
-                        list(pool.map(abs, [-1, -2]))
-                break
-            except ConfigError as exc:  # the scheduler is still starting
-                assert "no Dask scheduler" in str(exc) and time.monotonic() < deadline
-    finally:
-        scheduler.terminate()
-        scheduler.wait(timeout=10)
+    with executor.local_cluster(0, tmp_path) as address:  # a scheduler alone
+        with executor.open_executor(address, 1, 1) as pool:
+            with pytest.raises(ConfigError, match="no worker for 1 s; 2 task"):
+                list(pool.map(abs, [-1, -2]))
 
 
 @pytest.mark.slow
@@ -151,7 +109,7 @@ def test_two_processes_train_like_one_process_with_two_devices(tmp_path):
     devices. They draw the same global batches, so the loss trajectories agree to float rounding (1e-5)."""
     import json
 
-    port = _free_port()
+    port = free_port()
     common = [sys.executable, "-m", "cnn1d", "train", "--data", "gunpoint", "--model", "cnn", "--model-params",
               json.dumps(FAST["model_params"]), "--epochs", "4", "--seed", "0", "--validation-fraction", "0.2",
               "--json", "--quiet"]

@@ -5,7 +5,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,7 +23,7 @@ pytest.importorskip("jax2onnx")
 import cnn1d  # noqa: E402
 from cnn1d.export import export  # noqa: E402
 
-from .conftest import FAST  # noqa: E402
+from .conftest import FAST, free_port  # noqa: E402
 
 TINY = dict(FAST, model="fcn", model_params={"filters": (8, 8, 8)}, epochs=2, n_jobs=1)
 
@@ -150,15 +149,9 @@ def test_csv_upload_keras_engine_and_concurrent_batching(served, tmp_path):
         client.__exit__(None, None, None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_server_process_readiness_and_sigterm_drain(served):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(cnn1d.__file__).parents[1])}
     proc = subprocess.Popen([sys.executable, "-m", "cnn1d", "serve", served["onnx"], "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)

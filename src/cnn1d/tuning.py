@@ -428,7 +428,8 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
         run_directory(user.replace(out=str(out)), "tune")
     storage = storage or str(out / JOURNAL)
     study_name = study or DEFAULT_STUDY
-    base, task, audio, n_train = _describe_data(user, kind, log)
+    base, task, audio, train = _describe_data(user, kind, log)
+    n_train = len(train)
     kind = "text" if kind == "text" else ("audio" if audio else "series")
     fixed = {k: v for k, v in user.set_fields().items() if k not in NOT_TUNABLE or k == "model_params"}
     if "model" in fixed and fixed["model"] in _named_ensembles():
@@ -446,6 +447,7 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
                 trial_seconds=None if study_seconds is None else study_seconds * jobs / trials,
                 deadline=None if study_seconds is None else started + study_seconds, study=study_name,
                 storage=storage, monitor=monitor, direction=direction, fixed=fixed)
+    _DATA[plan.base.to_json()] = train  # trials in this process train on what was just read
     _quiet_optuna()
     the_study = optuna.create_study(study_name=study_name, storage=storage_of(storage), direction=direction,
                                     load_if_exists=True, sampler=_sampler(plan, 0), pruner=_pruner())
@@ -622,19 +624,19 @@ def _multilabel(config: RunConfig) -> bool:
     return bool(config.label_column and "," in config.label_column)
 
 
-def _describe_data(user: RunConfig, kind: str, log) -> tuple[RunConfig, str, bool, int]:
-    """(settings with the data's recommended ones, task, audio?, training examples); reads the data once."""
+def _describe_data(user: RunConfig, kind: str, log) -> tuple[RunConfig, str, bool, Any]:
+    """(settings with the data's recommended ones, task, audio?, the training part of the data)."""
     from .workflows import series_data, text_data
 
     if kind == "text":
         train, _ = text_data(user, log)
         if train.y is not None and getattr(train.y, "ndim", 1) == 2:
             raise ConfigError("cnn1d tune searches single-label text classifiers; multi-label text cannot be tuned yet")
-        return user, "classify", False, len(train)
+        return user, "classify", False, train
     config, train, _, task = series_data(user, log)
     if task == "tag":
         raise ConfigError("cnn1d tune searches classifiers and regressors; multi-label tagging cannot be tuned yet")
-    return config, task, "sample_rate" in train.meta, len(train)
+    return config, task, "sample_rate" in train.meta, train
 
 
 def _check_same_study(study, plan: Plan) -> None:

@@ -148,6 +148,49 @@ def open_executor(spec: str | None, workers: int, threads: int):
         client.close()
 
 
+@contextlib.contextmanager
+def local_cluster(workers: int, log_dir: str | os.PathLike, env: dict | None = None, stop_seconds: float = 10.0):
+    """A real Dask cluster on 127.0.0.1 for trying ``--executor`` here: a scheduler and ``workers`` workers of
+    one thread, each its own process (``env``: their environment). Yields the address once every worker
+    has joined; stops them all on exit. Their logs go to ``log_dir``."""
+    import socket
+    import subprocess
+    from pathlib import Path
+
+    from distributed import Client
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    logs = Path(log_dir)
+    commands = [[sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+                 "--no-dashboard"]]
+    if workers:
+        commands.append([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", str(workers),
+                         "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"])
+    processes = []
+    try:
+        for command, name in zip(commands, ("scheduler", "workers")):
+            processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env, cwd=logs,
+                                              stderr=open(logs / f"{name}.log", "w")))
+        deadline = time.monotonic() + 60
+        with Client(address, timeout=30, set_as_default=False) as client:
+            while len(client.scheduler_info()["workers"]) < workers:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the local Dask cluster did not start: {(logs / 'workers.log').read_text()[-2000:]}")
+                time.sleep(0.2)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=stop_seconds)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def cluster_workers(spec: str) -> int:
     """How many workers (thread slots) the cluster at ``spec`` has now."""
     from distributed import Client
@@ -156,4 +199,5 @@ def cluster_workers(spec: str) -> int:
         return sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()) or 1
 
 
-__all__ = ["LOCAL", "check", "is_cluster", "limit_threads", "open_executor", "cluster_workers", "ClusterPool"]
+__all__ = ["LOCAL", "check", "is_cluster", "limit_threads", "open_executor", "cluster_workers", "ClusterPool",
+           "local_cluster"]
