@@ -150,7 +150,7 @@ def train(
     covariates: Optional[str] = typer.Option(None, "--covariates", help="Forecast: known-future covariate columns (comma-separated)."),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text: the column holding the texts (trains a text classifier)."),
     group_column: Optional[str] = typer.Option(None, "--group-column", help="Text: keep each group (e.g. a movie) on one side of the split."),
-    tokens: Optional[str] = typer.Option(None, "--tokens", help="Text and language models: word or char tokens (text default: word; lm: char)."),
+    tokens: Optional[str] = typer.Option(None, "--tokens", help="Text: word, char or subword tokens (default: char for scripts written without spaces, else word); lm: char (default) or word."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Text and language models: vocabulary size cap."),
     sequence_length: Optional[int] = typer.Option(None, "--sequence-length", help="Text: tokens kept per text (default: 95th percentile)."),
     augment: Optional[int] = typer.Option(None, "--augment", help="Series/audio: add N perturbed copies (speed, shift, gain, noise) of each training series."),

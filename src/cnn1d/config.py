@@ -21,7 +21,7 @@ SCALINGS = ("series", "global", "none")
 IMPUTATIONS = ("linear", "mean", "zero")
 MASK_CHANNEL = ("auto", "yes", "no")
 FRONT_ENDS = ("raw", "log_mel", "mfcc")
-TOKENS = ("word", "char")
+TOKENS = ("word", "char", "subword")
 LAYOUTS = ("wide", "long")
 # Where a run is written and how loudly: never part of what a saved config replays.
 NOT_REPLAYED = ("out", "verbose", "executor", "coordinator", "num_processes", "process_id")

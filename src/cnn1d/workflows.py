@@ -664,34 +664,39 @@ def is_text_request(data: str | None, text_column: str | None) -> bool:
 
 
 def text_baseline(train, test) -> dict[str, Any]:
-    """TF-IDF (word 1-2 grams) + logistic regression, trained on the same split in the same run."""
+    """TF-IDF + logistic regression (C=4, sublinear tf, min_df=2), trained on the same split in the same run:
+    word 1-2-grams, or character 1-3-grams for texts mostly in scripts written without spaces."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     from .evaluation.metrics import classification_metrics
+    from .preprocess.text import unspaced_fraction
     from .tasks import classify
 
     started = time.perf_counter()
+    unspaced = unspaced_fraction(train.texts) >= 0.3
+    features = {"analyzer": "char", "ngram_range": (1, 3)} if unspaced else {"ngram_range": (1, 2)}
+    vectorizer = TfidfVectorizer(**features, sublinear_tf=True, min_df=2 if len(train) >= 50 else 1)
+    described = {"features": "char 1-3-grams" if unspaced else "word 1-2-grams"}
     if train.y.ndim == 2:  # multi-label: one logistic regression per label, thresholds 0.5
         from sklearn.multiclass import OneVsRestClassifier
 
         from .evaluation.metrics import multilabel_metrics
 
-        pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                             OneVsRestClassifier(LogisticRegression(max_iter=2000, C=4.0)))
+        pipe = make_pipeline(vectorizer, OneVsRestClassifier(LogisticRegression(max_iter=2000, C=4.0)))
         pipe.fit(train.texts, train.y)
         proba = pipe.predict_proba(test.texts)
         metrics = multilabel_metrics(np.asarray(test.y, int), proba, np.full(train.y.shape[1], 0.5),
                                      list(train.label_names or range(train.y.shape[1])))
-        return {**metrics, "train_seconds": round(time.perf_counter() - started, 3)}
-    pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=2000, C=4.0))
+        return {**metrics, **described, "train_seconds": round(time.perf_counter() - started, 3)}
+    pipe = make_pipeline(vectorizer, LogisticRegression(max_iter=2000, C=4.0))
     classes = classify.fit_classes(train.y)
     pipe.fit(train.texts, classify.encode(train.y, classes))
     proba = np.zeros((len(test), len(classes)))
     proba[:, pipe.classes_] = pipe.predict_proba(test.texts)
     metrics = classification_metrics(classify.encode(test.y, classes, test.source or "test"), proba, classes)
-    return {**metrics, "train_seconds": round(time.perf_counter() - started, 3)}
+    return {**metrics, **described, "train_seconds": round(time.perf_counter() - started, 3)}
 
 
 def text_data(config: RunConfig, log: Callable[[str], None] = print):
@@ -739,6 +744,9 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
     run_config = record_config(config, clf, "classify", out)
     clf.fit(data)
     clf.config_ = run_config
+    test_oov = clf.tokenizer_.oov_rate(test.texts)
+    log(f"tokens: {clf.tokenizer_.describe()}: {clf.tokens_reason_}; out of vocabulary: "
+        f"{clf.train_oov_rate_:.1%} of validation tokens, {test_oov:.1%} of test tokens")
     metrics = clf.evaluate(test)
     baseline = text_baseline(data, test)
     bundle_path = clf.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline})
@@ -749,9 +757,11 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
         "train_seconds": round(clf.train_seconds_, 3),
         "total_seconds": round(time.perf_counter() - started, 3), "epochs": clf.epochs_, "best_epoch": clf.best_epoch_,
         "stopped_because": clf.stopped_because_, "batch_size": clf.batch_size_, "n_params": clf.n_params_,
-        "backend": clf.backend_, "tokens": clf.tokenizer_.level,
+        "backend": clf.backend_, "tokens": clf.tokenizer_.level, "tokens_reason": clf.tokens_reason_,
+        "normalization": clf.tokenizer_.normalization,
         "n_train": len(data), "n_test": len(test), "vocabulary": len(clf.tokenizer_.vocabulary),
-        "sequence_length": clf.tokenizer_.sequence_length, "test_oov_rate": round(clf.tokenizer_.oov_rate(test.texts), 4),
+        "sequence_length": clf.tokenizer_.sequence_length, "test_oov_rate": round(test_oov, 4),
+        "validation_oov_rate": round(clf.train_oov_rate_, 4),
         "data_report": data.report, "seed": run_config.seed,
     }
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2))

@@ -77,7 +77,8 @@ class CNNLanguageModel(FittedStateMixin, BaseEstimator):
 
         text = corpus if isinstance(corpus, str) else "\n".join(corpus)
         if self.tokens not in ("char", "word"):
-            raise ConfigError(f"tokens must be 'char' or 'word', got {self.tokens!r}")
+            raise ConfigError(f"language model tokens must be 'char' or 'word', got {self.tokens!r}"
+                              + (" (subword tokens are for text classification)" if self.tokens == "subword" else ""))
         if models.get(self.model).modality != "lm":
             raise ConfigError(f"model {self.model!r} is not a language model; use causal_lm")
         if self.seed is not None:
@@ -172,9 +173,14 @@ class CNNLanguageModel(FittedStateMixin, BaseEstimator):
         ids = list(self._encode(prompt)) or [1]
         vocab = self.tokenizer_.vocabulary
         out = []
+        # Step t of a causal network sees only tokens <= t, so padding the window on the right changes nothing
+        # before it and gives every step one input shape: one compilation instead of one per prompt length.
+        window = np.zeros((1, self.context), dtype=np.int32)
         for _ in range(length):
-            window = np.array(ids[-self.context:], dtype=np.int32)[None, :]
-            probs = np.asarray(self.model_.predict_on_batch(window))[0, -1].astype(np.float64)
+            history = ids[-self.context:]
+            window[0, :] = 0
+            window[0, : len(history)] = history
+            probs = np.asarray(self.model_.predict_on_batch(window))[0, len(history) - 1].astype(np.float64)
             probs[:2] = 0.0  # never emit padding or <oov>
             logits = np.log(np.maximum(probs, 1e-12)) / temperature
             p = np.exp(logits - logits.max())

@@ -42,7 +42,9 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
         model: ``textcnn`` (word level, default), ``dilated_textcnn`` (word level) or ``charcnn`` (characters).
         embeddings: optional GloVe / word2vec text file (``word v1 v2 ...`` per line) to initialise the
             word embeddings (words it lacks start random).
-        tokens: ``word`` or ``char`` tokens (default: ``char`` for ``charcnn``, else ``word``).
+        tokens: ``word``, ``char`` or ``subword`` (a unigram vocabulary learned from the training texts).
+            Default: ``char`` for ``charcnn`` and for texts mostly in scripts written without spaces
+            (Chinese, Japanese, Thai...), else ``word``; ``tokens_reason_`` says why after fitting.
         max_tokens: vocabulary size cap; sequence_length: tokens kept per text (default: 95th percentile).
         Training arguments as for :class:`~cnn1d.CNNClassifier`.
     """
@@ -85,7 +87,7 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
         from .. import models
         from .._backend import backend_name, seed_everything
         from ..export.samples import capture_texts
-        from ..preprocess.text import Tokenizer
+        from ..preprocess.text import Tokenizer, choose_level
         from ..training import trainer
         from ..training.splits import split_indices
 
@@ -118,9 +120,16 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
             seed_everything(self.seed)
         train_idx, val_idx = split_indices(len(data), self.validation_fraction, seed=self.seed if self.seed is not None else 0,
                                            labels=None if self.multilabel_ else targets, groups=data.groups)
-        level = self.tokens or ("char" if self.model == "charcnn" else "word")
+        train_texts = [data.texts[i] for i in train_idx]
+        if self.tokens:
+            level, self.tokens_reason_ = self.tokens, "set by the user"
+        elif self.model == "charcnn":
+            level, self.tokens_reason_ = "char", "charcnn reads characters"
+        else:
+            level, self.tokens_reason_ = choose_level(train_texts)
         self.tokenizer_ = Tokenizer(level=level, max_tokens=self.max_tokens, sequence_length=self.sequence_length)
-        self.tokenizer_.fit([data.texts[i] for i in train_idx])
+        self.tokenizer_.fit(train_texts)
+        self.train_oov_rate_ = self.tokenizer_.oov_rate([data.texts[i] for i in val_idx])
         self.samples_ = capture_texts([data.texts[i] for i in train_idx])  # what `cnn1d export` checks parity on
         X_all = self.tokenizer_.transform(data.texts)
         params = {"vocab_size": len(self.tokenizer_.vocabulary), **(self.model_params or {})}
@@ -210,7 +219,11 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
     # -- bundle -----------------------------------------------------------------------------------
     _RENAMED_PARAMS = {"level": "tokens"}
     _STATE = ("epochs_", "best_epoch_", "train_seconds_", "stopped_because_", "batch_size_", "monitor_", "n_params_",
-              "history_", "multilabel_", "thresholds_")
+              "history_", "multilabel_", "thresholds_", "tokens_reason_", "train_oov_rate_")
+
+    @classmethod
+    def _upgrade_state(cls, state: dict[str, Any], config) -> dict[str, Any]:
+        return {"tokens_reason_": "not recorded (saved by an older cnn1d)", "train_oov_rate_": None, **state}
 
     def _extra_state(self) -> dict[str, Any]:
         state = {"tokenizer": self.tokenizer_.to_dict(),

@@ -1,18 +1,62 @@
-"""A word- or character-level tokenizer whose whole state is a JSON vocabulary (saved in the bundle).
+"""Tokenizers whose whole state is JSON (saved in the bundle): words, characters or learned subwords.
 
-Index 0 pads, index 1 is out-of-vocabulary. The sequence length defaults to the 95th percentile of
-training lengths, so a few very long texts do not make every batch long.
+Index 0 pads, index 1 is out-of-vocabulary. Text is NFKC-normalised first (full-width forms, ligatures and
+compatibility characters become their plain equivalents), then lowercased. Scripts written without spaces
+(Han, kana, Thai, Lao, Khmer, Myanmar, Tibetan) have no words to split on: the word level takes each of their
+characters as a token, and ``choose_level`` picks character tokens for texts mostly in such scripts.
+Subwords are a unigram model trained on the training texts with Hugging Face ``tokenizers`` and kept as
+its own JSON. The sequence length defaults to the 95th percentile of training lengths, so a few very long
+texts do not make every batch long.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-_WORD = re.compile(r"[\w']+|[^\w\s]", re.UNICODE)
+LEVELS = ("word", "char", "subword")
+# Scripts written without spaces between words: CJK ideographs (and their extensions and compatibility
+# block), hiragana, katakana, Thai, Lao, Tibetan, Myanmar, Khmer.
+_UNSPACED = ("\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
+             "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f")
+_UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
+_WORD = re.compile(f"[{_UNSPACED}]|(?:(?![{_UNSPACED}])[\\w'])+|[^\\w\\s]", re.UNICODE)
+_LEGACY_WORD = re.compile(r"[\w']+|[^\w\s]", re.UNICODE)
+SUBWORD_SPECIALS = ["<pad>", "<oov>"]
+
+
+def unspaced_fraction(texts: list[str], limit: int = 2000) -> float:
+    """The share of letters (not digits, spaces or punctuation) that belong to scripts written without spaces."""
+    unspaced = letters = 0
+    for text in texts[:limit]:
+        for ch in text:
+            if ch.isalpha():
+                letters += 1
+                unspaced += bool(_UNSPACED_CHAR.match(ch))
+    return unspaced / letters if letters else 0.0
+
+
+def choose_level(texts: list[str]) -> tuple[str, str]:
+    """``(level, why)``: character tokens when most letters are in scripts without spaces, else words."""
+    share = unspaced_fraction(texts)
+    if share >= 0.3:
+        return "char", f"{share:.0%} of letters are in scripts written without spaces"
+    return "word", f"{1 - share:.0%} of letters are in space-separated scripts"
+
+
+def _subword_backend():
+    try:
+        import tokenizers
+    except ImportError:
+        from ..errors import ConfigError
+
+        raise ConfigError("subword tokens need Hugging Face tokenizers: pip install tokenizers "
+                          "(it comes with cnn1d[train] and cnn1d[runtime])") from None
+    return tokenizers
 
 
 @dataclass
@@ -23,18 +67,60 @@ class Tokenizer:
     sequence_length: int | None = None
     lowercase: bool = True
     vocabulary: list[str] = field(default_factory=list)
+    normalization: str | None = "NFKC"
+    subword_model: str | None = None  # the trained tokenizers JSON (level "subword")
+    unspaced_chars: bool = True  # word level: each character of an unspaced script is a token
+    _subword: object = field(default=None, init=False, repr=False, compare=False)
+
+    def normalize(self, text: str) -> str:
+        if self.normalization:
+            text = unicodedata.normalize(self.normalization, text)
+        return text.lower() if self.lowercase else text
 
     def tokens(self, text: str) -> list[str]:
-        text = text.lower() if self.lowercase else text
-        return list(text) if self.level == "char" else _WORD.findall(text)
+        text = self.normalize(text)
+        if self.level == "char":
+            return list(text)
+        if self.level == "subword":
+            return self._subword_tokenizer().encode(text, add_special_tokens=False).tokens
+        return (_WORD if self.unspaced_chars else _LEGACY_WORD).findall(text)
+
+    def _subword_tokenizer(self):
+        if self._subword is None:
+            if not self.subword_model:
+                from ..errors import ConfigError
+
+                raise ConfigError("this subword tokenizer has no trained model; fit it first")
+            self._subword = _subword_backend().Tokenizer.from_str(self.subword_model)
+        return self._subword
+
+    def _train_subwords(self, texts: list[str]) -> None:
+        """A unigram model (Kudo 2018) over whitespace- and punctuation-split pieces, with pieces of
+        unspaced scripts free to span what would be whole words."""
+        tk = _subword_backend()
+        model = tk.Tokenizer(tk.models.Unigram())
+        model.pre_tokenizer = tk.pre_tokenizers.Sequence([tk.pre_tokenizers.Metaspace(), tk.pre_tokenizers.Punctuation()])
+        model.decoder = tk.decoders.Metaspace()
+        trainer = tk.trainers.UnigramTrainer(vocab_size=min(self.max_tokens, 8000), special_tokens=SUBWORD_SPECIALS,
+                                             unk_token="<oov>", show_progress=False)
+        model.train_from_iterator([self.normalize(t) for t in texts], trainer)
+        self.subword_model = model.to_str()
+        self._subword = model
 
     def fit(self, texts: list[str], percentile: float = 95.0) -> "Tokenizer":
+        if self.level not in LEVELS:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"tokens must be one of {', '.join(LEVELS)}, got {self.level!r}")
+        if self.level == "subword":
+            self._train_subwords(texts)
         counts = Counter()
         lengths = []
         for t in texts:
             toks = self.tokens(t)
             counts.update(toks)
             lengths.append(len(toks))
+        counts.pop("<oov>", None)
         common = [w for w, c in counts.most_common(self.max_tokens - 2) if c >= self.min_count]
         self.vocabulary = ["<pad>", "<oov>"] + common
         if self.sequence_length is None:
@@ -50,15 +136,25 @@ class Tokenizer:
         return out
 
     def oov_rate(self, texts: list[str]) -> float:
-        index = set(self.vocabulary)
+        index = set(self.vocabulary) - {"<oov>"}
         toks = [w for t in texts for w in self.tokens(t)]
         return float(np.mean([w not in index for w in toks])) if toks else 0.0
 
+    def describe(self) -> str:
+        norm = f"{self.normalization}-normalised, " if self.normalization else ""
+        return (f"{self.level} tokens ({norm}{'lowercased, ' if self.lowercase else ''}"
+                f"vocabulary {len(self.vocabulary):,}, {self.sequence_length} per text)")
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        state = asdict(self)
+        state.pop("_subword")
+        return state
 
     @classmethod
     def from_dict(cls, state: dict) -> "Tokenizer":
+        state = dict(state)
+        if "normalization" not in state:  # saved before tokenizers normalised and split unspaced scripts
+            state.update(normalization=None, unspaced_chars=False)
         return cls(**state)
 
 
