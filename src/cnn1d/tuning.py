@@ -52,7 +52,7 @@ RUN_SPACES: dict[str, dict[str, Any]] = {
     # Batches from 4: the default for small sets is a tenth of the training series (trainer.default_batch_size).
     "series": {"learning_rate": _LR, "batch_size": [4, 8, 16, 32, 64], "augment": [0, 1, 2]},
     "audio": {"front_end": ["log_mel", "mfcc"], "learning_rate": _LR, "batch_size": [8, 16, 32, 64], "augment": [0, 1]},
-    "text": {"tokens": ["word", "char"], "learning_rate": {"low": 1e-4, "high": 3e-3, "log": True},
+    "text": {"tokens": ["word", "char", "subword"], "learning_rate": {"low": 1e-4, "high": 3e-3, "log": True},
              "batch_size": [32, 50, 64]},
 }
 
@@ -584,7 +584,9 @@ def default_params(plan: Plan) -> dict[str, Any]:
             continue
         value = getattr(plan.base, key) if getattr(plan.base, key, None) is not None else defaults.get(key)
         if key == "tokens" and value is None:  # CNNTextClassifier's rule for tokens=None
-            value = "char" if model == "charcnn" else "word"
+            from .preprocess.text import choose_level
+
+            value = "char" if model == "charcnn" else choose_level(_training_data(plan).texts)[0]
         if key == "batch_size" and value is None:
             from .training.trainer import default_batch_size
 
