@@ -95,6 +95,38 @@ def test_a_task_that_kills_every_worker_is_reported_not_waited_on(cluster):
     assert time.monotonic() - started < 120  # bounded: Dask gives up after its allowed failures
 
 
+def write_pid_and_sleep(path: str) -> None:
+    Path(path).write_text(str(os.getpid()))
+    time.sleep(120)
+
+
+def test_local_workers_exit_when_their_parent_is_killed(tmp_path):
+    pid_file = tmp_path / "worker.pid"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "from cnn1d.training import executor\n"
+         "from tests.test_executor import write_pid_and_sleep\n"
+         "with executor.open_executor('local', 1, 1) as pool:\n"
+         f"    pool.submit(write_pid_and_sleep, {str(pid_file)!r}).result()\n"],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        worker = int(pid_file.read_text())
+    finally:
+        parent.kill()  # SIGKILL: no clean-up runs in the parent
+        parent.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(worker, 9)
+    pytest.fail("the worker kept running after its parent was killed")
+
+
 def test_a_cluster_without_workers_is_reported_not_waited_on(monkeypatch, tmp_path):
     monkeypatch.setattr(executor, "NO_WORKER_SECONDS", 1.0)
     with executor.local_cluster(0, tmp_path) as address:  # a scheduler alone

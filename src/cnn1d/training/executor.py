@@ -29,6 +29,7 @@ RETRIES = 1
 CONNECT_SECONDS = 10.0
 # With no worker at all for this long, the work is reported as failed rather than waited on forever.
 NO_WORKER_SECONDS = 60.0
+PARENT_POLL_SECONDS = 1.0  # how soon a local worker notices that its parent process is gone
 
 
 def check(spec: str | None) -> str | None:
@@ -59,6 +60,22 @@ def limit_threads(threads: int) -> None:
                                f" --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}").strip()
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
+
+
+def _start_local_worker(threads: int) -> None:
+    """A local worker's thread share, and its exit when the process that started it is gone: a killed
+    ``cnn1d train`` must not leave members training on, unseen, for minutes."""
+    import threading
+
+    limit_threads(threads)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="cnn1d-parent-watch", daemon=True).start()
 
 
 def _in_cluster_worker(fn: Callable, threads: int, *args: Any) -> Any:
@@ -131,7 +148,7 @@ def open_executor(spec: str | None, workers: int, threads: int):
     cluster at ``spec`` (its own workers; each task's process gets ``threads`` threads if it starts there)."""
     address = check(spec)
     if address in (None, LOCAL):
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=limit_threads,
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_local_worker,
                                  initargs=(threads,)) as pool:
             yield pool
         return
