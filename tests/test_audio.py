@@ -29,6 +29,11 @@ def test_log_mel_puts_a_tone_in_the_right_band():
 
     mfcc = Mfcc(rate).features(np.sin(2 * np.pi * 300.0 * t))
     assert mfcc.shape == (98, 13) and np.isfinite(mfcc).all()
+    # Mean normalisation takes away a fixed colouring: a louder copy of a clip gives the same features
+    clip = np.sin(2 * np.pi * 300.0 * t) + np.random.default_rng(0).normal(0, 0.3, rate)
+    quiet, loud = (LogMel(rate, cmn=True).features(a * clip) for a in (0.5, 1.0))
+    np.testing.assert_allclose(quiet.mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(quiet, loud, atol=1e-3)
     with pytest.raises(DataError, match="16000 Hz"):
         LogMel(16000).transform(load_spoken_digits()[1])
 
@@ -41,6 +46,13 @@ def test_log_mel_front_end_trains_and_round_trips(tmp_path):
     assert clf.n_channels_ == 40  # the network sees mel bands, not samples
     loaded = cnn1d.load(clf.save(tmp_path / "a.cnn1d"))
     np.testing.assert_array_equal(loaded.predict_proba(test), clf.predict_proba(test))
+    # Per-clip mean normalisation is recorded; a bundle saved before it existed keeps its raw log-mel features
+    assert clf.cmn_ and loaded.cmn_
+    state = clf._bundle_state()
+    del state["cmn"]
+    legacy = type(clf)._from_bundle_state(clf.config_, state, clf.model_)
+    assert not legacy.cmn_
+    assert not np.allclose(legacy.predict_proba(test), clf.predict_proba(test))
     m5 = cnn1d.CNNClassifier(model="m5", epochs=1, seed=0, model_params={"filters": (8, 8, 8, 8)}).fit(train)
     assert m5.predict(test).shape == (80,)
 

@@ -132,7 +132,7 @@ class RuntimeModel:
 
             audio = self.manifest["audio"]
             data = prepare(data, front_end_name=audio["front_end"], sample_rate=audio["sample_rate"],
-                           duration=audio["duration"])
+                           duration=audio["duration"], cmn=(audio.get("front_end_params") or {}).get("cmn", False))
         return self.pad([data.values[i, :n] for i, n in enumerate(data.lengths)], data.source or "input")
 
     def pad(self, series: list[np.ndarray], where: str) -> np.ndarray:

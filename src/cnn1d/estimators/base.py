@@ -218,6 +218,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
                 raise ConfigError("a multi-process run keeps no checkpoints, so it cannot be resumed; start it again")
             join_processes(self.coordinator, self.num_processes, self.process_id)
         raw = as_dataset(X, y)
+        self.cmn_ = self.front_end != "raw"  # bundles saved without it restore False: features as trained
         data = self._front_end(raw)
         where = data.source or "training data"
         if data.y is None:
@@ -337,7 +338,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
     def _front_end(self, data: Dataset) -> Dataset:
         from ..preprocess.audio import prepare
 
-        return prepare(data, front_end_name=self.front_end, sample_rate=self.sample_rate, duration=self.duration)
+        return prepare(data, front_end_name=self.front_end, sample_rate=self.sample_rate, duration=self.duration,
+                       cmn=getattr(self, "cmn_", False))
 
     def _transform(self, X: Any) -> np.ndarray:
         self._check_fitted()
@@ -401,7 +403,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
               "stopped_because_", "batch_size_", "monitor_", "members_", "n_members_", "n_params_", "history_")
 
     def _extra_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"preprocessor": self.preprocessor_.to_dict()}
+        state: dict[str, Any] = {"preprocessor": self.preprocessor_.to_dict(), "cmn": bool(getattr(self, "cmn_", False))}
         if hasattr(self, "classes_"):
             state["classes"] = [c.item() if isinstance(c, np.generic) else c for c in self.classes_.tolist()]
             state["classes_kind"] = self.classes_.dtype.kind
@@ -419,6 +421,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         from ..preprocess import SeriesPreprocessor
 
         self.preprocessor_ = SeriesPreprocessor.from_dict(state["preprocessor"])
+        self.cmn_ = bool(state.get("cmn", False))
         if "classes" in state:
             kind = state.get("classes_kind", "O")
             self.classes_ = np.array(state["classes"], dtype=object if kind in "OUS" else None)

@@ -190,7 +190,7 @@ def build_graph(estimator, kind: str, fixed_length: bool = False):
     if getattr(estimator, "audio_", False):
         from ..preprocess.audio import front_end
 
-        features = front_end(estimator.front_end, estimator.sample_rate)
+        features = front_end(estimator.front_end, estimator.sample_rate, getattr(estimator, "cmn_", False))
         manifest["audio"] = {"front_end": estimator.front_end, "sample_rate": int(estimator.sample_rate),
                              "duration": estimator.duration, "channels": estimator.channels,
                              "input_channels": int(estimator.input_channels_),

