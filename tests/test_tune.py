@@ -21,7 +21,7 @@ def test_default_spaces_come_from_the_registry():
     audio = tuning.default_space("audio")
     assert "m5" in audio["model"] and "tdfb" not in audio["model"] and audio["front_end"] == ["log_mel", "mfcc"]
     text = tuning.default_space("text")
-    assert set(text["model"]) == {"textcnn", "dilated_textcnn", "charcnn"} and text["tokens"] == ["word", "char"]
+    assert set(text["model"]) == {"textcnn", "dilated_textcnn", "charcnn"} and text["tokens"] == ["word", "char", "subword"]
 
 
 def test_a_space_file_replaces_parts_and_what_the_user_set_is_never_searched(tmp_path):

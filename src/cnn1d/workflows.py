@@ -746,7 +746,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
     clf.config_ = run_config
     test_oov = clf.tokenizer_.oov_rate(test.texts)
     log(f"tokens: {clf.tokenizer_.describe()}: {clf.tokens_reason_}; out of vocabulary: "
-        f"{clf.train_oov_rate_:.1%} of validation tokens, {test_oov:.1%} of test tokens")
+        f"{clf.validation_oov_rate_:.1%} of validation tokens, {test_oov:.1%} of test tokens")
     metrics = clf.evaluate(test)
     baseline = text_baseline(data, test)
     bundle_path = clf.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline})
@@ -761,7 +761,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
         "normalization": clf.tokenizer_.normalization,
         "n_train": len(data), "n_test": len(test), "vocabulary": len(clf.tokenizer_.vocabulary),
         "sequence_length": clf.tokenizer_.sequence_length, "test_oov_rate": round(test_oov, 4),
-        "validation_oov_rate": round(clf.train_oov_rate_, 4),
+        "validation_oov_rate": round(clf.validation_oov_rate_, 4),
         "data_report": data.report, "seed": run_config.seed,
     }
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2))

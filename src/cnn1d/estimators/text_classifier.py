@@ -129,7 +129,7 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
             level, self.tokens_reason_ = choose_level(train_texts)
         self.tokenizer_ = Tokenizer(level=level, max_tokens=self.max_tokens, sequence_length=self.sequence_length)
         self.tokenizer_.fit(train_texts)
-        self.train_oov_rate_ = self.tokenizer_.oov_rate([data.texts[i] for i in val_idx])
+        self.validation_oov_rate_ = self.tokenizer_.oov_rate([data.texts[i] for i in val_idx])
         self.samples_ = capture_texts([data.texts[i] for i in train_idx])  # what `cnn1d export` checks parity on
         X_all = self.tokenizer_.transform(data.texts)
         params = {"vocab_size": len(self.tokenizer_.vocabulary), **(self.model_params or {})}
@@ -219,11 +219,11 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
     # -- bundle -----------------------------------------------------------------------------------
     _RENAMED_PARAMS = {"level": "tokens"}
     _STATE = ("epochs_", "best_epoch_", "train_seconds_", "stopped_because_", "batch_size_", "monitor_", "n_params_",
-              "history_", "multilabel_", "thresholds_", "tokens_reason_", "train_oov_rate_")
+              "history_", "multilabel_", "thresholds_", "tokens_reason_", "validation_oov_rate_")
 
     @classmethod
     def _upgrade_state(cls, state: dict[str, Any], config) -> dict[str, Any]:
-        return {"tokens_reason_": "not recorded (saved by an older cnn1d)", "train_oov_rate_": None, **state}
+        return {"tokens_reason_": "not recorded (saved by an older cnn1d)", "validation_oov_rate_": None, **state}
 
     def _extra_state(self) -> dict[str, Any]:
         state = {"tokenizer": self.tokenizer_.to_dict(),
