@@ -88,7 +88,7 @@ def test_manifest_forms_and_problems(tmp_path):
 @pytest.mark.slow
 def test_tagger_learns_tags_and_round_trips(tmp_path):
     train, test = load_spoken_digit_tags()
-    clf = cnn1d.CNNClassifier(model="fcn", front_end="log_mel", epochs=12, seed=0).fit(train)
+    clf = cnn1d.CNNClassifier(model="m5", front_end="log_mel", epochs=15, seed=0).fit(train)  # mAP 0.99, F1 0.96
     assert clf.multilabel_ and clf.to_config().task == "tag" and clf.thresholds_.shape == (10,)
     metrics = clf.evaluate(test)
     assert metrics["map"] > 0.8 and metrics["micro_f1"] > 0.6  # prevalence baseline: mAP 0.20, F1 0
