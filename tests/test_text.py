@@ -9,7 +9,7 @@ from cnn1d.cli import app
 from cnn1d.data.text import read_text
 from cnn1d.errors import ConfigError, DataError
 from cnn1d.estimators import CNNTextClassifier
-from cnn1d.preprocess.text import Tokenizer, choose_level
+from cnn1d.preprocess.text import Tokenizer, choose_level, unspaced_fraction
 
 FAST = dict(epochs=2, seed=0, model_params={"embedding_dim": 16, "filters": 8})
 
@@ -62,6 +62,7 @@ def test_tokens_normalised_and_unspaced_scripts_split_by_character():
     assert tok.tokens("ไม่ชอบ")[:2] == ["ไ", "ม"]
     assert choose_level(ZH)[0] == "char" and choose_level(["a fine film", "很好"])[0] == "word"
     assert choose_level(["東京タワーに行きました", "ラーメンが好き"])[0] == "char"
+    assert unspaced_fraction(["ab"] * 3000 + ["很好"] * 3000) == pytest.approx(0.5, abs=0.01)  # sorted by language
     # A tokenizer saved before normalisation keeps splitting as it did
     legacy = {k: v for k, v in tok.to_dict().items() if k not in ("normalization", "unspaced_chars", "subword_model")}
     assert Tokenizer.from_dict(legacy).tokens("很好看 Ｏｋ") == ["很好看", "ｏｋ"]

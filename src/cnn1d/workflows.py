@@ -671,11 +671,11 @@ def text_baseline(train, test) -> dict[str, Any]:
     from sklearn.pipeline import make_pipeline
 
     from .evaluation.metrics import classification_metrics
-    from .preprocess.text import unspaced_fraction
+    from .preprocess.text import mostly_unspaced
     from .tasks import classify
 
     started = time.perf_counter()
-    unspaced = unspaced_fraction(train.texts) >= 0.3
+    unspaced = mostly_unspaced(train.texts)
     features = {"analyzer": "char", "ngram_range": (1, 3)} if unspaced else {"ngram_range": (1, 2)}
     vectorizer = TfidfVectorizer(**features, sublinear_tf=True, min_df=2 if len(train) >= 50 else 1)
     described = {"features": "char 1-3-grams" if unspaced else "word 1-2-grams"}

@@ -27,12 +27,16 @@ _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 _WORD = re.compile(f"[{_UNSPACED}]|(?:(?![{_UNSPACED}])[\\w'])+|[^\\w\\s]", re.UNICODE)
 _LEGACY_WORD = re.compile(r"[\w']+|[^\w\s]", re.UNICODE)
 SUBWORD_SPECIALS = ["<pad>", "<oov>"]
+# Texts with at least this share of letters in unspaced scripts get character tokens (and the TF-IDF
+# baseline character n-grams): Chinese or Japanese with some Latin words, digits and brand names included.
+UNSPACED_SHARE = 0.3
 
 
 def unspaced_fraction(texts: list[str], limit: int = 2000) -> float:
-    """The share of letters (not digits, spaces or punctuation) that belong to scripts written without spaces."""
+    """The share of letters (not digits, spaces or punctuation) that belong to scripts written without spaces,
+    over up to ``limit`` texts spread evenly through the list (a file sorted by language is still seen whole)."""
     unspaced = letters = 0
-    for text in texts[:limit]:
+    for text in texts[:: max(1, len(texts) // limit)]:
         for ch in text:
             if ch.isalpha():
                 letters += 1
@@ -40,10 +44,15 @@ def unspaced_fraction(texts: list[str], limit: int = 2000) -> float:
     return unspaced / letters if letters else 0.0
 
 
+def mostly_unspaced(texts: list[str]) -> bool:
+    return unspaced_fraction(texts) >= UNSPACED_SHARE
+
+
 def choose_level(texts: list[str]) -> tuple[str, str]:
-    """``(level, why)``: character tokens when most letters are in scripts without spaces, else words."""
+    """``(level, why)``: character tokens when at least ``UNSPACED_SHARE`` of the letters are in scripts
+    without spaces, else words."""
     share = unspaced_fraction(texts)
-    if share >= 0.3:
+    if share >= UNSPACED_SHARE:
         return "char", f"{share:.0%} of letters are in scripts written without spaces"
     return "word", f"{1 - share:.0%} of letters are in space-separated scripts"
 
