@@ -15,7 +15,6 @@ import argparse
 import csv
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cnn1d.training.executor import local_cluster
+from cnn1d.training.executor import free_port, local_cluster
 
 
 def ensemble_seconds(train, members: int, epochs: int, workers: int, executor: str | None) -> float:
@@ -83,9 +82,7 @@ def step_seconds(data: str, epochs: int, out: Path) -> dict[str, float]:
                          env={**env, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
     if two.returncode == 0:
         results["1 process, 2 devices"] = median_epoch(json.loads(two.stdout))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     procs = [subprocess.Popen(common + ["--devices", "0", "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2",
                                         "--process-id", str(i)] + (["--out", str(out / "multi")] if i == 0 else []),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for i in range(2)]

@@ -56,11 +56,9 @@ def italy_regression(shared_data):
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
-    import socket
+    from cnn1d.training.executor import free_port as probe
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return probe()
 
 
 # Small, fast settings for tests that check behaviour rather than accuracy.

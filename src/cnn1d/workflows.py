@@ -671,11 +671,11 @@ def text_baseline(train, test) -> dict[str, Any]:
     from sklearn.pipeline import make_pipeline
 
     from .evaluation.metrics import classification_metrics
-    from .preprocess.text import mostly_unspaced
+    from .preprocess.text import choose_level
     from .tasks import classify
 
     started = time.perf_counter()
-    unspaced = mostly_unspaced(train.texts)
+    unspaced = choose_level(train.texts)[0] == "char"  # the text CNN's own rule for its default tokens
     features = {"analyzer": "char", "ngram_range": (1, 3)} if unspaced else {"ngram_range": (1, 2)}
     vectorizer = TfidfVectorizer(**features, sublinear_tf=True, min_df=2 if len(train) >= 50 else 1)
     described = {"features": "char 1-3-grams" if unspaced else "word 1-2-grams"}

@@ -130,7 +130,7 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
         self.tokenizer_ = Tokenizer(level=level, max_tokens=self.max_tokens, sequence_length=self.sequence_length)
         self.tokenizer_.fit(train_texts)
         self.validation_oov_rate_ = self.tokenizer_.oov_rate([data.texts[i] for i in val_idx])
-        self.samples_ = capture_texts([data.texts[i] for i in train_idx])  # what `cnn1d export` checks parity on
+        self.samples_ = capture_texts(train_texts)  # what `cnn1d export` checks parity on
         X_all = self.tokenizer_.transform(data.texts)
         params = {"vocab_size": len(self.tokenizer_.vocabulary), **(self.model_params or {})}
         if self.embeddings:

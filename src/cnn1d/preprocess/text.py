@@ -44,10 +44,6 @@ def unspaced_fraction(texts: list[str], limit: int = 2000) -> float:
     return unspaced / letters if letters else 0.0
 
 
-def mostly_unspaced(texts: list[str]) -> bool:
-    return unspaced_fraction(texts) >= UNSPACED_SHARE
-
-
 def choose_level(texts: list[str]) -> tuple[str, str]:
     """``(level, why)``: character tokens when at least ``UNSPACED_SHARE`` of the letters are in scripts
     without spaces, else words."""

@@ -165,20 +165,26 @@ def open_executor(spec: str | None, workers: int, threads: int):
         client.close()
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @contextlib.contextmanager
 def local_cluster(workers: int, log_dir: str | os.PathLike, env: dict | None = None, stop_seconds: float = 10.0):
     """A real Dask cluster on 127.0.0.1 for trying ``--executor`` here: a scheduler and ``workers`` workers of
     one thread, each its own process (``env``: their environment). Yields the address once every worker
     has joined; stops them all on exit. Their logs go to ``log_dir``."""
-    import socket
     import subprocess
     from pathlib import Path
 
     from distributed import Client
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     logs = Path(log_dir)
     commands = [[sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
@@ -217,4 +223,4 @@ def cluster_workers(spec: str) -> int:
 
 
 __all__ = ["LOCAL", "check", "is_cluster", "limit_threads", "open_executor", "cluster_workers", "ClusterPool",
-           "local_cluster"]
+           "local_cluster", "free_port"]
