@@ -229,6 +229,11 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         config = self.to_config()
         if config.seed is not None:
             seed_everything(config.seed)
+        base_model, n_members = models.resolve(config.model, config.ensemble, self.task)
+        spec = models.get(base_model)
+        if spec.fit is not None and config.validation_fraction is None:
+            # A closed-form fit chooses its penalty by leave-one-out on every series: a split would only shrink it.
+            config = config.replace(validation_fraction=0.0)
         train_idx, val_idx = self._split(targets, config)
         if validation_data is not None:
             val = (validation_data if isinstance(validation_data, Dataset) else as_dataset(*validation_data, where="validation_data"))
@@ -250,8 +255,6 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             train_part = self._front_end(augment_copies(raw_train, self.augment, config.seed))
             y_train = self._encode_targets(train_part.y, where, train_part.class_names)
 
-        base_model, n_members = models.resolve(config.model, config.ensemble, self.task)
-        spec = models.get(base_model)
         if self.front_end != "raw" and spec.waveform_only:
             raise ConfigError(f"model {base_model!r} filters the raw waveform itself; use front_end='raw' "
                               f"(--front-end raw), not {self.front_end!r}")
@@ -284,6 +287,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             # alone would take: such runs keep no checkpoints (and cannot be resumed).
             validation=validation, run_dir=None if self.coordinator else config.out, resume=self.resume,
             class_weight=self._class_weights(y_train) if config.class_weight == "balanced" else None,
+            mask_channel=pre.use_mask,
         )
         started = time.perf_counter()
         model, results = ensemble.train_members(job, n_members, config.n_jobs)

@@ -97,6 +97,10 @@ class _Network:
             feature_layer.output if feature_layer is not None else None)
         embedding = next((layer for layer in layers if isinstance(layer, k.layers.Embedding)), None)
         self.embedding = embedding
+        from ..models.rocket import MiniRocketFeatures
+
+        # Fixed-kernel features: the score splits exactly over steps (see MiniRocketFeatures.contributions).
+        self.rocket = next((layer for layer in layers if isinstance(layer, MiniRocketFeatures)), None)
         self.to_hidden = k.Model(net.input, self.output.input)
         self.features = self.head = None
         if self.feature_tensor is not None:
@@ -128,7 +132,18 @@ def _resize(maps: np.ndarray, length: int) -> np.ndarray:
     return np.stack([np.interp(np.arange(length), source, row) for row in maps])
 
 
+def rocket_cam(network: _Network, x: np.ndarray, target: np.ndarray) -> np.ndarray:
+    from ..models.rocket import feature_batch
+
+    weights = network.kernel[:, target].T  # (n, features)
+    batch = feature_batch(network.rocket)
+    return np.concatenate([network.rocket.contributions(x[i: i + batch], weights[i: i + batch])
+                           for i in range(0, len(x), batch)])
+
+
 def cam(network: _Network, x: np.ndarray, target: np.ndarray) -> np.ndarray:
+    if network.rocket is not None:
+        return rocket_cam(network, x, target)
     if network.gap is None:
         raise ConfigError(f"cam needs a network that ends in global average pooling; {network.net.name} does not: "
                           "use method='gradcam' or 'ig'")
@@ -138,6 +153,8 @@ def cam(network: _Network, x: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def gradcam(network: _Network, x: np.ndarray, target: np.ndarray) -> np.ndarray:
+    if network.rocket is not None:  # no gradient through its step functions; its CAM is exact
+        return rocket_cam(network, x, target)
     if network.head is None:
         raise ConfigError(f"gradcam needs a convolutional feature map; {network.net.name} has none: use method='ig'")
     feature_maps = np.asarray(network.features.predict_on_batch(x))
@@ -149,6 +166,9 @@ def gradcam(network: _Network, x: np.ndarray, target: np.ndarray) -> np.ndarray:
 def integrated_gradients(network: _Network, x: np.ndarray, target: np.ndarray, baseline: np.ndarray,
                          steps: int = IG_STEPS) -> np.ndarray:
     """Midpoint-rule integrated gradients, one series at a time: attributions (n, *x.shape[1:])."""
+    if network.rocket is not None:
+        raise ConfigError(f"{network.net.name} pools step functions of fixed convolutions, whose gradient is zero: "
+                          "integrated gradients would be all zeros; use method='cam' (its exact per-step split)")
     embed = network.embedding is not None
     if embed:  # token ids: integrate over the embedding vectors instead
         x = np.asarray(network.to_embedding.predict_on_batch(x))
@@ -202,12 +222,13 @@ def auto_method(model, x: np.ndarray | None = None) -> str:
     networks = [_Network(net) for net in members(model)]
     if all(n.embedding is not None for n in networks):
         return "ig"  # token inputs: per-token attributions from the embedding vectors
-    if all(n.head is not None for n in networks):
-        if x is not None:
-            coarsest = min(np.asarray(n.features.predict_on_batch(x[:1])).shape[1] for n in networks)
-            if coarsest < max(4, x.shape[1] // 8):
+    if all(n.head is not None or n.rocket is not None for n in networks):
+        pooled = [n for n in networks if n.rocket is None]
+        if x is not None and pooled:
+            coarsest = min(np.asarray(n.features.predict_on_batch(x[:1])).shape[1] for n in pooled)
+            if coarsest < max(4, x.shape[1] // 8) and len(pooled) == len(networks):
                 return "ig"
-        return "cam" if all(n.gap is not None for n in networks) else "gradcam"
+        return "cam" if all(n.gap is not None or n.rocket is not None for n in networks) else "gradcam"
     return "ig"
 
 

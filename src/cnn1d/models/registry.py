@@ -14,7 +14,7 @@ from typing import Any, Callable
 from ..errors import ConfigError
 
 # Modules that register models when imported; kept lazy so `import cnn1d` does not import Keras.
-_FAMILIES = ("seed", "cnn", "mlp", "fcn", "resnet", "inception", "lite", "tcn", "audio", "text", "text_lm")
+_FAMILIES = ("seed", "cnn", "mlp", "fcn", "resnet", "inception", "lite", "rocket", "tcn", "audio", "text", "text_lm")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ class ModelSpec:
     # What `cnn1d tune` may vary: builder argument -> a list of choices or {low, high, log?, step?}.
     # A family without one is never picked by a default search (it can still be named in a space file).
     search: dict[str, Any] = field(default_factory=dict)
+    # Weights solved in closed form instead of by gradient descent: ``fit(network, X, y, validation=, config=,
+    # activation=) -> TrainResult`` replaces the fit loop. Such builders take the run's ``seed`` and the training
+    # series' ``length``.
+    fit: Callable[..., Any] | None = None
 
     @property
     def hparams(self) -> dict[str, Any]:
@@ -63,13 +67,13 @@ _loaded = False
 
 def register(name: str, *, summary: str, paper: str = "", variable_length: bool = True, modality: str = "series",
              frame_params: dict[str, Any] | None = None, raw_waveform: bool = False, waveform_only: bool = False,
-             search: dict[str, Any] | None = None, **defaults: Any):
+             search: dict[str, Any] | None = None, fit: Callable[..., Any] | None = None, **defaults: Any):
     """Decorator: make a builder creatable by ``name``."""
 
     def wrap(builder: Callable[..., Any]) -> Callable[..., Any]:
         _REGISTRY[name] = ModelSpec(name, builder, summary, paper, variable_length, defaults, modality,
                                     dict(frame_params or {}), raw_waveform or waveform_only, waveform_only,
-                                    dict(search or {}))
+                                    dict(search or {}), fit)
         return builder
 
     return wrap

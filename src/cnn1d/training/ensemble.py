@@ -32,12 +32,18 @@ class MemberJob:
     run_dir: str | None
     resume: bool
     class_weight: dict | None
+    mask_channel: bool = False  # the inputs' last channel marks observed steps (gaps, unequal lengths)
 
 
 def build_network(job: MemberJob, name: str | None = None):
     from .. import models
 
-    net = models.build(job.config.model, job.input_shape, job.n_outputs, job.activation, **job.config.model_params)
+    params = dict(job.config.model_params)
+    if models.get(job.config.model).fit is not None:
+        params.setdefault("seed", job.config.seed or 0)  # fixed-kernel members differ by their kernels' seed
+        params.setdefault("length", int(job.X.shape[1]))  # and place their dilations by the training length
+        params.setdefault("mask_channel", job.mask_channel)
+    net = models.build(job.config.model, job.input_shape, job.n_outputs, job.activation, **params)
     if name:
         from .._backend import keras
 
@@ -47,13 +53,22 @@ def build_network(job: MemberJob, name: str | None = None):
 
 def train_member(job: MemberJob, name: str | None = None):
     """Seed, build and train one network in this process; returns a TrainResult holding the model."""
+    from .. import models
     from .._backend import seed_everything
+    from ..errors import ConfigError
     from . import trainer
 
     from . import distributed
 
     if job.config.seed is not None:
         seed_everything(job.config.seed)
+    fit = models.get(job.config.model).fit
+    if fit is not None:
+        if job.class_weight is not None:
+            raise ConfigError(f"model {job.config.model!r} is fitted in closed form and takes no class weights; "
+                              "leave class_weight unset or choose a trained network")
+        return fit(build_network(job, name), job.X, job.y, validation=job.validation, config=job.config,
+                   activation=job.activation)
     return distributed.fit_on_devices(
         job.config.devices, lambda: build_network(job, name),
         lambda network, devices: trainer.train(

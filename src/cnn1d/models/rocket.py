@@ -1,0 +1,376 @@
+"""``minirocket``: MiniRocket (Dempster, Schmidt & Webb 2021) as a Keras network.
+
+84 fixed convolution kernels of length 9 (weights -1, with 2 at three of the nine taps) at up to 32
+dilations, a bias per feature taken from quantiles of the convolution of a training series, and the
+proportion of positive values (PPV) pooled over time: ~10,000 features, then one Dense layer. The kernels and
+biases are non-trainable weights of :class:`MiniRocketFeatures`; the Dense layer is fitted in closed form by
+ridge regression with leave-one-out choice of the penalty (:func:`fit_minirocket`), so training takes seconds on
+a CPU. The result is an ordinary Keras model: it saves in a bundle, exports, predicts and explains like the
+rest of the zoo (the PPV maps are the class activation maps: see :meth:`MiniRocketFeatures.activation_maps`).
+"""
+
+from __future__ import annotations
+
+import time
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from .._backend import keras
+from ..errors import ConfigError
+from .layers import _register, series_input
+from .registry import register
+
+KERNEL_LENGTH = 9
+# The 84 kernels: every choice of 3 of the 9 taps that weigh 2 (the other six weigh -1, so each sums to 0).
+KERNEL_TAPS = np.array(list(combinations(range(KERNEL_LENGTH), 3)), dtype=np.int32)
+N_KERNELS = len(KERNEL_TAPS)
+RIDGE_ALPHAS = np.logspace(-3, 3, 10)
+# Series elements (steps x features) per prediction batch: bounds the memory of the comparison maps.
+BATCH_ELEMENTS = 2e8
+# Pooling operators: the proportion of positive values (MiniRocket) and their mean (MultiRocket's MPV).
+POOLINGS = ("ppv", "mpv")
+
+
+def dilations_for(length: int, n_features: int, max_dilations: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dilations spread exponentially up to the one whose kernel spans the series, and features per
+    dilation (MiniRocket's ``_fit_dilations``)."""
+    per_kernel = n_features // N_KERNELS
+    n_dilations = min(per_kernel, max_dilations)
+    max_exponent = np.log2((length - 1) / (KERNEL_LENGTH - 1))
+    dilations, counts = np.unique(np.logspace(0, max_exponent, n_dilations, base=2).astype(np.int32),
+                                  return_counts=True)
+    counts = (counts * (per_kernel / n_dilations)).astype(np.int32)
+    for i in range(per_kernel - int(counts.sum())):
+        counts[i % len(counts)] += 1
+    return dilations, counts
+
+
+def quantiles(n: int) -> np.ndarray:
+    """Low-discrepancy quantiles in (0, 1): the fractional parts of multiples of the golden ratio."""
+    return ((np.arange(1, n + 1) * ((np.sqrt(5) + 1) / 2)) % 1).astype(np.float32)
+
+
+class _NumpyOps:
+    """The few ``keras.ops`` names :meth:`MiniRocketFeatures.pool_weights` uses, in NumPy."""
+
+    arange, logical_and, sum, where, maximum = np.arange, np.logical_and, np.sum, np.where, np.maximum
+
+    @staticmethod
+    def cast(x, dtype):
+        return np.asarray(x, dtype=dtype)
+
+
+@_register
+class MiniRocketFeatures(keras().layers.Layer):
+    """MiniRocket's transform: ``(batch, steps, channels)`` -> ``(batch, n_features)`` PPV features.
+
+    Every (dilation, kernel) pair sums its convolution over a random subset of the channels (all of them
+    for one channel), and every other pair pools only the steps its kernel covers without padding, as
+    in the paper. The kernels, channel subsets and biases are weights, set by :meth:`fit_biases`.
+    """
+
+    def __init__(self, length: int, n_features: int = 10_000, max_dilations: int = 32, seed: int = 0,
+                 difference: bool = False, pooling: tuple | list = ("ppv",), mask_channel: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if length < KERNEL_LENGTH:
+            raise ConfigError(f"minirocket needs series of at least {KERNEL_LENGTH} steps, got {length}")
+        unknown = sorted(set(pooling) - set(POOLINGS))
+        if unknown or not pooling:
+            raise ConfigError(f"minirocket pooling must be some of {', '.join(POOLINGS)}; got {list(pooling)}")
+        self.length = int(length)
+        self.n_features = int(n_features)
+        self.max_dilations = int(max_dilations)
+        self.seed = int(seed)
+        self.difference = bool(difference)
+        self.pooling = tuple(pooling)
+        self.mask_channel = bool(mask_channel)
+        dilations, counts = dilations_for(self.length, self.n_features, self.max_dilations)
+        self.dilations = [int(d) for d in dilations]
+        self.counts = [int(c) for c in counts]
+        self.trainable = False
+
+    @property
+    def representations(self) -> int:
+        """The series itself, and with ``difference`` its first difference (as MultiRocket)."""
+        return 2 if self.difference else 1
+
+    @property
+    def output_features(self) -> int:
+        return N_KERNELS * sum(self.counts) * self.representations * len(self.pooling)
+
+    def build(self, input_shape):
+        channels = int(input_shape[-1]) - int(self.mask_channel)
+        rng = np.random.default_rng(self.seed)
+        self.kernels, self.biases = [], []
+        for r in range(self.representations):
+            for j, (dilation, count) in enumerate(zip(self.dilations, self.counts)):
+                kernel = np.zeros((KERNEL_LENGTH, channels, N_KERNELS), dtype=np.float32)
+                per_pair = (2 ** rng.uniform(0, np.log2(min(channels, 9) + 1), N_KERNELS)).astype(int)
+                for k, taps in enumerate(KERNEL_TAPS):
+                    weights = np.full(KERNEL_LENGTH, -1.0, dtype=np.float32)
+                    weights[taps] = 2.0
+                    chosen = rng.choice(channels, per_pair[k], replace=False)
+                    kernel[:, chosen, k] = weights[:, None]
+                weight = self.add_weight(shape=kernel.shape, initializer="zeros", trainable=False,
+                                         name=f"kernel_{r}_{dilation}")
+                weight.assign(kernel)
+                self.kernels.append(weight)
+                self.biases.append(self.add_weight(shape=(N_KERNELS, count), initializer="zeros", trainable=False,
+                                                   name=f"bias_{r}_{dilation}"))
+
+    def pool_weights(self, mask, j: int, ops):
+        """Averaging weights ``(batch, steps, 84)`` for dilation ``j`` over each series' own steps (``mask``,
+        ``(batch, steps)``, is 1 on them): alternate kernels average only the steps free of padding (all steps
+        where a series is too short to have any). ``ops``: keras.ops or :class:`_NumpyOps`."""
+        padding = (KERNEL_LENGTH - 1) * self.dilations[j] // 2
+        valid = ops.cast(mask > 0.5, "float32")
+        length = ops.sum(valid, axis=1, keepdims=True)
+        t = ops.cast(ops.arange(mask.shape[1]), "float32")[None, :]
+        inner = valid * ops.cast(ops.logical_and(t >= padding, t < length - padding), "float32")
+        n_inner = ops.sum(inner, axis=1, keepdims=True)
+        all_w = valid / ops.maximum(length, 1.0)
+        inner_w = ops.where(n_inner > 0, inner / ops.maximum(n_inner, 1.0), all_w)
+        odd = (np.arange(N_KERNELS) + j) % 2 == 1
+        return ops.where(odd[None, None, :], inner_w[..., None], all_w[..., None])
+
+    def _split(self, x, ops):
+        """(values, mask): the mask channel, when there is one, marks each series' own steps."""
+        if self.mask_channel:
+            return x[..., :-1], x[..., -1]
+        return x, ops.ones_like(x[..., 0])
+
+    def _inputs(self, values, mask, ops):
+        """The series each representation convolves: the values and their first difference (zero at the end)."""
+        if not self.difference:
+            return [values]
+        step = (values[:, 1:, :] - values[:, :-1, :]) * mask[:, 1:, None]
+        return [values, ops.concatenate([step, ops.zeros_like(values[:, :1, :])], axis=1)]
+
+    def _pairs(self):
+        """(index of the weights, representation, dilation index) for every convolution."""
+        n = len(self.dilations)
+        return [(r * n + j, r, j) for r in range(self.representations) for j in range(n)]
+
+    def convolve(self, x, index: int):
+        dilation = self.dilations[index % len(self.dilations)]
+        return keras().ops.conv(x, self.kernels[index], strides=1, padding="same", dilation_rate=dilation)
+
+    def call(self, x):
+        ops = keras().ops
+        values, mask = self._split(x, ops)
+        inputs = self._inputs(values, mask, ops)
+        features = []
+        for i, r, j in self._pairs():
+            conv = ops.expand_dims(self.convolve(inputs[r], i), -1)
+            pool = ops.expand_dims(ops.cast(self.pool_weights(mask, j, ops), x.dtype), -1)
+            above = conv > self.biases[i]
+            # Fused compare-and-reduce ops (no (batch, steps, 84, count) tensor on XLA).
+            ppv = ops.sum(ops.where(above, pool, ops.zeros_like(pool)), axis=1)
+            width = N_KERNELS * self.counts[j]
+            for name in self.pooling:
+                if name == "ppv":
+                    value = ppv
+                else:  # mpv: the mean of the positive values (0 where none is positive)
+                    excess = ops.sum(ops.where(above, (conv - self.biases[i]) * pool, ops.zeros_like(conv)), axis=1)
+                    value = excess / ops.maximum(ppv, 1e-12)
+                features.append(ops.reshape(value, (-1, width)))
+        return ops.concatenate(features, axis=-1) if len(features) > 1 else features[0]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.output_features)
+
+    def _numpy_convolutions(self, x: np.ndarray):
+        """(mask, [(index, dilation index, convolution (n, steps, 84))]) for NumPy input."""
+        ops = keras().ops
+        values, mask = self._split(ops.convert_to_tensor(x.astype(np.float32)), ops)
+        inputs = self._inputs(values, mask, ops)
+        convs = [(i, j, np.asarray(ops.convert_to_numpy(self.convolve(inputs[r], i)))) for i, r, j in self._pairs()]
+        return np.asarray(ops.convert_to_numpy(mask)), convs
+
+    def contributions(self, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Each step's share of a linear score ``features @ weights[i]`` of series ``x[i]``: ``(n, steps)``.
+
+        Every feature is a weighted sum over steps, so the score splits exactly into per-step terms (their sum
+        is the score less the bias): MiniRocket's class activation map. Differences count at their first step.
+        """
+        out = np.zeros(x.shape[:2], dtype=np.float64)
+        mask, convs = self._numpy_convolutions(x)
+        offset = 0
+        for i, j, conv in convs:
+            conv = conv[..., None]
+            bias = np.asarray(keras().ops.convert_to_numpy(self.biases[i]))
+            above = conv > bias
+            pool = np.asarray(self.pool_weights(mask, j, _NumpyOps), dtype=np.float64)[..., None]
+            ppv = np.where(above, pool, 0.0).sum(axis=1)
+            width = N_KERNELS * self.counts[j]
+            for name in self.pooling:
+                w = weights[:, offset: offset + width].reshape(len(x), N_KERNELS, self.counts[j])
+                if name == "ppv":
+                    terms = np.where(above, pool, 0.0)
+                else:
+                    terms = np.where(above, (conv - bias) * pool, 0.0) / np.maximum(ppv, 1e-12)[:, None]
+                out += np.einsum("nlkc,nkc->nl", terms, w)
+                offset += width
+        return out
+
+    def fit_biases(self, X: np.ndarray) -> None:
+        """Set each feature's bias from quantiles of one (seeded, random) training series' convolution over
+        that series' own steps."""
+        rng = np.random.default_rng(self.seed + 1)
+        all_q = quantiles(N_KERNELS * sum(self.counts))
+        for i, r, j in self._pairs():
+            count = self.counts[j]
+            q_start = N_KERNELS * sum(self.counts[:j])
+            mask, convs = self._numpy_convolutions(X[rng.integers(len(X), size=N_KERNELS)])
+            conv = next(c for index, _, c in convs if index == i)
+            q = all_q[q_start: q_start + N_KERNELS * count].reshape(N_KERNELS, count)
+            # Kernel k's bias comes from the series drawn for it: the diagonal of (series, steps, kernel).
+            bias = np.stack([np.quantile(conv[k, mask[k] > 0.5, k], q[k]) for k in range(N_KERNELS)])
+            self.biases[i].assign(bias.astype(np.float32))
+
+    def get_config(self):
+        return {**super().get_config(), "length": self.length, "n_features": self.n_features,
+                "max_dilations": self.max_dilations, "seed": self.seed, "difference": self.difference,
+                "pooling": list(self.pooling), "mask_channel": self.mask_channel}
+
+
+@register(
+    "minirocket",
+    summary="MiniRocket: 84 fixed kernels x up to 32 dilations, PPV pooling, ridge-fitted Dense head; ~10k features, trains in seconds",
+    paper="Dempster, Schmidt & Webb 2021, 'MiniRocket: A very fast (almost) deterministic transform for time series classification'",
+    fit=lambda network, X, y, **kw: train_closed_form(network, X, y, **kw),
+)
+def build_minirocket(input_shape, n_outputs, output_activation, *, n_features: int = 10_000, max_dilations: int = 32,
+                     seed: int = 0, difference: bool = False, pooling: tuple = ("ppv",), length: int | None = None,
+                     mask_channel: bool = False):
+    """Fixed-kernel features and a Dense output; :func:`fit_minirocket` sets the biases and the head.
+
+    ``length``: the training series' length, which sets the dilations (default: the input's fixed length).
+    Series of any length are accepted afterwards: the pooling averages over each series' own steps, which the
+    last input channel marks when ``mask_channel`` (the preprocessor's mask for gaps and unequal lengths).
+    """
+    k = keras()
+    length = length or input_shape[0]
+    if length is None:
+        raise ConfigError("minirocket sets its dilations from the training length: give length= or a fixed input length")
+    inputs = series_input(input_shape)
+    features = MiniRocketFeatures(length, n_features, max_dilations, seed, difference, pooling, mask_channel,
+                                  name="minirocket")(inputs)
+    outputs = k.layers.Dense(n_outputs, activation=output_activation, name="output")(features)
+    return k.Model(inputs, outputs, name="minirocket")
+
+
+def feature_batch(layer: MiniRocketFeatures) -> int:
+    return int(max(1, min(256, BATCH_ELEMENTS // (layer.length * layer.output_features))))
+
+
+def features_of(network, X: np.ndarray) -> np.ndarray:
+    layer = network.get_layer("minirocket")
+    extractor = keras().Model(network.input, layer.output)
+    return np.asarray(extractor.predict(X, batch_size=feature_batch(layer), verbose=0), dtype=np.float64)
+
+
+def ridge_loo(F: np.ndarray, Y: np.ndarray, alphas: np.ndarray = RIDGE_ALPHAS):
+    """Ridge regression of ``Y`` on ``F`` (centred, with intercept) for each alpha, and its leave-one-out
+    predictions, from one eigendecomposition of the Gram matrix (the efficient LOO of Rifkin & Lippert 2007,
+    which scikit-learn's RidgeCV also uses). Returns ``(coef, intercept, loo, alpha)`` for the alpha with the
+    lowest LOO squared error."""
+    f_mean, y_mean = F.mean(axis=0), Y.mean(axis=0)
+    Fc, Yc = F - f_mean, Y - y_mean
+    n = len(F)
+    eigvals, Q = np.linalg.eigh(Fc @ Fc.T)
+    eigvals = np.clip(eigvals, 0, None)
+    QtY = Q.T @ Yc
+    best = None
+    for alpha in alphas:
+        shrink = eigvals / (eigvals + alpha)
+        fitted = Q @ (shrink[:, None] * QtY)
+        # Hat matrix diagonal, plus 1/n for the intercept.
+        hat = np.einsum("ij,j,ij->i", Q, shrink, Q) + 1.0 / n
+        loo = Y - (Yc - fitted) / np.clip(1 - hat, 1e-12, None)[:, None]
+        error = float(np.mean((Y - loo) ** 2))
+        if best is None or error < best[0]:
+            best = (error, alpha, loo)
+    _, alpha, loo = best
+    # Dual solution: coef = Fc^T (K + alpha I)^-1 Yc.
+    dual = Q @ ((1.0 / (eigvals + alpha))[:, None] * QtY)
+    coef = Fc.T @ dual
+    intercept = y_mean - f_mean @ coef
+    return coef, intercept, loo, float(alpha)
+
+
+def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
+    """The softmax temperature that turns ridge scores into probabilities with the lowest log-loss."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+
+    def loss(log_t: float) -> float:
+        return -float(np.mean(log_softmax(np.exp(log_t) * scores, axis=1)[np.arange(len(y)), y]))
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-3.0, 6.0), method="bounded").x))
+
+
+def fit_minirocket(network, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, activation: str,
+                   seed: int | None) -> tuple[dict[str, Any], str]:
+    """Fit biases and the Dense head of a built ``minirocket`` network in place.
+
+    Classes: one-vs-rest ridge on +-1 targets, as MiniRocket's RidgeClassifierCV, with features standardised;
+    a softmax temperature fitted on the leave-one-out scores makes the outputs probabilities. Regression:
+    ridge on the (already standardised) target. Returns ``(history, what was done)``.
+    """
+    if activation not in ("softmax", "linear"):
+        raise ConfigError(f"minirocket fits classifiers (softmax) and regressors; not a {activation} output "
+                          "(multi-label tagging): choose another model")
+    layer = network.get_layer("minirocket")
+    X = np.asarray(X, dtype=np.float32)
+    if not np.isfinite(X).all():
+        raise ConfigError("minirocket needs finite inputs (impute missing values first)")
+    layer.fit_biases(X)
+    F = features_of(network, X)
+    scale = F.std(axis=0)
+    scale[scale == 0] = 1.0
+    classes = activation == "softmax"
+    n_out = network.get_layer("output").units
+    Y = (2.0 * np.eye(n_out)[y.astype(int)] - 1.0) if classes else np.asarray(y, np.float64).reshape(len(y), -1)
+    coef, intercept, loo, alpha = ridge_loo(F / scale, Y)
+    temperature = fit_temperature(loo, y.astype(int)) if classes else 1.0
+    weights = (coef / scale[:, None]) * temperature
+    network.get_layer("output").set_weights([weights.astype(np.float32), (intercept * temperature).astype(np.float32)])
+    history: dict[str, list[float]] = {}
+
+    def score(x, target, prefix: str) -> None:
+        out = np.asarray(network.predict(x, batch_size=feature_batch(layer), verbose=0), dtype=np.float64)
+        if classes:
+            proba = np.clip(out, 1e-12, 1.0)
+            history[f"{prefix}loss"] = [float(-np.mean(np.log(proba[np.arange(len(target)), target.astype(int)])))]
+            history[f"{prefix}accuracy"] = [float(np.mean(out.argmax(axis=1) == target))]
+        else:
+            history[f"{prefix}loss"] = [float(np.mean((out.reshape(len(target), -1) - np.reshape(target, (len(target), -1))) ** 2))]
+
+    score(X, y, "")
+    if validation is not None:
+        score(*validation, "val_")
+    what = f"ridge fit in closed form (alpha {alpha:g}, leave-one-out on {len(X)} series"
+    return history, what + (f", temperature {temperature:.3g})" if classes else ")")
+
+
+def is_closed_form(network) -> bool:
+    try:
+        network.get_layer("minirocket")
+    except ValueError:
+        return False
+    return True
+
+
+def train_closed_form(network, X, y, *, validation, config, activation: str):
+    """The trainer's counterpart for a network whose weights are solved, not descended (see training.trainer)."""
+    from ..training.trainer import TrainResult, default_batch_size
+
+    started = time.perf_counter()
+    history, what = fit_minirocket(network, X, y, validation=validation, activation=activation, seed=config.seed)
+    return TrainResult(history=history, epochs=1, best_epoch=1, seconds=time.perf_counter() - started,
+                       stopped_because=what, model=network,
+                       extras={"batch_size": config.batch_size or default_batch_size(len(X)),
+                               "monitor": "val_loss" if validation is not None else "loss", "seed": config.seed})
