@@ -4,6 +4,10 @@
         [--max-time-per-dataset S] [--seed N] [--reference CSV] --out OUTDIR [--resume] [--epochs N]
         [--executor local|tcp://HOST:PORT]
 
+``--models`` takes registered networks and named ensembles (``fcn``, ``default``, ``lite*3`` for 3 members), and
+the baselines ``dummy`` and ``minirocket`` (aeon's MiniRocket, the yardstick); ``zoo:NAME`` names cnn1d's own
+network where a baseline has the same name (``zoo:minirocket``).
+
 Writes OUTDIR/results.csv (dataset, model, accuracy, train_seconds, epochs, n_params, ...), appended one
 row at a time so an interrupted run keeps what it finished (``--resume`` skips finished pairs), and
 OUTDIR/summary.md: per-dataset table, mean accuracy, mean rank, and wins/ties/losses against each
@@ -52,6 +56,8 @@ def _baselines():
 
 
 BASELINE_NAMES = ("dummy", "minirocket")
+# `minirocket` here is aeon's (the yardstick); `zoo:minirocket` is cnn1d's own Keras network of the same name.
+ZOO_PREFIX = "zoo:"
 
 
 def cpu_seconds() -> float:
@@ -76,7 +82,7 @@ def run_one(name: str, train_path: Path, test_path: Path, model: str, args) -> d
                 "train_seconds": round(metrics["train_seconds"], 2),
                 "cpu_seconds": round(cpu_seconds() - cpu_before, 2), "epochs": 0, "n_params": 0,
                 "n_train": len(train), "n_test": len(test), "seed": args.seed, "backend": "", "stopped_because": ""}
-    base, _, members = model.partition("*")
+    base, _, members = model.removeprefix(ZOO_PREFIX).partition("*")
     clf = CNNClassifier(model=base, ensemble=int(members or 1), seed=args.seed, max_time=args.max_time_per_dataset,
                         **({"epochs": args.epochs} if args.epochs else {}))
     clf.fit(train)

@@ -279,9 +279,14 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     run_config = record_config(config, estimator, task, out, drop=() if audio else AUDIO_FIELDS)
     estimator.fit(train)
     estimator.config_ = run_config  # the bundle records how to replay the whole run
+    if getattr(estimator, "budget_note_", None):
+        log(f"budget: {estimator.budget_note_}")
+    log("members: " + ", ".join(f"{m.get('model', estimator.model)} {m['train_seconds']:.0f} s" for m in estimator.members_))
     metrics = estimator.evaluate(test)
     baseline = baseline_metrics(estimator, train, test)
     extra = {}
+    if getattr(estimator, "budget_note_", None):
+        extra["budget_note"] = estimator.budget_note_
     if getattr(estimator, "calibrate", False) and estimator.calibration_skipped_:
         extra["calibration"] = {"temperature": 1.0, "skipped": estimator.calibration_skipped_}
         log(f"temperature scaling skipped: {estimator.calibration_skipped_}")

@@ -208,6 +208,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         from ..training import ensemble, trainer
 
         self._check_params()
+        # The budget counts from here: reading, preprocessing, worker start-up and compilation all spend it.
+        deadline = None if self.max_time is None else time.time() + float(self.max_time)
         if self.coordinator is not None:
             from ..training.distributed import join_processes
 
@@ -289,14 +291,20 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             class_weight=self._class_weights(y_train) if config.class_weight == "balanced" else None,
             mask_channel=pre.use_mask,
         )
+        lead = models.lead_of(config.model, self._config_task())
+        if lead is not None and (config.class_weight is not None or config.devices != 1 or self.coordinator):
+            lead = None  # the closed-form member takes no class weights and runs on one device
         started = time.perf_counter()
-        model, results = ensemble.train_members(job, n_members, config.n_jobs)
-        result = results[0]
+        model, results, self.budget_note_ = ensemble.train_members(job, n_members, config.n_jobs, lead=lead,
+                                                                   deadline=deadline)
+        models_trained = ([lead.model] if lead else []) + [base_model] * (len(results) - bool(lead))
+        result = results[1] if lead and len(results) > 1 else results[0]  # the first trained network's history
         self.members_ = [
-            {"seed": r.extras.get("seed"), "epochs": r.epochs, "best_epoch": r.best_epoch, "train_seconds": round(r.seconds, 3),
-             "stopped_because": r.stopped_because} for r in results
+            {"model": name, "seed": r.extras.get("seed"), "epochs": r.epochs, "best_epoch": r.best_epoch,
+             "train_seconds": round(r.seconds, 3), "stopped_because": r.stopped_because}
+            for name, r in zip(models_trained, results)
         ]
-        self.n_members_ = n_members
+        self.n_members_ = len(results)
         self.model_ = model
         self.preprocessor_ = pre
         self.input_length_ = length
@@ -309,7 +317,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         self.epochs_ = max(r.epochs for r in results)
         self.fit_seconds_ = time.perf_counter() - started
         # Wall-clock seconds of the whole (possibly parallel) training, checkpoints included.
-        self.train_seconds_ = result.seconds if n_members == 1 else self.fit_seconds_
+        self.train_seconds_ = result.seconds if len(results) == 1 else self.fit_seconds_
         self.backend_ = backend_name()
         self.config_ = self.to_config()
         self.model_params_ = dict(config.model_params)  # what the builder got, frame/filterbank settings included
@@ -404,7 +412,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
 
     # -- bundle state (see estimators/bundled.py) -------------------------------------------------
     _STATE = ("input_length_", "n_channels_", "input_channels_", "audio_", "epochs_", "best_epoch_", "train_seconds_",
-              "stopped_because_", "batch_size_", "monitor_", "members_", "n_members_", "n_params_", "history_")
+              "stopped_because_", "batch_size_", "monitor_", "members_", "n_members_", "n_params_", "history_",
+              "budget_note_")
 
     def _extra_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"preprocessor": self.preprocessor_.to_dict(), "cmn": bool(getattr(self, "cmn_", False))}
@@ -444,7 +453,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         """Bundles written before the shared state layout kept training facts under ``training`` and no
         parameters (they came from the config)."""
         if "params" in state:
-            return state
+            return {"budget_note_": None, **state}  # bundles from before budget planning
         from ..config import estimator_kwargs
 
         training = state["training"]
@@ -459,7 +468,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             "train_seconds_": training["train_seconds"], "stopped_because_": training["stopped_because"],
             "batch_size_": training["batch_size"], "monitor_": training.get("monitor", "val_loss"),
             "members_": members, "n_members_": max(1, len(members)), "n_params_": training["n_params"],
-            "history_": training.get("history", {}),
+            "history_": training.get("history", {}), "budget_note_": None,
         }
 
     # -- subclass hooks -------------------------------------------------------------------------

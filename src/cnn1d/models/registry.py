@@ -62,6 +62,20 @@ ENSEMBLES: dict[str, tuple[str, int, str]] = {
     "default": ("lite", 5, "the default classifier: 5 LITE networks averaged (evidence in docs/benchmarks.md)"),
 }
 DEFAULT_CLASSIFIER = "default"
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A closed-form member that opens a named ensemble: fitted first (seconds), then the trained members share
+    the rest of the budget; its probabilities count ``weight`` in the average, the trained members the rest."""
+
+    model: str
+    params: dict[str, Any]
+    weight: float
+
+
+# Evidence: docs/benchmarks.md ("The default classifier and why").
+LEADS: dict[str, Lead] = {"default": Lead("minirocket", {"pooling": ["ppv", "mpv"]}, 0.5)}
 _loaded = False
 
 
@@ -109,6 +123,11 @@ def resolve(name: str, ensemble: int = 1, task: str = "classify") -> tuple[str, 
         return member, ensemble if ensemble > 1 else default_count
     get(name)
     return name, ensemble
+
+
+def lead_of(name: str, task: str = "classify") -> Lead | None:
+    """The closed-form member a named ensemble opens with (single-label classification only)."""
+    return LEADS.get(name) if task == "classify" else None
 
 
 def get(name: str) -> ModelSpec:

@@ -55,7 +55,8 @@ def quantiles(n: int) -> np.ndarray:
 class _NumpyOps:
     """The few ``keras.ops`` names :meth:`MiniRocketFeatures.pool_weights` uses, in NumPy."""
 
-    arange, logical_and, sum, where, maximum = np.arange, np.logical_and, np.sum, np.where, np.maximum
+    cumsum, ones_like, logical_and, sum, where, maximum = (np.cumsum, np.ones_like, np.logical_and, np.sum, np.where,
+                                                           np.maximum)
 
     @staticmethod
     def cast(x, dtype):
@@ -127,7 +128,7 @@ class MiniRocketFeatures(keras().layers.Layer):
         padding = (KERNEL_LENGTH - 1) * self.dilations[j] // 2
         valid = ops.cast(mask > 0.5, "float32")
         length = ops.sum(valid, axis=1, keepdims=True)
-        t = ops.cast(ops.arange(mask.shape[1]), "float32")[None, :]
+        t = ops.cumsum(ops.ones_like(valid), axis=1) - 1.0  # step indices; arange cannot take a symbolic length
         inner = valid * ops.cast(ops.logical_and(t >= padding, t < length - padding), "float32")
         n_inner = ops.sum(inner, axis=1, keepdims=True)
         all_w = valid / ops.maximum(length, 1.0)

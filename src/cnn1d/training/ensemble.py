@@ -8,6 +8,7 @@ outputs, so it saves, loads and predicts like a single network.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ class MemberJob:
     resume: bool
     class_weight: dict | None
     mask_channel: bool = False  # the inputs' last channel marks observed steps (gaps, unequal lengths)
+    deadline: float | None = None  # time.time() by which this member must have finished (see train_members)
 
 
 def build_network(job: MemberJob, name: str | None = None):
@@ -60,6 +62,9 @@ def train_member(job: MemberJob, name: str | None = None):
 
     from . import distributed
 
+    if job.deadline is not None:
+        # Read here, in the process that trains: worker start-up and imports have already been spent.
+        job = replace(job, config=replace(job.config, max_time=max(0.0, job.deadline - time.time())))
     if job.config.seed is not None:
         seed_everything(job.config.seed)
     fit = models.get(job.config.model).fit
@@ -100,33 +105,65 @@ def default_jobs(n_members: int) -> int:
     return max(1, min(n_members, os.cpu_count() or 1))
 
 
-def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None) -> tuple[Any, list]:
-    """Train ``n_members`` networks (seeds ``seed, seed+1, ...``); return (model, results).
+# Below this many seconds per member a trained network is cut off early in learning; a budget that gives less
+# trains fewer members (each then gets more time).
+MIN_MEMBER_SECONDS = 15.0
+# Kept back from a budget for what follows the members: assembling the ensemble and the estimator's own steps.
+ASSEMBLY_SECONDS = 1.0
 
-    With one member the model is the network itself; with several it is their average.
+
+def plan_members(n_members: int, n_jobs: int, seconds_left: float | None) -> tuple[int, str | None]:
+    """How many trained members fit the seconds left: each wave of ``n_jobs`` parallel members needs at least
+    MIN_MEMBER_SECONDS. Returns (members, why fewer) with at least one member."""
+    if seconds_left is None or n_members <= 1:
+        return n_members, None
+    waves = max(1, int(seconds_left // MIN_MEMBER_SECONDS))
+    planned = max(1, min(n_members, waves * n_jobs))
+    if planned == n_members:
+        return n_members, None
+    return planned, (f"{planned} of {n_members} members trained: {seconds_left:.0f} s left for them gives each fewer "
+                     f"than {MIN_MEMBER_SECONDS:g} s at {n_jobs} at a time")
+
+
+def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *, lead=None,
+                  deadline: float | None = None) -> tuple[Any, list, str | None]:
+    """Train ``n_members`` networks (seeds ``seed, seed+1, ...``), after the closed-form ``lead`` member
+    (a :class:`~cnn1d.models.registry.Lead`) if given; return (model, results, note).
+
+    ``deadline`` (``time.time()`` seconds) bounds the whole of it, worker start-up and compilation included:
+    every member gets a deadline for its wave, and the budget is re-read in the worker, after start-up. The
+    note says when the budget trained fewer members than asked. One member alone is the network itself.
     """
     from .trainer import TrainResult
 
-    if n_members == 1:
-        result = train_member(job)
-        return result.model, [result]
-    base_seed = job.config.seed if job.config.seed is not None else int(np.random.randint(2**31 - n_members))
-    budget = job.config.max_time
-    # Members spread over several devices already use them all: train them one after another.
+    lead_result = None
+    if lead is not None:
+        lead_job = replace(job, config=replace(job.config, model=lead.model, model_params=dict(lead.params)),
+                           run_dir=str(Path(job.run_dir) / "member_lead") if job.run_dir else None)
+        lead_result = train_member(lead_job, name="member_lead")
+    left = None if deadline is None else deadline - ASSEMBLY_SECONDS - time.time()
     if executor.is_cluster(job.config.executor):
         n_jobs = min(n_members, n_jobs or executor.cluster_workers(job.config.executor))
     else:
+        # Members spread over several devices already use them all: train them one after another.
         n_jobs = 1 if job.config.devices != 1 else (n_jobs or default_jobs(n_members))
-    waves = -(-n_members // n_jobs)
+    planned, note = plan_members(n_members, min(n_jobs, n_members), left)
+    n_jobs = min(n_jobs, planned)
+    waves = -(-planned // n_jobs)
+    base_seed = job.config.seed if job.config.seed is not None else int(np.random.randint(2**31 - planned))
     jobs = []
-    for i in range(n_members):
-        config = replace(job.config, seed=base_seed + i,
-                         max_time=None if budget is None else budget / waves, verbose=0 if n_jobs > 1 else job.config.verbose)
-        jobs.append(replace(job, config=config, run_dir=str(Path(job.run_dir) / f"member_{i}") if job.run_dir else None))
+    for i in range(planned):
+        # A member's wave ends at its share of the time left; the worker turns that into its own budget.
+        member_deadline = None if left is None else time.time() + left * (i // n_jobs + 1) / waves
+        config = replace(job.config, seed=base_seed + i if planned > 1 or lead else job.config.seed,
+                         verbose=0 if n_jobs > 1 else job.config.verbose)
+        run_dir = job.run_dir if planned == 1 and lead is None else (
+            str(Path(job.run_dir) / f"member_{i}") if job.run_dir else None)
+        jobs.append(replace(job, config=config, run_dir=run_dir, deadline=member_deadline))
     members, results = [], []
     if n_jobs == 1 and not executor.is_cluster(job.config.executor):
         for i, member_job in enumerate(jobs):
-            result = train_member(member_job, name=f"member_{i}")
+            result = train_member(member_job, name=f"member_{i}" if len(jobs) > 1 or lead else None)
             members.append(result.model)
             results.append(result)
     else:
@@ -139,14 +176,26 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None) -> 
             members.append(net)
             results.append(TrainResult(out["history"], out["epochs"], out["best_epoch"], out["seconds"],
                                        out["stopped_because"], net, out["extras"]))
-    return average_models(members, job.input_shape), results
+    if lead_result is not None:
+        weights = [lead.weight] + [(1.0 - lead.weight) / len(members)] * len(members)
+        return (average_models([lead_result.model] + members, job.input_shape, weights), [lead_result] + results,
+                note)
+    if len(members) == 1:
+        return members[0], results, note
+    return average_models(members, job.input_shape), results, note
 
 
-def average_models(members: list, input_shape: tuple):
-    """One Keras model whose output is the mean of the members' outputs (averaged probabilities)."""
+def average_models(members: list, input_shape: tuple, weights: list[float] | None = None):
+    """One Keras model whose output is the mean of the members' outputs (averaged probabilities), weighted by
+    ``weights`` when given."""
     from .._backend import keras
+    from ..models.layers import WeightedMean
 
     k = keras()
     inputs = k.Input(shape=tuple(input_shape), name="series")
-    outputs = k.layers.Average(name="ensemble_mean")([m(inputs) for m in members])
+    outputs = [m(inputs) for m in members]
+    if weights is None:
+        outputs = k.layers.Average(name="ensemble_mean")(outputs)
+    else:
+        outputs = WeightedMean(weights, name="ensemble_mean")(outputs)
     return k.Model(inputs, outputs, name=f"ensemble_of_{len(members)}")
