@@ -112,5 +112,5 @@ def test_named_ensembles_resolve():
     assert resolve("inception_time") == ("inception", 5)
     assert resolve("lite_time", 3) == ("lite", 3)
     assert resolve("fcn", 4) == ("fcn", 4)
-    assert resolve("default") == ("lite", 5)
+    assert resolve("default")[0] == "minirocket" and resolve("default", task="tag") == ("lite", 5)
     assert resolve("default", task="regress") == ("fcn", 1)

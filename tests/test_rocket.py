@@ -111,12 +111,42 @@ def test_minirocket_with_differences_mpv_and_channels(basicmotions):
     assert layer.output_features == 84 * 20 * 4
 
 
+def test_weighted_ridge_matches_scikit_learn():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(2)
+    F, Y = rng.normal(size=(30, 50)), rng.normal(size=(30, 2))
+    weight = rng.uniform(0.2, 3.0, size=30)
+    coef, intercept, loo, alpha = rocket.ridge_loo(F, Y, alphas=np.array([2.0]), sample_weight=weight)
+    reference = Ridge(alpha=2.0 * weight.mean() / weight.mean()).fit(F, Y, sample_weight=weight / weight.mean())
+    np.testing.assert_allclose(coef, reference.coef_.T, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(intercept, reference.intercept_, rtol=1e-6, atol=1e-8)
+    keep = np.arange(30) != 4
+    single = Ridge(alpha=2.0).fit(F[keep], Y[keep], sample_weight=(weight / weight.mean())[keep])
+    np.testing.assert_allclose(loo[4], single.predict(F[4:5])[0], rtol=1e-6, atol=1e-8)
+
+
 def test_minirocket_refuses_what_it_cannot_fit(gunpoint):
     train, _ = gunpoint
-    with pytest.raises(ConfigError, match="class weights"):
-        cnn1d.CNNClassifier(model="minirocket", class_weight="balanced", seed=0).fit(train)
+    balanced = cnn1d.CNNClassifier(model="minirocket", class_weight="balanced", seed=0).fit(train)
+    assert balanced.score(gunpoint[1]) >= 0.95
+    with pytest.raises(ConfigError, match="multi-label"):
+        cnn1d.CNNClassifier(model="minirocket", seed=0).fit(train.values[:, :, 0], [["a"], ["b", "a"]] * 25)
     with pytest.raises(ConfigError, match="pooling"):
         cnn1d.CNNClassifier(model="minirocket", model_params={"pooling": ["max"]}, seed=0).fit(train)
     short = np.random.default_rng(0).normal(size=(10, 6))
     with pytest.raises(ConfigError, match="at least 9 steps"):
         cnn1d.CNNClassifier(model="minirocket", seed=0).fit(short, np.arange(10) % 2)
+
+
+def test_minirocket_exports_to_onnx_at_any_length(gunpoint_rocket, tmp_path):
+    pytest.importorskip("jax2onnx")
+    pytest.importorskip("onnxruntime")
+    from cnn1d.export import export
+    from cnn1d.runtime import RuntimeModel
+
+    clf, test = gunpoint_rocket
+    report = export(clf.save(tmp_path / "r.cnn1d"), tmp_path / "r.onnx")
+    assert report["label_agreement"] == 1.0 and any("never seen" in c["inputs"] for c in report["checks"])
+    runtime = RuntimeModel(tmp_path / "r.onnx")
+    np.testing.assert_allclose(runtime.predict_proba(test.values), clf.predict_proba(test), atol=1e-3)

@@ -128,7 +128,7 @@ def train(
     id_column: Optional[str] = typer.Option(None, "--id-column", help="Long CSV: the series-id column (forecasting: one global model over the series)."),
     ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Train N networks (different seeds) and average their outputs. Forecasting default: as many as --max-time has room for, up to 5 (1 without --max-time)."),
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes for ensemble members (default: one per core)."),
-    executor: Optional[str] = typer.Option(None, "--executor", help="Where ensemble members train: local (worker processes, default) or a Dask scheduler address, tcp://HOST:PORT (pip install \"cnn1d[cluster]\")."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="Where ensemble members train: local (worker processes, default) or a Dask scheduler address, tcp://HOST:PORT (pip install \"cnn1d\\[cluster]\")."),
     devices: Optional[int] = typer.Option(None, "--devices", help="Train each network data-parallel over N GPUs/devices (0: all; JAX backend). Default 1."),
     coordinator: Optional[str] = typer.Option(None, "--coordinator", help="Multi-process (multi-host) training: HOST:PORT of process 0, which hosts the coordinator; run the same command in every process (docs/scale.md)."),
     num_processes: Optional[int] = typer.Option(None, "--num-processes", help="Multi-process training: how many processes (hosts) train the network together."),
@@ -356,7 +356,7 @@ def predict(
 
     Audio: cnn1d predict runs/clips/model.cnn1d new_clips/   (a file, a folder or a manifest; any sample rate)
 
-    Exported: cnn1d predict runs/gp/model.onnx new_series.csv   (pip install "cnn1d[runtime]" is enough)
+    Exported: cnn1d predict runs/gp/model.onnx new_series.csv   (pip install "cnn1d\\[runtime]" is enough)
     """
     from .workflows import predict_bundle, predict_exported
 
@@ -398,8 +398,8 @@ def export(
 
     Example: cnn1d export runs/gp/model.cnn1d        (writes runs/gp/model.onnx and runs/gp/model.json)
 
-    Needs pip install "cnn1d[export]" (litert: "cnn1d[litert]"); the exported ONNX model runs with pip install
-    "cnn1d[runtime]".
+    Needs pip install "cnn1d\\[export]" (litert: "cnn1d\\[litert]"); the exported ONNX model runs with pip install
+    "cnn1d\\[runtime]".
     """
     from .export import export as export_bundle
 
@@ -431,7 +431,7 @@ def serve(
 
     Example: cnn1d serve runs/gp/model.onnx --port 8000
 
-    Needs pip install "cnn1d[serve]". Routes, request and answer forms: docs/deploy.md.
+    Needs pip install "cnn1d\\[serve]". Routes, request and answer forms: docs/deploy.md.
     """
     from .serve.app import serve as run_server
 

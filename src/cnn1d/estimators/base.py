@@ -231,7 +231,9 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         config = self.to_config()
         if config.seed is not None:
             seed_everything(config.seed)
-        base_model, n_members = models.resolve(config.model, config.ensemble, self.task)
+        base_model, n_members = models.resolve(config.model, config.ensemble, self._config_task())
+        config = config.replace(model_params={**models.ensemble_params(config.model, self._config_task()),
+                                              **config.model_params})
         spec = models.get(base_model)
         if spec.fit is not None and config.validation_fraction is None:
             # A closed-form fit chooses its penalty by leave-one-out on every series: a split would only shrink it.
@@ -291,18 +293,13 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             class_weight=self._class_weights(y_train) if config.class_weight == "balanced" else None,
             mask_channel=pre.use_mask,
         )
-        lead = models.lead_of(config.model, self._config_task())
-        if lead is not None and (config.class_weight is not None or config.devices != 1 or self.coordinator):
-            lead = None  # the closed-form member takes no class weights and runs on one device
         started = time.perf_counter()
-        model, results, self.budget_note_ = ensemble.train_members(job, n_members, config.n_jobs, lead=lead,
-                                                                   deadline=deadline)
-        models_trained = ([lead.model] if lead else []) + [base_model] * (len(results) - bool(lead))
-        result = results[1] if lead and len(results) > 1 else results[0]  # the first trained network's history
+        model, results, self.budget_note_ = ensemble.train_members(job, n_members, config.n_jobs, deadline=deadline)
+        result = results[0]
         self.members_ = [
-            {"model": name, "seed": r.extras.get("seed"), "epochs": r.epochs, "best_epoch": r.best_epoch,
+            {"model": base_model, "seed": r.extras.get("seed"), "epochs": r.epochs, "best_epoch": r.best_epoch,
              "train_seconds": round(r.seconds, 3), "stopped_because": r.stopped_because}
-            for name, r in zip(models_trained, results)
+            for r in results
         ]
         self.n_members_ = len(results)
         self.model_ = model

@@ -1,5 +1,5 @@
 """Model zoo: ``list_models()``, ``get(name)``, ``build(name, input_shape, n_outputs, activation, **hparams)``."""
 
-from .registry import ENSEMBLES, LEADS, Lead, ModelSpec, build, get, lead_of, list_models, register, resolve
+from .registry import ENSEMBLES, ModelSpec, build, ensemble_params, get, list_models, register, resolve
 
-__all__ = ["ENSEMBLES", "LEADS", "Lead", "ModelSpec", "build", "get", "lead_of", "list_models", "register", "resolve"]
+__all__ = ["ENSEMBLES", "ModelSpec", "build", "ensemble_params", "get", "list_models", "register", "resolve"]

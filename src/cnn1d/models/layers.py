@@ -109,28 +109,6 @@ class LogCompression(keras().layers.Layer):
 
 
 @_register
-class WeightedMean(keras().layers.Layer):
-    """A weighted mean of same-shaped inputs (an ensemble whose members do not count equally)."""
-
-    def __init__(self, member_weights: list, **kwargs):
-        super().__init__(**kwargs)
-        total = float(sum(member_weights))
-        self.member_weights = [float(w) / total for w in member_weights]
-
-    def call(self, inputs):
-        out = None
-        for w, x in zip(self.member_weights, inputs):
-            out = w * x if out is None else out + w * x
-        return out
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-    def get_config(self):
-        return {**super().get_config(), "member_weights": self.member_weights}
-
-
-@_register
 def masked_mean_absolute_error(y_true, y_pred):
     """Mean absolute error over the known targets only: NaN marks a target that is missing (a forecast
     window whose future crosses a gap), so such windows still train on the steps that were observed."""

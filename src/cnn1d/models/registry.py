@@ -53,29 +53,21 @@ class ModelSpec:
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
+DEFAULT_MEMBERS = 1
 
 # Named ensembles: name -> (member model, default number of members, description).
 ENSEMBLES: dict[str, tuple[str, int, str]] = {
     "inception_time": ("inception", 5, "InceptionTime: 5 Inception networks, probabilities averaged (Ismail Fawaz et al. 2020)"),
     "lite_time": ("lite", 5, "LITETime: 5 LITE networks, probabilities averaged (Ismail-Fawaz et al. 2023)"),
     # The default classifier, chosen on the development datasets: see docs/benchmarks.md.
-    "default": ("lite", 5, "the default classifier: 5 LITE networks averaged (evidence in docs/benchmarks.md)"),
+    "default": ("minirocket", DEFAULT_MEMBERS, "the default classifier: MiniRocket with PPV and MPV pooling, ridge head "
+                "(evidence in docs/benchmarks.md)"),
 }
+# Builder arguments a named ensemble gives its members (a user's model_params override them).
+_ENSEMBLE_PARAMS: dict[str, dict[str, Any]] = {"default": {"pooling": ["ppv", "mpv"]}}
 DEFAULT_CLASSIFIER = "default"
 
 
-@dataclass(frozen=True)
-class Lead:
-    """A closed-form member that opens a named ensemble: fitted first (seconds), then the trained members share
-    the rest of the budget; its probabilities count ``weight`` in the average, the trained members the rest."""
-
-    model: str
-    params: dict[str, Any]
-    weight: float
-
-
-# Evidence: docs/benchmarks.md ("The default classifier and why").
-LEADS: dict[str, Lead] = {"default": Lead("minirocket", {"pooling": ["ppv", "mpv"]}, 0.5)}
 _loaded = False
 
 
@@ -108,6 +100,8 @@ def list_models() -> list[ModelSpec]:
 
 # Regression has no benchmark evidence yet: its default stays the single FCN.
 DEFAULT_REGRESSOR = ("fcn", 1)
+# Multi-label tagging needs sigmoid outputs, which a ridge head does not give: 5 LITE networks (the previous default).
+DEFAULT_TAGGER = ("lite", 5)
 
 
 def resolve(name: str, ensemble: int = 1, task: str = "classify") -> tuple[str, int]:
@@ -116,7 +110,7 @@ def resolve(name: str, ensemble: int = 1, task: str = "classify") -> tuple[str, 
     ``ensemble`` > 1 overrides the member count of a named ensemble and turns any model into one.
     """
     if name == DEFAULT_CLASSIFIER and task != "classify":
-        member, count = DEFAULT_REGRESSOR
+        member, count = DEFAULT_TAGGER if task == "tag" else DEFAULT_REGRESSOR
         return member, ensemble if ensemble > 1 else count
     if name in ENSEMBLES:
         member, default_count, _ = ENSEMBLES[name]
@@ -125,9 +119,9 @@ def resolve(name: str, ensemble: int = 1, task: str = "classify") -> tuple[str, 
     return name, ensemble
 
 
-def lead_of(name: str, task: str = "classify") -> Lead | None:
-    """The closed-form member a named ensemble opens with (single-label classification only)."""
-    return LEADS.get(name) if task == "classify" else None
+def ensemble_params(name: str, task: str = "classify") -> dict[str, Any]:
+    """The builder arguments the named ensemble ``name`` gives its members for ``task``."""
+    return dict(_ENSEMBLE_PARAMS.get(name, {})) if resolve(name, 1, task)[0] == resolve(name)[0] else {}
 
 
 def get(name: str) -> ModelSpec:

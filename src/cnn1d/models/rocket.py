@@ -273,51 +273,57 @@ def features_of(network, X: np.ndarray) -> np.ndarray:
     return np.asarray(extractor.predict(X, batch_size=feature_batch(layer), verbose=0), dtype=np.float64)
 
 
-def ridge_loo(F: np.ndarray, Y: np.ndarray, alphas: np.ndarray = RIDGE_ALPHAS):
-    """Ridge regression of ``Y`` on ``F`` (centred, with intercept) for each alpha, and its leave-one-out
-    predictions, from one eigendecomposition of the Gram matrix (the efficient LOO of Rifkin & Lippert 2007,
-    which scikit-learn's RidgeCV also uses). Returns ``(coef, intercept, loo, alpha)`` for the alpha with the
-    lowest LOO squared error."""
-    f_mean, y_mean = F.mean(axis=0), Y.mean(axis=0)
-    Fc, Yc = F - f_mean, Y - y_mean
+def ridge_loo(F: np.ndarray, Y: np.ndarray, alphas: np.ndarray = RIDGE_ALPHAS, sample_weight: np.ndarray | None = None):
+    """Ridge regression of ``Y`` on ``F`` (centred, with intercept; rows weighted by ``sample_weight``) for each
+    alpha, and its leave-one-out predictions, from one eigendecomposition of the Gram matrix (the efficient LOO
+    of Rifkin & Lippert 2007, which scikit-learn's RidgeCV also uses). Returns ``(coef, intercept, loo, alpha)``
+    for the alpha with the lowest (weighted) LOO squared error."""
     n = len(F)
-    eigvals, Q = np.linalg.eigh(Fc @ Fc.T)
+    weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64) / np.mean(sample_weight)
+    f_mean = weight @ F / weight.sum()
+    y_mean = weight @ Y / weight.sum()
+    root = np.sqrt(weight)[:, None]
+    Fw, Yw = (F - f_mean) * root, (Y - y_mean) * root
+    eigvals, Q = np.linalg.eigh(Fw @ Fw.T)
     eigvals = np.clip(eigvals, 0, None)
-    QtY = Q.T @ Yc
+    QtY = Q.T @ Yw
     best = None
     for alpha in alphas:
         shrink = eigvals / (eigvals + alpha)
-        fitted = Q @ (shrink[:, None] * QtY)
-        # Hat matrix diagonal, plus 1/n for the intercept.
-        hat = np.einsum("ij,j,ij->i", Q, shrink, Q) + 1.0 / n
-        loo = Y - (Yc - fitted) / np.clip(1 - hat, 1e-12, None)[:, None]
-        error = float(np.mean((Y - loo) ** 2))
+        residual = Yw - Q @ (shrink[:, None] * QtY)
+        # Hat matrix diagonal, plus each row's share of the (weighted) intercept.
+        hat = np.einsum("ij,j,ij->i", Q, shrink, Q) + weight / weight.sum()
+        loo_residual = residual / root / np.clip(1 - hat, 1e-12, None)[:, None]
+        error = float(np.mean(weight[:, None] * loo_residual ** 2))
         if best is None or error < best[0]:
-            best = (error, alpha, loo)
+            best = (error, alpha, Y - loo_residual)
     _, alpha, loo = best
-    # Dual solution: coef = Fc^T (K + alpha I)^-1 Yc.
-    dual = Q @ ((1.0 / (eigvals + alpha))[:, None] * QtY)
-    coef = Fc.T @ dual
+    # Dual solution: coef = Fw^T (K + alpha I)^-1 Yw.
+    coef = Fw.T @ (Q @ ((1.0 / (eigvals + alpha))[:, None] * QtY))
     intercept = y_mean - f_mean @ coef
     return coef, intercept, loo, float(alpha)
 
 
-def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
-    """The softmax temperature that turns ridge scores into probabilities with the lowest log-loss."""
+def fit_temperature(scores: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+    """The softmax temperature that turns ridge scores into probabilities with the lowest (weighted) log-loss."""
     from scipy.optimize import minimize_scalar
     from scipy.special import log_softmax
 
+    weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+
     def loss(log_t: float) -> float:
-        return -float(np.mean(log_softmax(np.exp(log_t) * scores, axis=1)[np.arange(len(y)), y]))
+        picked = log_softmax(np.exp(log_t) * scores, axis=1)[np.arange(len(y)), y]
+        return -float(np.average(picked, weights=weight))
 
     return float(np.exp(minimize_scalar(loss, bounds=(-3.0, 6.0), method="bounded").x))
 
 
 def fit_minirocket(network, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, activation: str,
-                   seed: int | None) -> tuple[dict[str, Any], str]:
+                   class_weight: dict[int, float] | None = None) -> tuple[dict[str, Any], str]:
     """Fit biases and the Dense head of a built ``minirocket`` network in place.
 
-    Classes: one-vs-rest ridge on +-1 targets, as MiniRocket's RidgeClassifierCV, with features standardised;
+    Classes: one-vs-rest ridge on +-1 targets, as MiniRocket's RidgeClassifierCV, with features standardised
+    (``class_weight`` weighs each series' squared error by its class's weight);
     a softmax temperature fitted on the leave-one-out scores makes the outputs probabilities. Regression:
     ridge on the (already standardised) target. Returns ``(history, what was done)``.
     """
@@ -335,8 +341,9 @@ def fit_minirocket(network, X: np.ndarray, y: np.ndarray, *, validation: tuple |
     classes = activation == "softmax"
     n_out = network.get_layer("output").units
     Y = (2.0 * np.eye(n_out)[y.astype(int)] - 1.0) if classes else np.asarray(y, np.float64).reshape(len(y), -1)
-    coef, intercept, loo, alpha = ridge_loo(F / scale, Y)
-    temperature = fit_temperature(loo, y.astype(int)) if classes else 1.0
+    weight = None if class_weight is None else np.array([class_weight.get(int(c), 1.0) for c in y])
+    coef, intercept, loo, alpha = ridge_loo(F / scale, Y, sample_weight=weight)
+    temperature = fit_temperature(loo, y.astype(int), weight) if classes else 1.0
     weights = (coef / scale[:, None]) * temperature
     network.get_layer("output").set_weights([weights.astype(np.float32), (intercept * temperature).astype(np.float32)])
     history: dict[str, list[float]] = {}
@@ -365,12 +372,13 @@ def is_closed_form(network) -> bool:
     return True
 
 
-def train_closed_form(network, X, y, *, validation, config, activation: str):
+def train_closed_form(network, X, y, *, validation, config, activation: str, class_weight=None):
     """The trainer's counterpart for a network whose weights are solved, not descended (see training.trainer)."""
     from ..training.trainer import TrainResult, default_batch_size
 
     started = time.perf_counter()
-    history, what = fit_minirocket(network, X, y, validation=validation, activation=activation, seed=config.seed)
+    history, what = fit_minirocket(network, X, y, validation=validation, activation=activation,
+                                   class_weight=class_weight)
     return TrainResult(history=history, epochs=1, best_epoch=1, seconds=time.perf_counter() - started,
                        stopped_because=what, model=network,
                        extras={"batch_size": config.batch_size or default_batch_size(len(X)),

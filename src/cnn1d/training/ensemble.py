@@ -57,7 +57,6 @@ def train_member(job: MemberJob, name: str | None = None):
     """Seed, build and train one network in this process; returns a TrainResult holding the model."""
     from .. import models
     from .._backend import seed_everything
-    from ..errors import ConfigError
     from . import trainer
 
     from . import distributed
@@ -69,11 +68,8 @@ def train_member(job: MemberJob, name: str | None = None):
         seed_everything(job.config.seed)
     fit = models.get(job.config.model).fit
     if fit is not None:
-        if job.class_weight is not None:
-            raise ConfigError(f"model {job.config.model!r} is fitted in closed form and takes no class weights; "
-                              "leave class_weight unset or choose a trained network")
         return fit(build_network(job, name), job.X, job.y, validation=job.validation, config=job.config,
-                   activation=job.activation)
+                   activation=job.activation, class_weight=job.class_weight)
     return distributed.fit_on_devices(
         job.config.devices, lambda: build_network(job, name),
         lambda network, devices: trainer.train(
@@ -125,45 +121,51 @@ def plan_members(n_members: int, n_jobs: int, seconds_left: float | None) -> tup
                      f"than {MIN_MEMBER_SECONDS:g} s at {n_jobs} at a time")
 
 
-def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *, lead=None,
+def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
                   deadline: float | None = None) -> tuple[Any, list, str | None]:
-    """Train ``n_members`` networks (seeds ``seed, seed+1, ...``), after the closed-form ``lead`` member
-    (a :class:`~cnn1d.models.registry.Lead`) if given; return (model, results, note).
+    """Train ``n_members`` networks (seeds ``seed, seed+1, ...``); return (model, results, note).
 
     ``deadline`` (``time.time()`` seconds) bounds the whole of it, worker start-up and compilation included:
-    every member gets a deadline for its wave, and the budget is re-read in the worker, after start-up. The
-    note says when the budget trained fewer members than asked. One member alone is the network itself.
+    every member gets a deadline for its wave, and the budget is re-read in the worker, after start-up.
+    Closed-form members (seconds each) are fitted one after another in this process, and stop when the next
+    would pass the deadline. The note says when the budget trained fewer members than asked. One member
+    alone is the network itself; several are averaged.
     """
+    from .. import models
     from .trainer import TrainResult
 
-    lead_result = None
-    if lead is not None:
-        lead_job = replace(job, config=replace(job.config, model=lead.model, model_params=dict(lead.params)),
-                           run_dir=str(Path(job.run_dir) / "member_lead") if job.run_dir else None)
-        lead_result = train_member(lead_job, name="member_lead")
     left = None if deadline is None else deadline - ASSEMBLY_SECONDS - time.time()
+    closed_form = models.get(job.config.model).fit is not None
     if executor.is_cluster(job.config.executor):
         n_jobs = min(n_members, n_jobs or executor.cluster_workers(job.config.executor))
+    elif closed_form or job.config.devices != 1:
+        # Closed-form fits take seconds, less than a worker's start-up; members spread over several devices
+        # already use them all: either way, one after another in this process.
+        n_jobs = 1
     else:
-        # Members spread over several devices already use them all: train them one after another.
-        n_jobs = 1 if job.config.devices != 1 else (n_jobs or default_jobs(n_members))
-    planned, note = plan_members(n_members, min(n_jobs, n_members), left)
+        n_jobs = n_jobs or default_jobs(n_members)
+    planned, note = (n_members, None) if closed_form else plan_members(n_members, min(n_jobs, n_members), left)
     n_jobs = min(n_jobs, planned)
     waves = -(-planned // n_jobs)
     base_seed = job.config.seed if job.config.seed is not None else int(np.random.randint(2**31 - planned))
     jobs = []
     for i in range(planned):
         # A member's wave ends at its share of the time left; the worker turns that into its own budget.
-        member_deadline = None if left is None else time.time() + left * (i // n_jobs + 1) / waves
-        config = replace(job.config, seed=base_seed + i if planned > 1 or lead else job.config.seed,
+        member_deadline = None if left is None or closed_form else time.time() + left * (i // n_jobs + 1) / waves
+        config = replace(job.config, seed=base_seed + i if planned > 1 else job.config.seed,
                          verbose=0 if n_jobs > 1 else job.config.verbose)
-        run_dir = job.run_dir if planned == 1 and lead is None else (
-            str(Path(job.run_dir) / f"member_{i}") if job.run_dir else None)
+        run_dir = job.run_dir if planned == 1 else (str(Path(job.run_dir) / f"member_{i}") if job.run_dir else None)
         jobs.append(replace(job, config=config, run_dir=run_dir, deadline=member_deadline))
     members, results = [], []
     if n_jobs == 1 and not executor.is_cluster(job.config.executor):
         for i, member_job in enumerate(jobs):
-            result = train_member(member_job, name=f"member_{i}" if len(jobs) > 1 or lead else None)
+            if closed_form and results and deadline is not None:
+                mean_seconds = sum(r.seconds for r in results) / len(results)
+                if time.time() + mean_seconds > deadline - ASSEMBLY_SECONDS:
+                    note = (f"{len(results)} of {planned} members fitted: the next would end past the {left:.0f} s "
+                            f"budget (each takes about {mean_seconds:.1f} s)")
+                    break
+            result = train_member(member_job, name=f"member_{i}" if len(jobs) > 1 else None)
             members.append(result.model)
             results.append(result)
     else:
@@ -176,26 +178,19 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *, 
             members.append(net)
             results.append(TrainResult(out["history"], out["epochs"], out["best_epoch"], out["seconds"],
                                        out["stopped_because"], net, out["extras"]))
-    if lead_result is not None:
-        weights = [lead.weight] + [(1.0 - lead.weight) / len(members)] * len(members)
-        return (average_models([lead_result.model] + members, job.input_shape, weights), [lead_result] + results,
-                note)
+    if deadline is not None and time.time() > deadline:
+        over = f"training ended {time.time() - deadline:.1f} s past the budget"
+        note = f"{note}; {over}" if note else over
     if len(members) == 1:
         return members[0], results, note
     return average_models(members, job.input_shape), results, note
 
 
-def average_models(members: list, input_shape: tuple, weights: list[float] | None = None):
-    """One Keras model whose output is the mean of the members' outputs (averaged probabilities), weighted by
-    ``weights`` when given."""
+def average_models(members: list, input_shape: tuple):
+    """One Keras model whose output is the mean of the members' outputs (averaged probabilities)."""
     from .._backend import keras
-    from ..models.layers import WeightedMean
 
     k = keras()
     inputs = k.Input(shape=tuple(input_shape), name="series")
-    outputs = [m(inputs) for m in members]
-    if weights is None:
-        outputs = k.layers.Average(name="ensemble_mean")(outputs)
-    else:
-        outputs = WeightedMean(weights, name="ensemble_mean")(outputs)
+    outputs = k.layers.Average(name="ensemble_mean")([m(inputs) for m in members])
     return k.Model(inputs, outputs, name=f"ensemble_of_{len(members)}")
