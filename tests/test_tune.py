@@ -16,7 +16,7 @@ from .conftest import FAST  # noqa: E402
 
 def test_default_spaces_come_from_the_registry():
     series = tuning.default_space("series")
-    assert set(series["model"]) == {"fcn", "inception", "lite", "resnet"}
+    assert set(series["model"]) == {"fcn", "inception", "lite", "minirocket", "resnet"}
     assert series["model_params"]["lite"] == models.get("lite").search
     audio = tuning.default_space("audio")
     assert "m5" in audio["model"] and "tdfb" not in audio["model"] and audio["front_end"] == ["log_mel", "mfcc"]
@@ -71,10 +71,11 @@ def test_the_search_starts_from_the_default_network():
     space = tuning.merge_space("series", None, fixed={})
     plan = _plan(base=RunConfig(data="gunpoint", seed=0), space=space)
     first = tuning.default_params(plan)
-    # LITE with its registered defaults, the estimator's learning rate and no augmentation; GunPoint's 40
-    # training series after the validation split take the automatic batch of 4.
-    assert first == {"model": "lite", "learning_rate": 1e-3, "augment": 0, "batch_size": 4, "lite.filters": 32,
-                     "lite.kernel_size": 40}
+    # MiniRocket with the default's pooling, the estimator's learning rate and no augmentation (which a
+    # closed-form fit ignores or uses alike); GunPoint's 40 training series after the validation split take
+    # the automatic batch of 4.
+    assert first == {"model": "minirocket", "learning_rate": 1e-3, "augment": 0, "batch_size": 4,
+                     "minirocket.pooling": '["ppv", "mpv"]', "minirocket.difference": False}
     text = tuning.merge_space("text", None, fixed={})
     assert tuning.default_params(_plan(kind="text", space=text, base=RunConfig(data="rotten-tomatoes"))) == {
         "model": "textcnn", "tokens": "word", "learning_rate": 5e-4, "batch_size": 50, "textcnn.embedding_dim": 128,

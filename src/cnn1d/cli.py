@@ -103,7 +103,7 @@ def train(
     data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name (see `cnn1d datasets`) or a data file. Default: gunpoint."),
     test: Optional[str] = typer.Option(None, "--test", help="Test file. Default: the *_TEST.* file beside a *_TRAIN.* file."),
     task: Optional[str] = typer.Option(None, "--task", help="classify, regress, tag (multi-label), forecast or lm. Default: from the file header (tag for multi-label data), else classify."),
-    model: Optional[str] = typer.Option(None, "--model", help="Registered model or ensemble (see `cnn1d models`). Default: `default` (5 LITE networks) for series, m5 for audio, textcnn for text, causal_lm for lm, tcn for forecasting."),
+    model: Optional[str] = typer.Option(None, "--model", help="Registered model or ensemble (see `cnn1d models`). Default: `default` (MiniRocket, ridge head; 5 LITE networks for multi-label tags) for series, m5 for audio, textcnn for text, causal_lm for lm, tcn for forecasting."),
     model_params: Optional[str] = typer.Option(None, "--model-params", help='Builder arguments as JSON, e.g. \'{"filters": 64}\'.'),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Maximum training epochs (early stopping may end sooner)."),
     max_time: Optional[float] = typer.Option(None, "--max-time", help="Wall-clock budget for training, in seconds."),

@@ -554,8 +554,8 @@ def default_trials(max_time: float | None, jobs: int) -> int:
 
 
 def members_of(user: RunConfig, task: str) -> int:
-    """How many networks the default run averages: 5 LITE networks for classification unless ``--model``
-    names one family (then 1)."""
+    """How many networks the default run averages (the named ensemble's count, or ``--ensemble``; 1 where
+    ``--model`` names one family)."""
     from .models import resolve
 
     return resolve(user.model or "default", user.ensemble or 1, task)[1]
@@ -574,7 +574,9 @@ def default_params(plan: Plan) -> dict[str, Any]:
     defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     model = plan.base.model or defaults.get("model", "default")
+    named = {}
     if model in _named_ensembles():
+        named = models.ensemble_params(model, plan.task)
         model = models.resolve(model, 1, plan.task)[0]
     if model not in space["model"]:
         return {}
@@ -593,7 +595,7 @@ def default_params(plan: Plan) -> dict[str, Any]:
             value = default_batch_size(int(len(_training_data(plan)) * 0.8))
         if _fits(value, spec):
             params[key] = _label(value)
-    hparams = models.get(model).hparams
+    hparams = {**models.get(model).hparams, **named}
     for key, spec in space["model_params"].get(model, {}).items():
         value = hparams.get(key)
         value = list(value) if isinstance(value, tuple) else value

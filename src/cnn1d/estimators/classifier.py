@@ -16,7 +16,8 @@ MIN_CALIBRATION = MIN_AUTO_VALIDATION
 
 
 class CNNClassifier(ClassifierMixin, CNNEstimator):
-    """Train a registered 1D CNN (``model="default"``: five LITE networks) on labelled series or clips.
+    """Train a registered 1D CNN (``model="default"``: MiniRocket with a ridge head; five LITE networks for
+    multi-label tags) on labelled series or clips.
 
     Example::
 

@@ -242,6 +242,7 @@ class MiniRocketFeatures(keras().layers.Layer):
     summary="MiniRocket: 84 fixed kernels x up to 32 dilations, PPV pooling, ridge-fitted Dense head; ~10k features, trains in seconds",
     paper="Dempster, Schmidt & Webb 2021, 'MiniRocket: A very fast (almost) deterministic transform for time series classification'",
     fit=lambda network, X, y, **kw: train_closed_form(network, X, y, **kw),
+    search={"pooling": [["ppv"], ["ppv", "mpv"]], "difference": [False, True]},
 )
 def build_minirocket(input_shape, n_outputs, output_activation, *, n_features: int = 10_000, max_dilations: int = 32,
                      seed: int = 0, difference: bool = False, pooling: tuple = ("ppv",), length: int | None = None,

@@ -106,6 +106,8 @@ def default_jobs(n_members: int) -> int:
 MIN_MEMBER_SECONDS = 15.0
 # Kept back from a budget for what follows the members: assembling the ensemble and the estimator's own steps.
 ASSEMBLY_SECONDS = 1.0
+# Kept back from a worker's share for handing its weights back and the process pool closing.
+RETURN_SECONDS = 1.0
 
 
 def plan_members(n_members: int, n_jobs: int, seconds_left: float | None) -> tuple[int, str | None]:
@@ -151,7 +153,8 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
     jobs = []
     for i in range(planned):
         # A member's wave ends at its share of the time left; the worker turns that into its own budget.
-        member_deadline = None if left is None or closed_form else time.time() + left * (i // n_jobs + 1) / waves
+        member_deadline = None if left is None or closed_form else (
+            time.time() + left * (i // n_jobs + 1) / waves - RETURN_SECONDS)
         config = replace(job.config, seed=base_seed + i if planned > 1 else job.config.seed,
                          verbose=0 if n_jobs > 1 else job.config.verbose)
         run_dir = job.run_dir if planned == 1 else (str(Path(job.run_dir) / f"member_{i}") if job.run_dir else None)
@@ -171,9 +174,13 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
     else:
         threads = max(1, (os.cpu_count() or 1) // n_jobs)
         with executor.open_executor(job.config.executor, n_jobs, threads) as pool:
-            outputs = list(pool.map(_worker, jobs))
-        for i, (member_job, out) in enumerate(zip(jobs, outputs)):
-            net = build_network(member_job, name=f"member_{i}")
+            futures = [pool.submit(_worker, member_job) for member_job in jobs]
+            # Built while the members train: afterwards they would spend the budget's last seconds.
+            nets = [build_network(member_job, name=f"member_{i}") for i, member_job in enumerate(jobs)]
+            if hasattr(pool, "wait"):
+                pool.wait(futures)  # a cluster left without workers is reported, not waited on
+            outputs = [executor.result(future) for future in futures]
+        for net, out in zip(nets, outputs):
             net.set_weights(out["weights"])
             members.append(net)
             results.append(TrainResult(out["history"], out["epochs"], out["best_epoch"], out["seconds"],
