@@ -41,7 +41,8 @@ def kinds(epochs: int, shared: Path | None):
 
     gp_train, gp_test = cnn1d.datasets.load("gunpoint")
     yield "classifier (FCN, GunPoint)", lambda: cnn1d.CNNClassifier(model="fcn", epochs=epochs, seed=0).fit(gp_train), gp_test
-    yield "ensemble (default: 5 LITE, GunPoint)", lambda: cnn1d.CNNClassifier(epochs=epochs, seed=0, n_jobs=1).fit(gp_train), gp_test
+    yield "ensemble (lite_time: 5 LITE, GunPoint)", lambda: cnn1d.CNNClassifier(model="lite_time", epochs=epochs, seed=0, n_jobs=1).fit(gp_train), gp_test
+    yield "default (MiniRocket, GunPoint)", lambda: cnn1d.CNNClassifier(seed=0).fit(gp_train), gp_test
     tags = np.stack([gp_train.y == "1", np.arange(len(gp_train)) % 2 == 0], axis=1).astype(int)
     yield "tagger (FCN, 2 tags)", lambda: cnn1d.CNNClassifier(model="fcn", epochs=epochs, seed=0).fit(gp_train.values, tags), gp_test
     bm_train, bm_test = cnn1d.datasets.load("basicmotions")

@@ -53,14 +53,14 @@ class ModelSpec:
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
-DEFAULT_MEMBERS = 1
+DEFAULT_MEMBERS = 3
 
 # Named ensembles: name -> (member model, default number of members, description).
 ENSEMBLES: dict[str, tuple[str, int, str]] = {
     "inception_time": ("inception", 5, "InceptionTime: 5 Inception networks, probabilities averaged (Ismail Fawaz et al. 2020)"),
     "lite_time": ("lite", 5, "LITETime: 5 LITE networks, probabilities averaged (Ismail-Fawaz et al. 2023)"),
     # The default classifier, chosen on the development datasets: see docs/benchmarks.md.
-    "default": ("minirocket", DEFAULT_MEMBERS, "the default classifier: MiniRocket with PPV and MPV pooling, ridge head "
+    "default": ("minirocket", DEFAULT_MEMBERS, "the default classifier: 3 MiniRocket networks (PPV and MPV pooling, ridge head) averaged "
                 "(evidence in docs/benchmarks.md)"),
 }
 # Builder arguments a named ensemble gives its members (a user's model_params override them).

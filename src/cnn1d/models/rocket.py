@@ -75,8 +75,6 @@ class MiniRocketFeatures(keras().layers.Layer):
     def __init__(self, length: int, n_features: int = 10_000, max_dilations: int = 32, seed: int = 0,
                  difference: bool = False, pooling: tuple | list = ("ppv",), mask_channel: bool = False, **kwargs):
         super().__init__(**kwargs)
-        if length < KERNEL_LENGTH:
-            raise ConfigError(f"minirocket needs series of at least {KERNEL_LENGTH} steps, got {length}")
         unknown = sorted(set(pooling) - set(POOLINGS))
         if unknown or not pooling:
             raise ConfigError(f"minirocket pooling must be some of {', '.join(POOLINGS)}; got {list(pooling)}")
@@ -87,7 +85,8 @@ class MiniRocketFeatures(keras().layers.Layer):
         self.difference = bool(difference)
         self.pooling = tuple(pooling)
         self.mask_channel = bool(mask_channel)
-        dilations, counts = dilations_for(self.length, self.n_features, self.max_dilations)
+        # Shorter series convolve as if zero-padded to one kernel's length (as aeon pads them): dilation 1 only.
+        dilations, counts = dilations_for(max(self.length, KERNEL_LENGTH), self.n_features, self.max_dilations)
         self.dilations = [int(d) for d in dilations]
         self.counts = [int(c) for c in counts]
         self.trainable = False
