@@ -9,7 +9,8 @@ the baselines ``dummy`` and ``minirocket`` (aeon's MiniRocket, the yardstick); `
 network where a baseline has the same name (``zoo:minirocket``).
 
 Writes OUTDIR/results.csv (dataset, model, accuracy, train_seconds, epochs, n_params, ...), appended one
-row at a time so an interrupted run keeps what it finished (``--resume`` skips finished pairs), and
+row at a time so an interrupted run keeps what it finished (``--resume`` skips the pairs finished with the same
+``--seed``, so another seed's rows can join the same file), and
 OUTDIR/summary.md: per-dataset table, mean accuracy, mean rank, and wins/ties/losses against each
 reference method in the reference CSV (columns dataset, method, accuracy, source).
 
@@ -173,7 +174,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="override the default maximum epochs")
     parser.add_argument("--reference", type=Path, default=None, help="CSV with dataset,method,accuracy,source")
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--resume", action="store_true", help="skip dataset/model pairs already in results.csv")
+    parser.add_argument("--resume", action="store_true", help="skip dataset/model pairs already in results.csv for this --seed")
     parser.add_argument("--executor", default="local",
                         help="local (this process, one pair at a time) or a Dask scheduler address (tcp://HOST:PORT)")
     args = parser.parse_args(argv)
@@ -187,7 +188,8 @@ def main(argv=None) -> int:
     results_path = args.out / "results.csv"
     if results_path.exists() and not args.resume:
         sys.exit(f"error: {results_path} exists; pass --resume to continue it or choose another --out")
-    done = {(r["dataset"], r["model"]) for r in read_results(results_path)}
+    # Rows of another seed are other runs: --resume with a new --seed adds that seed's rows beside them.
+    done = {(r["dataset"], r["model"]) for r in read_results(results_path) if str(r.get("seed")) == str(args.seed)}
     jobs = [(n, tr, te, m) for n, tr, te in found for m in models if (n, m) not in done]
     from cnn1d.training.executor import is_cluster, open_executor, result
 
