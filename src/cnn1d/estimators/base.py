@@ -402,10 +402,17 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
 
     def _predict_arrays(self, arrays: np.ndarray) -> np.ndarray:
         """The network's outputs for preprocessed inputs."""
-        if len(arrays) <= PREDICT_BATCH:
+        batch = self._predict_batch()
+        if len(arrays) <= batch:
             # One compiled call, without predict()'s data-adapter loop: halves single-series latency.
             return np.asarray(self.model_.predict_on_batch(arrays))
-        return np.asarray(self.model_.predict(arrays, batch_size=PREDICT_BATCH, verbose=0))
+        return np.asarray(self.model_.predict(arrays, batch_size=batch, verbose=0))
+
+    def _predict_batch(self) -> int:
+        """PREDICT_BATCH, or less where a network's memory grows with batch x steps x features (MiniRocket)."""
+        from ..models.rocket import batch_for
+
+        return min(PREDICT_BATCH, batch_for(self.model_) or PREDICT_BATCH)
 
     # -- bundle state (see estimators/bundled.py) -------------------------------------------------
     _STATE = ("input_length_", "n_channels_", "input_channels_", "audio_", "epochs_", "best_epoch_", "train_seconds_",
