@@ -223,8 +223,10 @@ def train(
                    {"mfcc+logreg": result["audio_baseline_metrics"]} if "audio_baseline_metrics" in result else None)
     if result.get("skipped_files"):
         console.print(f"skipped {len(result['skipped_files'])} file(s) (listed in metrics.json under skipped_files)")
+    # A closed-form fit (minirocket) has no epochs to count.
+    epochs = "" if result["stopped_because"].startswith("ridge fit") else f"for {result['epochs']} epochs "
     console.print(
-        f"trained {result['model']} ({result['n_params']:,} parameters) for {result['epochs']} epochs "
+        f"trained {result['model']} ({result['n_params']:,} parameters) {epochs}"
         f"in {result['train_seconds']:.1f} s ({result['stopped_because']}); bundle: {result['bundle']}"
     )
 
