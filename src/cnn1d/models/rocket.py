@@ -6,7 +6,7 @@ proportion of positive values (PPV) pooled over time: ~10,000 features, then one
 biases are non-trainable weights of :class:`MiniRocketFeatures`; the Dense layer is fitted in closed form by
 ridge regression with leave-one-out choice of the penalty (:func:`fit_minirocket`), so training takes seconds on
 a CPU. The result is an ordinary Keras model: it saves in a bundle, exports, predicts and explains like the
-rest of the zoo (the PPV maps are the class activation maps: see :meth:`MiniRocketFeatures.activation_maps`).
+rest of the zoo (the class score splits exactly over steps: see :meth:`MiniRocketFeatures.contributions`).
 """
 
 from __future__ import annotations
@@ -188,12 +188,14 @@ class MiniRocketFeatures(keras().layers.Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.output_features)
 
-    def _numpy_convolutions(self, x: np.ndarray):
-        """(mask, [(index, dilation index, convolution (n, steps, 84))]) for NumPy input."""
+    def _numpy_convolutions(self, x: np.ndarray, only: int | None = None):
+        """(mask, [(index, dilation index, convolution (n, steps, 84))]) for NumPy input: every convolution, or
+        the one whose weights are at ``only``."""
         ops = keras().ops
         values, mask = self._split(ops.convert_to_tensor(x.astype(np.float32)), ops)
         inputs = self._inputs(values, mask, ops)
-        convs = [(i, j, np.asarray(ops.convert_to_numpy(self.convolve(inputs[r], i)))) for i, r, j in self._pairs()]
+        convs = [(i, j, np.asarray(ops.convert_to_numpy(self.convolve(inputs[r], i)))) for i, r, j in self._pairs()
+                 if only is None or i == only]
         return np.asarray(ops.convert_to_numpy(mask)), convs
 
     def contributions(self, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -230,8 +232,7 @@ class MiniRocketFeatures(keras().layers.Layer):
         for i, r, j in self._pairs():
             count = self.counts[j]
             q_start = N_KERNELS * sum(self.counts[:j])
-            mask, convs = self._numpy_convolutions(X[rng.integers(len(X), size=N_KERNELS)])
-            conv = next(c for index, _, c in convs if index == i)
+            mask, [(_, _, conv)] = self._numpy_convolutions(X[rng.integers(len(X), size=N_KERNELS)], only=i)
             q = all_q[q_start: q_start + N_KERNELS * count].reshape(N_KERNELS, count)
             # Kernel k's bias comes from the series drawn for it: the diagonal of (series, steps, kernel).
             bias = np.stack([np.quantile(conv[k, mask[k] > 0.5, k], q[k]) for k in range(N_KERNELS)])
@@ -393,14 +394,6 @@ def fit_minirocket(network, X: np.ndarray, y: np.ndarray, *, validation: tuple |
         score(features_of(network, validation[0]), validation[1], "val_")
     what = f"ridge fit in closed form (alpha {alpha:g}, leave-one-out on {len(X)} series"
     return history, what + (f", temperature {temperature:.3g})" if classes else ")")
-
-
-def is_closed_form(network) -> bool:
-    try:
-        network.get_layer("minirocket")
-    except ValueError:
-        return False
-    return True
 
 
 def train_closed_form(network, X, y, *, validation, config, activation: str, class_weight=None):
