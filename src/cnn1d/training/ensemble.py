@@ -128,8 +128,10 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
     """Train ``n_members`` networks (seeds ``seed, seed+1, ...``); return (model, results, note).
 
     ``deadline`` (``time.time()`` seconds) bounds the whole of it, worker start-up and compilation included:
-    every member gets a deadline for its wave, and the budget is re-read in the worker, after start-up.
-    Closed-form members (seconds each) are fitted one after another in this process, and stop when the next
+    in worker processes every member gets a deadline for its wave, and the budget is re-read in the worker,
+    after start-up. Members trained one after another in this process (a GPU, ``n_jobs=1``, several devices)
+    each get the time left shared over the members still to come, so time one leaves goes to the next, and
+    stop when less than MIN_MEMBER_SECONDS is left. Closed-form members (seconds each) stop when the next
     would pass the deadline. The note says when the budget trained fewer members than asked. One member
     alone is the network itself; several are averaged.
     """
@@ -146,7 +148,10 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
         n_jobs = 1
     else:
         n_jobs = n_jobs or default_jobs(n_members)
-    planned, note = (n_members, None) if closed_form else plan_members(n_members, min(n_jobs, n_members), left)
+    in_process = n_jobs == 1 and not executor.is_cluster(job.config.executor)
+    # One after another, each member's share is set when it starts (below): time one leaves goes to the next.
+    planned, note = (n_members, None) if closed_form or in_process else plan_members(
+        n_members, min(n_jobs, n_members), left)
     n_jobs = min(n_jobs, planned)
     waves = -(-planned // n_jobs)
     base_seed = job.config.seed if job.config.seed is not None else int(np.random.randint(2**31 - planned))
@@ -160,14 +165,23 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
         run_dir = job.run_dir if planned == 1 else (str(Path(job.run_dir) / f"member_{i}") if job.run_dir else None)
         jobs.append(replace(job, config=config, run_dir=run_dir, deadline=member_deadline))
     members, results = [], []
-    if n_jobs == 1 and not executor.is_cluster(job.config.executor):
+    if in_process:
         for i, member_job in enumerate(jobs):
+            seconds_left = None if deadline is None else deadline - ASSEMBLY_SECONDS - time.time()
             if closed_form and results and deadline is not None:
                 mean_seconds = sum(r.seconds for r in results) / len(results)
-                if time.time() + mean_seconds > deadline - ASSEMBLY_SECONDS:
+                if mean_seconds > seconds_left:
                     note = (f"{len(results)} of {planned} members fitted: the next would end past the {left:.0f} s "
                             f"budget (each takes about {mean_seconds:.1f} s)")
                     break
+            elif deadline is not None:
+                if results and seconds_left < MIN_MEMBER_SECONDS:
+                    note = (f"{len(results)} of {planned} members trained: {max(0.0, seconds_left):.0f} s were left for "
+                            f"the other {planned - len(results)}, each needs at least {MIN_MEMBER_SECONDS:g} s")
+                    break
+                # The time left is shared by the members still to come that can each have MIN_MEMBER_SECONDS.
+                sharing = max(1, min(planned - i, int(seconds_left // MIN_MEMBER_SECONDS)))
+                member_job = replace(member_job, deadline=time.time() + seconds_left / sharing)
             result = train_member(member_job, name=f"member_{i}" if len(jobs) > 1 else None)
             members.append(result.model)
             results.append(result)
