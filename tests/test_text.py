@@ -237,3 +237,27 @@ def test_topic_demo_runs_beside_the_baseline(tmp_path):
     result = json.loads(res.stdout)
     assert len(result["test_metrics"]["classes"]) == 18 and result["baseline"] == "tfidf+logistic_regression"
     assert result["test_metrics"]["accuracy"] > 0.5  # 18 unbalanced topics: the majority class is 0.52
+
+
+def test_ngram_embedding_hashes_in_the_graph_and_loads_safely(tmp_path):
+    from cnn1d._backend import keras
+    from cnn1d.models.layers import NgramEmbedding
+
+    k = keras()
+    layer = NgramEmbedding(50, 4, orders=(2, 3), buckets=128)
+    ids = np.array([[5, 6, 7, 0, 0], [9, 6, 7, 0, 0]], dtype="int32")
+    out = np.asarray(layer(ids))
+    assert out.shape == (2, 5, 4) and not out[:, 3:].any()  # padding embeds to zeros
+    bigrams = np.asarray(layer.ngram_ids(ids, 2))
+    trigrams = np.asarray(layer.ngram_ids(ids, 3))
+    assert bigrams[0, 2] == bigrams[1, 2] and bigrams[0, 1] != bigrams[1, 1]  # "6 7" shared, "5 6" vs "9 6"
+    assert trigrams[0, 2] != trigrams[1, 2] and trigrams[0, 2] != bigrams[0, 2]
+    assert ((bigrams >= 0) & (bigrams < 128)).all()
+    for buckets in (2 ** 17, 100):
+        with pytest.raises(ValueError, match="power of two"):
+            NgramEmbedding(50, 4, buckets=buckets)
+    inputs = k.Input((5,), dtype="int32")
+    model = k.Model(inputs, layer(inputs))
+    model.save(tmp_path / "m.keras")
+    loaded = k.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(ids)), out, atol=1e-6)

@@ -79,7 +79,7 @@ def test_the_search_starts_from_the_default_network():
     text = tuning.merge_space("text", None, fixed={})
     assert tuning.default_params(_plan(kind="text", space=text, base=RunConfig(data="rotten-tomatoes"))) == {
         "model": "textcnn", "tokens": "word", "learning_rate": 5e-4, "batch_size": 50, "textcnn.embedding_dim": 128,
-        "textcnn.filters": 100, "textcnn.dropout": 0.5}
+        "textcnn.filters": 100, "textcnn.dropout": 0.5, "textcnn.ngrams": 1}
 
 
 class AlwaysPrune(optuna.pruners.BasePruner):

@@ -89,13 +89,16 @@ class _Network:
         self.output = net.layers[-1]  # the Dense output layer ("output"; a language model's "next_token")
         self.kernel, self.bias = (np.asarray(w) for w in self.output.get_weights())
         layers = net.layers[: net.layers.index(self.output)]
+        from ..models.layers import NgramEmbedding
+
+        embeddings = (k.layers.Embedding, NgramEmbedding)
         self.gap = next((layer for layer in reversed(layers)
                          if isinstance(layer, k.layers.GlobalAveragePooling1D)), None)
         feature_layer = next((layer for layer in reversed(layers) if len(layer.output.shape) == 3
-                              and not isinstance(layer, (k.layers.InputLayer, k.layers.Embedding))), None)
+                              and not isinstance(layer, (k.layers.InputLayer, *embeddings))), None)
         self.feature_tensor = self.gap.input if self.gap is not None else (
             feature_layer.output if feature_layer is not None else None)
-        embedding = next((layer for layer in layers if isinstance(layer, k.layers.Embedding)), None)
+        embedding = next((layer for layer in layers if isinstance(layer, embeddings)), None)
         self.embedding = embedding
         from ..models.rocket import MiniRocketFeatures
 

@@ -116,3 +116,71 @@ def masked_mean_absolute_error(y_true, y_pred):
     known = ops.logical_not(ops.isnan(y_true))
     error = ops.where(known, ops.abs(y_pred - ops.where(known, y_true, 0.0)), 0.0)
     return ops.sum(error, axis=-1) / ops.maximum(ops.sum(ops.cast(known, error.dtype), axis=-1), 1.0)
+
+
+@_register
+class NgramEmbedding(keras().layers.Layer):
+    """Token embeddings plus hashed n-gram embeddings (fastText's bag of n-grams, per position).
+
+    Position ``i`` gets the vector of token ``i`` plus, for each order ``n`` in ``orders``, the vector of the
+    n-gram ending at ``i``, hashed into ``buckets`` rows. The hashing runs in the graph on the token ids, so
+    the model still reads one id per position (bundles, ONNX export and serving see no difference).
+    Characters of Chinese or Japanese text carry little alone; their bigrams are mostly words.
+
+    Args:
+        input_dim: token vocabulary size (id 0 pads; padded positions embed to zeros).
+        output_dim: vector size.
+        orders: n-gram orders added, e.g. ``(2,)`` or ``(2, 3)``.
+        buckets: rows of the shared n-gram table, a power of two up to 2**16.
+
+    Input ``(batch, steps)`` int ids; output ``(batch, steps, output_dim)``.
+    """
+
+    # A multiply-add hash kept to the low 16 bits after every step: (h * 10007 + id) < 2**31 for ids < 2**21,
+    # so int32 never overflows, and bit masks stand in for a modulo (jax2onnx cannot export `rem` with a
+    # symbolic batch size).
+    _HASH_MULTIPLIER = 10007
+    _ORDER_SALT = 7919
+
+    def __init__(self, input_dim: int, output_dim: int, orders: tuple = (2,), buckets: int = 2 ** 16, **kwargs):
+        super().__init__(**kwargs)
+        self.input_dim = int(input_dim)
+        self.output_dim = int(output_dim)
+        self.orders = tuple(int(n) for n in orders)
+        self.buckets = int(buckets)
+        if not 2 <= self.buckets <= 2 ** 16 or self.buckets & (self.buckets - 1) or any(n < 2 for n in self.orders):
+            raise ValueError(f"NgramEmbedding needs orders >= 2 and buckets a power of two from 2 to {2 ** 16}; "
+                             f"got orders {orders}, buckets {buckets}")
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim), initializer="uniform",
+                                          name="embeddings")
+        self.ngram_embeddings = self.add_weight(shape=(self.buckets, self.output_dim), initializer="uniform",
+                                                name="ngram_embeddings")
+
+    def ngram_ids(self, ids, order: int):
+        """The table row of the n-gram of ``order`` ending at each position."""
+        ops = keras().ops
+        ids = ops.cast(ids, "int32")
+        mask = self.buckets - 1
+        hashed = ops.bitwise_and(ids + order * self._ORDER_SALT, mask)  # the order salts the hash
+        steps = ops.shape(ids)[1]
+        for back in range(1, order):
+            earlier = ops.pad(ids, [[0, 0], [back, 0]])[:, :steps]
+            hashed = ops.bitwise_and(hashed * self._HASH_MULTIPLIER + earlier, mask)
+        return hashed
+
+    def call(self, ids):
+        ops = keras().ops
+        ids = ops.cast(ids, "int32")
+        x = ops.take(self.embeddings, ids, axis=0)
+        for order in self.orders:
+            x = x + ops.take(self.ngram_embeddings, self.ngram_ids(ids, order), axis=0)
+        return x * ops.expand_dims(ops.cast(ids > 0, x.dtype), -1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.output_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
+                "orders": list(self.orders), "buckets": self.buckets}
