@@ -86,6 +86,7 @@ def test_chinese_text_chooses_characters_and_reports_oov(tmp_path):
     path = tmp_path / "zh.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["train", "--data", str(path), "--text-column", "text", "--epochs", "1",
+                                      "--model-params", '{"ngrams": 3, "ngram_buckets": 1024}',
                                       "--seed", "0", "--out", str(tmp_path / "run"), "--json", "--quiet"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -94,6 +95,9 @@ def test_chinese_text_chooses_characters_and_reports_oov(tmp_path):
     assert report["baseline_metrics"]["features"] == "char 1-3-grams"
     clf = cnn1d.load(report["bundle"])
     assert clf.tokenizer_.level == "char" and clf.tokens_reason_ == report["tokens_reason"]
+    assert clf.model_.get_layer("embedding").orders == (2, 3)  # hashed n-grams, loaded with safe_mode
+    tokens = clf.tokenizer_.tokens(ZH[0])[: clf.tokenizer_.sequence_length]
+    assert [token for token, _ in clf.explain_tokens(ZH[0])] == tokens and "好" in tokens
     forced = CliRunner().invoke(app, ["train", "--data", str(path), "--text-column", "text", "--epochs", "1",
                                       "--tokens", "subword", "--seed", "0", "--out", str(tmp_path / "sub"), "--json", "--quiet"])
     assert forced.exit_code == 0, forced.output
