@@ -71,11 +71,15 @@ def test_the_search_starts_from_the_default_network():
     space = tuning.merge_space("series", None, fixed={})
     plan = _plan(base=RunConfig(data="gunpoint", seed=0), space=space)
     first = tuning.default_params(plan)
-    # MiniRocket with the default's pooling, the estimator's learning rate and no augmentation (which a
-    # closed-form fit ignores or uses alike); GunPoint's 40 training series after the validation split take
-    # the automatic batch of 4.
-    assert first == {"model": "minirocket", "learning_rate": 1e-3, "augment": 0, "batch_size": 4,
+    # MiniRocket with the default's pooling and no augmentation; a closed-form fit has no learning rate or
+    # batch size, so its trials do not search them.
+    assert first == {"model": "minirocket", "augment": 0,
                      "minirocket.pooling": '["ppv", "mpv"]', "minirocket.difference": False}
+    import optuna
+
+    trial = optuna.create_study().ask()
+    fields, _ = tuning.sample(trial, space | {"model": ["minirocket"]})
+    assert "learning_rate" not in fields and "batch_size" not in fields and "augment" in fields
     text = tuning.merge_space("text", None, fixed={})
     assert tuning.default_params(_plan(kind="text", space=text, base=RunConfig(data="rotten-tomatoes"))) == {
         "model": "textcnn", "tokens": "word", "learning_rate": 5e-4, "batch_size": 50, "textcnn.embedding_dim": 128,

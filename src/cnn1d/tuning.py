@@ -197,10 +197,21 @@ def _suggest(trial, name: str, value: Any) -> Any:
     return value
 
 
+# Settings only gradient descent reads: a closed-form family (minirocket's ridge head) ignores them, so its
+# trials do not spend the search's samples on them.
+GRADIENT_ONLY = ("learning_rate", "batch_size")
+
+
+def _searched(family: str, key: str) -> bool:
+    from . import models
+
+    return key not in ("model", "model_params") and not (key in GRADIENT_ONLY and models.get(family).fit is not None)
+
+
 def sample(trial, space: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(run settings, builder arguments) for one trial; a family's parameters are named ``family.param``."""
-    fields = {k: _suggest(trial, k, v) for k, v in space.items() if k != "model_params"}
-    family = fields["model"]
+    family = _suggest(trial, "model", space["model"])
+    fields = {"model": family, **{k: _suggest(trial, k, v) for k, v in space.items() if _searched(family, k)}}
     params = {k: _suggest(trial, f"{family}.{k}", v) for k, v in space["model_params"].get(family, {}).items()}
     return fields, params
 
@@ -582,7 +593,7 @@ def default_params(plan: Plan) -> dict[str, Any]:
         return {}
     params = {"model": _label(model)}
     for key, spec in space.items():
-        if key in ("model", "model_params"):
+        if not _searched(model, key):
             continue
         value = getattr(plan.base, key) if getattr(plan.base, key, None) is not None else defaults.get(key)
         if key == "tokens" and value is None:  # CNNTextClassifier's rule for tokens=None
