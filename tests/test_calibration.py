@@ -66,5 +66,7 @@ def test_too_small_a_validation_split_is_not_calibrated(gunpoint):
     assert clf.temperature_ == 1.0 and "holds 10 series" in clf.calibration_skipped_
     with pytest.raises(cnn1d.errors.ConfigError, match="validation_fraction=0"):
         cnn1d.CNNClassifier(calibrate=True, validation_fraction=0.0).fit(train)
+    closed_form = cnn1d.CNNClassifier(model="minirocket", model_params={"n_features": 840}, seed=0, calibrate=True).fit(train)
+    assert closed_form.temperature_ == 1.0 and "leave-one-out" in closed_form.calibration_skipped_
     with pytest.raises(cnn1d.errors.ConfigError, match="regressor"):
         cnn1d.CNNRegressor(calibrate=True).fit(train.values[:, :, 0], np.arange(50.0))

@@ -91,6 +91,12 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
         X, y = data
         if not (self.multilabel_ or self.calibrate):
             return
+        if self.calibrate and not held_out and self._closed_form():
+            self.calibration_skipped_ = ("a closed-form fit (minirocket's ridge head) already fits a softmax temperature "
+                                         "on its leave-one-out scores, and the default keeps no validation split; set "
+                                         "validation_fraction to calibrate on held-out series too: probabilities left "
+                                         "as fitted")
+            return
         if self.calibrate and (not held_out or len(y) < MIN_CALIBRATION):
             held = len(y) if held_out else 0
             self.calibration_skipped_ = (f"the validation split holds {held} series; temperature scaling needs at least "
@@ -104,6 +110,11 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
             self.thresholds_ = best_thresholds(y.astype(int), proba)
             return
         self.temperature_ = classify.fit_temperature(proba, y)
+
+    def _closed_form(self) -> bool:
+        from .. import models
+
+        return any(models.get(m["model"]).fit is not None for m in getattr(self, "members_", []) if "model" in m)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (rows sum to 1; temperature-scaled when fitted with ``calibrate``), or for a
