@@ -110,7 +110,7 @@ def test_a_default_valued_flag_is_not_mistaken_for_unset():
     from cnn1d import workflows
 
     config = RunConfig(task="classify", data="rotten-tomatoes", epochs=300)
-    assert workflows.build_estimator(config, "text").epochs == 300  # the text default is 30
+    assert workflows.build_estimator(config, "text").epochs == 300  # the text default is 200
 
 
 @pytest.mark.slow
