@@ -183,7 +183,7 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
                     note = (f"{len(results)} of {planned} members fitted: the next would end past the {left:.0f} s "
                             f"budget (each takes about {mean_seconds:.1f} s)")
                     break
-            elif deadline is not None:
+            elif deadline is not None and not closed_form:
                 needed = member_seconds_needed(results)
                 if results and seconds_left < needed:
                     note = (f"{len(results)} of {planned} members trained: {max(0.0, seconds_left):.0f} s were left for "
