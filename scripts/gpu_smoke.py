@@ -5,6 +5,7 @@
 Last run (H100, JAX 0.11.2 + CUDA 13, 2026-11-26): GunPoint default ensemble 1.000 in 27.1 s (members
 take turns on the GPU), FCN 0.987 in 12.5 s; spoken digits M5/log-mel 1.000 in 3.8 s, tdfb 1.000 in
 2.7 s, raw M5 0.888 in 3.5 s; FCN predict 1.1 ms for 1 series, 1.4 ms for 150.
+Checked again through the CLI on 2026-11-28 (H100; ensembles sharing the time left): docs/usage.md.
 """
 import json, os, time
 out = os.environ.get("OUT", ".")
