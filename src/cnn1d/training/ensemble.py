@@ -110,13 +110,16 @@ ASSEMBLY_SECONDS = 1.0
 RETURN_SECONDS = 1.0
 
 
-def member_seconds_needed(results: list) -> float:
-    """What the next member trained in this process needs: MIN_MEMBER_SECONDS, or less when every member so
-    far finished on its own (early stopping, its epochs) in less: 1.2 times their mean (a GPU trains a small
-    network's 300 epochs in 6-12 s)."""
+def member_seconds_needed(results: list, closed_form: bool = False) -> float:
+    """What the next member trained in this process needs. A closed-form fit: the mean time of those so far.
+    A trained network: MIN_MEMBER_SECONDS, or less when every member so far finished on its own (early
+    stopping, its epochs) in less: 1.2 times their mean (a GPU trains a small network's 300 epochs in 6-12 s)."""
+    mean = sum(r.seconds for r in results) / len(results) if results else 0.0
+    if closed_form:
+        return mean
     if not results or any(r.stopped_because.startswith("time budget") for r in results):
         return MIN_MEMBER_SECONDS
-    return min(MIN_MEMBER_SECONDS, 1.2 * sum(r.seconds for r in results) / len(results))
+    return min(MIN_MEMBER_SECONDS, 1.2 * mean)
 
 
 def plan_members(n_members: int, n_jobs: int, seconds_left: float | None) -> tuple[int, str | None]:
@@ -167,7 +170,7 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
     jobs = []
     for i in range(planned):
         # A member's wave ends at its share of the time left; the worker turns that into its own budget.
-        member_deadline = None if left is None or closed_form else (
+        member_deadline = None if left is None or closed_form or in_process else (
             time.time() + left * (i // n_jobs + 1) / waves - RETURN_SECONDS)
         config = replace(job.config, seed=base_seed + i if planned > 1 else job.config.seed,
                          verbose=0 if n_jobs > 1 else job.config.verbose)
@@ -176,22 +179,19 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
     members, results = [], []
     if in_process:
         for i, member_job in enumerate(jobs):
-            seconds_left = None if deadline is None else deadline - ASSEMBLY_SECONDS - time.time()
-            if closed_form and results and deadline is not None:
-                mean_seconds = sum(r.seconds for r in results) / len(results)
-                if mean_seconds > seconds_left:
-                    note = (f"{len(results)} of {planned} members fitted: the next would end past the {left:.0f} s "
-                            f"budget (each takes about {mean_seconds:.1f} s)")
-                    break
-            elif deadline is not None and not closed_form:
-                needed = member_seconds_needed(results)
+            if deadline is not None:
+                seconds_left = deadline - ASSEMBLY_SECONDS - time.time()
+                needed = member_seconds_needed(results, closed_form)
                 if results and seconds_left < needed:
-                    note = (f"{len(results)} of {planned} members trained: {max(0.0, seconds_left):.0f} s were left for "
+                    note = (f"{len(results)} of {planned} members fitted: the next would end past the {left:.0f} s "
+                            f"budget (each takes about {needed:.1f} s)" if closed_form else
+                            f"{len(results)} of {planned} members trained: {max(0.0, seconds_left):.0f} s were left for "
                             f"the other {planned - len(results)}, each needs at least {needed:.0f} s")
                     break
-                # The time left is shared by the members still to come that can each have what one needs.
-                sharing = max(1, min(planned - i, int(seconds_left // needed)))
-                member_job = replace(member_job, deadline=time.time() + seconds_left / sharing)
+                if not closed_form:
+                    # The time left is shared by the members still to come that can each have what one needs.
+                    sharing = max(1, min(planned - i, int(seconds_left // needed)))
+                    member_job = replace(member_job, deadline=time.time() + seconds_left / sharing)
             result = train_member(member_job, name=f"member_{i}" if len(jobs) > 1 else None)
             members.append(result.model)
             results.append(result)
