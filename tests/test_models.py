@@ -96,14 +96,18 @@ def test_tcn_is_causal():
 
     from cnn1d.models.tcn import tcn_stack
 
-    inputs = keras.Input((None, 1))
-    model = keras.Model(inputs, tcn_stack(inputs, filters=8, kernel_size=3, dilations=(1, 2, 4), dropout=0.0))
     x = np.random.default_rng(0).normal(size=(1, 40, 1)).astype(np.float32)
     changed = x.copy()
     changed[:, 30:] += 5.0
-    a, b = np.asarray(model(x)), np.asarray(model(changed))
-    np.testing.assert_allclose(a[:, :30], b[:, :30], atol=1e-5)  # the past never sees the future
-    assert not np.allclose(a[:, 30:], b[:, 30:])
+    for norm in ("layer", "none"):
+        inputs = keras.Input((None, 1))
+        stack = tcn_stack(inputs, filters=8, kernel_size=3, dilations=(1, 2, 4), dropout=0.0, norm=norm)
+        model = keras.Model(inputs, stack)
+        a, b = np.asarray(model(x)), np.asarray(model(changed))
+        np.testing.assert_allclose(a[:, :30], b[:, :30], atol=1e-5)  # the past never sees the future
+        assert not np.allclose(a[:, 30:], b[:, 30:])
+        n_norms = sum(isinstance(layer, keras.layers.LayerNormalization) for layer in model.layers)
+        assert n_norms == (6 if norm == "layer" else 0)
 
 
 def test_named_ensembles_resolve():
