@@ -14,6 +14,8 @@ def tcn_stack(x, *, filters: int, kernel_size: int, dilations, dropout: float, n
     ``1 + 2 * (kernel_size - 1) * sum(dilations)`` steps.
     """
     k = keras()
+    if norm not in ("layer", "none"):
+        raise ValueError("norm must be 'layer' or 'none'")
     for d in dilations:
         shortcut = x
         y = x
@@ -48,8 +50,6 @@ def build_tcn(input_shape, n_outputs, output_activation, *, filters: int = 64, k
     k = keras()
     if head not in ("gap", "last"):
         raise ValueError("head must be 'gap' or 'last'")
-    if norm not in ("layer", "none"):
-        raise ValueError("norm must be 'layer' or 'none'")
     inputs = series_input(input_shape)
     x = tcn_stack(inputs, filters=filters, kernel_size=kernel_size, dilations=dilations, dropout=dropout, norm=norm)
     if head == "last":
