@@ -86,6 +86,48 @@ def test_the_search_starts_from_the_default_network():
         "textcnn.filters": 100, "textcnn.dropout": 0.5, "textcnn.ngrams": 1}
 
 
+def test_a_forecasting_search_starts_from_the_default_forecaster():
+    from cnn1d.estimators.forecaster import FORECAST_BATCH, FORECAST_TCN
+
+    space = tuning.merge_space("forecast", None, fixed={})
+    assert space["model"] == ["tcn", "fcn", "resnet"] and "augment" not in space
+    assert "tcn" not in tuning.default_space("series")["model"]  # its space is for forecasting windows
+    plan = _plan(kind="forecast", task="forecast", space=space, monitor="val_loss", direction="minimize",
+                 base=RunConfig(task="forecast", data="stocks", horizon=6, seed=0))
+    first = tuning.default_params(plan)
+    assert first == {"model": "tcn", "learning_rate": 1e-3, "batch_size": FORECAST_BATCH,
+                     "tcn.filters": FORECAST_TCN["filters"], "tcn.kernel_size": 3,
+                     "tcn.dropout": FORECAST_TCN["dropout"], "tcn.norm": "layer"}
+
+
+def test_tune_searches_forecasters_on_the_series_before_the_backtest(tmp_path):
+    space = tmp_path / "space.toml"
+    space.write_text('model = ["tcn"]\nbatch_size = [64]\n[model_params.tcn]\nfilters = [8]\nkernel_size = [2]\n'
+                     'dropout = [0.0]\nnorm = ["none"]\n')
+    said = []
+    result = tuning.tune("stocks", task="forecast", horizon=6, epochs=2, trials=2, seed=0, out=tmp_path / "t",
+                         space=space, log=said.append)
+    summary = result.summary
+    assert summary["task"] == "forecast" and summary["objective"] == "val_loss" and summary["n_trials"] == 2
+    assert {"mase", "coverage"} <= set(summary["test_metrics"]) and "mase" in summary["default_test_metrics"]
+    assert "seasonal_naive" in summary["baseline_metrics"]
+    assert any("steps before the backtest" in line for line in said)
+    replay = RunConfig.from_file(summary["config"])
+    assert replay.task == "forecast" and replay.horizon == 6 and replay.model == "tcn"
+    assert replay.model_params == {"filters": 8, "kernel_size": 2, "dropout": 0.0, "norm": "none"}
+    assert result.estimator.predict().shape[0] == 5 * 6
+    # The searched parameters change the forecasting TCN (dilations to 16), not the classification one (to 32).
+    dilations = {layer.dilation_rate[0] for layer in _layers(result.estimator.model_) if hasattr(layer, "dilation_rate")}
+    assert max(dilations) == 16
+
+
+def _layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _layers(layer)
+
+
 class AlwaysPrune(optuna.pruners.BasePruner):
     def prune(self, study, trial) -> bool:
         return True
@@ -133,8 +175,8 @@ def test_a_budget_plans_trials_long_enough_to_rank_configurations():
 
 
 def test_tune_refuses_what_it_cannot_search():
-    with pytest.raises(ConfigError, match="forecasting"):
-        tuning.tune("x.csv", task="forecast", trials=1)
+    with pytest.raises(ConfigError, match="language models"):
+        tuning.tune("x.txt", task="lm", trials=1)
     with pytest.raises(ConfigError, match="ensemble"):
         tuning.tune("gunpoint", model="default", trials=1)
     with pytest.raises(ConfigError, match="trials"):

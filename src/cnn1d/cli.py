@@ -236,7 +236,7 @@ def train(
 def tune(
     data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name or a data file, as for train. Default: gunpoint."),
     test: Optional[str] = typer.Option(None, "--test", help="Test file: scored once, by the best and the default model, never by a trial."),
-    task: Optional[str] = typer.Option(None, "--task", help="classify or regress (series, audio); text data trains classifiers."),
+    task: Optional[str] = typer.Option(None, "--task", help="classify or regress (series, audio), or forecast; text data trains classifiers."),
     trials: Optional[int] = typer.Option(None, "--trials", help="Finished (complete or pruned) trials the study should hold. Default: 20; with --max-time, as many as give each trial about 20 s (3 to 20)."),
     max_time: Optional[float] = typer.Option(None, "--max-time", help="Seconds for the whole command: 60% searching, the rest training the best and the default model."),
     jobs: int = typer.Option(1, "--jobs", help="Processes running trials at once, each with its share of the CPU threads."),
@@ -252,11 +252,17 @@ def tune(
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels or targets."),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text: the column holding the texts."),
     group_column: Optional[str] = typer.Option(None, "--group-column", help="Text: keep each group on one side of the splits."),
+    target: Optional[str] = typer.Option(None, "--target", help="Forecast: the column(s) to forecast (comma-separated)."),
+    time_column: Optional[str] = typer.Option(None, "--time-column", help="Forecast: the timestamp column (default: date/time/timestamp...)."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="Forecast: the series-id column of a long CSV."),
+    horizon: Optional[int] = typer.Option(None, "--horizon", help="Forecast: steps ahead (default 12)."),
+    season: Optional[int] = typer.Option(None, "--season", help="Forecast: seasonal period m (default: from the frequency)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the results on stdout."),
 ) -> None:
     """Search hyper-parameters with Optuna; train the best configuration and the default model; compare them.
 
-    Trials are scored on a validation split of the training data; hopeless ones are pruned.
+    Trials are scored on a validation split of the training data (forecasting: of the series before the
+    backtest, which only the best and the default model see); hopeless ones are pruned.
 
     The best configuration is OUT/config.toml (cnn1d train --config OUT/config.toml replays it), its bundle OUT/best/model.cnn1d.
 
@@ -272,7 +278,8 @@ def tune(
     result = run_tune(data, test=test, task=task, trials=trials, max_time=max_time, jobs=jobs, seed=seed,
                       storage=storage, study=study, out=out, space=space, config=config, executor=executor, model=model,
                       ensemble=ensemble, label_column=label_column, text_column=text_column,
-                      group_column=group_column, log=_log(console))
+                      group_column=group_column, target=target, time_column=time_column, id_column=id_column,
+                      horizon=horizon, season=season, log=_log(console))
     summary = result.summary
     if json_out:
         _echo_json(summary)

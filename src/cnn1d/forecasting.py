@@ -116,14 +116,9 @@ def backtest(forecaster, table: SeriesTable, origins: dict, *, baselines: bool =
 DEFAULT_FOLDS = 3
 
 
-def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Train a forecaster on all but the last ``folds * horizon`` steps, backtest it beside the baselines at
-    ``folds`` rolling origins, save the bundle, metrics, backtest CSV and a plot into ``config.out``."""
-    from .io_utils import atomic_write_text
-    from .workflows import RUN_CONFIG, build_estimator, record_config, run_directory
-
-    build_estimator(config, "forecast")  # refuse settings that do not apply before reading any data
-    started = time.perf_counter()
+def forecast_table(config, log: Callable[[str], None] = print) -> tuple[Any, SeriesTable]:
+    """(the settings with the demo's target filled in, the series) that ``config`` names, each data decision
+    logged in one line."""
     if config.data in (None, *FORECAST_DEMOS):
         if config.freq or config.aggregate or config.calendar:
             raise ConfigError("--freq, --aggregate and --calendar apply to a CSV you give; the embedded demos are "
@@ -142,6 +137,29 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     log(f"data: {table.name or config.data}: {table.describe()}")
     for decision in table.report.get("decisions", []):
         log(f"data: {decision}")
+    return config, table
+
+
+def training_table(config, log: Callable[[str], None] = print) -> tuple[Any, SeriesTable]:
+    """(settings, the series up to the first backtest origin): what ``forecast_run`` trains on, and all that
+    ``cnn1d tune`` lets a trial see."""
+    from .workflows import build_estimator
+
+    config, table = forecast_table(config, log)
+    horizon = build_estimator(config, "forecast").horizon
+    origins = backtest_origins(table, horizon, config.folds or DEFAULT_FOLDS)
+    return config, truncate(table, {k: v[0] for k, v in origins.items()})
+
+
+def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train a forecaster on all but the last ``folds * horizon`` steps, backtest it beside the baselines at
+    ``folds`` rolling origins, save the bundle, metrics, backtest CSV and a plot into ``config.out``."""
+    from .io_utils import atomic_write_text
+    from .workflows import RUN_CONFIG, build_estimator, record_config, run_directory
+
+    build_estimator(config, "forecast")  # refuse settings that do not apply before reading any data
+    started = time.perf_counter()
+    config, table = forecast_table(config, log)
     folds = config.folds or DEFAULT_FOLDS
     out = run_directory(config, f"{(table.name or 'series').lower()}-forecast")
     forecaster = build_estimator(config.replace(out=str(out)), "forecast", resume=resume)

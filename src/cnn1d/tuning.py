@@ -54,7 +54,14 @@ RUN_SPACES: dict[str, dict[str, Any]] = {
     "audio": {"front_end": ["log_mel", "mfcc"], "learning_rate": _LR, "batch_size": [8, 16, 32, 64], "augment": [0, 1]},
     "text": {"tokens": ["word", "char", "subword"], "learning_rate": {"low": 1e-4, "high": 3e-3, "log": True},
              "batch_size": [32, 50, 64]},
+    "forecast": {"learning_rate": _LR, "batch_size": [32, 64, 128, 256]},
 }
+# Families a forecasting search picks from: the TCN reads the last step of causal convolutions (the default);
+# FCN and ResNet pool over the window, beside the linear path every forecaster has.
+FORECAST_FAMILIES = ("tcn", "fcn", "resnet")
+# The TCN's search space was chosen for forecasting windows; series classification searches keep the
+# families the tune benchmark measured (docs/benchmarks.md).
+FORECAST_ONLY = ("tcn",)
 
 
 class TuneResult(NamedTuple):
@@ -91,9 +98,11 @@ def families(kind: str) -> list[str]:
     """Registered families a default search picks from: those with a search space that suit the data."""
     from . import models
 
+    if kind == "forecast":
+        return [name for name in FORECAST_FAMILIES if models.get(name).search]
     names = []
     for spec in models.list_models():
-        if not spec.search:
+        if not spec.search or spec.name in FORECAST_ONLY:
             continue
         if kind == "text" and spec.modality == "text":
             names.append(spec.name)
@@ -228,7 +237,11 @@ def _training_data(plan: Plan):
     key = plan.base.to_json()
     if key not in _DATA:
         quiet = lambda msg: None  # noqa: E731
-        if plan.kind == "text":
+        if plan.kind == "forecast":
+            from .forecasting import training_table
+
+            _DATA[key] = training_table(plan.base, quiet)[1]
+        elif plan.kind == "text":
             _DATA[key] = text_data(plan.base, quiet)[0]
         else:
             _DATA[key] = series_data(plan.base, quiet)[1]
@@ -240,6 +253,8 @@ def trial_config(plan: Plan, fields: dict[str, Any], params: dict[str, Any], sec
                                out=None, verbose=0, max_time=seconds)
     if plan.kind == "text":
         return config
+    if plan.kind == "forecast":
+        return config.replace(ensemble=1)
     return config.replace(ensemble=1, n_jobs=1, validation_fraction=config.validation_fraction or 0.2)
 
 
@@ -263,7 +278,7 @@ def objective(trial, plan: Plan) -> float:
         seconds = min(seconds or left, left)
     config = trial_config(plan, fields, params, seconds)
     data = _training_data(plan)
-    estimator = build_estimator(config, "text" if plan.kind == "text" else "series", plan.task)
+    estimator = build_estimator(config, _estimator_kind(plan.kind), plan.task)
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the pruner warns on the first epochs' missing key
@@ -278,6 +293,11 @@ def objective(trial, plan: Plan) -> float:
     # What a fit costs beyond its training budget (compilation, preprocessing): the final runs reserve it.
     trial.set_user_attr("overhead", round(time.perf_counter() - started - estimator.train_seconds_, 3))
     return float(history[plan.monitor][estimator.best_epoch_ - 1])
+
+
+def _estimator_kind(kind: str) -> str:
+    """workflows' kind of run for a search's kind of data (series and audio train the same estimators)."""
+    return kind if kind in ("text", "forecast") else "series"
 
 
 def _say(plan: Plan, log: Callable[[str], None] | None):
@@ -432,16 +452,18 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     if user.max_time is not None or user.out is not None:
         raise ConfigError("give the budget and the output directory to tune itself (max_time=, out=), not in the config")
     kind = run_kind(user)
-    if kind in ("forecast", "lm"):
-        raise ConfigError(f"cnn1d tune searches classifiers and regressors of series, audio and text; "
-                          f"{'forecasting' if kind == 'forecast' else 'language models'} cannot be tuned yet")
+    if kind == "lm":
+        raise ConfigError("cnn1d tune searches classifiers and regressors of series, audio and text, and "
+                          "forecasters; language models cannot be tuned yet")
     out = run_directory(user, f"tune-{Path(user.data or 'gunpoint').stem.lower()}") if out is None else \
         run_directory(user.replace(out=str(out)), "tune")
     storage = storage or str(out / JOURNAL)
     study_name = study or DEFAULT_STUDY
     base, task, audio, train = _describe_data(user, kind, log)
-    n_train = len(train)
-    kind = "text" if kind == "text" else ("audio" if audio else "series")
+    examples = (f"{sum(train.length(k) for k in train.ids)} steps before the backtest ({len(train.ids)} series)"
+                if kind == "forecast"
+                else f"{len(train)} training examples")
+    kind = kind if kind in ("text", "forecast") else ("audio" if audio else "series")
     fixed = {k: v for k, v in user.set_fields().items() if k not in NOT_TUNABLE or k == "model_params"}
     if "model" in fixed and fixed["model"] in _named_ensembles():
         raise ConfigError(f"model {fixed['model']!r} is an ensemble; tune searches single networks (e.g. "
@@ -472,7 +494,7 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     already = sum(t.state.is_finished() for t in the_study.trials)
     where = f"{jobs} process(es)" + (f" on the Dask cluster at {executor}" if cluster else "")
     log(f"searching {', '.join(search['model'])}: {trials} trials ({already} done before), {where}, "
-        f"objective {monitor} ({direction}) on a validation split of the {n_train} training examples"
+        f"objective {monitor} ({direction}) on a validation split of the {examples}"
         + ("" if max_time is None else f"; {study_seconds:.0f} s of the {max_time:g} s budget"))
     if jobs == 1 and not cluster:
         optimize(plan, 0, log)
@@ -509,14 +531,14 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
             budget = max(1.0, left / (2 if name == "best" else 1) - reserve[name])
         log(f"training the {name} configuration on the whole training set"
             + ("" if budget is None else f" ({budget:.0f} s)"))
-        if cluster and kind != "text":
+        if cluster and kind in ("series", "audio"):
             config = config.replace(executor=executor)  # ensemble members train on the cluster too
         return run(config.replace(out=str(target), max_time=budget, verbose=0), log=lambda msg: None)
 
     best_settings = dict(best.user_attrs["settings"])
     best_params = {**(fixed.get("model_params") or {}), **best.user_attrs["model_params"]}
     best_config = user.replace(**best_settings, model_params=best_params or None)
-    if kind != "text" and user.ensemble is None:
+    if kind in ("series", "audio") and user.ensemble is None:
         # Trials rank single networks; the final model averages as many as the default model does, so the
         # two are compared like with like (--ensemble N chooses another count).
         best_config = best_config.replace(ensemble=members_of(user, task))
@@ -525,7 +547,7 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     # The default's own cost beyond training (its fit time includes an ensemble's worker start-up): what the
     # best run spent so, plus starting worker processes if the default is an ensemble.
     observed = best_run["total_seconds"] - best_run["train_seconds"]
-    reserve["default"] = max(base_reserve, observed) + start_up(1 if kind == "text" else members_of(user, task))
+    reserve["default"] = max(base_reserve, observed) + start_up(members_of(user, task) if kind in ("series", "audio") else 1)
     default_run = final("default", user)
     atomic_write_text(out / "config.toml", (out / "best" / "config.toml").read_text(encoding="utf-8"))
     plots = _plots(the_study, out, log)
@@ -539,7 +561,7 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
         "best_settings": {**best_settings, "model_params": best_params},
         "config": str(out / "config.toml"), "bundle": best_run["bundle"], "default_bundle": default_run["bundle"],
         "test_metrics": best_run["test_metrics"], "default_test_metrics": default_run["test_metrics"],
-        "baseline_metrics": default_run.get("baseline_metrics"), "task": task, "kind": kind,
+        "baseline_metrics": default_run.get("baseline_metrics", default_run.get("baselines")), "task": task, "kind": kind,
         "study": study_name, "storage": storage, "jobs": jobs, "out": str(out), "plots": plots,
         "seconds": {"study": round(study_done - started, 3), "best": best_run["total_seconds"],
                     "default": default_run["total_seconds"], "total": round(time.time() - started, 3)},
@@ -581,7 +603,7 @@ def default_params(plan: Plan) -> dict[str, Any]:
     from .workflows import estimator_class
 
     space = plan.space
-    cls = estimator_class("text" if plan.kind == "text" else "series", plan.task)
+    cls = estimator_class(_estimator_kind(plan.kind), plan.task)
     defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     model = plan.base.model or defaults.get("model", "default")
@@ -600,6 +622,10 @@ def default_params(plan: Plan) -> dict[str, Any]:
             from .preprocess.text import choose_level
 
             value = "char" if model == "charcnn" else choose_level(_training_data(plan).texts)[0]
+        if key == "batch_size" and value is None and plan.kind == "forecast":
+            from .estimators.forecaster import FORECAST_BATCH
+
+            value = FORECAST_BATCH
         if key == "batch_size" and value is None:
             from .training.trainer import default_batch_size
 
@@ -607,6 +633,10 @@ def default_params(plan: Plan) -> dict[str, Any]:
         if _fits(value, spec):
             params[key] = _label(value)
     hparams = {**models.get(model).hparams, **named}
+    if plan.kind == "forecast" and model == "tcn":
+        from .estimators.forecaster import FORECAST_TCN
+
+        hparams.update(FORECAST_TCN)
     for key, spec in space["model_params"].get(model, {}).items():
         value = hparams.get(key)
         value = list(value) if isinstance(value, tuple) else value
@@ -648,6 +678,11 @@ def _describe_data(user: RunConfig, kind: str, log) -> tuple[RunConfig, str, boo
         if train.y is not None and getattr(train.y, "ndim", 1) == 2:
             raise ConfigError("cnn1d tune searches single-label text classifiers; multi-label text cannot be tuned yet")
         return user, "classify", False, train
+    if kind == "forecast":
+        from .forecasting import training_table
+
+        config, train = training_table(user, log)
+        return config, "forecast", False, train
     config, train, _, task = series_data(user, log)
     if task == "tag":
         raise ConfigError("cnn1d tune searches classifiers and regressors; multi-label tagging cannot be tuned yet")

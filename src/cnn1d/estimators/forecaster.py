@@ -272,12 +272,11 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                            min_learning_rate=self.min_learning_rate, max_time=self.max_time, seed=self.seed,
                            verbose=self.verbose, out=self.out, devices=self.devices)
         n_out = H * table.n_targets
-        params = dict(config.model_params)
+        # Parameters given for the TCN change the forecasting TCN, not the classification one.
+        params = {**(FORECAST_TCN if self.model == "tcn" else {}), **config.model_params}
         spec = models.get(self.model)
         if "head" in spec.hparams and "head" not in params:
             params["head"] = "last" if self.model == "tcn" else "flatten"
-        if self.model == "tcn" and not self.model_params:
-            params.update(FORECAST_TCN)
         from ..models.layers import masked_mean_absolute_error  # NaN targets (windows across a gap) left out
         from ..training.distributed import fit_on_devices
 

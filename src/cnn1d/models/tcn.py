@@ -37,6 +37,7 @@ def tcn_stack(x, *, filters: int, kernel_size: int, dilations, dropout: float, n
     "tcn",
     summary="dilated causal residual blocks (64 filters, kernel 3, dilations 1..32) + GAP; ~130k params",
     paper="Bai, Kolter & Koltun 2018, 'An empirical evaluation of generic convolutional and recurrent networks'",
+    search={"filters": [16, 32, 64], "kernel_size": [2, 3, 5], "dropout": [0.0, 0.1], "norm": ["layer", "none"]},
 )
 def build_tcn(input_shape, n_outputs, output_activation, *, filters: int = 64, kernel_size: int = 3,
               dilations: tuple = (1, 2, 4, 8, 16, 32), dropout: float = 0.05, head: str = "gap",
