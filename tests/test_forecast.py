@@ -268,6 +268,8 @@ def test_cli_prints_calendar_decisions_and_refuses_flags_on_demos(tmp_path):
     assert any("business days" in d for d in report["decisions"])
     refused = CliRunner().invoke(app, ["train", "--task", "forecast", "--data", "co2", "--freq", "MS"])
     assert refused.exit_code != 0 and "embedded demos are regular" in refused.output
+    refused = CliRunner().invoke(app, ["train", "--task", "forecast", "--data", "co2", "--test", "co2"])
+    assert refused.exit_code != 0 and "--test does not apply to forecasting" in refused.output
 
 
 def test_observation_calendar_has_no_holiday_gaps(tmp_path):

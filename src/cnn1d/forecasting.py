@@ -119,6 +119,9 @@ DEFAULT_FOLDS = 3
 def forecast_table(config, log: Callable[[str], None] = print) -> tuple[Any, SeriesTable]:
     """(the settings with the demo's target filled in, the series) that ``config`` names, each data decision
     logged in one line."""
+    if config.test:
+        raise ConfigError("--test does not apply to forecasting: the last --folds x --horizon steps of --data are "
+                          "the test (a rolling-origin backtest); put the whole series in --data")
     if config.data in (None, *FORECAST_DEMOS):
         if config.freq or config.aggregate or config.calendar:
             raise ConfigError("--freq, --aggregate and --calendar apply to a CSV you give; the embedded demos are "
