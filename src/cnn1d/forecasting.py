@@ -150,8 +150,13 @@ def training_table(config, log: Callable[[str], None] = print) -> tuple[Any, Ser
 
     config, table = forecast_table(config, log)
     horizon = build_estimator(config, "forecast").horizon
-    origins = backtest_origins(table, horizon, config.folds or DEFAULT_FOLDS)
-    return config, truncate(table, {k: v[0] for k, v in origins.items()})
+    return config, backtest_split(table, horizon, config.folds or DEFAULT_FOLDS)[1]
+
+
+def backtest_split(table: SeriesTable, horizon: int, folds: int) -> tuple[dict, SeriesTable]:
+    """(the backtest origins of every series, the series cut at their first origin: the training part)."""
+    origins = backtest_origins(table, horizon, folds)
+    return origins, truncate(table, {k: v[0] for k, v in origins.items()})
 
 
 def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -167,8 +172,7 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     out = run_directory(config, f"{(table.name or 'series').lower()}-forecast")
     forecaster = build_estimator(config.replace(out=str(out)), "forecast", resume=resume)
     H = forecaster.horizon
-    origins = backtest_origins(table, H, folds)
-    train_table = truncate(table, {k: v[0] for k, v in origins.items()})
+    origins, train_table = backtest_split(table, H, folds)
     run_config = record_config(config.replace(folds=folds), forecaster, "forecast", out)
     forecaster.fit(train_table)
     forecaster.config_ = run_config

@@ -626,17 +626,17 @@ def default_params(plan: Plan) -> dict[str, Any]:
             from .estimators.forecaster import FORECAST_BATCH
 
             value = FORECAST_BATCH
-        if key == "batch_size" and value is None:
+        elif key == "batch_size" and value is None:
             from .training.trainer import default_batch_size
 
             value = default_batch_size(int(len(_training_data(plan)) * 0.8))
         if _fits(value, spec):
             params[key] = _label(value)
     hparams = {**models.get(model).hparams, **named}
-    if plan.kind == "forecast" and model == "tcn":
-        from .estimators.forecaster import FORECAST_TCN
+    if plan.kind == "forecast":
+        from .estimators.forecaster import network_params
 
-        hparams.update(FORECAST_TCN)
+        hparams.update(network_params(model))
     for key, spec in space["model_params"].get(model, {}).items():
         value = hparams.get(key)
         value = list(value) if isinstance(value, tuple) else value

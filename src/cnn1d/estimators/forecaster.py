@@ -30,6 +30,17 @@ FORECAST_BATCH = 128
 MAX_MEMBERS = 5
 
 
+def network_params(model: str, given: dict | None = None) -> dict:
+    """Builder arguments of a forecasting network: ``given`` over the forecasting defaults (for the TCN,
+    FORECAST_TCN, not the classification TCN's settings) and a head that keeps the window's order."""
+    from .. import models
+
+    params = {**(FORECAST_TCN if model == "tcn" else {}), **(given or {})}
+    if "head" in models.get(model).hparams and "head" not in params:
+        params["head"] = "last" if model == "tcn" else "flatten"
+    return params
+
+
 def as_table(y: Any, X: Any = None, *, where: str = "y") -> SeriesTable:
     """A SeriesTable from a SeriesTable, a pandas Series/DataFrame (DatetimeIndex) or an array."""
     import pandas as pd
@@ -272,11 +283,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                            min_learning_rate=self.min_learning_rate, max_time=self.max_time, seed=self.seed,
                            verbose=self.verbose, out=self.out, devices=self.devices)
         n_out = H * table.n_targets
-        # Parameters given for the TCN change the forecasting TCN, not the classification one.
-        params = {**(FORECAST_TCN if self.model == "tcn" else {}), **config.model_params}
-        spec = models.get(self.model)
-        if "head" in spec.hparams and "head" not in params:
-            params["head"] = "last" if self.model == "tcn" else "flatten"
+        params = network_params(self.model, config.model_params)
         from ..models.layers import masked_mean_absolute_error  # NaN targets (windows across a gap) left out
         from ..training.distributed import fit_on_devices
 
