@@ -121,6 +121,19 @@ def summarise_rounds(rounds: list[tuple[dict, dict]]) -> dict:
     }
 
 
+def cpu_description() -> str:
+    """The CPU model and its wide-vector extensions: the ratios depend on them (XLA's and oneDNN's kernels
+    differ per ISA), so a result is only comparable with one from the same kind of CPU."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "unknown")
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    wide = sorted({f for f in flags if f.startswith(("avx512f", "avx512_bf16", "amx", "avx2"))})
+    return f"{model} ({', '.join(wide) or 'no AVX2'})"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, type=Path)
@@ -136,10 +149,11 @@ def main(argv=None) -> int:
     from rich.progress import Progress
 
     import cnn1d._backend as backend
+    from cnn1d.io_utils import atomic_write_text
 
     X, y = load_data(args.data_dir, args.n_series)
     results = {"settings": {**{k: str(v) for k, v in vars(args).items()}, "backend": backend.backend_name(),
-                            "cpu_count": os.cpu_count(), "machine": platform.machine(),
+                            "cpu_count": os.cpu_count(), "machine": platform.machine(), "cpu": cpu_description(),
                             "torch": __import__("torch").__version__, "keras": backend.keras().__version__},
                "models": {}}
     names = args.models.split(",")
@@ -158,9 +172,9 @@ def main(argv=None) -> int:
                 rounds.append((ours, ref))
             results["models"][name] = summarise_rounds(rounds)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "speed.json").write_text(json.dumps(results, indent=2))
+    atomic_write_text(args.out / "speed.json", json.dumps(results, indent=2))
     lines = [f"# Speed: cnn1d ({results['settings']['backend']}) vs plain PyTorch, {os.cpu_count()} CPU cores",
-             "", f"{args.n_series} Trace series x 275 steps, batch {args.batch_size}, Adam; median epoch after warm-up; "
+             "", f"CPU: {results['settings']['cpu']}.", "", f"{args.n_series} Trace series x 275 steps, batch {args.batch_size}, Adam; median epoch after warm-up; "
              f"ratios are medians over {args.rounds} alternating rounds.", "",
              "| network | params (ours / torch) | train series/s (ours / torch) | **train ratio** | infer series/s (ours / torch) | infer ratio | latency ms (ours / torch) | latency ratio |",
              "|---|---|---|---|---|---|---|---|"]
@@ -169,7 +183,7 @@ def main(argv=None) -> int:
         lines.append(f"| {name} | {o['n_params']:,} / {t['n_params']:,} | {o['train_series_per_s']:.0f} / {t['train_series_per_s']:.0f} | "
                      f"**{r['train_ratio']:.2f}** | {o['infer_series_per_s']:.0f} / {t['infer_series_per_s']:.0f} | {r['infer_ratio']:.2f} | "
                      f"{o['latency_ms']:.1f} / {t['latency_ms']:.1f} | {r['latency_ratio']:.2f} |")
-    (args.out / "speed.md").write_text("\n".join(lines) + "\n")
+    atomic_write_text(args.out / "speed.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 
