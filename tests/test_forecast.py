@@ -325,3 +325,32 @@ def test_forecaster_ensemble_is_one_model_that_saves_and_explains(tmp_path):
     np.testing.assert_allclose(again.predict()["forecast"], f.predict()["forecast"], rtol=1e-6)
     with pytest.raises(ConfigError, match="ensemble must be a positive integer"):
         CNNForecaster(horizon=3, ensemble=0, **FAST).fit(stocks)
+
+
+def test_intervals_recalibrate_on_the_latest_out_of_sample_windows():
+    import copy
+
+    from cnn1d.estimators.forecaster import as_table
+
+    y = load_demo("co2").targets["series"][:800, 0].astype(np.float64)
+    f = CNNForecaster(horizon=4, season=52, lookback=60, **FAST).fit(y[:600])
+    key = f.table_.ids[0]
+    assert f.calibration_from_[str(key)] > 400  # the validation windows: the latest fifth of the origins
+    fixed = copy.copy(f)
+    fixed.calibration_from_ = None  # as a bundle from before recalibration: the interval fitted once
+
+    def half(model, series, origin):
+        table = as_table(series)
+        point, _, upper = model.forecast_at(table, {table.ids[0]: origin})[table.ids[0]]
+        return (upper - point)[:, 0]
+
+    # From the end of the training data the fitted interval is the recent one (what export bakes in).
+    np.testing.assert_allclose(half(f, y[:600], 600), half(fixed, y[:600], 600), rtol=1e-5)
+    # Inside the training windows there is nothing out-of-sample to recalibrate on.
+    np.testing.assert_allclose(half(f, y, 300), half(fixed, y, 300), rtol=1e-5)
+    # After a stretch of surprises (a shock every 5th step) the interval widens far beyond what local volatility
+    # alone gives: that scale is bounded to twice the calibration median.
+    surprised = y.copy()
+    surprised[600::5] += 30 * np.nanmean(np.abs(np.diff(y[:600])))
+    assert (half(f, surprised, 790) > 1.5 * half(fixed, surprised, 790)).all()
+    assert CNNForecaster._upgrade_state({"freq_": None, "params": {}}, None)["calibration_from_"] is None
