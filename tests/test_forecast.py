@@ -333,14 +333,15 @@ def test_intervals_recalibrate_on_the_latest_out_of_sample_windows():
     from cnn1d.estimators.forecaster import as_table
 
     y = load_demo("co2").targets["series"][:800, 0].astype(np.float64)
-    f = CNNForecaster(horizon=4, season=52, lookback=60, **FAST).fit(y[:600])
+    weeks = pd.date_range("1960-01-02", periods=800, freq="W-SAT")
+    f = CNNForecaster(horizon=4, season=52, lookback=60, **FAST).fit(pd.Series(y[:600], index=weeks[:600]))
     key = f.table_.ids[0]
-    assert f.calibration_from_[str(key)] > 400  # the validation windows: the latest fifth of the origins
+    assert weeks[400] < pd.Timestamp(f.trained_through_[str(key)]) < weeks[600]  # validation windows follow: the latest fifth of the origins
     fixed = copy.copy(f)
-    fixed.calibration_from_ = None  # as a bundle from before recalibration: the interval fitted once
+    fixed.trained_through_ = None  # as a bundle from before recalibration: the interval fitted once
 
-    def half(model, series, origin):
-        table = as_table(series)
+    def half(model, series, origin, start=0):
+        table = as_table(pd.Series(series, index=weeks[start: start + len(series)]))
         point, _, upper = model.forecast_at(table, {table.ids[0]: origin})[table.ids[0]]
         return (upper - point)[:, 0]
 
@@ -353,4 +354,6 @@ def test_intervals_recalibrate_on_the_latest_out_of_sample_windows():
     surprised = y.copy()
     surprised[600::5] += 30 * np.nanmean(np.abs(np.diff(y[:600])))
     assert (half(f, surprised, 790) > 1.5 * half(fixed, surprised, 790)).all()
-    assert CNNForecaster._upgrade_state({"freq_": None, "params": {}}, None)["calibration_from_"] is None
+    # A later stretch of the same series, starting elsewhere, finds the same out-of-sample windows by time stamp.
+    np.testing.assert_allclose(half(f, surprised[100:], 520, start=100), half(f, surprised, 620), rtol=1e-5)
+    assert CNNForecaster._upgrade_state({"freq_": None, "params": {}}, None)["trained_through_"] is None

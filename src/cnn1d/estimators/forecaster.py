@@ -37,6 +37,26 @@ RECENT_CALIBRATION = 50
 MIN_RECENT_RESIDUALS = 20
 
 
+def step_label(index, position: int) -> str | int:
+    """The time stamp (ISO text) or integer position of ``index[position]``, as a bundle can store it."""
+    value = index[position]
+    return value.isoformat() if hasattr(value, "isoformat") else int(value)
+
+
+def position_after(index, label: str | int) -> int:
+    """How many steps of ``index`` are at or before ``label`` (a :func:`step_label`)."""
+    import pandas as pd
+
+    if isinstance(label, str):
+        stamp = pd.Timestamp(label)
+        if getattr(index, "tz", None) is not None and stamp.tz is None:
+            stamp = stamp.tz_localize(index.tz)
+        elif getattr(index, "tz", None) is None and stamp.tz is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        return int(index.searchsorted(stamp, side="right"))
+    return int(np.searchsorted(np.asarray(index), label, side="right"))
+
+
 def network_params(model: str, given: dict | None = None) -> dict:
     """Builder arguments of a forecasting network: ``given`` over the forecasting defaults (for the TCN,
     FORECAST_TCN, not the classification TCN's settings) and a head that keeps the window's order."""
@@ -264,7 +284,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         self.calendar_parts_ = list(calendar_parts(table.index[longest][: ends[longest]], table.freq)
                                     if self.calendar_features else ())
         anchor_season = self._choose_anchor(table, ends, lookback, H, season)
-        train_parts, val_parts, calibration_starts = [], [], {}
+        train_parts, val_parts, trained_through = [], [], {}
         for key in table.ids:
             end = ends[key]
             scaled = self._scale(key, table.targets[key][:end])
@@ -273,7 +293,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             n_val = int(round(len(origins) * self.validation_fraction)) if len(origins) >= 2 * MIN_WINDOWS else 0
             # Validation origins are the latest; training windows end before the first validation target.
             val_origins = origins[len(origins) - n_val:] if n_val else origins[:0]
-            calibration_starts[key] = int(val_origins[0]) if n_val else end
+            # the last step whose value the networks trained on (as a timestamp: a later table may start elsewhere)
+            trained_through[key] = step_label(table.index[key], (int(val_origins[0]) if n_val else end) - 1)
             train_origins = origins[origins + H <= (val_origins[0] if n_val else end)]
             train_parts.append(training_windows(scaled, known, lookback, H, train_origins, anchor_season, True))
             val_parts.append(training_windows(scaled, known, lookback, H, val_origins, anchor_season, True))
@@ -330,8 +351,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         # (H, n_targets) in units of the scaled target per unit of local scale (see windowing.local_scale)
         self.interval_ = ftask.conformal_quantile(self._normalised_residuals(calib_x, calib_y, calib_scale), self.level).tolist()
         self.n_calibration_ = int(len(calib_y))
-        # Windows from here on were never trained on: the recent calibration draws on them (see forecast_at).
-        self.calibration_from_ = {str(key): int(val_parts_start) for key, val_parts_start in calibration_starts.items()}
+        # Windows forecasting what comes after these steps were never trained on: the recent calibration draws on them.
+        self.trained_through_ = {str(key): label for key, label in trained_through.items()}
         recent = self._recent_interval(table, ends)
         if recent is not None:  # what a forecast from the end of the training data uses, and what export bakes in
             self.interval_, self.n_calibration_ = recent[0].tolist(), recent[1]
@@ -399,19 +420,21 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         A forecast from a calm stretch after a volatile validation period gets a narrower interval, and one after
         a run of surprises a wider one; a series the model was not trained on is out-of-sample throughout.
         """
-        start_of = getattr(self, "calibration_from_", None)
-        if not start_of or self.interval_reference_ is None:
+        trained_through = getattr(self, "trained_through_", None)
+        if not trained_through or self.interval_reference_ is None:
             return None
         H = self.horizon
         per_series = max(2 * H, RECENT_CALIBRATION)
         xs, ys, window_scales = [], [], []
         for key in table.ids:
             origin = origins[key]
-            first = max(start_of.get(str(key), self.lookback_), origin - H - per_series + 1, self.lookback_)
+            index = table.index[key]
+            unseen = position_after(index, trained_through[str(key)]) if str(key) in trained_through else 0
+            first = max(unseen, origin - H - per_series + 1, self.lookback_)
             if origin - H < first:
                 continue
             covariates = table.covariates[key][:origin] if self.covariate_names_ else None
-            known = self._known(table, key, table.index[key][:origin], covariates)
+            known = self._known(table, key, index[:origin], covariates)
             X, y, _, s = training_windows(self._scale(key, table.targets[key][:origin]), known, self.lookback_, H,
                                           np.arange(first, origin - H + 1), self.anchor_season_, self.instance_norm_)
             xs.append(X)
@@ -508,7 +531,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
     _RENAMED_PARAMS = {"calendar": "calendar_features"}
 
     _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_",
-              "n_inputs_", "interval_", "interval_reference_", "calibration_from_", "n_members_", "instance_norm_", "linear_path_",
+              "n_inputs_", "interval_", "interval_reference_", "trained_through_", "n_members_", "instance_norm_", "linear_path_",
               "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
               "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
 
@@ -523,8 +546,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             state = {**state, "n_members_": 1}
         if "interval_reference_" not in state:
             state = {**state, "interval_reference_": None}  # constant half-widths per horizon step
-        if "calibration_from_" not in state:  # which windows were out-of-sample is unknown: the fitted interval only
-            state = {**state, "calibration_from_": None}
+        if "trained_through_" not in state:  # which windows were out-of-sample is unknown: the fitted interval only
+            state = {**state, "trained_through_": None}
         for name in ("instance_norm_", "linear_path_"):  # the network has neither
             state = {**state, name: state.get(name, False)}
         return state
