@@ -348,14 +348,15 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         calib_x, calib_y, calib_scale = (X_val, y_val, val_scales) if len(X_val) else (X_train, y_train, train_scales)
         scales = local_scale(calib_x, lookback, table.n_targets, window_scales=calib_scale)
         self.interval_reference_ = np.median(scales, axis=0).tolist()
-        # (H, n_targets) in units of the scaled target per unit of local scale (see windowing.local_scale)
-        self.interval_ = ftask.conformal_quantile(self._normalised_residuals(calib_x, calib_y, calib_scale), self.level).tolist()
-        self.n_calibration_ = int(len(calib_y))
         # Windows forecasting what comes after these steps were never trained on: the recent calibration draws on them.
         self.trained_through_ = {str(key): label for key, label in trained_through.items()}
+        # (H, n_targets) in units of the scaled target per unit of local scale (see windowing.local_scale): what a
+        # forecast from the end of the training data uses, and what export bakes in
         recent = self._recent_interval(table, ends)
-        if recent is not None:  # what a forecast from the end of the training data uses, and what export bakes in
-            self.interval_, self.n_calibration_ = recent[0].tolist(), recent[1]
+        if recent is None:  # too few validation windows: all calibration windows (training ones without any)
+            recent = (ftask.conformal_quantile(self._normalised_residuals(calib_x, calib_y, calib_scale), self.level),
+                      int(len(calib_y)))
+        self.interval_, self.n_calibration_ = recent[0].tolist(), recent[1]
         trainer.record_training(self, result)  # the first member's history; the time is all members'
         self.train_seconds_ = float(sum(r.seconds for r in results))
         self.fit_seconds_ = time.perf_counter() - started
@@ -407,7 +408,11 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         window scale of instance normalisation undone), per unit of each window's local scale: the units of
         ``interval_``."""
         n_targets = len(self.target_names_)
-        pred = np.asarray(self.model_.predict(X, batch_size=512, verbose=0))
+        # Padded to a power of two (at most 512 per batch): each new batch shape would compile the network again.
+        size = min(512, 1 << max(len(X) - 1, 1).bit_length())
+        padded = np.concatenate([X, np.zeros((-len(X) % size, *X.shape[1:]), X.dtype)])
+        pred = np.concatenate([np.asarray(self.model_.predict_on_batch(padded[i: i + size]))
+                               for i in range(0, len(padded), size)])[: len(X)]
         residual = np.abs(pred - y).reshape(len(y), self.horizon, n_targets) * window_scales[:, None, :]
         scales = local_scale(X, self.lookback_, n_targets, np.asarray(self.interval_reference_), window_scales)
         return residual / scales[:, None, :]
