@@ -438,10 +438,14 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             first = max(unseen, origin - H - per_series + 1, self.lookback_)
             if origin - H < first:
                 continue
-            covariates = table.covariates[key][:origin] if self.covariate_names_ else None
-            known = self._known(table, key, index[:origin], covariates)
-            X, y, _, s = training_windows(self._scale(key, table.targets[key][:origin]), known, self.lookback_, H,
-                                          np.arange(first, origin - H + 1), self.anchor_season_, self.instance_norm_)
+            # Only the steps these windows read (a window sees lookback steps before its origin), not the whole
+            # history: this runs on every forecast, and a long hourly series would be re-featurised each time.
+            start = first - self.lookback_
+            covariates = table.covariates[key][start:origin] if self.covariate_names_ else None
+            known = self._known(table, key, index[start:origin], covariates)
+            X, y, _, s = training_windows(self._scale(key, table.targets[key][start:origin]), known, self.lookback_, H,
+                                          np.arange(first, origin - H + 1) - start, self.anchor_season_,
+                                          self.instance_norm_)
             xs.append(X)
             ys.append(y)
             window_scales.append(s)
