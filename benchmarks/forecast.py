@@ -1,7 +1,7 @@
 """Forecasting benchmark: the default CNN forecaster beside seasonal naive and automatic ETS, ARIMA and Theta.
 
     python benchmarks/forecast.py --out OUTDIR [--datasets NAME,...] [--seeds 0,1,2] [--folds K]
-        [--max-time S] [--epochs N]
+        [--max-time S] [--epochs N] [--resume]
 
 Series: the four embedded demos (hourly, weekly with missing weeks, five monthly stocks, daily) and three on
 real calendars (cnn1d.data.calendar_series: business days with holidays, local time with UTC offsets across
@@ -10,7 +10,8 @@ forecast`` (the library call behind it) with its natural horizon and season: the
 before the first backtest origin and every method forecasts from the same rolling origins (the baselines are
 refit at each). Writes OUTDIR/forecast.json, forecast.csv (one row per series, seed and method) and
 forecast.md (MASE, sMAPE, 90% interval coverage and width, seconds, per series, method and horizon; means
-over seeds).
+over seeds). ``--resume`` keeps the runs already in OUTDIR/forecast.json that used the same settings (a
+stopped benchmark, or more seeds added to one) and runs only the rest.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ def main(argv=None) -> int:
     parser.add_argument("--folds", type=int, default=None, help="backtest folds for every series (default: per series)")
     parser.add_argument("--max-time", type=float, default=180.0, help="training budget per run in seconds")
     parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs in OUT/forecast.json made with the same settings; run only the others")
     args = parser.parse_args(argv)
 
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
@@ -115,9 +118,19 @@ def main(argv=None) -> int:
     from cnn1d.io_utils import atomic_write_text
 
     results, rows, level = {}, [], 0.9
+    done = {}
+    if args.resume and (args.out / "forecast.json").exists():
+        done = json.loads((args.out / "forecast.json").read_text(encoding="utf-8"))
     for name in names:
         for seed in seeds:
-            result = run_one(name, seed, args, args.out / "data")
+            settings = {"max_time": args.max_time, "epochs": args.epochs, "folds": args.folds}
+            kept = done.get(f"{name}/{seed}")
+            if kept is not None and kept.get("benchmark_settings") == settings:
+                print(f"[{name} seed {seed}] kept from {args.out / 'forecast.json'}", flush=True)
+                result = kept
+            else:
+                result = run_one(name, seed, args, args.out / "data")
+                result["benchmark_settings"] = settings
             result.pop("data_report", None)
             level = result["level"]
             results[f"{name}/{seed}"] = result

@@ -357,3 +357,30 @@ def test_intervals_recalibrate_on_the_latest_out_of_sample_windows():
     # A later stretch of the same series, starting elsewhere, finds the same out-of-sample windows by time stamp.
     np.testing.assert_allclose(half(f, surprised[100:], 520, start=100), half(f, surprised, 620), rtol=1e-5)
     assert CNNForecaster._upgrade_state({"freq_": None, "params": {}}, None)["trained_through_"] is None
+
+
+def _lagged(series: np.ndarray, lags: int):
+    X = np.stack([series[i: i + lags] for i in range(len(series) - lags)])[:, :, None]
+    return X.astype(np.float32), series[lags:, None].astype(np.float32)
+
+
+def test_the_linear_path_starts_from_a_ridge_only_where_it_beats_the_anchor_out_of_sample():
+    from cnn1d.estimators.forecaster import RIDGE_BLOCKS, ridge_start
+
+    rng = np.random.default_rng(0)
+    # An AR(2) process: the next value is a fixed mix of the last two, which a ridge recovers.
+    ar = np.zeros(1200)
+    for t in range(2, len(ar)):
+        ar[t] = 1.2 * ar[t - 1] - 0.5 * ar[t - 2] + rng.normal()
+    X, y = _lagged(ar, 4)
+    blocks = np.arange(1000) * RIDGE_BLOCKS // 1000
+    start = ridge_start(X[:1000], y[:1000], blocks, X[1000:], y[1000:])
+    assert start is not None
+    weights, bias = start
+    assert weights.shape == (4, 1) and bias.shape == (1,)
+    np.testing.assert_allclose(weights[-2:, 0], [-0.5, 1.2], atol=0.1)
+    # Noise the window says nothing about: the anchor (zero) is as good, so training starts from random weights.
+    noise = rng.normal(size=(1196, 1)).astype(np.float32)
+    assert ridge_start(X[:1000], noise[:1000], blocks, X[1000:], noise[1000:]) is None
+    # Without validation windows there is nothing to check it on.
+    assert ridge_start(X[:1000], y[:1000], blocks, X[:0], y[:0]) is None

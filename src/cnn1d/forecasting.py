@@ -176,7 +176,8 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     run_config = record_config(config.replace(folds=folds), forecaster, "forecast", out)
     forecaster.fit(train_table)
     forecaster.config_ = run_config
-    log(f"trained {forecaster.n_members_} x {forecaster.model} on {forecaster.n_windows_} windows (lookback "
+    log(f"trained {forecaster.n_members_} x {forecaster.model} from a {forecaster.linear_start_} linear path on "
+        f"{forecaster.n_windows_} windows (lookback "
         f"{forecaster.lookback_}, season {forecaster.season_}) in {forecaster.train_seconds_:.1f} s; backtesting {folds} origins")
     bt = backtest(forecaster, table, origins, log=log)
     result = {
@@ -187,6 +188,7 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
         "train_seconds": round(forecaster.train_seconds_, 3), "total_seconds": round(time.perf_counter() - started, 3),
         "epochs": forecaster.epochs_, "best_epoch": forecaster.best_epoch_, "stopped_because": forecaster.stopped_because_,
         "batch_size": forecaster.batch_size_, "n_params": forecaster.n_params_, "n_members": forecaster.n_members_,
+        "linear_start": forecaster.linear_start_,
         "backend": forecaster.backend_,
         "n_series": len(table.ids), "data_report": table.report, "seed": run_config.seed, "out": str(out),
         "config": str(out / RUN_CONFIG),

