@@ -5,6 +5,25 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
+# The suite trains the same small networks in many tests, worker processes and CLI subprocesses; JAX's
+# persistent compilation cache (keyed by the compiled program, not by layer names) compiles each once per run.
+# A fresh directory per run (xdist's workers inherit it from the controller, which removes it at the end), so
+# every run still compiles everything it uses at least once.
+_JAX_CACHE = None
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    _JAX_CACHE = tempfile.mkdtemp(prefix="cnn1d-tests-jax-")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _JAX_CACHE
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+
+
+def pytest_unconfigure(config):
+    if _JAX_CACHE is not None:
+        import shutil
+
+        shutil.rmtree(_JAX_CACHE, ignore_errors=True)
+
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -134,6 +134,7 @@ def with_linear_path(network):
 RIDGE_PENALTIES = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
 RIDGE_BLOCKS = 5  # forward-chaining blocks of each series' training windows
 RIDGE_MAX_WEIGHTS = 4096  # wider windows (long lookbacks times many channels) start from random weights
+RIDGE_MAX_VALUES = 20_000_000
 
 
 def ridge_start(X_train: np.ndarray, y_train: np.ndarray, blocks: np.ndarray, X_val: np.ndarray,
@@ -151,9 +152,13 @@ def ridge_start(X_train: np.ndarray, y_train: np.ndarray, blocks: np.ndarray, X_
     mean absolute error, relative to the anchor's (the model's zero), averages below 1 over those tests.
     Missing future values (windows across a gap) count as the anchor.
     """
-    Z = np.nan_to_num(X_train.reshape(len(X_train), -1).astype(np.float64))
-    if Z.shape[1] > RIDGE_MAX_WEIGHTS or not len(X_val):
+    width = int(np.prod(X_train.shape[1:]))
+    if width > RIDGE_MAX_WEIGHTS or not len(X_val):
         return None
+    # at most ~160 MB of float64 windows: evenly spaced windows keep every block (a fit, not a forecast, uses them)
+    keep = np.unique(np.linspace(0, len(X_train) - 1, min(len(X_train), RIDGE_MAX_VALUES // width)).astype(int))
+    X_train, y_train, blocks = X_train[keep], y_train[keep], blocks[keep]
+    Z = np.nan_to_num(X_train.reshape(len(X_train), -1).astype(np.float64))
     Y = np.nan_to_num(y_train.astype(np.float64))
     # sufficient statistics per block: a fit on any union of blocks is then one solve
     stats = []
