@@ -105,6 +105,7 @@ def test_forecaster_fits_predicts_and_round_trips(tmp_path):
     assert frame["time"].min() == pd.Timestamp("2010-04-01")  # the month after the data ends
     loaded = cnn1d.load(f.save(tmp_path / "f.cnn1d"))
     pd.testing.assert_frame_equal(loaded.predict(), frame)
+    assert loaded.linear_start_ == f.linear_start_ == "random"  # monthly stock prices: no ridge beats the anchor
     with pytest.raises(ConfigError, match="longer than the 6 steps"):
         f.predict(horizon=12)
 
@@ -114,6 +115,7 @@ def test_forecaster_on_arrays_and_short_series():
     f = CNNForecaster(horizon=4, season=52, lookback=60, **FAST).fit(y)
     assert f.predict().shape[0] == 4 and np.isfinite(f.score(y[:4] * 0 + y[-1]))
     assert f.n_members_ == 1  # no time budget and no --ensemble: one network
+    assert f.linear_start_ == "ridge"  # weekly CO2: the autoregression beats seasonal naive on every block
     with pytest.raises(DataError, match="needs at least"):
         CNNForecaster(horizon=10, **FAST).fit(y[:15])
 
