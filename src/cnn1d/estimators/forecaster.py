@@ -160,18 +160,21 @@ def ridge_start(X_train: np.ndarray, y_train: np.ndarray, blocks: np.ndarray, X_
     X_train, y_train, blocks = X_train[keep], y_train[keep], blocks[keep]
     Z = np.nan_to_num(X_train.reshape(len(X_train), -1).astype(np.float64))
     Y = np.nan_to_num(y_train.astype(np.float64))
-    # sufficient statistics per block: a fit on any union of blocks is then one solve
-    stats = []
+    # Sufficient statistics of blocks 0..k for every k (running sums): a fit on the first k blocks is one solve.
+    # Not models.rocket.ridge_loo: leave-one-out would score a window with its overlapping neighbours in the
+    # fit, and its dual form suits more weights than rows (here thousands of windows, at most 4,096 weights).
+    upto_block, running = [], None
     for b in range(RIDGE_BLOCKS):
         zb, yb = Z[blocks == b], Y[blocks == b]
-        stats.append((len(zb), zb.sum(0), yb.sum(0), zb.T @ zb, zb.T @ yb))
-    total = [sum(parts) for parts in zip(*stats)]
-    n_all, sum_z, _, zz, _ = total
+        stats = (len(zb), zb.sum(0), yb.sum(0), zb.T @ zb, zb.T @ yb)
+        running = stats if running is None else tuple(a + c for a, c in zip(running, stats))
+        upto_block.append(running)
+    n_all, sum_z, _, zz, _ = upto_block[-1]
     # penalties in units of the mean feature variance, so the grid fits any window length and scale
     unit = max(float(np.trace(zz - np.outer(sum_z, sum_z) / n_all)) / Z.shape[1] / n_all, 1e-12)
 
     def fit(upto: int, penalty: float):
-        n, sz, sy, zz, zy = [sum(parts) for parts in zip(*stats[:upto])]
+        n, sz, sy, zz, zy = upto_block[upto - 1]
         gram = zz - np.outer(sz, sz) / n
         weights = np.linalg.solve(gram + penalty * unit * np.eye(len(gram)), zy - np.outer(sz, sy) / n)
         return weights, (sy - sz @ weights) / n
