@@ -132,6 +132,35 @@ def test_augmented_copies_are_perturbed_and_labelled():
     assert clf.predict(small).shape == (10,)
 
 
+def test_spectral_copies_warp_the_filterbank_and_stretch_the_frames():
+    from cnn1d.preprocess.audio import LogMel, mel_filterbank, vtlp_warp
+
+    freqs = np.linspace(0, 4000, 81)
+    for alpha in (0.9, 1.1):
+        warped = vtlp_warp(freqs, alpha, 8000)
+        assert warped[0] == 0 and np.isclose(warped[-1], 4000) and np.all(np.diff(warped) > 0)
+        assert np.isclose(warped[10], freqs[10] * alpha)  # below the knee: a plain scaling
+    # A longer vocal tract (alpha < 1) moves each band's centre down to lower FFT bins.
+    assert mel_filterbank(40, 256, 8000, 0.9)[20].argmax() < mel_filterbank(40, 256, 8000)[20].argmax()
+
+    train, _ = load_spoken_digits()
+    small = train.subset(range(4))
+    front = LogMel(sample_rate=8000, cmn=True)
+    plain = front.transform(small)
+    more = front.transform(small, copies=2, seed=0)
+    assert len(more) == 12 and list(more.y[:3]) == [small.y[0]] * 3 and list(more.y[3:6]) == [small.y[1]] * 3
+    np.testing.assert_array_equal(more.values[0, : more.lengths[0]], plain.values[0, : plain.lengths[0]])
+    n = plain.lengths[0]
+    assert all(abs(more.lengths[i] - n) <= 0.18 * n + 1 for i in (1, 2))  # stretched by at most 15%
+    assert not np.allclose(more.values[1, : min(n, more.lengths[1])], plain.values[0, : min(n, more.lengths[1])])
+    again = front.transform(small, copies=2, seed=0)
+    np.testing.assert_array_equal(again.values, more.values)  # seeded
+    # The estimator augments the log-mel frames of its training clips only.
+    clf = cnn1d.CNNClassifier(model="fcn", front_end="log_mel", augment=1, epochs=1, seed=0, validation_fraction=0.0,
+                              model_params={"filters": (8, 8, 8)}).fit(train.subset(range(10)))
+    assert clf.history_["loss"] and clf.predict(small).shape == (4,)
+
+
 @pytest.mark.slow
 def test_tdfb_filters_raw_audio_in_the_graph_and_round_trips(tmp_path):
     from cnn1d import models

@@ -153,7 +153,7 @@ def train(
     tokens: Optional[str] = typer.Option(None, "--tokens", help="Text: word, char or subword tokens (default: char for scripts written without spaces, else word); lm: char (default) or word."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Text and language models: vocabulary size cap."),
     sequence_length: Optional[int] = typer.Option(None, "--sequence-length", help="Text: tokens kept per text (default: 95th percentile)."),
-    augment: Optional[int] = typer.Option(None, "--augment", help="Series/audio: add N perturbed copies (speed, shift, gain, noise) of each training series."),
+    augment: Optional[int] = typer.Option(None, "--augment", help="Series/audio: add N perturbed copies of each training series (speed, shift, gain, noise; log-mel/MFCC audio: warped filterbank, stretched frames; audio default 2)."),
     front_end: Optional[str] = typer.Option(None, "--front-end", help="Audio: raw, log_mel or mfcc (default for audio: log_mel)."),
     sample_rate: Optional[int] = typer.Option(None, "--sample-rate", help="Audio: resample every clip to this rate in Hz (default 8000)."),
     channels: Optional[str] = typer.Option(None, "--channels", help="Audio: mono (mix to one channel, default) or keep (stereo/multichannel)."),

@@ -113,8 +113,9 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         duration: audio: crop clips to their first ``duration`` seconds and pad shorter ones (with a mask
             channel marking the padding), so the network sees a fixed length; ``None`` keeps every clip's
             own length.
-        augment: add this many randomly perturbed copies (speed, shift, gain, noise) of every training
-            series; 0 (default) adds none.
+        augment: add this many randomly perturbed copies of every training series; 0 (default) adds none.
+            Series and raw audio: speed, shift, gain and noise. Log-mel/MFCC audio: a warped filterbank
+            (+/-10%, another vocal tract length) and stretched frames (+/-15%, another speaking rate).
         calibrate: classifiers: fit temperature scaling (Guo et al. 2017) on the validation split after training,
             so that predicted probabilities match observed accuracy; the temperature is kept in the bundle. It
             needs a validation split of at least 50 series: on smaller ones the fitted temperature overfits
@@ -254,9 +255,14 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         if self.augment:
             from ..preprocess.augment import augment_copies
 
-            # Copies come from the raw training series (before any front end), never from validation ones.
+            # Copies come from the raw training series, never from validation ones. Over log-mel/MFCC frames
+            # they are warped spectra and stretched frames (docs/audio.md: waveform copies scored below them
+            # once clips are mean-normalised); raw series and waveforms get speed, shift, gain and noise.
             raw_train = raw if (validation_data is not None or val_idx is None) else raw.subset(train_idx)
-            train_part = self._front_end(augment_copies(raw_train, self.augment, config.seed))
+            if self.front_end == "raw":
+                train_part = self._front_end(augment_copies(raw_train, self.augment, config.seed))
+            else:
+                train_part = self._front_end(raw_train, copies=self.augment, seed=config.seed)
             y_train = self._encode_targets(train_part.y, where, train_part.class_names)
 
         if self.front_end != "raw" and spec.waveform_only:
@@ -344,11 +350,11 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
 
     # -- prediction -----------------------------------------------------------------------------
 
-    def _front_end(self, data: Dataset) -> Dataset:
+    def _front_end(self, data: Dataset, copies: int = 0, seed: int | None = None) -> Dataset:
         from ..preprocess.audio import prepare
 
         return prepare(data, front_end_name=self.front_end, sample_rate=self.sample_rate, duration=self.duration,
-                       cmn=getattr(self, "cmn_", False))
+                       cmn=getattr(self, "cmn_", False), copies=copies, seed=seed)
 
     def _transform(self, X: Any) -> np.ndarray:
         self._check_fitted()
