@@ -20,7 +20,7 @@ FRONT_ENDS = ("raw", "log_mel", "mfcc")
 # What audio data trains with unless the user says otherwise. On the spoken digits (unseen voices, seeds
 # 0-2) the M5 network over log-mel frames (first kernel 16) scored 1.000 on every seed in 7-8 s, LITE over
 # log-mel 0.988/0.975/0.975 in ~43 s and M5 on the raw waveform 0.887 in 55 s (benchmarks/results/audio).
-# Two warped-and-stretched copies of each clip's frames: 0.933 -> 0.947 on accents never heard in training
+# Two warped-and-stretched copies of each clip's frames: 0.941 -> 0.947 on accents never heard in training
 # (seeds 0-2, docs/audio.md), at 2.7x the training time.
 AUDIO_RECOMMENDED = {"model": "m5", "front_end": "log_mel", "epochs": 60, "augment": 2}
 
