@@ -386,3 +386,47 @@ def test_the_linear_path_starts_from_a_ridge_only_where_it_beats_the_anchor_out_
     assert ridge_start(X[:1000], noise[:1000], blocks, X[1000:], noise[1000:]) is None
     # Without validation windows there is nothing to check it on.
     assert ridge_start(X[:1000], y[:1000], blocks, X[:0], y[:0]) is None
+
+
+def test_the_ridge_reads_chosen_channels_and_weighs_windows_by_their_scale():
+    from cnn1d.estimators.forecaster import RIDGE_BLOCKS, ridge_start
+
+    rng = np.random.default_rng(1)
+    ar = np.zeros(1200)
+    for t in range(2, len(ar)):
+        ar[t] = 1.2 * ar[t - 1] - 0.5 * ar[t - 2] + rng.normal()
+    X, y = _lagged(ar, 4)
+    # A second channel (a calendar-like ramp) that the ridge is told to leave out: zero weight there, and the
+    # weights come back in the window's flattened (step, channel) layout.
+    X = np.concatenate([X, np.linspace(-1, 1, len(X), dtype=np.float32)[:, None, None].repeat(4, 1)], axis=2)
+    blocks = np.arange(1000) * RIDGE_BLOCKS // 1000
+    scales = rng.uniform(0.5, 2.0, size=(len(X), 1)).astype(np.float32)
+    weights, _ = ridge_start(X[:1000], y[:1000], blocks, X[1000:], y[1000:], scales[:1000], scales[1000:],
+                             channels=np.array([0]))
+    assert weights.shape == (8, 1)
+    np.testing.assert_array_equal(weights.reshape(4, 2)[:, 1], 0)
+    np.testing.assert_allclose(weights.reshape(4, 2)[-2:, 0], [-0.5, 1.2], atol=0.1)
+    # Windows whose errors are noise only at a tiny scale barely count: the fit follows the large-scale ones.
+    noisy = y.copy()
+    small = scales[:, 0] < 0.6
+    noisy[small] = rng.normal(scale=5.0, size=(int(small.sum()), 1))
+    weighted, _ = ridge_start(X[:1000], noisy[:1000], blocks, X[1000:], noisy[1000:], scales[:1000] ** 4,
+                              scales[1000:] ** 4, channels=np.array([0]))
+    plain, _ = ridge_start(X[:1000], noisy[:1000], blocks, X[1000:], noisy[1000:], channels=np.array([0])) or (None, None)
+    assert np.abs(weighted.reshape(4, 2)[-2:, 0] - [-0.5, 1.2]).max() < 0.15
+    assert plain is None or np.abs(plain.reshape(4, 2)[-2:, 0] - [-0.5, 1.2]).max() > np.abs(
+        weighted.reshape(4, 2)[-2:, 0] - [-0.5, 1.2]).max()
+
+
+def test_a_long_series_holds_back_at_most_max_validation_windows():
+    from cnn1d.estimators.forecaster import MAX_VALIDATION_WINDOWS
+
+    temps = load_demo("seattle-temps").targets["series"][:3000, 0]
+    f = CNNForecaster(horizon=4, lookback=8, epochs=1, seed=0, calendar_features=False,
+                      model_params={"filters": 4, "dilations": (1,)}).fit(temps)
+    # origins 8..2996; 20% would hold back 598 of them, the cap keeps the latest 500: training ends before 2497
+    assert MAX_VALIDATION_WINDOWS == 500
+    assert f.trained_through_["series"] == 2996 - 500
+    short = CNNForecaster(horizon=4, lookback=8, epochs=1, seed=0, calendar_features=False,
+                          model_params={"filters": 4, "dilations": (1,)}).fit(temps[:1000])
+    assert short.trained_through_["series"] == 996 - round(989 * 0.2)  # 20% of a short series, as before
