@@ -157,6 +157,10 @@ def ridge_start(X_train: np.ndarray, y_train: np.ndarray, blocks: np.ndarray, X_
     fitted on the earlier ones, and finally on all of them against the validation windows. It is kept when its
     mean absolute error, relative to the anchor's (the model's zero), averages below 1 over those tests.
     Missing future values (windows across a gap) count as the anchor.
+
+    ``train_scales`` / ``val_scales`` (each window's instance-normalisation scale) weigh every window's error in
+    the series' units; ``channels`` are the input channels the ridge reads (the others get zero weight in the
+    returned weights, which keep the window's flattened layout).
     """
     full_shape = X_train.shape[1:]
     if channels is not None:
