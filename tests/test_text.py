@@ -104,6 +104,23 @@ def test_chinese_text_chooses_characters_and_reports_oov(tmp_path):
     assert json.loads(forced.stdout)["tokens_reason"] == "set by the user"
 
 
+def test_character_tokens_get_ngram_channels_from_enough_texts(monkeypatch):
+    import cnn1d.estimators.text_classifier as tc
+
+    texts, labels = ZH * 6, ["pos", "neg"] * 18
+    small = CNNTextClassifier(seed=0, epochs=1, model_params={"ngram_buckets": 1024}).fit(texts, labels)
+    assert "2-3-grams" not in small.tokens_reason_ and not hasattr(small.model_.get_layer("embedding"), "orders")
+    monkeypatch.setattr(tc, "CHAR_NGRAM_MIN_TEXTS", 20)  # 36 texts, 32 of them training: above the threshold now
+    more = CNNTextClassifier(seed=0, epochs=1, model_params={"ngram_buckets": 1024}).fit(texts, labels)
+    assert "2-3-grams added (32 training texts" in more.tokens_reason_
+    assert more.model_.get_layer("embedding").orders == (2, 3)
+    # a user's choice wins: ngrams 1 leaves them out, and word tokens never get them automatically
+    off = CNNTextClassifier(seed=0, epochs=1, model_params={"ngrams": 1}).fit(texts, labels)
+    assert not hasattr(off.model_.get_layer("embedding"), "orders")
+    words = CNNTextClassifier(seed=0, epochs=1, tokens="word", model_params={"ngram_buckets": 1024}).fit(texts, labels)
+    assert not hasattr(words.model_.get_layer("embedding"), "orders")
+
+
 @pytest.mark.slow
 def test_text_classifier_learns_and_round_trips(tmp_path, reviews):
     clf = CNNTextClassifier(seed=0, epochs=4).fit(reviews.subset(np.arange(0, 4000)))
