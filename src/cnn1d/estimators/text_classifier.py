@@ -15,7 +15,7 @@ from .bundled import FittedStateMixin
 
 # Character tokens (scripts without spaces) get hashed 2-3-gram channels from this many training texts on:
 # Chinese reviews (5,400 training texts) 0.807 -> 0.823 over seeds 0-2, Chinese and Japanese topics (690) 0.770
-# -> 0.758 (docs/text.md); the 65,536-row n-gram table needs data to pay for its 4 million weights.
+# -> 0.758 (docs/text.md); the 65,536-row n-gram table needs data to pay for its 8.4 million weights.
 CHAR_NGRAM_MIN_TEXTS = 2000
 
 
