@@ -120,3 +120,25 @@ def test_bundle_format_module_does_not_import_the_estimators():
     source = (Path(cnn1d.__file__).parent / "bundle.py").read_text()
     imported = {node.module or "" for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)}
     assert not any("estimators" in m for m in imported), imported
+
+
+def test_bundles_leave_the_optimizer_state_out(tmp_path):
+    import io
+
+    from cnn1d import bundle
+    from cnn1d._backend import keras
+
+    k = keras()
+    model = k.Sequential([k.Input((50,)), k.layers.Dense(200), k.layers.Dense(2)])
+    model.compile("adam", "mse")
+    x, y = np.ones((8, 50), "float32"), np.zeros((8, 2), "float32")
+    model.fit(x, y, epochs=1, verbose=0)
+    path = bundle.write(tmp_path / "m", {"state": {}}, model)
+    with zipfile.ZipFile(path) as outer, zipfile.ZipFile(io.BytesIO(outer.read("model.keras"))) as inner:
+        weights = inner.read("model.weights.h5")
+    # Adam's two moment tensors would triple the file; the weights alone are 42 KB
+    assert b"optimizer" not in weights and len(weights) < 2 * (50 * 200 + 200 + 200 * 2 + 2) * 4
+    _, loaded = bundle.read(path)
+    np.testing.assert_allclose(loaded.predict(x[:1], verbose=0), model.predict(x[:1], verbose=0), rtol=1e-6)
+    assert model.optimizer is not None  # the fitted model keeps its optimizer and trains on
+    model.fit(x, y, epochs=1, verbose=0)

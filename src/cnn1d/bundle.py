@@ -41,7 +41,16 @@ def write(path: str | Path, meta: dict[str, Any], model) -> Path:
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
     with tempfile.TemporaryDirectory(prefix="cnn1d-save-") as tmpdir:
         model_file = Path(tmpdir) / "model.keras"
-        model.save(model_file)
+        # Without the optimizer: a bundle is loaded uncompiled, and Adam's two moment tensors would triple the
+        # file (Chinese text model with n-gram channels: 108 MB -> 36 MB). Training resumes from checkpoints.
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None:
+            model.optimizer = None
+        try:
+            model.save(model_file)
+        finally:
+            if optimizer is not None:
+                model.optimizer = optimizer
         model_bytes = model_file.read_bytes()
         meta["digest"] = {"model": hashlib.sha256(model_bytes).hexdigest(), "state": _state_digest(meta.get("state"))}
         with atomic_path(path) as tmp:
