@@ -366,15 +366,19 @@ def _lagged(series: np.ndarray, lags: int):
     return X.astype(np.float32), series[lags:, None].astype(np.float32)
 
 
+def _ar2(rng, steps: int = 1200) -> np.ndarray:
+    """An AR(2) process: the next value is a fixed mix of the last two (1.2, -0.5), which a ridge recovers."""
+    ar = np.zeros(steps)
+    for t in range(2, steps):
+        ar[t] = 1.2 * ar[t - 1] - 0.5 * ar[t - 2] + rng.normal()
+    return ar
+
+
 def test_the_linear_path_starts_from_a_ridge_only_where_it_beats_the_anchor_out_of_sample():
     from cnn1d.estimators.forecaster import RIDGE_BLOCKS, ridge_start
 
     rng = np.random.default_rng(0)
-    # An AR(2) process: the next value is a fixed mix of the last two, which a ridge recovers.
-    ar = np.zeros(1200)
-    for t in range(2, len(ar)):
-        ar[t] = 1.2 * ar[t - 1] - 0.5 * ar[t - 2] + rng.normal()
-    X, y = _lagged(ar, 4)
+    X, y = _lagged(_ar2(rng), 4)
     blocks = np.arange(1000) * RIDGE_BLOCKS // 1000
     start = ridge_start(X[:1000], y[:1000], blocks, X[1000:], y[1000:])
     assert start is not None
@@ -392,10 +396,7 @@ def test_the_ridge_reads_chosen_channels_and_weighs_windows_by_their_scale():
     from cnn1d.estimators.forecaster import RIDGE_BLOCKS, ridge_start
 
     rng = np.random.default_rng(1)
-    ar = np.zeros(1200)
-    for t in range(2, len(ar)):
-        ar[t] = 1.2 * ar[t - 1] - 0.5 * ar[t - 2] + rng.normal()
-    X, y = _lagged(ar, 4)
+    X, y = _lagged(_ar2(rng), 4)
     # A second channel (a calendar-like ramp) that the ridge is told to leave out: zero weight there, and the
     # weights come back in the window's flattened (step, channel) layout.
     X = np.concatenate([X, np.linspace(-1, 1, len(X), dtype=np.float32)[:, None, None].repeat(4, 1)], axis=2)

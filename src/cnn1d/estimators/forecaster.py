@@ -172,8 +172,9 @@ def ridge_start(X_train: np.ndarray, y_train: np.ndarray, blocks: np.ndarray, X_
     keep = np.unique(np.linspace(0, len(X_train) - 1, min(len(X_train), RIDGE_MAX_VALUES // width)).astype(int))
     X_train, y_train, blocks = X_train[keep], y_train[keep], blocks[keep]
     n_targets = 1 if train_scales is None else train_scales.shape[1]
+    kept_scales = None if train_scales is None else train_scales[keep]
     # each window's error counts in the series' units: squared window scale as the row weight
-    row_weight = np.ones(len(X_train)) if train_scales is None else (train_scales[keep].astype(np.float64) ** 2).mean(1)
+    row_weight = np.ones(len(X_train)) if kept_scales is None else (kept_scales.astype(np.float64) ** 2).mean(1)
     Z = np.nan_to_num(X_train.reshape(len(X_train), -1).astype(np.float64))
     Y = np.nan_to_num(y_train.astype(np.float64))
     # Sufficient statistics of blocks 0..k for every k (running sums): a fit on the first k blocks is one solve.
@@ -204,7 +205,6 @@ def ridge_start(X_train: np.ndarray, y_train: np.ndarray, blocks: np.ndarray, X_
                      / max(float(np.nanmean(in_units(np.abs(y), scales))), 1e-12))
 
     Zv = np.nan_to_num(X_val.reshape(len(X_val), -1).astype(np.float64))
-    kept_scales = None if train_scales is None else train_scales[keep]
     tests = [(k, Z[blocks == k], y_train[blocks == k], None if kept_scales is None else kept_scales[blocks == k])
              for k in range(1, RIDGE_BLOCKS) if (blocks == k).any()]
     best = None
@@ -442,10 +442,9 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         ridge = ridge_start(X_train, y_train, blocks, X_val, y_val, train_scales, val_scales, channels)
         self.linear_start_ = "ridge" if ridge is not None else "random"
         members, results = [], []
-        start_error = None  # validation error of the ridge alone (the linear path before any training)
+        start_error = None  # validation error of the ridge alone: the started network's forecast before training
         if ridge is not None:
-            start_error = validation_error(start_linear_path(with_linear_path(
-                models.build(self.model, (lookback + H, X_train.shape[2]), n_out, "linear", **params)), ridge), X_val, y_val)
+            start_error = float(np.nanmean(np.abs(X_val.reshape(len(X_val), -1) @ ridge[0] + ridge[1] - y_val)))
         self.members_at_start_ = 0
         for i in range(self._max_members()):
             elapsed = time.perf_counter() - started
