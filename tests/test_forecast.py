@@ -106,6 +106,8 @@ def test_forecaster_fits_predicts_and_round_trips(tmp_path):
     loaded = cnn1d.load(f.save(tmp_path / "f.cnn1d"))
     pd.testing.assert_frame_equal(loaded.predict(), frame)
     assert loaded.linear_start_ == f.linear_start_ == "random"  # monthly stock prices: no ridge beats the anchor
+    # ... so no longer window is tried either (a ridge over 54 months found momentum that was not there)
+    assert loaded.lookback_scores_ == f.lookback_scores_ == [[18, None]] and f.lookback_ == 18
     with pytest.raises(ConfigError, match="longer than the 6 steps"):
         f.predict(horizon=12)
 
@@ -382,8 +384,8 @@ def test_the_linear_path_starts_from_a_ridge_only_where_it_beats_the_anchor_out_
     blocks = np.arange(1000) * RIDGE_BLOCKS // 1000
     start = ridge_start(X[:1000], y[:1000], blocks, X[1000:], y[1000:])
     assert start is not None
-    weights, bias = start
-    assert weights.shape == (4, 1) and bias.shape == (1,)
+    weights, bias = start.weights, start.bias
+    assert weights.shape == (4, 1) and bias.shape == (1,) and 0 < start.score < 1
     np.testing.assert_allclose(weights[-2:, 0], [-0.5, 1.2], atol=0.1)
     # Noise the window says nothing about: the anchor (zero) is as good, so training starts from random weights.
     noise = rng.normal(size=(1196, 1)).astype(np.float32)
@@ -402,8 +404,8 @@ def test_the_ridge_reads_chosen_channels_and_weighs_windows_by_their_scale():
     X = np.concatenate([X, np.linspace(-1, 1, len(X), dtype=np.float32)[:, None, None].repeat(4, 1)], axis=2)
     blocks = np.arange(1000) * RIDGE_BLOCKS // 1000
     scales = rng.uniform(0.5, 2.0, size=(len(X), 1)).astype(np.float32)
-    weights, _ = ridge_start(X[:1000], y[:1000], blocks, X[1000:], y[1000:], scales[:1000], scales[1000:],
-                             channels=np.array([0]))
+    weights = ridge_start(X[:1000], y[:1000], blocks, X[1000:], y[1000:], scales[:1000], scales[1000:],
+                          channels=np.array([0])).weights
     assert weights.shape == (8, 1)
     np.testing.assert_array_equal(weights.reshape(4, 2)[:, 1], 0)
     np.testing.assert_allclose(weights.reshape(4, 2)[-2:, 0], [-0.5, 1.2], atol=0.1)
@@ -411,9 +413,10 @@ def test_the_ridge_reads_chosen_channels_and_weighs_windows_by_their_scale():
     noisy = y.copy()
     small = scales[:, 0] < 0.6
     noisy[small] = rng.normal(scale=5.0, size=(int(small.sum()), 1))
-    weighted, _ = ridge_start(X[:1000], noisy[:1000], blocks, X[1000:], noisy[1000:], scales[:1000] ** 4,
-                              scales[1000:] ** 4, channels=np.array([0]))
-    plain, _ = ridge_start(X[:1000], noisy[:1000], blocks, X[1000:], noisy[1000:], channels=np.array([0])) or (None, None)
+    weighted = ridge_start(X[:1000], noisy[:1000], blocks, X[1000:], noisy[1000:], scales[:1000] ** 4,
+                           scales[1000:] ** 4, channels=np.array([0])).weights
+    plain = ridge_start(X[:1000], noisy[:1000], blocks, X[1000:], noisy[1000:], channels=np.array([0]))
+    plain = None if plain is None else plain.weights
     assert np.abs(weighted.reshape(4, 2)[-2:, 0] - [-0.5, 1.2]).max() < 0.15
     assert plain is None or np.abs(plain.reshape(4, 2)[-2:, 0] - [-0.5, 1.2]).max() > np.abs(
         weighted.reshape(4, 2)[-2:, 0] - [-0.5, 1.2]).max()
@@ -431,3 +434,19 @@ def test_a_long_series_holds_back_at_most_max_validation_windows():
     short = CNNForecaster(horizon=4, lookback=8, epochs=1, seed=0, calendar_features=False,
                           model_params={"filters": 4, "dilations": (1,)}).fit(temps[:1000])
     assert short.trained_through_["series"] == 996 - round(989 * 0.2)  # 20% of a short series, as before
+
+
+def test_the_ridge_chooses_a_longer_lookback_where_the_series_remembers_further_back():
+    rng = np.random.default_rng(0)
+    y = np.zeros(1500)
+    noise = rng.normal(size=1500)
+    for t in range(24, 1500):  # each step remembers the last one and the one a day (24 steps) ago
+        y[t] = 0.5 * y[t - 1] + 0.45 * y[t - 24] + noise[t]
+    fast = dict(horizon=4, epochs=1, seed=0, calendar_features=False, model_params={"filters": 4, "dilations": (1,)})
+    f = CNNForecaster(**fast).fit(y)
+    # default window 16 steps cannot see a day back; twice that can, and its ridge forecasts better out of sample
+    assert [lb for lb, _ in f.lookback_scores_] == [16, 32]
+    assert f.lookback_scores_[1][1] < f.lookback_scores_[0][1] < 1 and f.lookback_ == 32
+    assert f.predict().shape[0] == 4
+    given = CNNForecaster(lookback=16, **fast).fit(y)  # a lookback the user sets is kept
+    assert given.lookback_ == 16 and len(given.lookback_scores_) == 1

@@ -142,7 +142,9 @@ def train(
     calendar: Optional[str] = typer.Option(None, "--calendar", help="Forecast: grid (every step of the frequency; missing ones are gaps) or observations (one step per observed timestamp: holidays are no gaps). Default: grid."),
     aggregate: Optional[str] = typer.Option(None, "--aggregate", help="Forecast: how rows sharing a timestamp (or a --freq step) combine: mean, sum or last. Default: such rows are refused."),
     horizon: Optional[int] = typer.Option(None, "--horizon", help="Forecast: steps ahead (default 12)."),
-    lookback: Optional[int] = typer.Option(None, "--lookback", help="Forecast: past steps the model sees."),
+    lookback: Optional[int] = typer.Option(None, "--lookback", help=(
+        "Forecast: past steps the model sees (default: max(2*horizon, season+horizon, 16) or twice that, "
+        "whichever the ridge start forecasts better out of sample).")),
     season: Optional[int] = typer.Option(None, "--season", help="Forecast: seasonal period m (default: from the frequency)."),
     level: Optional[float] = typer.Option(None, "--level", help="Forecast: prediction-interval level (default 0.9)."),
     calendar_features: Optional[bool] = typer.Option(None, "--calendar-features/--no-calendar-features", help="Forecast: hour/day/month inputs from the timestamps (default on)."),

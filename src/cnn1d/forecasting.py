@@ -179,6 +179,9 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     log(f"trained {forecaster.n_members_} x {forecaster.model} from a {forecaster.linear_start_} linear path on "
         f"{forecaster.n_windows_} windows (lookback "
         f"{forecaster.lookback_}, season {forecaster.season_}) in {forecaster.train_seconds_:.1f} s; backtesting {folds} origins")
+    if forecaster.lookback_scores_ and len(forecaster.lookback_scores_) > 1:
+        tried = ", ".join(f"{lb}: {'no ridge' if sc is None else f'{sc:.3f}'}" for lb, sc in forecaster.lookback_scores_)
+        log(f"lookback {forecaster.lookback_} chosen by the ridge's forward-chaining error relative to the anchor ({tried})")
     if forecaster.members_at_start_:
         log(f"{forecaster.members_at_start_} of {forecaster.n_members_} network(s) forecast the validation windows no better "
             "than the ridge they started from: kept at that start")
@@ -192,6 +195,7 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
         "epochs": forecaster.epochs_, "best_epoch": forecaster.best_epoch_, "stopped_because": forecaster.stopped_because_,
         "batch_size": forecaster.batch_size_, "n_params": forecaster.n_params_, "n_members": forecaster.n_members_,
         "linear_start": forecaster.linear_start_, "members_at_start": forecaster.members_at_start_,
+        "lookback_scores": forecaster.lookback_scores_,
         "backend": forecaster.backend_,
         "n_series": len(table.ids), "data_report": table.report, "seed": run_config.seed, "out": str(out),
         "config": str(out / RUN_CONFIG),

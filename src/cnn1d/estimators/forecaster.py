@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -40,6 +40,9 @@ MIN_RECENT_RESIDUALS = 20
 # 40 hourly backtest folds in November-December, San Francisco's ridge alone scored MASE 0.98 with 20%
 # held back and 0.68 with 5% (Seattle 0.37 either way); a few hundred windows still stop training early.
 MAX_VALIDATION_WINDOWS = 500
+# Without a --lookback, windows of 1 and 2 times the default length are tried and the ridge start's
+# forward-chaining error picks one.
+LOOKBACK_MULTIPLES = (1, 2)
 
 
 def step_label(index, position: int) -> str | int:
@@ -142,9 +145,15 @@ RIDGE_MAX_WEIGHTS = 4096  # wider windows (long lookbacks times many channels) s
 RIDGE_MAX_VALUES = 20_000_000
 
 
+class RidgeStart(NamedTuple):
+    weights: np.ndarray  # (flattened window, outputs)
+    bias: np.ndarray
+    score: float  # mean absolute error relative to the anchor's over the forward-chaining tests (below 1)
+
+
 def ridge_start(X_train: np.ndarray, y_train: np.ndarray, blocks: np.ndarray, X_val: np.ndarray,
                 y_val: np.ndarray, train_scales: np.ndarray | None = None, val_scales: np.ndarray | None = None,
-                channels: np.ndarray | None = None) -> tuple | None:
+                channels: np.ndarray | None = None) -> RidgeStart | None:
     """Least-squares weights and bias of the linear path over the window, or None where it does not forecast
     better than the anchor out of sample.
 
@@ -222,7 +231,7 @@ def ridge_start(X_train: np.ndarray, y_train: np.ndarray, blocks: np.ndarray, X_
         full = np.zeros((*full_shape, weights.shape[1]))
         full[:, channels] = weights.reshape(*X_train.shape[1:], -1)
         weights = full.reshape(-1, weights.shape[1])
-    return weights.astype(np.float32), best[2].astype(np.float32)
+    return RidgeStart(weights.astype(np.float32), best[2].astype(np.float32), best[0])
 
 
 def start_linear_path(network, ridge: tuple | None):
@@ -231,7 +240,7 @@ def start_linear_path(network, ridge: tuple | None):
         return network
     output = network.get_layer("output")
     kernel, _ = output.get_weights()
-    weights, bias = ridge
+    weights, bias = ridge.weights, ridge.bias
     features = np.zeros((kernel.shape[0] - weights.shape[0], kernel.shape[1]), np.float32)
     output.set_weights([np.concatenate([features, weights]), bias])
     return network
@@ -263,7 +272,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
     Args:
         horizon: steps to forecast (direct multi-step output).
-        lookback: past steps the network sees (default: max(2 * horizon, season + horizon, 16), capped by data).
+        lookback: past steps the network sees (default: max(2 * horizon, season + horizon, 16) or twice that,
+            whichever window's ridge start forecasts better out of sample; capped by the data).
         season: seasonal period m for seasonal naive, MASE and ETS (default: from the frequency).
         level: prediction-interval level: split-conformal per horizon step on the latest out-of-sample
             windows before the forecast origin (validation windows, then any observed after training), scaled
@@ -347,6 +357,40 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                 errors[season].append(np.abs(future - s[o - season:][np.arange(horizon) % season]).mean())
         return season if np.mean(errors[season]) < np.mean(errors[1]) else 1
 
+    def _windows(self, table: SeriesTable, ends: dict, lookback: int, H: int, anchor_season: int) -> dict:
+        """Training and validation windows of every series for one lookback, and the ridge start over them."""
+        train_parts, val_parts, trained_through = [], [], {}
+        for key in table.ids:
+            end = ends[key]
+            scaled = self._scale(key, table.targets[key][:end])
+            known = self._known(table, key, table.index[key][:end], table.covariates[key][:end] if table.covariates else None)
+            origins = np.arange(lookback, end - H + 1)
+            n_val = (min(int(round(len(origins) * self.validation_fraction)), MAX_VALIDATION_WINDOWS)
+                     if len(origins) >= 2 * MIN_WINDOWS else 0)
+            # Validation origins are the latest; training windows end before the first validation target.
+            val_origins = origins[len(origins) - n_val:] if n_val else origins[:0]
+            # the last step whose value the networks trained on (as a timestamp: a later table may start elsewhere)
+            trained_through[key] = step_label(table.index[key], (int(val_origins[0]) if n_val else end) - 1)
+            train_origins = origins[origins + H <= (val_origins[0] if n_val else end)]
+            train_parts.append(training_windows(scaled, known, lookback, H, train_origins, anchor_season, True))
+            val_parts.append(training_windows(scaled, known, lookback, H, val_origins, anchor_season, True))
+        out = {"X_train": np.concatenate([p[0] for p in train_parts]), "y_train": np.concatenate([p[1] for p in train_parts]),
+               "X_val": np.concatenate([p[0] for p in val_parts]), "y_val": np.concatenate([p[1] for p in val_parts]),
+               "train_scales": np.concatenate([p[3] for p in train_parts]),
+               "val_scales": np.concatenate([p[3] for p in val_parts]), "trained_through": trained_through}
+        # each training window's block: its position among its own series' training windows, in fifths
+        blocks = np.concatenate([np.arange(len(p[0])) * RIDGE_BLOCKS // max(len(p[0]), 1) for p in train_parts])
+        # The ridge reads the targets, their mask and covariates, not the calendar: fitted on the first fifth of a
+        # year, a linear map of day-of-year terms extrapolates wildly into the next (hourly San Francisco: relative
+        # error 1.6 against the anchor with them, 0.88 without, on that block).
+        width = out["X_train"].shape[2]
+        n_calendar = width - 2 * table.n_targets - len(table.covariate_names)
+        channels = np.r_[0: 2 * table.n_targets, 2 * table.n_targets + n_calendar: width]
+        out["ridge"] = (ridge_start(out["X_train"], out["y_train"], blocks, out["X_val"], out["y_val"],
+                                    out["train_scales"], out["val_scales"], channels)
+                        if len(out["X_train"]) >= MIN_WINDOWS else None)
+        return out
+
     # -- fit ------------------------------------------------------------------------------------
     def _max_members(self) -> int:
         """``ensemble`` if set; else up to MAX_MEMBERS while a --max-time budget has room, 1 without one."""
@@ -373,9 +417,9 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         season = self.season or season_for(table.freq)
         ends, _ = trim_future(table)
         shortest = min(ends.values())
-        lookback = self.lookback or max(2 * H, season + H, 16)
-        lookback = min(lookback, max(shortest - H - MIN_WINDOWS, 0))
-        if lookback < 2:
+        longest_allowed = max(shortest - H - MIN_WINDOWS, 0)
+        base = min(self.lookback or max(2 * H, season + H, 16), longest_allowed)
+        if base < 2:
             raise DataError(
                 f"{table.source}: the shortest series has {shortest} observed steps; a horizon of {H} needs at least "
                 f"{H + MIN_WINDOWS + 2} (lookback + horizon + {MIN_WINDOWS} training windows). Shorten --horizon or add data"
@@ -396,28 +440,27 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         longest = max(table.ids, key=lambda k: ends[k])
         self.calendar_parts_ = list(calendar_parts(table.index[longest][: ends[longest]], table.freq)
                                     if self.calendar_features else ())
-        anchor_season = self._choose_anchor(table, ends, lookback, H, season)
-        train_parts, val_parts, trained_through = [], [], {}
-        for key in table.ids:
-            end = ends[key]
-            scaled = self._scale(key, table.targets[key][:end])
-            known = self._known(table, key, table.index[key][:end], table.covariates[key][:end] if table.covariates else None)
-            origins = np.arange(lookback, end - H + 1)
-            n_val = (min(int(round(len(origins) * self.validation_fraction)), MAX_VALIDATION_WINDOWS)
-                     if len(origins) >= 2 * MIN_WINDOWS else 0)
-            # Validation origins are the latest; training windows end before the first validation target.
-            val_origins = origins[len(origins) - n_val:] if n_val else origins[:0]
-            # the last step whose value the networks trained on (as a timestamp: a later table may start elsewhere)
-            trained_through[key] = step_label(table.index[key], (int(val_origins[0]) if n_val else end) - 1)
-            train_origins = origins[origins + H <= (val_origins[0] if n_val else end)]
-            train_parts.append(training_windows(scaled, known, lookback, H, train_origins, anchor_season, True))
-            val_parts.append(training_windows(scaled, known, lookback, H, val_origins, anchor_season, True))
-        X_train = np.concatenate([p[0] for p in train_parts])
-        y_train = np.concatenate([p[1] for p in train_parts])
-        X_val = np.concatenate([p[0] for p in val_parts])
-        y_val = np.concatenate([p[1] for p in val_parts])
-        train_scales = np.concatenate([p[3] for p in train_parts])
-        val_scales = np.concatenate([p[3] for p in val_parts])
+        anchor_season = self._choose_anchor(table, ends, base, H, season)
+        # A lookback the user gave is kept; otherwise longer ones are tried and the ridge over each window decides
+        # (its forward-chaining error relative to the anchor's; the anchor is the same for all of them). Only where
+        # the default window's ridge beats the anchor: monthly stock prices have no ridge at 18 months and one
+        # at 54 (0.93), momentum that was not there when tried before (see ridge_start).
+        candidates = [base] if self.lookback else sorted({min(base * m, longest_allowed) for m in LOOKBACK_MULTIPLES})
+        tried = [self._windows(table, ends, base, H, anchor_season)]
+        if tried[0]["ridge"] is None:
+            candidates = [base]
+        tried += [self._windows(table, ends, lookback, H, anchor_season) for lookback in candidates[1:]]
+        scores = [w["ridge"].score if w["ridge"] is not None else np.inf for w in tried]
+        chosen = int(np.argmin(scores)) if np.isfinite(scores).any() else 0
+        # [lookback, ridge score or None (no ridge)] for each lookback tried
+        self.lookback_scores_ = [[int(lb), round(float(sc), 4) if np.isfinite(sc) else None]
+                                 for lb, sc in zip(candidates, scores)]
+        windows = tried[chosen]
+        del tried
+        lookback, ridge = candidates[chosen], windows["ridge"]
+        X_train, y_train, X_val, y_val = windows["X_train"], windows["y_train"], windows["X_val"], windows["y_val"]
+        train_scales, val_scales = windows["train_scales"], windows["val_scales"]
+        trained_through = windows["trained_through"]
         if len(X_train) < MIN_WINDOWS:
             raise DataError(f"{table.source}: only {len(X_train)} complete training windows; need {MIN_WINDOWS}. "
                             "Shorten --horizon or --lookback, or add data")
@@ -432,19 +475,11 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         from ..training.distributed import fit_on_devices
 
         started = time.perf_counter()
-        # each training window's block: its position among its own series' training windows, in fifths
-        blocks = np.concatenate([np.arange(len(p[0])) * RIDGE_BLOCKS // max(len(p[0]), 1) for p in train_parts])
-        # The ridge reads the targets, their mask and covariates, not the calendar: fitted on the first fifth of a
-        # year, a linear map of day-of-year terms extrapolates wildly into the next (hourly San Francisco: relative
-        # error 1.6 against the anchor with them, 0.88 without, on that block).
-        n_calendar = X_train.shape[2] - 2 * table.n_targets - len(table.covariate_names)
-        channels = np.r_[0: 2 * table.n_targets, 2 * table.n_targets + n_calendar: X_train.shape[2]]
-        ridge = ridge_start(X_train, y_train, blocks, X_val, y_val, train_scales, val_scales, channels)
         self.linear_start_ = "ridge" if ridge is not None else "random"
         members, results = [], []
         start_error = None  # validation error of the ridge alone: the started network's forecast before training
         if ridge is not None:
-            start_error = float(np.nanmean(np.abs(X_val.reshape(len(X_val), -1) @ ridge[0] + ridge[1] - y_val)))
+            start_error = float(np.nanmean(np.abs(X_val.reshape(len(X_val), -1) @ ridge.weights + ridge.bias - y_val)))
         self.members_at_start_ = 0
         for i in range(self._max_members()):
             elapsed = time.perf_counter() - started
@@ -673,7 +708,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
     _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_",
               "n_inputs_", "interval_", "interval_reference_", "trained_through_", "n_members_", "instance_norm_", "linear_path_",
-              "linear_start_", "members_at_start_", "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
+              "linear_start_", "members_at_start_", "lookback_scores_", "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
               "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
 
     @classmethod
@@ -691,6 +726,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             state = {**state, "trained_through_": None}
         if "members_at_start_" not in state:  # every network was the trained one
             state = {**state, "members_at_start_": 0}
+        if "lookback_scores_" not in state:  # one lookback, not chosen among others
+            state = {**state, "lookback_scores_": None}
         if "linear_start_" not in state:  # trained before the ridge start (the weights were random)
             state = {**state, "linear_start_": "random"}
         for name in ("instance_norm_", "linear_path_"):  # the network has neither
