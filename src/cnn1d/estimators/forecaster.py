@@ -234,7 +234,7 @@ def ridge_start(X_train: np.ndarray, y_train: np.ndarray, blocks: np.ndarray, X_
     return RidgeStart(weights.astype(np.float32), best[2].astype(np.float32), best[0])
 
 
-def start_linear_path(network, ridge: tuple | None):
+def start_linear_path(network, ridge: RidgeStart | None):
     """``network`` (from with_linear_path) with its output layer set to the ridge: features weigh zero at first."""
     if ridge is None:
         return network
