@@ -179,7 +179,7 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     log(f"trained {forecaster.n_members_} x {forecaster.model} from a {forecaster.linear_start_} linear path on "
         f"{forecaster.n_windows_} windows (lookback "
         f"{forecaster.lookback_}, season {forecaster.season_}) in {forecaster.train_seconds_:.1f} s; backtesting {folds} origins")
-    if forecaster.lookback_scores_ and len(forecaster.lookback_scores_) > 1:
+    if len(forecaster.lookback_scores_ or []) > 1:
         tried = ", ".join(f"{lb}: {'no ridge' if sc is None else f'{sc:.3f}'}" for lb, sc in forecaster.lookback_scores_)
         log(f"lookback {forecaster.lookback_} chosen by the ridge's forward-chaining error relative to the anchor ({tried})")
     if forecaster.members_at_start_:

@@ -446,18 +446,16 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         # the default window's ridge beats the anchor: monthly stock prices have no ridge at 18 months and one
         # at 54 (0.93), momentum that was not there when tried before (see ridge_start).
         candidates = [base] if self.lookback else sorted({min(base * m, longest_allowed) for m in LOOKBACK_MULTIPLES})
-        tried = [self._windows(table, ends, base, H, anchor_season)]
-        if tried[0]["ridge"] is None:
-            candidates = [base]
-        tried += [self._windows(table, ends, lookback, H, anchor_season) for lookback in candidates[1:]]
-        scores = [w["ridge"].score if w["ridge"] is not None else np.inf for w in tried]
-        chosen = int(np.argmin(scores)) if np.isfinite(scores).any() else 0
-        # [lookback, ridge score or None (no ridge)] for each lookback tried
-        self.lookback_scores_ = [[int(lb), round(float(sc), 4) if np.isfinite(sc) else None]
-                                 for lb, sc in zip(candidates, scores)]
-        windows = tried[chosen]
-        del tried
-        lookback, ridge = candidates[chosen], windows["ridge"]
+        self.lookback_scores_, windows = [], None  # [lookback, ridge score or None (no ridge)] for each one tried
+        for tried in candidates:
+            trial = self._windows(table, ends, tried, H, anchor_season)
+            score = None if trial["ridge"] is None else trial["ridge"].score
+            self.lookback_scores_.append([int(tried), None if score is None else round(float(score), 4)])
+            if windows is None or (score is not None and score < windows["ridge"].score):
+                windows, lookback = trial, tried
+            if windows["ridge"] is None:  # the default window's ridge does not beat the anchor: no longer one tried
+                break
+        ridge = windows["ridge"]
         X_train, y_train, X_val, y_val = windows["X_train"], windows["y_train"], windows["X_val"], windows["y_val"]
         train_scales, val_scales = windows["train_scales"], windows["val_scales"]
         trained_through = windows["trained_through"]
