@@ -155,6 +155,7 @@ def train(
     tokens: Optional[str] = typer.Option(None, "--tokens", help="Text: word, char or subword tokens (default: char for scripts written without spaces, else word); lm: char (default) or word."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Text and language models: vocabulary size cap."),
     sequence_length: Optional[int] = typer.Option(None, "--sequence-length", help="Text: tokens kept per text (default: 95th percentile)."),
+    linear_ngrams: Optional[bool] = typer.Option(None, "--linear-ngrams/--no-linear-ngrams", help="Text: add a logistic regression over hashed n-grams (word 1-2 or character 1-3) to the CNN's output, weighted on the validation split (default on for single-label texts)."),
     augment: Optional[int] = typer.Option(None, "--augment", help="Series/audio: add N perturbed copies of each training series (speed, shift, gain, noise; log-mel/MFCC audio: warped filterbank, stretched frames; audio default 2)."),
     front_end: Optional[str] = typer.Option(None, "--front-end", help="Audio: raw, log_mel or mfcc (default for audio: log_mel)."),
     sample_rate: Optional[int] = typer.Option(None, "--sample-rate", help="Audio: resample every clip to this rate in Hz (default 8000)."),

@@ -52,7 +52,8 @@ class RunConfig:
     train; never recorded, so a config replays anywhere), ``devices``, ``coordinator``/``num_processes``/
     ``process_id`` (one data-parallel network over several processes or hosts; never recorded), ``augment``; audio: ``front_end``, ``sample_rate``, ``channels``,
     ``duration``; forecasting: ``horizon``, ``lookback``, ``season``, ``level``, ``calendar_features``; text
-    and language models: ``tokens``, ``max_tokens``, ``sequence_length``, ``embeddings``, ``context``.
+    and language models: ``tokens``, ``max_tokens``, ``sequence_length``, ``embeddings``, ``linear_ngrams``
+    (text), ``context``.
     """
 
     task: str | None = None
@@ -112,6 +113,7 @@ class RunConfig:
     max_tokens: int | None = None
     sequence_length: int | None = None
     embeddings: str | None = None
+    linear_ngrams: bool | None = None
     context: int | None = None
 
     def __post_init__(self) -> None:
@@ -183,7 +185,7 @@ class RunConfig:
             check(self.executor)
         if self.model_params is not None and not isinstance(self.model_params, dict):
             raise ConfigError("model_params must be a mapping of builder keyword arguments")
-        for name in ("header", "calendar_features", "calibrate"):
+        for name in ("header", "calendar_features", "calibrate", "linear_ngrams"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.covariates is not None and (isinstance(self.covariates, str) or

@@ -89,9 +89,17 @@ class _Network:
         self.output = net.layers[-1]  # the Dense output layer ("output"; a language model's "next_token")
         self.kernel, self.bias = (np.asarray(w) for w in self.output.get_weights())
         layers = net.layers[: net.layers.index(self.output)]
-        from ..models.layers import NgramEmbedding
+        from ..models.layers import LINEAR_PATH_JOIN, HashedNgramLinear, NgramEmbedding
 
         embeddings = (k.layers.Embedding, NgramEmbedding)
+        # A linear n-gram path beside the CNN (text): the output layer reads [CNN features, path scores]; the
+        # gradient methods follow the CNN's part, and the path's exact per-token split is added to them.
+        self.linear = next((layer for layer in layers if isinstance(layer, HashedNgramLinear)), None)
+        cnn_output = self.output.input
+        if self.linear is not None:
+            cnn_output = net.get_layer(LINEAR_PATH_JOIN).input[0]
+            rows = cnn_output.shape[-1]
+            self.kernel, self.linear_kernel = self.kernel[:rows], self.kernel[rows:]
         self.gap = next((layer for layer in reversed(layers)
                          if isinstance(layer, k.layers.GlobalAveragePooling1D)), None)
         feature_layer = next((layer for layer in reversed(layers) if len(layer.output.shape) == 3
@@ -104,15 +112,15 @@ class _Network:
 
         # Fixed-kernel features: the score splits exactly over steps (see MiniRocketFeatures.contributions).
         self.rocket = next((layer for layer in layers if isinstance(layer, MiniRocketFeatures)), None)
-        self.to_hidden = k.Model(net.input, self.output.input)
+        self.to_hidden = k.Model(net.input, cnn_output)
         self.features = self.head = None
         if self.feature_tensor is not None:
             try:
-                self.head = k.Model(self.feature_tensor, self.output.input)
+                self.head = k.Model(self.feature_tensor, cnn_output)
                 self.features = k.Model(net.input, self.feature_tensor)
             except ValueError:  # parallel branches (textcnn): no single feature map leads to the output
                 self.head = None
-        self.from_embedding = None if embedding is None else k.Model(embedding.output, self.output.input)
+        self.from_embedding = None if embedding is None else k.Model(embedding.output, cnn_output)
         self.to_embedding = None if embedding is None else k.Model(net.input, embedding.output)
 
     def score(self, hidden, target: np.ndarray):
@@ -173,6 +181,7 @@ def integrated_gradients(network: _Network, x: np.ndarray, target: np.ndarray, b
         raise ConfigError(f"{network.net.name} pools step functions of fixed convolutions, whose gradient is zero: "
                           "integrated gradients would be all zeros; use method='cam' (its exact per-step split)")
     embed = network.embedding is not None
+    ids = x
     if embed:  # token ids: integrate over the embedding vectors instead
         x = np.asarray(network.to_embedding.predict_on_batch(x))
         baseline = np.asarray(network.to_embedding.predict_on_batch(baseline))
@@ -185,14 +194,27 @@ def integrated_gradients(network: _Network, x: np.ndarray, target: np.ndarray, b
         path = baseline[i][None] + alphas[:, None, None] * (x[i] - baseline[i])[None]
         _, grads = gradient(lambda p: network.score(forward(p), np.full(steps, target[i])), path.astype(np.float32))
         out[i] = grads.mean(axis=0) * (x[i] - baseline[i])
+    if network.linear is not None:  # spread over the embedding channels, which callers sum per token
+        out += linear_contributions(network, ids, target)[:, :, None] / out.shape[-1]
     return out
+
+
+def linear_contributions(network: _Network, ids: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Each token's exact share ``(n, steps)`` of the linear n-gram path's part of the ``target`` score."""
+    from .._backend import keras
+
+    shares = np.asarray(keras().ops.convert_to_numpy(network.linear.contributions(ids)))  # (n, steps, classes)
+    return np.einsum("nsc,cn->ns", shares, network.linear_kernel[:, target])
 
 
 def scores(network: _Network, x: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The class score itself (what IG's completeness is measured against)."""
     from .._backend import keras
 
-    return np.asarray(keras().ops.convert_to_numpy(network.score(network.to_hidden(x), target)))
+    score = np.asarray(keras().ops.convert_to_numpy(network.score(network.to_hidden(x), target)))
+    if network.linear is not None:  # its bias is a constant, so differences of scores are still exact
+        score = score + linear_contributions(network, x, target).sum(axis=1)
+    return score
 
 
 def explain_arrays(model, x: np.ndarray, target: np.ndarray, method: str, baseline: np.ndarray | None = None,

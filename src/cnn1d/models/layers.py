@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._backend import keras
 
 # Keras's default BatchNorm momentum (0.99) needs hundreds of steps before its moving statistics match the
@@ -118,6 +120,31 @@ def masked_mean_absolute_error(y_true, y_pred):
     return ops.sum(error, axis=-1) / ops.maximum(ops.sum(ops.cast(known, error.dtype), axis=-1), 1.0)
 
 
+# A multiply-add hash kept to the low bits after every step: (h * 10007 + id) < 2**31 for h < 2**17 and
+# ids < 2**21, so int32 never overflows, and bit masks stand in for a modulo (jax2onnx cannot export `rem`
+# with a symbolic batch size).
+NGRAM_HASH_MULTIPLIER = 10007
+NGRAM_ORDER_SALT = 7919
+NGRAM_MAX_BUCKETS = 2 ** 17
+LINEAR_PATH_JOIN = "cnn_and_ngrams"  # the layer joining a CNN's features and a HashedNgramLinear's scores
+
+
+def hashed_ngrams(ops, ids, order: int, buckets: int):
+    """``(rows, complete)``: the hashed row (``< buckets``) of the n-gram of ``order`` ending at each position
+    of ``ids`` ``(batch, steps)``, and whether that n-gram lies wholly inside the text (no padding id 0 in
+    it). ``ops`` is ``keras.ops`` in a graph or ``numpy`` for features outside one: both give the same rows."""
+    ids = ops.cast(ids, "int32") if ops is not np else np.asarray(ids, dtype=np.int64)
+    mask = buckets - 1
+    hashed = ops.bitwise_and(ids + order * NGRAM_ORDER_SALT, mask)  # the order salts the hash
+    complete = ids > 0
+    steps = ids.shape[1] if ops is np else ops.shape(ids)[1]
+    for back in range(1, order):
+        earlier = ops.pad(ids, [[0, 0], [back, 0]])[:, :steps]
+        hashed = ops.bitwise_and(hashed * NGRAM_HASH_MULTIPLIER + earlier, mask)
+        complete = ops.logical_and(complete, earlier > 0)
+    return hashed, complete
+
+
 @_register
 class NgramEmbedding(keras().layers.Layer):
     """Token embeddings plus hashed n-gram embeddings (fastText's bag of n-grams, per position).
@@ -135,12 +162,6 @@ class NgramEmbedding(keras().layers.Layer):
 
     Input ``(batch, steps)`` int ids; output ``(batch, steps, output_dim)``.
     """
-
-    # A multiply-add hash kept to the low 16 bits after every step: (h * 10007 + id) < 2**31 for ids < 2**21,
-    # so int32 never overflows, and bit masks stand in for a modulo (jax2onnx cannot export `rem` with a
-    # symbolic batch size).
-    _HASH_MULTIPLIER = 10007
-    _ORDER_SALT = 7919
 
     def __init__(self, input_dim: int, output_dim: int, orders: tuple = (2,), buckets: int = 2 ** 16, **kwargs):
         super().__init__(**kwargs)
@@ -160,15 +181,7 @@ class NgramEmbedding(keras().layers.Layer):
 
     def ngram_ids(self, ids, order: int):
         """The table row of the n-gram of ``order`` ending at each position."""
-        ops = keras().ops
-        ids = ops.cast(ids, "int32")
-        mask = self.buckets - 1
-        hashed = ops.bitwise_and(ids + order * self._ORDER_SALT, mask)  # the order salts the hash
-        steps = ops.shape(ids)[1]
-        for back in range(1, order):
-            earlier = ops.pad(ids, [[0, 0], [back, 0]])[:, :steps]
-            hashed = ops.bitwise_and(hashed * self._HASH_MULTIPLIER + earlier, mask)
-        return hashed
+        return hashed_ngrams(keras().ops, ids, order, self.buckets)[0]
 
     def call(self, ids):
         ops = keras().ops
@@ -184,3 +197,72 @@ class NgramEmbedding(keras().layers.Layer):
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "orders": list(self.orders), "buckets": self.buckets}
+
+
+@_register
+class HashedNgramLinear(keras().layers.Layer):
+    """A linear model over a text's hashed token n-grams, read from the token ids in the graph.
+
+    Output ``(batch, units)``: the sum of ``kernel[row]`` over every complete n-gram of each order in
+    ``orders`` (rows from :func:`hashed_ngrams`), divided by the square root of the text's token count, plus
+    ``bias``. That is a linear classifier's scores over term-frequency n-gram counts scaled by
+    ``1/sqrt(length)``; an IDF weighting and any feature filter are folded into ``kernel`` when it is fitted
+    (:func:`ngram_features` builds the same features outside the graph, for scikit-learn).
+
+    Args:
+        units: scores out (one per class).
+        orders: n-gram orders, e.g. ``(1, 2, 3)`` for character 1-3-grams.
+        buckets: rows of the table, a power of two up to ``NGRAM_MAX_BUCKETS``.
+    """
+
+    def __init__(self, units: int, orders: tuple = (1, 2), buckets: int = NGRAM_MAX_BUCKETS, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.orders = tuple(int(n) for n in orders)
+        self.buckets = int(buckets)
+        if (not 2 <= self.buckets <= NGRAM_MAX_BUCKETS or self.buckets & (self.buckets - 1) or not self.orders
+                or min(self.orders) < 1):
+            raise ValueError(f"HashedNgramLinear needs orders >= 1 and buckets a power of two from 2 to "
+                             f"{NGRAM_MAX_BUCKETS}; got orders {orders}, buckets {buckets}")
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(self.buckets, self.units), initializer="zeros", name="kernel")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def contributions(self, ids):
+        """Each position's share of the scores ``(batch, steps, units)``: the kernel rows of the n-grams
+        ending there, scaled like the sum (they add up to the output less the bias)."""
+        ops = keras().ops
+        ids = ops.cast(ids, "int32")
+        total = 0.0
+        for order in self.orders:
+            rows, complete = hashed_ngrams(ops, ids, order, self.buckets)
+            total = total + ops.take(self.kernel, rows, axis=0) * ops.expand_dims(ops.cast(complete, "float32"), -1)
+        length = ops.sum(ops.cast(ids > 0, "float32"), axis=1, keepdims=True)
+        return total / ops.expand_dims(ops.sqrt(ops.maximum(length, 1.0)), -1)
+
+    def call(self, ids):
+        return keras().ops.sum(self.contributions(ids), axis=1) + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "orders": list(self.orders), "buckets": self.buckets}
+
+
+def ngram_features(ids: np.ndarray, orders: tuple, buckets: int):
+    """The features :class:`HashedNgramLinear` is linear in, as a SciPy CSR matrix ``(n, buckets)``: each
+    complete n-gram's count, divided by the square root of the text's token count."""
+    import scipy.sparse as sp
+
+    ids = np.asarray(ids)
+    rows, cols = [], []
+    for order in orders:
+        hashed, complete = hashed_ngrams(np, ids, order, buckets)
+        where = np.nonzero(complete)
+        rows.append(where[0])
+        cols.append(hashed[where])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    scale = 1.0 / np.sqrt(np.maximum((ids > 0).sum(axis=1), 1))
+    return sp.csr_matrix((scale[rows], (rows, cols)), shape=(len(ids), buckets))
