@@ -282,3 +282,70 @@ def test_ngram_embedding_hashes_in_the_graph_and_loads_safely(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = k.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     np.testing.assert_allclose(np.asarray(loaded(ids)), out, atol=1e-6)
+
+
+def test_hashed_ngram_linear_path_matches_its_sparse_features_and_loads_safely(tmp_path):
+    from cnn1d._backend import keras
+    from cnn1d.models.layers import HashedNgramLinear, ngram_features
+
+    k = keras()
+    ids = np.array([[5, 6, 7, 0, 0], [9, 6, 7, 8, 0], [0, 0, 0, 0, 0]], dtype="int32")
+    layer = HashedNgramLinear(3, orders=(1, 2, 3), buckets=256)
+    layer.build((None, 5))
+    rng = np.random.default_rng(0)
+    kernel, bias = rng.normal(size=(256, 3)).astype("float32"), np.array([0.1, -0.2, 0.3], dtype="float32")
+    layer.set_weights([kernel, bias])
+    features = ngram_features(ids, (1, 2, 3), 256)
+    # 3 + 2 + 1 complete n-grams in "5 6 7", 4 + 3 + 2 in "9 6 7 8", none in an empty text; scaled by 1/sqrt(length)
+    assert features.getnnz(axis=1).tolist() == [6, 9, 0]
+    np.testing.assert_allclose(features.sum(axis=1).A1, [6 / np.sqrt(3), 9 / np.sqrt(4), 0], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(layer(ids)), features @ kernel + bias, rtol=1e-5, atol=1e-5)
+    for buckets in (2 ** 18, 100):
+        with pytest.raises(ValueError, match="power of two"):
+            HashedNgramLinear(3, buckets=buckets)
+    inputs = k.Input((5,), dtype="int32")
+    model = k.Model(inputs, layer(inputs))
+    model.save(tmp_path / "m.keras")
+    loaded = k.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(ids)), np.asarray(layer(ids)), atol=1e-6)
+
+
+def test_text_classifier_adds_an_ngram_regression_weighted_on_validation(tmp_path, reviews):
+    from cnn1d.evaluation import explain as ex
+
+    train, test = reviews.subset(np.arange(0, 1500)), reviews.subset(np.arange(4000, 4300))
+    clf = CNNTextClassifier(**FAST).fit(train)
+    record = clf.linear_ngrams_
+    assert record["tokens"] == "word" and record["orders"] == [1, 2] and record["n_features"] > 1000
+    assert record["linear_weight"] > 0 and set(record["validation_accuracy"]) == {"cnn", "linear", "combined"}
+    assert clf.model_.get_layer("ngram_logistic").orders == (1, 2)
+    plain = CNNTextClassifier(**FAST, linear_ngrams=False).fit(train)
+    assert plain.linear_ngrams_ is None and "ngram_logistic" not in [layer.name for layer in plain.model_.layers]
+    # the same seed trains the same CNN; the output layer is softmax(a * log p_cnn + b * regression scores)
+    from cnn1d.models.layers import ngram_features
+
+    kernel, bias = clf.model_.get_layer("ngram_logistic").get_weights()
+    scores = ngram_features(clf.tokenizer_.transform(test.texts), (1, 2), record["buckets"]) @ kernel + bias
+    z = record["cnn_weight"] * np.log(np.clip(plain.predict_proba(test), 1e-7, 1)) + record["linear_weight"] * scores
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(clf.predict_proba(test), expected / expected.sum(axis=1, keepdims=True), atol=1e-4)
+    loaded = cnn1d.load(clf.save(tmp_path / "t.cnn1d"))
+    np.testing.assert_allclose(loaded.predict_proba(test.texts[:20]), clf.predict_proba(test.texts[:20]), atol=1e-6)
+    assert loaded.linear_ngrams_ == record
+    # explanations: the CNN's integrated gradients plus the regression's exact per-token share still add up to
+    # the class score's difference from an all-padding text
+    tokens = clf.tokenizer_.transform(test.texts[:3])
+    target = clf.predict_proba(test.texts[:3]).argmax(axis=1)
+    network = ex._Network(clf.model_)
+    expected = ex.scores(network, tokens, target) - ex.scores(network, np.zeros_like(tokens), target)
+    np.testing.assert_allclose(clf.explain(test.texts[:3]).sum(axis=1), expected, rtol=0.05, atol=0.02)
+
+
+def test_cli_linear_ngrams_flag_reaches_text_runs_only(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "--data", "chatterbot-topics", "--epochs", "1", "--seed", "0", "--no-linear-ngrams",
+                              "--out", str(tmp_path / "t"), "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["linear_ngrams"] is None
+    res = runner.invoke(app, ["train", "--data", "gunpoint", "--no-linear-ngrams", "--epochs", "1", "--quiet"])
+    assert res.exit_code != 0 and "--linear-ngrams does not apply" in res.output

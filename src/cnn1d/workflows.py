@@ -752,6 +752,15 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
     test_oov = clf.tokenizer_.oov_rate(test.texts)
     log(f"tokens: {clf.tokenizer_.describe()}: {clf.tokens_reason_}; out of vocabulary: "
         f"{clf.validation_oov_rate_:.1%} of validation tokens, {test_oov:.1%} of test tokens")
+    linear = clf.linear_ngrams_
+    if linear:
+        seen = linear["validation_accuracy"]
+        grams = f"{linear['tokens']} {linear['orders'][0]}-{linear['orders'][-1]}-grams"
+        log(f"linear path: logistic regression over {linear['n_features']:,} hashed {grams} ({linear['seconds']:.1f} s), "
+            + ("not used: the CNN alone scored best on validation" if not linear["linear_weight"] else
+               f"weights CNN {linear['cnn_weight']:g}, n-grams {linear['linear_weight']:g}")
+            + (f"; validation accuracy CNN {seen['cnn']:.3f}, n-grams {seen['linear']:.3f}, combined {seen['combined']:.3f}"
+               if seen["cnn"] is not None else ""))
     metrics = clf.evaluate(test)
     baseline = text_baseline(data, test)
     bundle_path = clf.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline})
@@ -766,7 +775,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
         "normalization": clf.tokenizer_.normalization,
         "n_train": len(data), "n_test": len(test), "vocabulary": len(clf.tokenizer_.vocabulary),
         "sequence_length": clf.tokenizer_.sequence_length, "test_oov_rate": round(test_oov, 4),
-        "validation_oov_rate": round(clf.validation_oov_rate_, 4),
+        "validation_oov_rate": round(clf.validation_oov_rate_, 4), "linear_ngrams": linear,
         "data_report": data.report, "seed": run_config.seed,
     }
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2))

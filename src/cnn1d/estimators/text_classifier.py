@@ -303,7 +303,7 @@ def fit_ngram_logistic(ids: np.ndarray, targets: np.ndarray, n_classes: int, lev
     else:
         kernel[:, logistic.classes_] = (idf[:, None] * logistic.coef_.T)
         bias[logistic.classes_] = logistic.intercept_
-    return {"orders": orders, "kernel": kernel, "bias": bias, "n_features": int((idf > 0).sum()),
+    return {"tokens": level, "orders": orders, "kernel": kernel, "bias": bias, "n_features": int((idf > 0).sum()),
             "seconds": time.perf_counter() - started}
 
 
@@ -330,7 +330,7 @@ def with_ngram_logistic(network, linear: dict[str, Any], X_val: np.ndarray, y_va
     def accuracy(z):
         return None if not len(y_val) else round(float((z.argmax(axis=1) == y_val).mean()), 4)
 
-    record = {"orders": list(linear["orders"]), "buckets": LINEAR_NGRAM_BUCKETS, "n_features": linear["n_features"],
+    record = {"tokens": linear["tokens"], "orders": list(linear["orders"]), "buckets": LINEAR_NGRAM_BUCKETS, "n_features": linear["n_features"],
               "C": LINEAR_NGRAM_C, "cnn_weight": a, "linear_weight": b, "seconds": round(linear["seconds"], 3),
               "validation_accuracy": {"cnn": accuracy(log_p), "linear": accuracy(scores),
                                       "combined": accuracy(a * log_p + b * scores)}}
