@@ -108,11 +108,14 @@ def test_character_tokens_get_ngram_channels_from_enough_texts(monkeypatch):
     import cnn1d.estimators.text_classifier as tc
 
     texts, labels = ZH * 6, ["pos", "neg"] * 18
-    small = CNNTextClassifier(seed=0, epochs=1, model_params={"ngram_buckets": 1024}).fit(texts, labels)
+    small = CNNTextClassifier(seed=0, epochs=1, model_params={"ngram_buckets": 1024}, linear_ngrams=False).fit(texts, labels)
     assert "2-3-grams" not in small.tokens_reason_ and not hasattr(small.model_.get_layer("embedding"), "orders")
     monkeypatch.setattr(tc, "CHAR_NGRAM_MIN_TEXTS", 20)  # 36 texts, 32 of them training: above the threshold now
-    more = CNNTextClassifier(seed=0, epochs=1, model_params={"ngram_buckets": 1024}).fit(texts, labels)
+    more = CNNTextClassifier(seed=0, epochs=1, model_params={"ngram_buckets": 1024}, linear_ngrams=False).fit(texts, labels)
     assert "2-3-grams added (32 training texts" in more.tokens_reason_
+    # the linear n-gram path (the default) reads the same n-grams, so the channels are left out beside it
+    linear = CNNTextClassifier(seed=0, epochs=1, model_params={"ngram_buckets": 1024}).fit(texts, labels)
+    assert not hasattr(linear.model_.get_layer("embedding"), "orders")
     assert more.model_.get_layer("embedding").orders == (2, 3)
     # a user's choice wins: ngrams 1 leaves them out, and word tokens never get them automatically
     off = CNNTextClassifier(seed=0, epochs=1, model_params={"ngrams": 1}).fit(texts, labels)
