@@ -352,3 +352,12 @@ def test_cli_linear_ngrams_flag_reaches_text_runs_only(tmp_path):
     assert json.loads(res.stdout)["linear_ngrams"] is None
     res = runner.invoke(app, ["train", "--data", "gunpoint", "--no-linear-ngrams", "--epochs", "1", "--quiet"])
     assert res.exit_code != 0 and "--linear-ngrams does not apply" in res.output
+
+
+def test_text_classifier_trains_without_a_validation_split():
+    texts, labels = ["a fine film", "dull and slow", "great acting", "a boring plot"] * 6, ["pos", "neg"] * 12
+    clf = CNNTextClassifier(**FAST, validation_fraction=0.0).fit(texts, labels)
+    assert clf.monitor_ == "loss" and clf.validation_oov_rate_ == 0.0
+    # the linear path is weighted equally with the CNN when there is no validation split to choose by
+    assert (clf.linear_ngrams_["cnn_weight"], clf.linear_ngrams_["linear_weight"]) == (1.0, 1.0)
+    assert set(clf.predict(["a fine plot"])) <= {"pos", "neg"}

@@ -169,7 +169,7 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
             if config.max_time is not None:  # the regression's seconds come out of the same budget
                 config = config.replace(max_time=max(config.max_time - linear["seconds"], 1.0))
         result = trainer.train(network, X_all[train_idx], targets[train_idx],
-                               validation=(X_all[val_idx], targets[val_idx]), config=config,
+                               validation=(X_all[val_idx], targets[val_idx]) if len(val_idx) else None, config=config,
                                loss="binary_crossentropy" if self.multilabel_ else classify.loss,
                                metrics=[] if self.multilabel_ else ["accuracy"], run_dir=Path(self.out) if self.out else None)
         self.model_ = result.model
@@ -185,7 +185,7 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
         self.config_ = self.to_config()
         self.data_report_ = data.report
         self.thresholds_ = [0.5] * len(self.classes_)
-        if self.multilabel_:
+        if self.multilabel_ and len(val_idx):
             from ..evaluation.metrics import best_thresholds
 
             val_proba = np.asarray(self.model_.predict(X_all[val_idx], batch_size=256, verbose=0))
@@ -317,10 +317,12 @@ def with_ngram_logistic(network, linear: dict[str, Any], X_val: np.ndarray, y_va
     from ..models.layers import LINEAR_PATH_JOIN, HashedNgramLinear, ngram_features
 
     n_classes = linear["kernel"].shape[1]
-    log_p = np.log(np.clip(np.asarray(network.predict(X_val, batch_size=256, verbose=0), dtype=np.float64), 1e-7, 1))
-    scores = ngram_features(X_val, linear["orders"], LINEAR_NGRAM_BUCKETS) @ linear["kernel"] + linear["bias"]
-    a, b = (1.0, 1.0)
+    a, b = (1.0, 1.0)  # without a validation split: equal weights
+    log_p = scores = np.zeros((0, n_classes))
     if len(y_val):
+        log_p = np.log(np.clip(np.asarray(network.predict(X_val, batch_size=256, verbose=0), np.float64), 1e-7, 1))
+        scores = ngram_features(X_val, linear["orders"], LINEAR_NGRAM_BUCKETS) @ linear["kernel"] + linear["bias"]
+
         def loss(pair):
             z = pair[0] * log_p + pair[1] * scores
             z = z - z.max(axis=1, keepdims=True)
@@ -331,8 +333,8 @@ def with_ngram_logistic(network, linear: dict[str, Any], X_val: np.ndarray, y_va
     def accuracy(z):
         return None if not len(y_val) else round(float((z.argmax(axis=1) == y_val).mean()), 4)
 
-    record = {"tokens": linear["tokens"], "orders": list(linear["orders"]), "buckets": LINEAR_NGRAM_BUCKETS, "n_features": linear["n_features"],
-              "C": LINEAR_NGRAM_C, "cnn_weight": a, "linear_weight": b, "seconds": round(linear["seconds"], 3),
+    record = {"tokens": linear["tokens"], "orders": list(linear["orders"]), "buckets": LINEAR_NGRAM_BUCKETS,
+              "n_features": linear["n_features"], "C": LINEAR_NGRAM_C, "cnn_weight": a, "linear_weight": b, "seconds": round(linear["seconds"], 3),
               "validation_accuracy": {"cnn": accuracy(log_p), "linear": accuracy(scores),
                                       "combined": accuracy(a * log_p + b * scores)}}
     if b == 0:

@@ -23,6 +23,8 @@ def split_indices(n: int, fraction: float | None = None, *, seed: int | None, la
     rng = seed if seed is not None else int(np.random.randint(2**31 - 1))
     if n_held is None:
         n_held = int(round(n * float(fraction)))
+    if n_held <= 0:  # no validation split asked for (or too few examples for one)
+        return index, index[:0]
     if groups is not None:
         split = GroupShuffleSplit(1, test_size=n_held / n, random_state=rng)
         kept, held = next(split.split(index, groups=np.asarray(groups)))
