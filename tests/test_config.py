@@ -17,7 +17,7 @@ SAMPLE = {
     "season": 7, "level": 0.8, "calendar_features": False, "folds": 2, "covariates": ["c"], "text_column": "txt",
     "group_column": "g", "tokens": "char", "max_tokens": 500, "sequence_length": 20, "augment": 1,
     "front_end": "mfcc", "sample_rate": 16000, "channels": "keep", "duration": 1.0, "embeddings": "v.txt",
-    "context": 64, "executor": "tcp://127.0.0.1:8786", "coordinator": "10.0.0.1:1234", "num_processes": 2,
+    "context": 64, "linear_ngrams": False, "executor": "tcp://127.0.0.1:8786", "coordinator": "10.0.0.1:1234", "num_processes": 2,
     "process_id": 1,
 }
 # Set together or not at all.
@@ -90,17 +90,17 @@ def test_every_flag_reaches_the_estimator_or_is_refused(task):
         "forecast": ["batch_size", "learning_rate", "patience", "validation_fraction", "horizon", "folds",
                      "covariates", "calendar_features", "devices", "ensemble"],
         "text": ["batch_size", "learning_rate", "patience", "validation_fraction", "epochs", "tokens",
-                 "embeddings", "text_column", "group_column"],
+                 "embeddings", "text_column", "group_column", "linear_ngrams"],
         "lm": ["batch_size", "learning_rate", "patience", "validation_fraction", "epochs", "tokens", "context"],
     }[task]
     expected_refused = {
-        "classify": ["horizon", "tokens", "front_end", "target", "covariates"],
+        "classify": ["horizon", "tokens", "front_end", "target", "covariates", "linear_ngrams"],
         "regress": ["class_weight", "horizon", "context"],
         "tag": ["horizon", "embeddings"],
         "audio": ["folds", "tokens"],
         "forecast": ["class_weight", "tokens", "label_column", "front_end", "augment"],
         "text": ["ensemble", "devices", "augment", "front_end", "horizon", "scaling", "executor", "coordinator"],
-        "lm": ["ensemble", "devices", "text_column", "embeddings", "horizon"],
+        "lm": ["ensemble", "devices", "text_column", "embeddings", "horizon", "linear_ngrams"],
     }[task]
     assert all(table[n] == "reached" for n in expected_reached), {n: table[n] for n in expected_reached}
     assert all(table[n] == "refused" for n in expected_refused), {n: table[n] for n in expected_refused}

@@ -294,15 +294,17 @@ def fit_ngram_logistic(ids: np.ndarray, targets: np.ndarray, n_classes: int, lev
     frequency = np.asarray((features > 0).sum(axis=0)).ravel()
     idf = np.log((1 + len(ids)) / (1 + frequency)) + 1.0
     idf[frequency < (2 if len(ids) >= 50 else 1)] = 0.0
-    logistic = LogisticRegression(C=LINEAR_NGRAM_C, max_iter=2000).fit(features.multiply(idf).tocsr(), targets)
+    used = np.flatnonzero(idf)  # the solver over only the rows in use: 10x faster, the same solution
+    logistic = LogisticRegression(C=LINEAR_NGRAM_C, max_iter=2000).fit(
+        features[:, used].multiply(idf[used]).tocsr(), targets)
     kernel = np.zeros((LINEAR_NGRAM_BUCKETS, n_classes), dtype=np.float32)
     # classes absent from the training split can only come from the CNN
     bias = np.full(n_classes, float(logistic.intercept_.min()) - np.log(len(ids)), dtype=np.float32)
     if len(logistic.classes_) == 2:  # one weight vector: scores (0, w.x + b) give the same probabilities
-        kernel[:, logistic.classes_[1]] = idf * logistic.coef_[0]
+        kernel[used, logistic.classes_[1]] = idf[used] * logistic.coef_[0]
         bias[logistic.classes_] = (0.0, logistic.intercept_[0])
     else:
-        kernel[:, logistic.classes_] = (idf[:, None] * logistic.coef_.T)
+        kernel[np.ix_(used, logistic.classes_)] = idf[used, None] * logistic.coef_.T
         bias[logistic.classes_] = logistic.intercept_
     return {"tokens": level, "orders": orders, "kernel": kernel, "bias": bias, "n_features": int((idf > 0).sum()),
             "seconds": time.perf_counter() - started}
