@@ -361,3 +361,11 @@ def test_text_classifier_trains_without_a_validation_split():
     # the linear path is weighted equally with the CNN when there is no validation split to choose by
     assert (clf.linear_ngrams_["cnn_weight"], clf.linear_ngrams_["linear_weight"]) == (1.0, 1.0)
     assert set(clf.predict(["a fine plot"])) <= {"pos", "neg"}
+
+
+def test_the_linear_path_table_shrinks_for_many_classes():
+    from cnn1d.estimators.text_classifier import LINEAR_NGRAM_MAX_WEIGHTS, linear_ngram_buckets
+
+    assert linear_ngram_buckets(2) == linear_ngram_buckets(64) == 2 ** 17
+    assert linear_ngram_buckets(1000) == 8192 and 8192 * 1000 <= LINEAR_NGRAM_MAX_WEIGHTS
+    assert linear_ngram_buckets(10 ** 6) == 1024

@@ -275,9 +275,21 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
 # Hashed n-gram rows of the linear path: 2**17 rows score within collision noise of an exact vocabulary on
 # the Chinese reviews (78,000 character 1-3-grams; 0.827 vs 0.831 for TF-IDF over the same split).
 LINEAR_NGRAM_BUCKETS = 2 ** 17
+# With many classes the table shrinks (by powers of two) to stay within this many weights (32 MB), the size of
+# the n-gram channels' table: 64 classes keep every row, 1,000 classes get 8,192.
+LINEAR_NGRAM_MAX_WEIGHTS = 2 ** 23
 LINEAR_NGRAM_C = 4.0  # the TF-IDF + logistic regression yardstick's C
 # Weights tried for the CNN's log-probabilities and the regression's scores in the output layer.
 COMBINE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+
+
+def linear_ngram_buckets(n_classes: int) -> int:
+    """Rows of the linear path's table: LINEAR_NGRAM_BUCKETS, halved until it holds at most
+    LINEAR_NGRAM_MAX_WEIGHTS weights (never below 1,024)."""
+    buckets = LINEAR_NGRAM_BUCKETS
+    while buckets > 1024 and buckets * n_classes > LINEAR_NGRAM_MAX_WEIGHTS:
+        buckets //= 2
+    return buckets
 
 
 def fit_ngram_logistic(ids: np.ndarray, targets: np.ndarray, n_classes: int, level: str) -> dict[str, Any]:
@@ -290,14 +302,15 @@ def fit_ngram_logistic(ids: np.ndarray, targets: np.ndarray, n_classes: int, lev
 
     started = time.perf_counter()
     orders = (1, 2) if level == "word" else (1, 2, 3)
-    features = ngram_features(ids, orders, LINEAR_NGRAM_BUCKETS)
+    buckets = linear_ngram_buckets(n_classes)
+    features = ngram_features(ids, orders, buckets)
     frequency = np.asarray((features > 0).sum(axis=0)).ravel()
     idf = np.log((1 + len(ids)) / (1 + frequency)) + 1.0
     idf[frequency < (2 if len(ids) >= 50 else 1)] = 0.0
     used = np.flatnonzero(idf)  # the solver over only the rows in use: 10x faster, the same solution
     logistic = LogisticRegression(C=LINEAR_NGRAM_C, max_iter=2000).fit(
         features[:, used].multiply(idf[used]).tocsr(), targets)
-    kernel = np.zeros((LINEAR_NGRAM_BUCKETS, n_classes), dtype=np.float32)
+    kernel = np.zeros((buckets, n_classes), dtype=np.float32)
     # classes absent from the training split can only come from the CNN
     bias = np.full(n_classes, float(logistic.intercept_.min()) - np.log(len(ids)), dtype=np.float32)
     if len(logistic.classes_) == 2:  # one weight vector: scores (0, w.x + b) give the same probabilities
@@ -306,7 +319,7 @@ def fit_ngram_logistic(ids: np.ndarray, targets: np.ndarray, n_classes: int, lev
     else:
         kernel[np.ix_(used, logistic.classes_)] = idf[used, None] * logistic.coef_.T
         bias[logistic.classes_] = logistic.intercept_
-    return {"tokens": level, "orders": orders, "kernel": kernel, "bias": bias, "n_features": int((idf > 0).sum()),
+    return {"tokens": level, "orders": orders, "buckets": buckets, "kernel": kernel, "bias": bias, "n_features": int((idf > 0).sum()),
             "seconds": time.perf_counter() - started}
 
 
@@ -323,7 +336,7 @@ def with_ngram_logistic(network, linear: dict[str, Any], X_val: np.ndarray, y_va
     log_p = scores = np.zeros((0, n_classes))
     if len(y_val):
         log_p = np.log(np.clip(np.asarray(network.predict(X_val, batch_size=256, verbose=0), np.float64), 1e-7, 1))
-        scores = ngram_features(X_val, linear["orders"], LINEAR_NGRAM_BUCKETS) @ linear["kernel"] + linear["bias"]
+        scores = ngram_features(X_val, linear["orders"], linear["buckets"]) @ linear["kernel"] + linear["bias"]
 
         def loss(pair):
             z = pair[0] * log_p + pair[1] * scores
@@ -335,7 +348,7 @@ def with_ngram_logistic(network, linear: dict[str, Any], X_val: np.ndarray, y_va
     def accuracy(z):
         return None if not len(y_val) else round(float((z.argmax(axis=1) == y_val).mean()), 4)
 
-    record = {"tokens": linear["tokens"], "orders": list(linear["orders"]), "buckets": LINEAR_NGRAM_BUCKETS,
+    record = {"tokens": linear["tokens"], "orders": list(linear["orders"]), "buckets": linear["buckets"],
               "n_features": linear["n_features"], "C": LINEAR_NGRAM_C, "cnn_weight": a, "linear_weight": b, "seconds": round(linear["seconds"], 3),
               "validation_accuracy": {"cnn": accuracy(log_p), "linear": accuracy(scores),
                                       "combined": accuracy(a * log_p + b * scores)}}
@@ -343,7 +356,7 @@ def with_ngram_logistic(network, linear: dict[str, Any], X_val: np.ndarray, y_va
         return network, record
     k = keras()
     head = network.get_layer("output")
-    path = HashedNgramLinear(n_classes, linear["orders"], LINEAR_NGRAM_BUCKETS, name="ngram_logistic")
+    path = HashedNgramLinear(n_classes, linear["orders"], linear["buckets"], name="ngram_logistic")
     joined = k.layers.Concatenate(name=LINEAR_PATH_JOIN)([head.input, path(network.input)])
     output = k.layers.Dense(n_classes, activation="softmax", name="output")
     model = k.Model(network.input, output(joined), name=network.name)
