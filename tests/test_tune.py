@@ -174,6 +174,29 @@ def test_a_budget_plans_trials_long_enough_to_rank_configurations():
     assert tuning.default_trials(36000, 4) == 20
 
 
+def test_tune_searches_multi_label_text_on_the_validation_loss(tmp_path):
+    from importlib import resources
+
+    import pandas as pd
+
+    from cnn1d.data.text import read_text
+
+    reviews = read_text(resources.files("cnn1d.data") / "embedded" / "rotten-tomatoes.csv.gz")
+    texts = reviews.texts[:600]
+    path = tmp_path / "tags.csv"
+    pd.DataFrame({"text": texts, "fresh": (reviews.y[:600] == "fresh").astype(int),
+                  "mentions_film": [int("film" in t.lower()) for t in texts]}).to_csv(path, index=False)
+    space = tmp_path / "space.toml"
+    space.write_text('model = ["textcnn"]\ntokens = ["word"]\nbatch_size = [64]\n[model_params.textcnn]\n'
+                     'embedding_dim = [16]\nfilters = [8]\nngrams = [1]\n')
+    result = tuning.tune(str(path), text_column="text", label_column="fresh,mentions_film", epochs=1, trials=2,
+                         seed=0, out=tmp_path / "t", space=space, log=lambda m: None)
+    summary = result.summary
+    assert summary["objective"] == "val_loss" and summary["direction"] == "minimize" and summary["n_trials"] == 2
+    assert {"micro_f1", "map"} <= set(summary["test_metrics"]) and "micro_f1" in summary["default_test_metrics"]
+    assert result.estimator.multilabel_ and RunConfig.from_file(summary["config"]).label_column == "fresh,mentions_film"
+
+
 def test_tune_refuses_what_it_cannot_search():
     with pytest.raises(ConfigError, match="language models"):
         tuning.tune("x.txt", task="lm", trials=1)

@@ -239,7 +239,7 @@ def train(
 def tune(
     data: Optional[str] = typer.Option(None, "--data", help="Embedded dataset name or a data file, as for train. Default: gunpoint."),
     test: Optional[str] = typer.Option(None, "--test", help="Test file: scored once, by the best and the default model, never by a trial."),
-    task: Optional[str] = typer.Option(None, "--task", help="classify or regress (series, audio), or forecast; text data trains classifiers."),
+    task: Optional[str] = typer.Option(None, "--task", help="classify, regress or tag (series, audio), or forecast; text data trains classifiers (multi-label with several label columns)."),
     trials: Optional[int] = typer.Option(None, "--trials", help="Finished (complete or pruned) trials the study should hold. Default: 20; with --max-time, as many as give each trial about 20 s (3 to 20)."),
     max_time: Optional[float] = typer.Option(None, "--max-time", help="Seconds for the whole command: 60% searching, the rest training the best and the default model."),
     jobs: int = typer.Option(1, "--jobs", help="Processes running trials at once, each with its share of the CPU threads."),

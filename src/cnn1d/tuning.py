@@ -675,8 +675,6 @@ def _describe_data(user: RunConfig, kind: str, log) -> tuple[RunConfig, str, boo
 
     if kind == "text":
         train, _ = text_data(user, log)
-        if train.y is not None and getattr(train.y, "ndim", 1) == 2:
-            raise ConfigError("cnn1d tune searches single-label text classifiers; multi-label text cannot be tuned yet")
         return user, "classify", False, train
     if kind == "forecast":
         from .forecasting import training_table
@@ -684,8 +682,6 @@ def _describe_data(user: RunConfig, kind: str, log) -> tuple[RunConfig, str, boo
         config, train = training_table(user, log)
         return config, "forecast", False, train
     config, train, _, task = series_data(user, log)
-    if task == "tag":
-        raise ConfigError("cnn1d tune searches classifiers and regressors; multi-label tagging cannot be tuned yet")
     return config, task, "sample_rate" in train.meta, train
 
 
