@@ -60,8 +60,9 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
         linear_ngrams: for single-label texts, also fit a logistic regression over hashed n-grams of the
             tokens (word 1-2-grams, character 1-3-grams) on the training split and add its scores to the CNN's
             in the output layer, each weighted by what scores best on the validation split
-            (``linear_ngrams_`` says how). It lives in the Keras graph (:class:`~cnn1d.models.layers.HashedNgramLinear`),
-            so bundles, export, explanations and serving carry it. ``False``: the CNN alone.
+            (``linear_ngrams_`` says how). It lives in the Keras graph
+            (:class:`~cnn1d.models.layers.HashedNgramLinear`), so bundles, export, explanations and serving
+            carry it. ``False``: the CNN alone.
     """
 
     task = "classify"
@@ -319,8 +320,8 @@ def fit_ngram_logistic(ids: np.ndarray, targets: np.ndarray, n_classes: int, lev
     else:
         kernel[np.ix_(used, logistic.classes_)] = idf[used, None] * logistic.coef_.T
         bias[logistic.classes_] = logistic.intercept_
-    return {"tokens": level, "orders": orders, "buckets": buckets, "kernel": kernel, "bias": bias, "n_features": int((idf > 0).sum()),
-            "seconds": time.perf_counter() - started}
+    return {"tokens": level, "orders": orders, "buckets": buckets, "kernel": kernel, "bias": bias,
+            "n_features": len(used), "seconds": time.perf_counter() - started}
 
 
 def with_ngram_logistic(network, linear: dict[str, Any], X_val: np.ndarray, y_val: np.ndarray):
@@ -343,13 +344,14 @@ def with_ngram_logistic(network, linear: dict[str, Any], X_val: np.ndarray, y_va
             z = z - z.max(axis=1, keepdims=True)
             return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y_val)), y_val]))
 
-        a, b = min(((a, b) for a in COMBINE_GRID for b in COMBINE_GRID if a or b), key=loss)
+        a, b = min(((cnn, ngrams) for cnn in COMBINE_GRID for ngrams in COMBINE_GRID if cnn or ngrams), key=loss)
 
     def accuracy(z):
         return None if not len(y_val) else round(float((z.argmax(axis=1) == y_val).mean()), 4)
 
     record = {"tokens": linear["tokens"], "orders": list(linear["orders"]), "buckets": linear["buckets"],
-              "n_features": linear["n_features"], "C": LINEAR_NGRAM_C, "cnn_weight": a, "linear_weight": b, "seconds": round(linear["seconds"], 3),
+              "n_features": linear["n_features"], "C": LINEAR_NGRAM_C, "cnn_weight": a, "linear_weight": b,
+              "seconds": round(linear["seconds"], 3),
               "validation_accuracy": {"cnn": accuracy(log_p), "linear": accuracy(scores),
                                       "combined": accuracy(a * log_p + b * scores)}}
     if b == 0:
