@@ -182,9 +182,9 @@ def test_tune_searches_multi_label_text_on_the_validation_loss(tmp_path):
     from cnn1d.data.text import read_text
 
     reviews = read_text(resources.files("cnn1d.data") / "embedded" / "rotten-tomatoes.csv.gz")
-    texts = reviews.texts[:600]
+    texts = reviews.texts[:300]
     path = tmp_path / "tags.csv"
-    pd.DataFrame({"text": texts, "fresh": (reviews.y[:600] == "fresh").astype(int),
+    pd.DataFrame({"text": texts, "fresh": (reviews.y[:300] == "fresh").astype(int),
                   "mentions_film": [int("film" in t.lower()) for t in texts]}).to_csv(path, index=False)
     space = tmp_path / "space.toml"
     space.write_text('model = ["textcnn"]\ntokens = ["word"]\nbatch_size = [64]\n[model_params.textcnn]\n'
