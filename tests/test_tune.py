@@ -151,6 +151,19 @@ def test_a_trial_scores_the_validation_split_never_the_test_set():
     assert trial.user_attrs["settings"]["model"] == "cnn" and trial.user_attrs["epochs"] == 2
 
 
+def test_a_text_trial_scores_the_cnn_joined_to_its_ngram_path():
+    space = tuning.merge_space("text", {"model": ["textcnn"], "tokens": ["word"], "batch_size": [64],
+                                        "model_params": {"textcnn": {"embedding_dim": [16], "filters": [8],
+                                                                     "ngrams": [1]}}}, fixed={})
+    base = RunConfig(data="chatterbot-topics", epochs=2, seed=0)
+    study = optuna.create_study(direction="maximize")
+    study.optimize(lambda trial: tuning.objective(trial, _plan(kind="text", space=space, base=base)), n_trials=1)
+    trial = study.trials[0]
+    seen = trial.user_attrs["validation_accuracy"]
+    assert trial.state == optuna.trial.TrialState.COMPLETE and trial.value == seen["combined"]
+    assert seen["combined"] >= seen["cnn"]  # 2 epochs of a tiny CNN: the n-gram regression carries it
+
+
 def test_a_trial_left_running_by_a_killed_process_is_failed_and_queued_again(tmp_path):
     storage = tuning.storage_of(str(tmp_path / "study.journal"))
     study = optuna.create_study(storage=storage, study_name="s")

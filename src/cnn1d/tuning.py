@@ -292,6 +292,10 @@ def objective(trial, plan: Plan) -> float:
     trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
     # What a fit costs beyond its training budget (compilation, preprocessing): the final runs reserve it.
     trial.set_user_attr("overhead", round(time.perf_counter() - started - estimator.train_seconds_, 3))
+    linear = getattr(estimator, "linear_ngrams_", None)
+    if plan.monitor == "val_accuracy" and linear and linear["validation_accuracy"]["combined"] is not None:
+        trial.set_user_attr("validation_accuracy", linear["validation_accuracy"])
+        return float(linear["validation_accuracy"]["combined"])  # what the final text model is: CNN + n-gram path
     return float(history[plan.monitor][estimator.best_epoch_ - 1])
 
 

@@ -58,8 +58,8 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
         2-3-gram vectors to textcnn's embedding (see docs/text.md); without ``linear_ngrams``, character tokens get
         them by default from CHAR_NGRAM_MIN_TEXTS (2,000) training texts on, and ``{"ngrams": 1}`` leaves them out.
         linear_ngrams: for single-label texts, also fit a logistic regression over hashed n-grams of the
-            tokens (word 1-2-grams, character 1-3-grams) on the training split and add its scores to the CNN's
-            in the output layer, each weighted by what scores best on the validation split
+            tokens (word 1-2-grams, character 1-3-grams) on the training split (where it holds two classes or
+            more) and add its scores to the CNN's in the output layer, each weighted by what scores best on the validation split
             (``linear_ngrams_`` says how). It lives in the Keras graph
             (:class:`~cnn1d.models.layers.HashedNgramLinear`), so bundles, export, explanations and serving
             carry it. ``False``: the CNN alone.
@@ -165,7 +165,7 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
 
         started = time.perf_counter()
         linear = None
-        if self.linear_ngrams and not self.multilabel_:
+        if self.linear_ngrams and not self.multilabel_ and len(np.unique(targets[train_idx])) > 1:
             linear = fit_ngram_logistic(X_all[train_idx], targets[train_idx], len(self.classes_), level)
             if config.max_time is not None:  # the regression's seconds come out of the same budget
                 config = config.replace(max_time=max(config.max_time - linear["seconds"], 1.0))
