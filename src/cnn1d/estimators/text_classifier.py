@@ -59,8 +59,8 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
         them by default from CHAR_NGRAM_MIN_TEXTS (2,000) training texts on, and ``{"ngrams": 1}`` leaves them out.
         linear_ngrams: for single-label texts, also fit a logistic regression over hashed n-grams of the
             tokens (word 1-2-grams, character 1-3-grams) on the training split (where it holds two classes or
-            more) and add its scores to the CNN's in the output layer, each weighted by what scores best on the validation split
-            (``linear_ngrams_`` says how). It lives in the Keras graph
+            more) and add its scores to the CNN's in the output layer, each weighted by what scores best on
+            the validation split (``linear_ngrams_`` says how). It lives in the Keras graph
             (:class:`~cnn1d.models.layers.HashedNgramLinear`), so bundles, export, explanations and serving
             carry it. ``False``: the CNN alone.
     """
