@@ -446,6 +446,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         # the default window's ridge beats the anchor: monthly stock prices have no ridge at 18 months and one
         # at 54 (0.93), momentum that was not there when tried before (see ridge_start).
         candidates = [base] if self.lookback else sorted({min(base * m, longest_allowed) for m in LOOKBACK_MULTIPLES})
+        started = time.perf_counter()  # the ridge fits below count against --max-time, as the networks do
         self.lookback_scores_, windows = [], None  # [lookback, ridge score or None (no ridge)] for each one tried
         for tried in candidates:
             trial = self._windows(table, ends, tried, H, anchor_season)
@@ -472,7 +473,6 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         from ..models.layers import masked_mean_absolute_error  # NaN targets (windows across a gap) left out
         from ..training.distributed import fit_on_devices
 
-        started = time.perf_counter()
         self.linear_start_ = "ridge" if ridge is not None else "random"
         members, results = [], []
         start_error = None  # validation error of the ridge alone: the started network's forecast before training
