@@ -67,6 +67,23 @@ def test_statistical_baselines_forecast_with_intervals():
     assert ftask.best_statistical({"naive": {"mase": 0.1}}) is None
 
 
+def test_an_automatic_model_forecasts_one_history_once(monkeypatch):
+    weekly = load_demo("co2").targets["series"][:300, 0].astype(np.float64)
+    first = ftask.timed_baseline_forecast("theta", weekly, 4, 52, 0.9)
+    calls = []
+    monkeypatch.setattr(ftask, "statistical", lambda *a: calls.append(a))
+    again = ftask.timed_baseline_forecast("theta", weekly.copy(), 4, 52, 0.9)
+    assert not calls and again[3] == first[3] > 0  # from the cache, with the seconds it took to compute
+    for a, b in zip(first[:3], again[:3]):
+        np.testing.assert_array_equal(a, b)
+    again[0][:] = 0  # the caller's copy: the cached forecast is unchanged
+    assert ftask.baseline_forecast("theta", weekly, 4, 52, 0.9)[0].tolist() == first[0].tolist()
+    # Another history, level or horizon is another forecast.
+    with pytest.raises(TypeError):  # the stub returns None: it was called
+        ftask.timed_baseline_forecast("theta", weekly[:-1], 4, 52, 0.9)
+    assert len(calls) == 1
+
+
 def test_masked_loss_leaves_missing_targets_out():
     from cnn1d.models.layers import masked_mean_absolute_error
     from cnn1d.preprocess.windowing import training_windows
@@ -127,7 +144,7 @@ def test_cli_forecast_contract(tmp_path):
     runner = CliRunner()
     out = tmp_path / "run"
     res = runner.invoke(app, ["train", "--task", "forecast", "--data", "stocks", "--horizon", "6", "--epochs", "2",
-                              "--seed", "0", "--out", str(out), "--json", "--quiet"])
+                              "--folds", "1", "--seed", "0", "--out", str(out), "--json", "--quiet"])
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     assert {"mae", "rmse", "mase", "smape", "coverage"} <= set(result["test_metrics"])

@@ -17,8 +17,8 @@ RUNS = {
     "classifier": ["--data", "gunpoint", "--model", "fcn", "--model-params", '{"filters": [16, 16, 16]}', "--epochs", "20",
                    "--calibrate"],
     "forecast": ["--task", "forecast", "--data", "stocks", "--horizon", "3", "--epochs", "2",
-                 "--model-params", '{"filters": 8, "dilations": [1, 2]}'],
-    "audio": ["--data", "spoken-digits", "--epochs", "3"],
+                 "--folds", "1", "--model-params", '{"filters": 8, "dilations": [1, 2]}'],
+    "audio": ["--data", "spoken-digits", "--epochs", "3", "--augment", "0"],
     "text": ["--data", "chatterbot-topics", "--epochs", "1"],
     "regression": None,  # built from GunPoint in the test: each series' peak
 }

@@ -186,7 +186,7 @@ def test_nothing_is_written_outside_out(tmp_path):
         return subprocess.run([sys.executable, "-m", "cnn1d", *args], cwd=work, env=env, capture_output=True,
                               text=True, timeout=300)
 
-    res = run("train", "--task", "forecast", "--data", "stocks", "--horizon", "3", "--epochs", "1", "--seed", "0",
+    res = run("train", "--task", "forecast", "--data", "stocks", "--horizon", "3", "--epochs", "1", "--folds", "1", "--seed", "0",
               "--model-params", '{"filters": 8, "dilations": [1, 2]}', "--out", "run", "--quiet")
     assert res.returncode == 0, res.stderr[-2000:]
     res = run("forecast", "run/model.cnn1d", "stocks", "--out", "run/forecast.csv")

@@ -90,7 +90,8 @@ import numpy as np
 import cnn1d
 from cnn1d._backend import keras
 train, test = cnn1d.datasets.load("gunpoint")
-clf = cnn1d.CNNClassifier(model="fcn", epochs=40, seed=0, devices=0, class_weight="balanced",
+clf = cnn1d.CNNClassifier(model="fcn", model_params={"filters": (32, 64, 32)}, epochs=40, seed=0, devices=0,
+                          class_weight="balanced",
                           validation_fraction=0.3, ensemble=2).fit(train)
 loaded = cnn1d.load(clf.save(sys.argv[1]))
 from cnn1d.forecasting import load_demo

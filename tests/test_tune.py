@@ -105,7 +105,7 @@ def test_tune_searches_forecasters_on_the_series_before_the_backtest(tmp_path):
     space.write_text('model = ["tcn"]\nbatch_size = [64]\n[model_params.tcn]\nfilters = [8]\nkernel_size = [2]\n'
                      'dropout = [0.0]\nnorm = ["none"]\n')
     said = []
-    result = tuning.tune("stocks", task="forecast", horizon=6, epochs=2, trials=2, folds=2, seed=0, out=tmp_path / "t",
+    result = tuning.tune("stocks", task="forecast", horizon=6, epochs=2, trials=2, folds=1, seed=0, out=tmp_path / "t",
                          space=space, log=said.append)
     summary = result.summary
     assert summary["task"] == "forecast" and summary["objective"] == "val_loss" and summary["n_trials"] == 2

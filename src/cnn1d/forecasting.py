@@ -91,9 +91,8 @@ def backtest(forecaster, table: SeriesTable, origins: dict, *, baselines: bool =
                 model_hi.append(upper[:, j])
                 times = table.index[key][o: o + H]
                 for name in names:
-                    t0 = time.perf_counter()
-                    p, lo, hi = ftask.baseline_forecast(name, history, H, season, level)
-                    base_seconds[name] += time.perf_counter() - t0
+                    p, lo, hi, seconds = ftask.timed_baseline_forecast(name, history, H, season, level)
+                    base_seconds[name] += seconds
                     base_pred[name].append(p)
                     base_lo[name].append(lo)
                     base_hi[name].append(hi)

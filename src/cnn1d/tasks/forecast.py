@@ -7,6 +7,9 @@ last values), and statsforecast's automatic ETS, ARIMA and Theta (``pip install 
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections import OrderedDict
 from typing import Any, Callable
 
 import numpy as np
@@ -114,15 +117,38 @@ def statistical_available() -> bool:
     return True
 
 
-def baseline_forecast(name: str, history: np.ndarray, horizon: int, season: int, level: float):
-    """``(point, lower, upper)`` of any baseline: the simple ones with intervals from their own in-sample
-    errors, the automatic statistical models with their model intervals."""
+# The automatic models' forecasts by (model, history, horizon, season, level): a tune trains the best and the
+# default configuration on the same backtest, and a benchmark repeats it per seed; AutoARIMA alone takes
+# 0.45 s per origin on the monthly stocks. Bounded: each entry is three arrays of `horizon` values.
+_STATISTICAL_CACHE: OrderedDict = OrderedDict()
+STATISTICAL_CACHE_SIZE = 4096
+
+
+def timed_baseline_forecast(name: str, history: np.ndarray, horizon: int, season: int, level: float):
+    """``(point, lower, upper, seconds)`` of any baseline: the simple ones with intervals from their own
+    in-sample errors, the automatic statistical models with their model intervals. ``seconds`` is what the
+    forecast took to compute, also when an automatic model's forecast comes from the cache."""
+    started = time.perf_counter()
     if name in STATISTICAL:
-        return statistical(name, history, horizon, season, level)
+        history = np.ascontiguousarray(history, dtype=np.float64)
+        key = (name, hashlib.sha1(history.tobytes()).hexdigest(), len(history), horizon, season, level)
+        if key not in _STATISTICAL_CACHE:
+            point, lower, upper = statistical(name, history, horizon, season, level)
+            _STATISTICAL_CACHE[key] = (point, lower, upper, time.perf_counter() - started)
+            while len(_STATISTICAL_CACHE) > STATISTICAL_CACHE_SIZE:
+                _STATISTICAL_CACHE.popitem(last=False)
+        _STATISTICAL_CACHE.move_to_end(key)
+        point, lower, upper, seconds = _STATISTICAL_CACHE[key]
+        return point.copy(), lower.copy(), upper.copy(), seconds
     method = BASELINES[name]
     point = method(history, horizon, season)
     half = empirical_interval(history, method, horizon, season, level)
-    return point, point - half, point + half
+    return point, point - half, point + half, time.perf_counter() - started
+
+
+def baseline_forecast(name: str, history: np.ndarray, horizon: int, season: int, level: float):
+    """``(point, lower, upper)`` of any baseline (see timed_baseline_forecast)."""
+    return timed_baseline_forecast(name, history, horizon, season, level)[:3]
 
 
 def best_statistical(baselines: dict[str, dict]) -> str | None:
