@@ -210,13 +210,17 @@ def test_tune_searches_multi_label_text_on_the_validation_loss(tmp_path):
     assert result.estimator.multilabel_ and RunConfig.from_file(summary["config"]).label_column == "fresh,mentions_film"
 
 
-def test_tune_refuses_what_it_cannot_search():
+def test_tune_refuses_what_it_cannot_search(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match="language models"):
         tuning.tune("x.txt", task="lm", trials=1)
     with pytest.raises(ConfigError, match="ensemble"):
-        tuning.tune("gunpoint", model="default", trials=1)
+        tuning.tune("gunpoint", model="default", trials=1, log=lambda m: None)
     with pytest.raises(ConfigError, match="trials"):
         tuning.tune("gunpoint", trials=0)
+    with pytest.raises(ConfigError, match="unknown model 'no-such-network'"):
+        tuning.tune("gunpoint", trials=1, space={"model": ["no-such-network"]}, log=lambda m: None)
+    assert list(tmp_path.iterdir()) == []  # a refused tune makes no run directory
 
 
 @pytest.mark.slow

@@ -459,9 +459,6 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     if kind == "lm":
         raise ConfigError("cnn1d tune searches classifiers and regressors of series, audio and text, and "
                           "forecasters; language models cannot be tuned yet")
-    out = run_directory(user, f"tune-{Path(user.data or 'gunpoint').stem.lower()}") if out is None else \
-        run_directory(user.replace(out=str(out)), "tune")
-    storage = storage or str(out / JOURNAL)
     study_name = study or DEFAULT_STUDY
     base, task, audio, train = _describe_data(user, kind, log)
     examples = (f"{sum(train.length(k) for k in train.ids)} steps before the backtest ({len(train.ids)} series)"
@@ -480,6 +477,10 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
     classify = task == "classify" and not (kind == "text" and _multilabel(base))
     monitor, direction = ("val_accuracy", "maximize") if classify else ("val_loss", "minimize")
     study_seconds = None if max_time is None else max_time * STUDY_SHARE
+    # Made once the data, the settings and the search space are known to be usable: a refused tune leaves nothing.
+    out = run_directory(user, f"tune-{Path(user.data or 'gunpoint').stem.lower()}") if out is None else \
+        run_directory(user.replace(out=str(out)), "tune")
+    storage = storage or str(out / JOURNAL)
     plan = Plan(base=base.replace(max_time=None), kind=kind, task=task, space=search, trials=trials,
                 trial_seconds=None if study_seconds is None else study_seconds * jobs / trials,
                 deadline=None if study_seconds is None else started + study_seconds, study=study_name,
