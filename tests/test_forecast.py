@@ -411,8 +411,29 @@ def test_the_linear_path_starts_from_a_ridge_only_where_it_beats_the_anchor_out_
     assert ridge_start(X[:1000], y[:1000], blocks, X[:0], y[:0]) is None
 
 
-def test_the_ridge_reads_chosen_channels_and_weighs_windows_by_their_scale():
+def test_the_ridge_penalty_is_the_one_that_forecasts_the_validation_windows_best(monkeypatch):
+    from cnn1d.estimators import forecaster
+    from cnn1d.estimators.forecaster import RIDGE_BLOCKS, RIDGE_PENALTIES, ridge_start
+
+    rng = np.random.default_rng(3)
+    X, y = _lagged(_ar2(rng, 700), 24)  # a wide window on few windows: the penalty matters
+    blocks = np.arange(500) * RIDGE_BLOCKS // 500
+    chosen = ridge_start(X[:500], y[:500], blocks, X[500:], y[500:])
+    each = {}
+    for penalty in RIDGE_PENALTIES:
+        monkeypatch.setattr(forecaster, "RIDGE_PENALTIES", (penalty,))
+        each[penalty] = ridge_start(X[:500], y[:500], blocks, X[500:], y[500:])
+    best = min(each, key=lambda p: each[p].validation)
+    assert chosen.validation == each[best].validation and chosen.score == each[best].score
+    np.testing.assert_array_equal(chosen.weights, each[best].weights)
+
+
+def test_the_ridge_reads_chosen_channels_and_weighs_windows_by_their_scale(monkeypatch):
+    from cnn1d.estimators import forecaster
     from cnn1d.estimators.forecaster import RIDGE_BLOCKS, ridge_start
+
+    # One penalty: what is compared below is the weighting, not the penalty the validation windows choose.
+    monkeypatch.setattr(forecaster, "RIDGE_PENALTIES", (1e-3,))
 
     rng = np.random.default_rng(1)
     X, y = _lagged(_ar2(rng), 4)

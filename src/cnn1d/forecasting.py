@@ -180,7 +180,7 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
         f"{forecaster.lookback_}, season {forecaster.season_}) in {forecaster.train_seconds_:.1f} s; backtesting {folds} origins")
     if len(forecaster.lookback_scores_ or []) > 1:
         tried = ", ".join(f"{lb}: {'no ridge' if sc is None else f'{sc:.3f}'}" for lb, sc in forecaster.lookback_scores_)
-        log(f"lookback {forecaster.lookback_} chosen by the ridge's forward-chaining error relative to the anchor ({tried})")
+        log(f"lookback {forecaster.lookback_} chosen by the ridge's error on the validation windows relative to the anchor ({tried})")
     if forecaster.members_at_start_:
         log(f"{forecaster.members_at_start_} of {forecaster.n_members_} network(s) forecast the validation windows no better "
             "than the ridge they started from: kept at that start")
