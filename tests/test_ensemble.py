@@ -42,7 +42,7 @@ def test_the_default_is_minirocket_and_an_ensemble_of_it_stops_at_the_budget(gun
     assert clf.model_.get_layer("minirocket" if clf.n_members_ == 1 else "member_0") is not None
     assert clf.score(test) >= 0.97
     # Closed-form members fit one after another and stop when the next would pass the deadline.
-    capped = CNNClassifier(ensemble=50, seed=0, max_time=6).fit(train)
+    capped = CNNClassifier(ensemble=50, seed=0, max_time=3).fit(train)
     assert 1 <= capped.n_members_ < 50 and capped.budget_note_.startswith(f"{capped.n_members_} of 50 members fitted")
 
 

@@ -43,4 +43,7 @@ def expected_failures(estimator):
 @parametrize_with_checks([CNNClassifier(**SMALL), CNNRegressor(**SMALL)], expected_failed_checks=expected_failures,
                          xfail_strict=True)
 def test_sklearn_compatible_estimator(estimator, check):
+    name = getattr(check, "func", check).__name__
+    if name in EXCLUDED:  # each trains a network only to fail as documented above: ~30 s of a 2-core test run
+        pytest.skip(EXCLUDED[name])
     check(estimator)
