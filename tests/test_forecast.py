@@ -189,8 +189,9 @@ def test_known_future_covariates_and_zoo_models(tmp_path):
     frame.iloc[:-5].to_csv(missing_future, index=False)
     with pytest.raises(DataError, match="covariate values for the 5 future steps"):
         f.predict(table=read_series_csv(missing_future, "temp_max", covariates=["temp_min"]))
+    small = {"cnn": {"blocks": 1, "filters": 4, "dense": 8}, "fcn": {"filters": (8, 8, 8)}}
     for model in ("cnn", "fcn"):
-        g = CNNForecaster(horizon=5, season=7, model=model, epochs=2, seed=0).fit(table)
+        g = CNNForecaster(horizon=5, season=7, model=model, model_params=small[model], epochs=2, seed=0).fit(table)
         assert np.isfinite(g.predict()["forecast"]).all()
 
 
