@@ -77,7 +77,7 @@ def test_an_automatic_model_forecasts_one_history_once(monkeypatch):
     for a, b in zip(first[:3], again[:3]):
         np.testing.assert_array_equal(a, b)
     again[0][:] = 0  # the caller's copy: the cached forecast is unchanged
-    assert ftask.baseline_forecast("theta", weekly, 4, 52, 0.9)[0].tolist() == first[0].tolist()
+    assert ftask.timed_baseline_forecast("theta", weekly, 4, 52, 0.9)[0].tolist() == first[0].tolist()
     # Another history, level or horizon is another forecast.
     with pytest.raises(TypeError):  # the stub returns None: it was called
         ftask.timed_baseline_forecast("theta", weekly[:-1], 4, 52, 0.9)

@@ -131,7 +131,7 @@ def timed_baseline_forecast(name: str, history: np.ndarray, horizon: int, season
     started = time.perf_counter()
     if name in STATISTICAL:
         history = np.ascontiguousarray(history, dtype=np.float64)
-        key = (name, hashlib.sha1(history.tobytes()).hexdigest(), len(history), horizon, season, level)
+        key = (name, hashlib.sha1(history.tobytes()).hexdigest(), horizon, season, level)
         if key not in _STATISTICAL_CACHE:
             point, lower, upper = statistical(name, history, horizon, season, level)
             _STATISTICAL_CACHE[key] = (point, lower, upper, time.perf_counter() - started)
@@ -144,11 +144,6 @@ def timed_baseline_forecast(name: str, history: np.ndarray, horizon: int, season
     point = method(history, horizon, season)
     half = empirical_interval(history, method, horizon, season, level)
     return point, point - half, point + half, time.perf_counter() - started
-
-
-def baseline_forecast(name: str, history: np.ndarray, horizon: int, season: int, level: float):
-    """``(point, lower, upper)`` of any baseline (see timed_baseline_forecast)."""
-    return timed_baseline_forecast(name, history, horizon, season, level)[:3]
 
 
 def best_statistical(baselines: dict[str, dict]) -> str | None:
