@@ -54,7 +54,7 @@ def test_ridge_matches_scikit_learn():
     rng = np.random.default_rng(1)
     F = rng.normal(size=(40, 300))
     Y = np.sign(F[:, :2] @ rng.normal(size=(2, 3)) + rng.normal(scale=0.5, size=(40, 3)))
-    coef, intercept, loo, alpha = rocket.ridge_loo(F, Y)
+    coef, intercept, loo, alpha, _ = rocket.ridge_loo(F, Y)
     reference = RidgeCV(alphas=rocket.RIDGE_ALPHAS).fit(F, Y)
     assert alpha == pytest.approx(reference.alpha_)
     np.testing.assert_allclose(coef, reference.coef_.T, rtol=1e-6, atol=1e-8)
@@ -66,6 +66,25 @@ def test_ridge_matches_scikit_learn():
 
         single = Ridge(alpha=alpha).fit(F[keep], Y[keep])
         np.testing.assert_allclose(loo[i], single.predict(F[i: i + 1])[0], rtol=1e-6, atol=1e-8)
+
+
+def test_ridge_above_the_loo_limit_chooses_alpha_on_a_spread_subset_and_solves_on_all_rows():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(3)
+    labels = np.repeat([0, 1, 2], [50, 30, 4])  # the smallest class still in the subset
+    F = rng.normal(size=(84, 20)) + labels[:, None]
+    Y = 2.0 * np.eye(3)[labels] - 1.0
+    weight = rng.uniform(0.5, 2.0, size=84)
+    for features in (F, np.hstack([F, rng.normal(size=(84, 100))])):  # the primal and the dual solve
+        fit = rocket.ridge_loo(features, Y, sample_weight=weight, max_loo=21)
+        assert len(fit.loo_rows) <= 21 and set(labels[fit.loo_rows]) == {0, 1, 2} and fit.loo.shape == (len(fit.loo_rows), 3)
+        chosen = rocket.ridge_loo(features[fit.loo_rows], Y[fit.loo_rows], sample_weight=weight[fit.loo_rows])
+        assert fit.alpha == chosen.alpha
+        np.testing.assert_allclose(fit.loo, chosen.loo)
+        reference = Ridge(alpha=fit.alpha).fit(features, Y, sample_weight=weight / weight.mean())
+        np.testing.assert_allclose(fit.coef, reference.coef_.T, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(fit.intercept, reference.intercept_, rtol=1e-6, atol=1e-8)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +136,7 @@ def test_weighted_ridge_matches_scikit_learn():
     rng = np.random.default_rng(2)
     F, Y = rng.normal(size=(30, 50)), rng.normal(size=(30, 2))
     weight = rng.uniform(0.2, 3.0, size=30)
-    coef, intercept, loo, alpha = rocket.ridge_loo(F, Y, alphas=np.array([2.0]), sample_weight=weight)
+    coef, intercept, loo, alpha, _ = rocket.ridge_loo(F, Y, alphas=np.array([2.0]), sample_weight=weight)
     reference = Ridge(alpha=2.0 * weight.mean() / weight.mean()).fit(F, Y, sample_weight=weight / weight.mean())
     np.testing.assert_allclose(coef, reference.coef_.T, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(intercept, reference.intercept_, rtol=1e-6, atol=1e-8)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,6 +27,10 @@ KERNEL_LENGTH = 9
 KERNEL_TAPS = np.array(list(combinations(range(KERNEL_LENGTH), 3)), dtype=np.int32)
 N_KERNELS = len(KERNEL_TAPS)
 RIDGE_ALPHAS = np.logspace(-3, 3, 10)
+# Rows up to which the ridge's penalty is chosen by exact leave-one-out on all of them: its eigendecomposition is
+# cubic in the rows (2,000: 1 s; 4,000: 7 s; 9,000, an ElectricDevices-sized set: ~80 s on 2 cores). Above it the
+# penalty is chosen on this many and the ridge solved on all (see ridge_loo).
+RIDGE_LOO_MAX = 2048
 # Series elements (steps x features) per batch: XLA keeps the (batch, steps, 84, biases) comparison maps in
 # memory (~12 bytes per element with MPV), so this bounds a batch to ~1 GB. 256 series of 345 steps with 20k
 # features took 21 GB.
@@ -299,17 +303,31 @@ def features_of(network, X: np.ndarray) -> np.ndarray:
     return np.asarray(extractor.predict(X, batch_size=feature_batch(layer), verbose=0), dtype=np.float64)
 
 
-def ridge_loo(F: np.ndarray, Y: np.ndarray, alphas: np.ndarray = RIDGE_ALPHAS, sample_weight: np.ndarray | None = None):
+class RidgeFit(NamedTuple):
+    coef: np.ndarray
+    intercept: np.ndarray
+    loo: np.ndarray  # leave-one-out predictions of the rows in ``loo_rows``
+    alpha: float
+    loo_rows: np.ndarray  # the rows the penalty was chosen on: all of them up to RIDGE_LOO_MAX
+
+
+def ridge_loo(F: np.ndarray, Y: np.ndarray, alphas: np.ndarray = RIDGE_ALPHAS, sample_weight: np.ndarray | None = None,
+              max_loo: int = RIDGE_LOO_MAX) -> RidgeFit:
     """Ridge regression of ``Y`` on ``F`` (centred, with intercept; rows weighted by ``sample_weight``) for each
     alpha, and its leave-one-out predictions, from one eigendecomposition of the Gram matrix (the efficient LOO
-    of Rifkin & Lippert 2007, which scikit-learn's RidgeCV also uses). Returns ``(coef, intercept, loo, alpha)``
-    for the alpha with the lowest (weighted) LOO squared error."""
+    of Rifkin & Lippert 2007, which scikit-learn's RidgeCV also uses); the alpha with the lowest (weighted) LOO
+    squared error is kept. Above ``max_loo`` rows the eigendecomposition (cubic in the rows) would outgrow any
+    time budget, so the alpha is chosen on ``max_loo`` rows drawn across the classes (the largest column of
+    ``Y``) and the ridge is then solved on every row by one Cholesky factorisation."""
     n = len(F)
     weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64) / np.mean(sample_weight)
-    f_mean = weight @ F / weight.sum()
-    y_mean = weight @ Y / weight.sum()
-    root = np.sqrt(weight)[:, None]
-    Fw, Yw = (F - f_mean) * root, (Y - y_mean) * root
+    rows = np.arange(n)
+    if n > max_loo:
+        rows = _spread_rows(np.asarray(Y).argmax(axis=1), max_loo)
+        chosen = ridge_loo(F[rows], Y[rows], alphas, weight[rows], max_loo=max_loo)
+        coef, intercept = _ridge_solve(F, Y, chosen.alpha, weight)
+        return RidgeFit(coef, intercept, chosen.loo, chosen.alpha, rows)
+    Fw, Yw, f_mean, y_mean, root = _centred(F, Y, weight)
     eigvals, Q = np.linalg.eigh(Fw @ Fw.T)
     eigvals = np.clip(eigvals, 0, None)
     QtY = Q.T @ Yw
@@ -327,7 +345,36 @@ def ridge_loo(F: np.ndarray, Y: np.ndarray, alphas: np.ndarray = RIDGE_ALPHAS, s
     # Dual solution: coef = Fw^T (K + alpha I)^-1 Yw.
     coef = Fw.T @ (Q @ ((1.0 / (eigvals + alpha))[:, None] * QtY))
     intercept = y_mean - f_mean @ coef
-    return coef, intercept, loo, float(alpha)
+    return RidgeFit(coef, intercept, loo, float(alpha), rows)
+
+
+def _centred(F: np.ndarray, Y: np.ndarray, weight: np.ndarray):
+    """(Fw, Yw, f_mean, y_mean, root): ``F`` and ``Y`` centred on their weighted means, rows scaled by root(weight)."""
+    f_mean = weight @ F / weight.sum()
+    y_mean = weight @ Y / weight.sum()
+    root = np.sqrt(weight)[:, None]
+    return (F - f_mean) * root, (Y - y_mean) * root, f_mean, y_mean, root
+
+
+def _ridge_solve(F: np.ndarray, Y: np.ndarray, alpha: float, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(coef, intercept) of the weighted ridge at one ``alpha``, in the dual or the primal, whichever is smaller."""
+    from scipy.linalg import cho_factor, cho_solve
+
+    Fw, Yw, f_mean, y_mean, _ = _centred(F, Y, weight)
+    if len(F) <= F.shape[1]:
+        coef = Fw.T @ cho_solve(cho_factor(Fw @ Fw.T + alpha * np.eye(len(F))), Yw)
+    else:
+        coef = cho_solve(cho_factor(Fw.T @ Fw + alpha * np.eye(F.shape[1])), Fw.T @ Yw)
+    return coef, y_mean - f_mean @ coef
+
+
+def _spread_rows(labels: np.ndarray, size: int) -> np.ndarray:
+    """``size`` row indices drawn (seed 0) in proportion to each label's count, every label at least once, sorted."""
+    rng = np.random.default_rng(0)
+    values, counts = np.unique(labels, return_counts=True)
+    share = np.maximum(1, np.floor(counts * size / len(labels))).astype(int)
+    picked = [rng.choice(np.flatnonzero(labels == v), min(k, c), replace=False) for v, k, c in zip(values, share, counts)]
+    return np.sort(np.concatenate(picked))
 
 
 def fit_temperature(scores: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
@@ -371,8 +418,9 @@ def fit_minirocket(network, X: np.ndarray, y: np.ndarray, *, validation: tuple |
     n_out = network.get_layer("output").units
     Y = (2.0 * np.eye(n_out)[y.astype(int)] - 1.0) if classes else np.asarray(y, np.float64).reshape(len(y), -1)
     weight = None if class_weight is None else np.array([class_weight.get(int(c), 1.0) for c in y])
-    coef, intercept, loo, alpha = ridge_loo(F / scale, Y, sample_weight=weight)
-    temperature = fit_temperature(loo, y.astype(int), weight) if classes else 1.0
+    coef, intercept, loo, alpha, loo_rows = ridge_loo(F / scale, Y, sample_weight=weight)
+    temperature = fit_temperature(loo, y[loo_rows].astype(int), None if weight is None else weight[loo_rows]) \
+        if classes else 1.0
     weights = (coef / scale[:, None]) * temperature
     network.get_layer("output").set_weights([weights.astype(np.float32), (intercept * temperature).astype(np.float32)])
     history: dict[str, list[float]] = {}
@@ -392,7 +440,8 @@ def fit_minirocket(network, X: np.ndarray, y: np.ndarray, *, validation: tuple |
     score(F, y, "")
     if validation is not None:
         score(features_of(network, validation[0]), validation[1], "val_")
-    what = f"ridge fit in closed form (alpha {alpha:g}, leave-one-out on {len(X)} series"
+    chosen_on = f"{len(X)} series" if len(loo_rows) == len(X) else f"{len(loo_rows)} of the {len(X)} series"
+    what = f"ridge fit in closed form (alpha {alpha:g}, leave-one-out on {chosen_on}"
     return history, what + (f", temperature {temperature:.3g})" if classes else ")")
 
 
