@@ -198,3 +198,23 @@ def test_nothing_is_written_outside_out(tmp_path):
     assert res.returncode != 0 and "'ECG200'" in res.stderr
     assert sorted(p.name for p in work.iterdir()) == ["run"]
     assert list(home.rglob("*")) == []  # no ~/.keras, ~/.cache/cnn1d, ~/.config/matplotlib
+
+
+def test_messy_label_files_are_refused_before_training_and_leave_no_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    texts = [("a joy to watch", "pos"), ("awful acting and a waste", "neg")] * 6
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\n" + "\n".join(f"{t} {i},{y}" for i, (t, y) in enumerate(texts)) + "\n")
+    test = tmp_path / "test.csv"
+    test.write_text("text,label\nsuperb direction,pos\na dull mess,neutral\n")
+    one_line_error(cli("train", "--data", train, "--test", test, "--text-column", "text"),
+                   "['neutral'] were not seen in training")
+    # A text table read as series says which flag reads it as text.
+    one_line_error(cli("train", "--data", train, "--test", test), "holds text, not series", "--text-column text")
+    unlabelled = tmp_path / "unlabelled.csv"
+    unlabelled.write_text("text,label\nsuperb direction,pos\na dull mess,\nfine work,pos\n")
+    one_line_error(cli("train", "--data", unlabelled, "--text-column", "text"), "line 3 has a text but no label")
+    series = tmp_path / "gp_test.tsv"
+    series.write_text("7\t0.1\t0.2\t0.3\n1\t0.3\t0.2\t0.1\n")
+    one_line_error(cli("train", "--data", "gunpoint", "--test", series, *FAST), "['7'] were not seen in training")
+    assert not (tmp_path / "runs").exists()

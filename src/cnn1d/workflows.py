@@ -259,6 +259,15 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
     return config, train, test, task
 
 
+def refuse_unknown_test_labels(train, test) -> None:
+    """A test label that training never saw is refused before training, not after it (single-label data)."""
+    from .tasks import classify
+
+    if train.y is not None and test is not None and test.y is not None and np.ndim(train.y) == 1:
+        classify.encode(np.asarray(test.y), classify.fit_classes(np.asarray(train.y), train.source),
+                        test.source or "test")
+
+
 def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Load series or audio data, train, evaluate on the test set beside a baseline, save the bundle and metrics.
 
@@ -270,6 +279,8 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     build_estimator(config, "series")  # refuse settings that do not apply before reading any data
     started = time.perf_counter()
     config, train, test, task = series_data(config, log)
+    if task == "classify":
+        refuse_unknown_test_labels(train, test)
     spec = config.data
     audio = "sample_rate" in train.meta
     if config.process_id:  # a multi-process run: process 0 writes the run directory, the others only train
@@ -744,6 +755,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
     build_estimator(config, "text")  # refuse settings that do not apply before reading any data
     started = time.perf_counter()
     data, test = text_data(config, log)
+    refuse_unknown_test_labels(data, test)
     out = run_directory(config, f"{data.name}-{config.model or 'textcnn'}")
     clf = build_estimator(config.replace(out=str(out)), "text")
     run_config = record_config(config, clf, "classify", out)

@@ -170,6 +170,10 @@ def _index_like(values) -> bool:
     return len(numbers) > 2 and bool(np.all(np.diff(numbers) == 1)) and numbers[0] in (0.0, 1.0)
 
 
+# A table with no numeric column whose cells average this many characters holds texts, not series.
+TEXT_MEAN_CHARACTERS = 12
+
+
 def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
     """Rule: the first row is a header when, in a column whose other rows are all numbers, it holds text.
 
@@ -182,6 +186,13 @@ def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
         return not bool(mask[0].all())
     columns = np.flatnonzero(mask[1:].all(axis=0))
     if not len(columns):
+        wordy = [j for j in range(frame.shape[1])
+                 if frame.iloc[1:, j].astype(str).str.strip().str.len().mean() >= TEXT_MEAN_CHARACTERS]
+        if wordy:
+            name = str(frame.iloc[0, wordy[0]]).strip()
+            raise DataError(f"{path}: holds text, not series (column {name!r} reads like "
+                            f"{str(frame.iloc[1, wordy[0]])[:40]!r}); to classify texts, pass --text-column {name} "
+                            "(and --label-column NAME when the labels' column is not called label, class, category...)")
         raise DataError(f"{path}: no column holds numbers below the first row, so whether the first row is a header "
                         "cannot be told; pass --header or --no-header")
     if not mask[0, columns].all():

@@ -114,6 +114,13 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
     if not keep:
         raise DataError(f"{path}: every text in column {text_col!r} is empty")
     y = frame[label_col].astype(str).to_numpy(dtype=object)[keep] if label_col else None
+    if y is not None:
+        unlabelled = [keep[i] + 2 for i, label in enumerate(y) if not label.strip()]  # + header, 1-based
+        if unlabelled:
+            shown = ", ".join(map(str, unlabelled[:5])) + (f" and {len(unlabelled) - 5} more" if len(unlabelled) > 5 else "")
+            lines = f"line {shown} has" if len(unlabelled) == 1 else f"lines {shown} have"
+            raise DataError(f"{path}: {lines} a text but no label in column {label_col!r}; fill the "
+                            "labels in or remove those rows")
     groups = frame[group_column].astype(str).to_numpy(dtype=object)[keep] if group_column else None
     return TextDataset([texts[i] for i in keep], y, str(path), path.name.split(".")[0], groups,
                        {"decode_errors": decode_errors, "empty_rows": empty})
