@@ -170,7 +170,8 @@ def _index_like(values) -> bool:
     return len(numbers) > 2 and bool(np.all(np.diff(numbers) == 1)) and numbers[0] in (0.0, 1.0)
 
 
-# A table with no numeric column whose cells average this many characters holds texts, not series.
+# A table with no numeric column, whose cells in one column average this many characters (or that holds no
+# number at all), holds texts, not series.
 TEXT_MEAN_CHARACTERS = 12
 
 
@@ -186,9 +187,9 @@ def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
         return not bool(mask[0].all())
     columns = np.flatnonzero(mask[1:].all(axis=0))
     if not len(columns):
-        wordy = [j for j in range(frame.shape[1])
-                 if frame.iloc[1:, j].astype(str).str.strip().str.len().mean() >= TEXT_MEAN_CHARACTERS]
-        if wordy:
+        lengths = [frame.iloc[1:, j].astype(str).str.strip().str.len().mean() for j in range(frame.shape[1])]
+        if max(lengths) >= TEXT_MEAN_CHARACTERS or not mask[1:].any():
+            wordy = [int(np.argmax(lengths))]
             name = str(frame.iloc[0, wordy[0]]).strip()
             raise DataError(f"{path}: holds text, not series (column {name!r} reads like "
                             f"{str(frame.iloc[1, wordy[0]])[:40]!r}); to classify texts, pass --text-column {name} "
