@@ -19,7 +19,7 @@ RUNS = {
     "forecast": ["--task", "forecast", "--data", "stocks", "--horizon", "3", "--epochs", "2",
                  "--folds", "1", "--model-params", '{"filters": 8, "dilations": [1, 2]}'],
     "audio": ["--data", "spoken-digits", "--epochs", "3", "--augment", "0"],
-    "text": ["--data", "chatterbot-topics", "--epochs", "1"],
+    "text": ["--data", "chatterbot-topics", "--epochs", "1", "--model-params", '{"filters": 16, "embedding_dim": 32}'],
     "regression": None,  # built from GunPoint in the test: each series' peak
 }
 # Keep one screenshot of each report kind for the docs: CNN1D_REPORT_SCREENSHOTS=docs/images python -m pytest ...

@@ -202,7 +202,8 @@ def test_cli_lm_and_generate(tmp_path, corpus):
     path.write_text(corpus)
     out = tmp_path / "lm"
     res = runner.invoke(app, ["train", "--task", "lm", "--data", str(path), "--epochs", "1", "--context", "32",
-                              "--seed", "0", "--out", str(out), "--json", "--quiet"])
+                              "--seed", "0", "--model-params", '{"filters": 16, "dilations": [1, 2]}', "--out", str(out),
+                              "--json", "--quiet"])
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     assert result["test_metrics"]["perplexity"] > 1 and result["baseline_metrics"]["perplexity"] > 1
