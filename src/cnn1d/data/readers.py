@@ -189,10 +189,10 @@ def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
     if not len(columns):
         lengths = [frame.iloc[1:, j].astype(str).str.strip().str.len().mean() for j in range(frame.shape[1])]
         if max(lengths) >= TEXT_MEAN_CHARACTERS or not mask[1:].any():
-            wordy = [int(np.argmax(lengths))]
-            name = str(frame.iloc[0, wordy[0]]).strip()
+            wordiest = int(np.argmax(lengths))
+            name = str(frame.iloc[0, wordiest]).strip()
             raise DataError(f"{path}: holds text, not series (column {name!r} reads like "
-                            f"{str(frame.iloc[1, wordy[0]])[:40]!r}); to classify texts, pass --text-column {name} "
+                            f"{str(frame.iloc[1, wordiest])[:40]!r}); to classify texts, pass --text-column {name} "
                             "(and --label-column NAME when the labels' column is not called label, class, category...)")
         raise DataError(f"{path}: no column holds numbers below the first row, so whether the first row is a header "
                         "cannot be told; pass --header or --no-header")
