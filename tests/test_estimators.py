@@ -69,6 +69,23 @@ def test_variable_length_list_input(shared_data):
     assert clf.predict(longer).shape == (1,)
 
 
+def test_series_shorter_than_training_are_predicted_at_their_own_length(gunpoint):
+    from cnn1d.estimators.base import as_dataset
+
+    train, test = gunpoint
+    clf = CNNClassifier(model="minirocket", model_params={"n_features": 840}, seed=0).fit(train)
+    assert clf.predicts_at_own_length  # one training length, so no mask channel: it never saw padding
+    cut = [test.values[i, : 150 if i % 2 else 120, 0] for i in range(20)]
+    raw = clf._raw_predict(cut)
+    short = np.stack(cut[0::2])
+    own = np.asarray(clf.model_.predict(clf.preprocessor_.transform(as_dataset(short), length=120), verbose=0))
+    padded = np.asarray(clf.model_.predict(clf.preprocessor_.transform(as_dataset(short), length=150), verbose=0))
+    np.testing.assert_allclose(raw[0::2], own, atol=1e-6)
+    assert np.abs(raw[0::2] - padded).max() > 0.01
+    np.testing.assert_allclose(raw[1::2], clf._raw_predict(np.stack(cut[1::2])), atol=1e-6)
+    assert clf.explain(cut).shape == (20, 150)
+
+
 def test_fixed_length_model_refuses_longer_series(gunpoint):
     train, _ = gunpoint
     clf = CNNClassifier(model="seed", epochs=1, seed=0).fit(train)

@@ -137,7 +137,8 @@ class RuntimeModel:
 
     def pad(self, series: list[np.ndarray], where: str) -> np.ndarray:
         """Series ``(steps, channels)`` -> one NaN-padded array at the length the graph takes (the model's fixed
-        length, else the longest series and at least the training length, as the bundle pads)."""
+        length, else the longest series and at least the training length (``min_length``), as the bundle pads;
+        with ``own_length`` in the manifest, the longest series: give such a model one length at a time)."""
         spec = self.manifest["input"]
         channels = {s.shape[1] for s in series}
         if channels != {spec["channels"]}:
@@ -150,7 +151,7 @@ class RuntimeModel:
                                 f"at most {spec['length']}; cnn1d does not truncate series")
             length = spec["length"]
         else:
-            length = max(longest, int(spec["min_length"] or 1))
+            length = longest if spec.get("own_length") else max(longest, int(spec["min_length"] or 1))
         x = np.full((len(series), length, spec["channels"]), np.nan, dtype=np.float32)
         for i, s in enumerate(series):
             x[i, : len(s)] = s
@@ -168,7 +169,18 @@ class RuntimeModel:
             if bad:
                 raise DataError(f"text model: instance {bad[0]} is not a string")
             return self.run_graph(self.encode_texts(texts))[0].astype(np.float64)
-        return self.run_graph(self.network_input(self.dataset(X)))[0].astype(np.float64)
+        data = self.dataset(X)
+        lengths = np.unique(data.lengths)
+        if not self.manifest["input"].get("own_length") or len(lengths) == 1 or self.is_audio:
+            return self.run_graph(self.network_input(data))[0].astype(np.float64)
+        out = None
+        for n in lengths:  # each length on its own, as the bundle predicts (see RuntimeModel.pad)
+            rows = np.flatnonzero(data.lengths == n)
+            part = self.run_graph(self.network_input(data.subset(rows)))[0].astype(np.float64)
+            if out is None:
+                out = np.zeros((len(data), *part.shape[1:]))
+            out[rows] = part
+        return out
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         return self._tokenizer.transform(texts)

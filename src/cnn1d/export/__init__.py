@@ -179,11 +179,15 @@ def build_graph(estimator, kind: str, fixed_length: bool = False):
         manifest["outputs"] = ["probabilities"]
         if kind == "tagger":
             manifest["thresholds"] = [float(t) for t in estimator.thresholds_]
+    own_length = bool(estimator.predicts_at_own_length)
     manifest["input"] = {
         "name": "series", "dtype": "float32", "shape": ["batch", length or "steps", pre.n_channels],
-        "channels": pre.n_channels, "length": length, "min_length": None if length else int(pre.train_length),
+        "channels": pre.n_channels, "length": length,
+        "min_length": None if length else int(pre.train_length), "own_length": own_length,
         "what": ("raw values; NaN marks a missing value; trailing all-NaN steps are padding (shorter series). "
                  + (f"Pad every series to {length} steps with NaN." if length else
+                    "Run each series at its own length (the network never saw padding): batch series of one "
+                    "length together, as the bundle does" if own_length else
                     f"Series shorter than {pre.train_length} steps are padded with NaN to {pre.train_length}, as "
                     "the bundle does; series are batched with others of the same length")),
     }
@@ -279,7 +283,8 @@ def _with_metadata(path: Path, manifest: dict[str, Any]) -> bytes:
 
 def check_parity(estimator, kind: str, path: Path, manifest: dict[str, Any], runtime=None) -> dict[str, Any]:
     """Run the bundle and the exported model (through :mod:`cnn1d.runtime`, or ``runtime``) on the bundle's
-    stored samples, on the same with gaps, and on a length never seen (where lengths are dynamic); refuse any
+    stored samples, on the same with gaps, and on a length never seen and a batch of shorter series of several
+    lengths (where lengths are dynamic); refuse any
     label flip or a difference above :data:`PARITY_TOLERANCE`."""
     from ..runtime import RuntimeModel
     from .samples import parity_inputs

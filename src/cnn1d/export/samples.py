@@ -34,7 +34,8 @@ def _dataset(series: list[np.ndarray], sample_rate):
 
 
 def parity_inputs(estimator, kind: str, dynamic_length: bool = True):
-    """``(name, inputs)`` pairs: the stored samples, the same with gaps, and a longer length never seen."""
+    """``(name, inputs)`` pairs: the stored samples, the same with gaps, a longer length never seen and a batch
+    of shorter series of several lengths."""
     if kind == "forecaster":
         yield "stored history", estimator.table_
         return
@@ -70,6 +71,9 @@ def parity_inputs(estimator, kind: str, dynamic_length: bool = True):
     if dynamic_length and not getattr(estimator, "duration", None):
         longer = [np.concatenate([s, s[: max(1, len(s) // 2)]]) for s in series]
         yield f"length never seen ({max(len(s) for s in longer)} steps)", _dataset(longer, rate)
+        if not audio:  # one batch of several lengths, shorter than training: padded, or each at its own length
+            cut = [s[: max(2, len(s) * (3 + i % 3) // 6)] for i, s in enumerate(series)]
+            yield f"shorter series of {len({len(s) for s in cut})} lengths", _dataset(cut, rate)
 
 
 def stored_series(estimator) -> dict[str, Any]:
