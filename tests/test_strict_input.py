@@ -217,4 +217,14 @@ def test_messy_label_files_are_refused_before_training_and_leave_no_run(tmp_path
     series = tmp_path / "gp_test.tsv"
     series.write_text("7\t0.1\t0.2\t0.3\n1\t0.3\t0.2\t0.1\n")
     one_line_error(cli("train", "--data", "gunpoint", "--test", series, *FAST), "['7'] were not seen in training")
+    # An empty label cell is not a class "" (nor does it turn numeric targets into class names).
+    series.write_text("1\t0.1\t0.2\t0.3\n\t0.3\t0.2\t0.1\n")
+    one_line_error(cli("train", "--data", "gunpoint", "--test", series, *FAST),
+                   "1 series without a label or target (the first: the 2nd series in the file)")
+    long = tmp_path / "long.csv"
+    long.write_text("id,time,value,label\n" + "".join(f"s{i},{t},{t * i},{'' if i == 3 else i % 2}\n"
+                                                        for i in range(1, 5) for t in range(4)))
+    with pytest.raises(DataError, match="the first: id 's3'"):
+        read(long, labels="required", label_column="label")
+    assert read(long, label_column="label").y.tolist()[2] == ""  # prediction ignores labels: not refused there
     assert not (tmp_path / "runs").exists()

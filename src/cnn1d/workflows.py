@@ -231,6 +231,8 @@ def record_config(config: RunConfig, estimator, task: str, out: Path, drop: tupl
 def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[RunConfig, Dataset, Dataset, str]:
     """``(config, train, test, task)`` of a series or audio run: the test file, or the same held-out split the
     run used (so ``cnn1d report`` sees the run's own test set). ``config`` gains the data's recommended settings."""
+    from .data.readers import refuse_empty_labels
+
     spec = config.data or DEFAULT_DATASET
     task_given = config.task is not None
     read_options = {"label_column": config.label_column, "sample_rate": config.sample_rate or 8000,
@@ -239,6 +241,9 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
     train, test = resolve_data(spec, **read_options)
     if config.test:
         test, _ = resolve_data(config.test, split="test", **read_options)
+    for part in (train, test):
+        if part is not None:
+            refuse_empty_labels(part)
     if len(train) < 2:
         raise DataError(f"{train.source or spec}: holds {len(train)} series; training needs at least 2 (and a test set)")
     if test is None and len(train) < 8:

@@ -68,9 +68,29 @@ def read(path: str | Path, *, labels: str = "auto", label_column: str | None = N
         raise DataError(f"{path}: cannot read the file ({exc.__class__.__name__}: {exc}); is it corrupt?") from None
     if labels == "required" and dataset.y is None:
         raise DataError(f"{path}: holds no labels; training and evaluation need a label or target for every series")
+    if labels == "required":
+        refuse_empty_labels(dataset)
     if labels == "none":
         dataset.y = None
     return dataset
+
+
+def refuse_empty_labels(dataset: Dataset) -> None:
+    """An empty label cell is refused, naming the series: read as the text "", it would become a class of its
+    own (or turn a column of numeric targets into class names)."""
+    y = dataset.y
+    if y is None or np.ndim(y) != 1 or np.asarray(y).dtype.kind != "O":
+        return
+    empty = [i for i, v in enumerate(np.asarray(y).tolist()) if v is None or (isinstance(v, str) and not v.strip())]
+    if empty:
+        ids = dataset.meta.get("ids")
+        first = f"id {ids[empty[0]]!r}" if ids else f"the {_ordinal(empty[0] + 1)} series in the file"
+        raise DataError(f"{dataset.source or 'data'}: {len(empty)} series without a label or target (the first: {first}); "
+                        "fill them in or remove those series")
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def find_test_file(train_path: str | Path) -> Path | None:

@@ -59,6 +59,11 @@ def _as_label_array(y: Any, where: str) -> np.ndarray:
             raise DataError(f"{where}: some labels are missing")
     if y.dtype.kind in "US":
         y = y.astype(object)
+    if y.dtype.kind == "O":  # readers keep an empty cell as "", which would otherwise become a class
+        empty = [i for i, v in enumerate(y.tolist()) if isinstance(v, str) and not v.strip()]
+        if empty:
+            raise DataError(f"{where}: {len(empty)} label(s) are empty (the first: series {empty[0]}, counting from 0); "
+                            "fill them in or remove those series")
     return y
 
 
