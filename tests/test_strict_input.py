@@ -228,3 +228,14 @@ def test_messy_label_files_are_refused_before_training_and_leave_no_run(tmp_path
         read(long, labels="required", label_column="label")
     assert read(long, label_column="label").y.tolist()[2] == ""  # prediction ignores labels: not refused there
     assert not (tmp_path / "runs").exists()
+
+
+def test_gradient_settings_for_a_closed_form_model_are_refused(tmp_path, monkeypatch, gunpoint):
+    monkeypatch.chdir(tmp_path)
+    one_line_error(cli("train", "--data", "gunpoint", "--epochs", "5", "--learning-rate", "0.01"),
+                   "--epochs, --learning-rate: the default model (MiniRocket) is fitted in closed form", "--model fcn")
+    assert not (tmp_path / "runs").exists()
+    with pytest.raises(ConfigError, match="--patience: model 'minirocket' is fitted in closed form"):
+        cnn1d.CNNClassifier(model="minirocket", patience=3).fit(gunpoint[0])
+    # the defaults, as a saved config records them, are not a request: they replay
+    assert cnn1d.CNNClassifier(model="minirocket", epochs=300, model_params={"n_features": 168}).fit(gunpoint[0]).n_members_ == 1

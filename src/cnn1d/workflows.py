@@ -290,6 +290,7 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     audio = "sample_rate" in train.meta
     if config.process_id:  # a multi-process run: process 0 writes the run directory, the others only train
         return _train_only(config, train, test, task, log)
+    build_estimator(config, "series", task)._refuse_gradient_settings(task)  # before a run directory exists
     out = run_directory(config, f"{(train.name or spec).lower()}-{config.model or 'default'}")
     estimator = build_estimator(config.replace(out=str(out)), "series", task, resume=resume)
     run_config = record_config(config, estimator, task, out, drop=() if audio else AUDIO_FIELDS)

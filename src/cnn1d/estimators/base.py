@@ -196,6 +196,31 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
     def _check_params(self) -> None:
         """Refuse settings this estimator cannot honour, before any data is read."""
 
+    # Settings only gradient descent reads. A closed-form fit (minirocket's ridge head) would ignore them.
+    GRADIENT_SETTINGS = ("epochs", "batch_size", "learning_rate", "patience", "lr_patience", "min_learning_rate")
+
+    def _refuse_gradient_settings(self, task: str) -> None:
+        """A gradient-descent setting changed from its default, for a model fitted in closed form, would do
+        nothing: refused, naming it (saved configs record the defaults, so they still replay)."""
+        import inspect
+
+        from .. import models
+        from ..config import flag
+
+        member = models.resolve(self.model, self.ensemble or 1, task)[0]
+        if models.get(member).fit is None:
+            return
+        defaults = inspect.signature(type(self).__init__).parameters
+        changed = [name for name in self.GRADIENT_SETTINGS
+                   if name in defaults and getattr(self, name, None) != defaults[name].default]
+        if changed:
+            named = "the default model (MiniRocket)" if self.model == "default" else f"model {self.model!r}"
+            one = len(changed) == 1
+            raise ConfigError(f"{', '.join(flag(n) for n in changed)}: {named} is fitted in closed form (a ridge head "
+                              f"over fixed convolutions), with no epochs or gradient steps, so {'this does' if one else 'these do'} "
+                              f"nothing; remove {'it' if one else 'them'}, or choose a network trained by gradient descent "
+                              "(--model fcn, resnet, inception, lite_time)")
+
     # -- fitting --------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, *, validation_data: Any = None) -> "CNNEstimator":
         """Train on ``X`` (Dataset, array or list of series) and ``y`` (ignored when X is a labelled Dataset).
@@ -236,6 +261,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         config = config.replace(model_params={**models.ensemble_params(config.model, self._config_task()),
                                               **config.model_params})
         spec = models.get(base_model)
+        self._refuse_gradient_settings(self._config_task())
         if spec.fit is not None and config.validation_fraction is None:
             # A closed-form fit chooses its penalty by leave-one-out on every series: a split would only shrink it.
             config = config.replace(validation_fraction=0.0)
