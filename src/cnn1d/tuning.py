@@ -248,9 +248,23 @@ def _training_data(plan: Plan):
     return _DATA[key]
 
 
+def for_closed_form(config: RunConfig, task: str) -> RunConfig:
+    """``config`` without the gradient-descent settings when its model is fitted in closed form (minirocket):
+    a setting fixed for the whole study applies to the trained families and would be refused by that one."""
+    from . import models
+    from .estimators.base import CNNEstimator
+
+    member = models.resolve(config.model or "default", config.ensemble or 1, task)[0]
+    if models.get(member).fit is None:
+        return config
+    return config.replace(**{name: None for name in CNNEstimator.GRADIENT_SETTINGS})
+
+
 def trial_config(plan: Plan, fields: dict[str, Any], params: dict[str, Any], seconds: float | None) -> RunConfig:
     config = plan.base.replace(**fields, model_params={**(plan.fixed.get("model_params") or {}), **params} or None,
                                out=None, verbose=0, max_time=seconds)
+    if plan.kind == "series":
+        config = for_closed_form(config, plan.task)
     if plan.kind == "text":
         return config
     if plan.kind == "forecast":
@@ -538,6 +552,8 @@ def tune(data: str | None = None, *, test: str | None = None, task: str | None =
             + ("" if budget is None else f" ({budget:.0f} s)"))
         if cluster and kind in ("series", "audio"):
             config = config.replace(executor=executor)  # ensemble members train on the cluster too
+        if kind == "series":
+            config = for_closed_form(config, task)
         return run(config.replace(out=str(target), max_time=budget, verbose=0), log=lambda msg: None)
 
     best_settings = dict(best.user_attrs["settings"])
