@@ -196,8 +196,10 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
     def _check_params(self) -> None:
         """Refuse settings this estimator cannot honour, before any data is read."""
 
-    # Settings only gradient descent reads. A closed-form fit (minirocket's ridge head) would ignore them.
-    GRADIENT_SETTINGS = ("epochs", "batch_size", "learning_rate", "patience", "lr_patience", "min_learning_rate")
+    # Settings only gradient descent reads (devices: data-parallel steps). A closed-form fit (minirocket's ridge
+    # head) would ignore them.
+    GRADIENT_SETTINGS = ("epochs", "batch_size", "learning_rate", "patience", "lr_patience", "min_learning_rate",
+                         "devices")
 
     def _refuse_gradient_settings(self, task: str) -> None:
         """A gradient-descent setting changed from its default, for a model fitted in closed form, would do
@@ -217,7 +219,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             named = "the default model (MiniRocket)" if self.model == "default" else f"model {self.model!r}"
             one = len(changed) == 1
             raise ConfigError(f"{', '.join(flag(n) for n in changed)}: {named} is fitted in closed form (a ridge head "
-                              f"over fixed convolutions), with no epochs or gradient steps, so {'this does' if one else 'these do'} "
+                              f"over fixed convolutions, on one device), with no epochs or gradient steps, so {'this does' if one else 'these do'} "
                               f"nothing; remove {'it' if one else 'them'}, or choose a network trained by gradient descent "
                               "(--model fcn, resnet, inception, lite_time)")
 
