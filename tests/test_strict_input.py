@@ -239,3 +239,15 @@ def test_gradient_settings_for_a_closed_form_model_are_refused(tmp_path, monkeyp
         cnn1d.CNNClassifier(model="minirocket", patience=3).fit(gunpoint[0])
     # the defaults, as a saved config records them, are not a request: they replay
     assert cnn1d.CNNClassifier(model="minirocket", epochs=300, model_params={"n_features": 168}).fit(gunpoint[0]).n_members_ == 1
+
+
+def test_fractional_numeric_labels_are_not_taken_for_classes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(24, 12))
+    path = tmp_path / "peaks.csv"
+    path.write_text("target," + ",".join(f"t{j}" for j in range(12)) + "\n" + "".join(
+        f"{row.max():.3f}," + ",".join(f"{v:.4f}" for v in row) + "\n" for row in values))
+    one_line_error(cli("train", "--data", path, "--label-column", "target"),
+                   "the labels are 24 distinct numbers for 24 series", "--task regress")
+    assert not (tmp_path / "runs").exists()

@@ -250,6 +250,8 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
         raise DataError(f"{train.source or spec}: holds {len(train)} series, too few to hold out a test set; give one "
                         "with --test, or more data")
     task = config.task if task_given else (train.task or "classify")
+    if not task_given and task == "classify":
+        refuse_numeric_targets_as_classes(train)
     train, test, task = _tag_targets(train, test, task, task_given)
     check_audio_fields(config, "sample_rate" in train.meta, spec)
     config = _apply_recommended(config.replace(data=spec), train.meta.get("recommended", {}), log)
@@ -262,6 +264,26 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
     else:
         log(f"test: {test.describe()}")
     return config, train, test, task
+
+
+def refuse_numeric_targets_as_classes(train: Dataset) -> None:
+    """Labels that are numbers with fractions, most of them distinct, are a regression target far more often
+    than classes (classification needs several series per class): refused until the task is given, naming both.
+    Whole numbers pass: UCR class codes are, and Fungi has one training series per class."""
+    y = train.y
+    if y is None or np.ndim(y) != 1 or len(y) < 10:
+        return
+    values = np.asarray(y).tolist()
+    try:
+        numbers = [float(v) for v in values]
+    except (TypeError, ValueError):
+        return
+    distinct = len(set(values))
+    if distinct >= max(10, len(values) // 2) and any(not float(n).is_integer() for n in numbers):
+        shown = ", ".join(str(v) for v in values[:3])
+        raise ConfigError(f"{train.source or 'data'}: the labels are {distinct} distinct numbers for {len(values)} series "
+                          f"({shown}, ...; {min(numbers):g} to {max(numbers):g}): a regression target? Pass --task regress, "
+                          "or --task classify to make each value a class")
 
 
 def refuse_unknown_test_labels(train, test) -> None:
