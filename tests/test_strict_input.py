@@ -118,7 +118,7 @@ def test_wide_csv_with_an_id_column_is_one_row_per_series(tmp_path, gunpoint, gp
 
 
 def test_long_csv_orders_string_dates_chronologically(tmp_path):
-    dates = ["1/2/2020", "1/10/2020", "1/3/2020"]
+    dates = ["1/2/2020", "1/13/2020", "1/3/2020"]  # month first: 13 is no month
     values = [2.0, 10.0, 3.0]
     lines = ["id,date,value"] + [f"a,{d},{v}" for d, v in zip(dates, values)] + [f"b,{d},{v * 2}" for d, v in zip(dates, values)]
     path = tmp_path / "long.csv"
@@ -129,6 +129,19 @@ def test_long_csv_orders_string_dates_chronologically(tmp_path):
     path.write_text("id,time,value\na,first,1\na,second,2\n")
     with pytest.raises(DataError, match="neither a number nor a date"):
         read(path)
+    # One order per column: pandas alone reads 12/01/2024 as 1 December and 13/01/2024 as 13 January.
+    path.write_text("id,date,value\n" + "".join(f"{k},{d}/01/2024,{v}\n" for k in "ab" for d, v in
+                                                 (("13", 2.0), ("12", 1.0), ("14", 3.0))))
+    assert read(path).values[0, :, 0].tolist() == [1.0, 2.0, 3.0]
+    path.write_text("id,date,value\na,1/2/2020,1\na,1/3/2020,2\nb,1/2/2020,1\nb,1/3/2020,2\n")
+    with pytest.raises(DataError, match="read both day first and month first"):
+        read(path)
+    from cnn1d.data.dates import day_first
+
+    monthly = [f"01/{m:02d}/{y}" for y in (2023, 2024) for m in range(1, 13)]
+    assert day_first(monthly, "f", "date")[0] is True  # the 1st of every month over two years
+    with pytest.raises(DataError, match="dates in both orders"):
+        day_first(["13/01/2024", "01/13/2024"], "f", "date")
 
 
 def test_arff_numeric_class_attribute_is_the_label(tmp_path):

@@ -528,9 +528,13 @@ def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, label
         raw = frame[time_col].str.strip()
         order = pd.to_numeric(raw, errors="coerce")
         if order.isna().any():
+            from .dates import day_first
+
+            dayfirst = day_first(raw.dropna().unique(), str(path), str(time_col))[0]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                order = pd.to_datetime(raw, errors="coerce", format="mixed")
+                order = pd.to_datetime(raw, errors="coerce", format="mixed",
+                                       **({} if dayfirst is None else {"dayfirst": dayfirst}))
             if order.isna().any():
                 bad = raw[order.isna()].iloc[0]
                 raise DataError(f"{path}: time column {time_col!r} holds {bad!r}, which is neither a number nor a date; "

@@ -115,18 +115,24 @@ def parse_times(column, source: str, name: str) -> tuple[Any, str | None, list[s
     decisions: list[str] = []
     import warnings
 
+    from .dates import day_first
+
     zone = None
+    dayfirst, why = day_first(column.dropna().unique(), source, name)
+    if why:
+        decisions.append(why)
+    order = {} if dayfirst is None else {"dayfirst": dayfirst}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # pandas 2 warns on mixed offsets (and returns objects)
-            parsed = pd.to_datetime(column, errors="coerce", format="mixed")
+            parsed = pd.to_datetime(column, errors="coerce", format="mixed", **order)
         mixed = not pd.api.types.is_datetime64_any_dtype(parsed)
     except (ValueError, TypeError) as exc:
         if "zone" not in str(exc).lower() and "offset" not in str(exc).lower():
             raise DataError(f"{source}: column {name!r} does not parse as timestamps ({exc})") from None
         mixed = True  # pandas 3 refuses mixed offsets
     if mixed:
-        parsed = pd.to_datetime(column, errors="coerce", format="mixed", utc=True)
+        parsed = pd.to_datetime(column, errors="coerce", format="mixed", utc=True, **order)
         offsets = sorted({_offset_text(v) for v in column.dropna().astype(str)} - {None})
         zone = "UTC" if offsets in ([], ["+00:00"]) else (offsets[0] if len(offsets) == 1 else None)
         decisions.append(f"timestamps carry {len(offsets) or 'mixed'} UTC offset(s) ({', '.join(offsets[:4])}"
