@@ -86,6 +86,14 @@ def test_series_shorter_than_training_are_predicted_at_their_own_length(gunpoint
     assert clf.explain(cut).shape == (20, 150)
 
 
+def test_an_aeon_layout_panel_is_refused_not_read_as_one_step(gunpoint):
+    X = np.transpose(gunpoint[0].values, (0, 2, 1))  # (n, channels, steps), as aeon and sktime hold panels
+    with pytest.raises(DataError, match=r"X has shape \(50, 1, 150\).*X.transpose\(0, 2, 1\)"):
+        CNNClassifier(**FAST).fit(X, gunpoint[0].y)
+    with pytest.raises(DataError, match="aeon and sktime use"):
+        CNNClassifier(**FAST).fit(gunpoint[0]).predict(X)
+
+
 def test_fixed_length_model_refuses_longer_series(gunpoint):
     train, _ = gunpoint
     clf = CNNClassifier(model="seed", epochs=1, seed=0).fit(train)

@@ -152,6 +152,14 @@ class Dataset:
         """
         if isinstance(X, Dataset):
             return X if y is None else replace(X, y=np.asarray(y))
+        shape = np.shape(X) if isinstance(X, np.ndarray) else ()
+        if len(shape) == 3 and shape[1] < shape[2] and shape[1] <= TRANSPOSED_MAX_STEPS:
+            # aeon, sktime and tsai hold panels as (n, channels, steps): read as ours, a univariate panel
+            # (n, 1, 150) is one step of 150 channels, and it trains without complaint.
+            raise DataError(f"{source}: X has shape {shape}: cnn1d reads (n, steps, channels), so each series would be "
+                            f"{shape[1]} step(s) of {shape[2]} channels. aeon and sktime use (n, channels, steps): pass "
+                            f"X.transpose(0, 2, 1). (If each really is {shape[1]} steps of {shape[2]} channels, pass a "
+                            "list of (steps, channels) arrays.)")
         if isinstance(X, (list, tuple)) and X and not np.isscalar(X[0]):
             shapes = {np.shape(s) for s in X}
             if len(shapes) > 1:
@@ -171,6 +179,10 @@ class Dataset:
         values = np.where((np.arange(arr.shape[1])[None, :] < lengths[:, None])[:, :, None], arr, 0.0)
         return cls(values=values.astype(np.float32), lengths=lengths.astype(np.int64),
                    y=None if y is None else np.asarray(y), source=source, **kwargs)
+
+
+# A 3-D array with fewer steps than channels, and at most this many steps, is taken for (n, channels, steps).
+TRANSPOSED_MAX_STEPS = 16
 
 
 def _trailing_length(a: np.ndarray) -> int:
