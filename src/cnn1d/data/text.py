@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import DataError
 from .labels import indicator_columns
+from .readers import normalise_label
 
 TEXT_COLUMN_NAMES = ("text", "sentence", "review", "content", "body", "document")
 LABEL_COLUMN_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "y")
@@ -113,7 +114,8 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
     keep = [i for i, t in enumerate(texts) if t.strip()]
     if not keep:
         raise DataError(f"{path}: every text in column {text_col!r} is empty")
-    y = frame[label_col].astype(str).to_numpy(dtype=object)[keep] if label_col else None
+    # " pos" and "pos " are "pos", and "1.0" is "1", as in series files (otherwise each is a class of its own)
+    y = frame[label_col].astype(str).map(normalise_label).to_numpy(dtype=object)[keep] if label_col else None
     if y is not None:
         unlabelled = [keep[i] + 2 for i, label in enumerate(y) if not label.strip()]  # + header, 1-based
         if unlabelled:
