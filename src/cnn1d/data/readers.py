@@ -13,7 +13,7 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -299,6 +299,16 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
     return Dataset.from_array(values, y, source=str(path), name=_dataset_name(path))
 
 
+def number_hint(token: Any) -> str:
+    """What a cell that is not a number probably is, as advice: decimal commas, thousands separators."""
+    text = str(token).strip()
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):
+        return f" (thousands separators? write {text.replace(',', '')})"
+    if re.fullmatch(r"[-+]?\d*,\d+", text):
+        return f" (a decimal comma? write {text.replace(',', '.')})"
+    return ""
+
+
 def _numeric_block(frame, path: Path, numbers, first_column: int = 1) -> np.ndarray:
     """The cells of ``frame`` as float32 (missing markers: NaN), from ``numbers``, the same cells parsed."""
     bad = ~_number_or_missing(frame, numbers)
@@ -307,7 +317,7 @@ def _numeric_block(frame, path: Path, numbers, first_column: int = 1) -> np.ndar
         name = frame.columns[col]
         column = f"column {name!r}" if isinstance(name, str) else f"column {col + first_column}"
         raise DataError(f"{path}: data row {row + 1}, {column} holds {str(frame.iat[row, col]).strip()!r}, which is "
-                        "not a number")
+                        f"not a number{number_hint(frame.iat[row, col])}")
     values = numbers.to_numpy(dtype=np.float64)
     if np.isinf(values).any() or (np.abs(values[np.isfinite(values)]) > np.finfo(np.float32).max).any():
         row, col = np.argwhere(np.isinf(values) | (np.abs(np.nan_to_num(values)) > np.finfo(np.float32).max))[0]

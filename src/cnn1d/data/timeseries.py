@@ -194,8 +194,11 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
         bad = converted.isna() & frame[col].notna() & (frame[col].astype(str).str.strip() != "")
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
+            from .readers import number_hint
+
             raise DataError(f"{source}: column {col!r}, data row {row + 1} holds {frame[col].iat[row]!r}, which is "
-                            "not a number; forecasting targets and covariates must be numeric")
+                            f"not a number{number_hint(frame[col].iat[row])}; forecasting targets and covariates must be "
+                            "numeric")
         frame[col] = converted
     decisions: list[str] = []
     zone = None
