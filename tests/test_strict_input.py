@@ -270,4 +270,9 @@ def test_fractional_numeric_labels_are_not_taken_for_classes(tmp_path, monkeypat
         f"{row.max():.3f}," + ",".join(f"{v:.4f}" for v in row) + "\n" for row in values))
     one_line_error(cli("train", "--data", path, "--label-column", "target"),
                    "the labels are 24 distinct numbers for 24 series", "--task regress")
+    # no column named as a label: the first one (here an id) was taken for the labels
+    path.write_text("patient,diagnosis," + ",".join(f"t{j}" for j in range(12)) + "\n" + "".join(
+        f"{100 + i},{i % 2}," + ",".join(f"{v:.4f}" for v in row) + "\n" for i, row in enumerate(values)))
+    one_line_error(cli("train", "--data", path), "the labels (from column 'patient', the first column",
+                   "are all different", "--label-column")
     assert not (tmp_path / "runs").exists()

@@ -274,6 +274,11 @@ def refuse_numeric_targets_as_classes(train: Dataset) -> None:
     if y is None or np.ndim(y) != 1 or len(y) < 10:
         return
     values = np.asarray(y).tolist()
+    column = train.meta.get("label_column")  # set when the reader took the first column for want of a named one
+    if column and len(set(values)) == len(values):
+        raise ConfigError(f"{train.source or 'data'}: the labels (from column {column}) are all different "
+                          f"({', '.join(map(str, values[:3]))}, ...): an id, not classes? Name the label column with "
+                          "--label-column (or pass --task regress if this is the target)")
     try:
         numbers = [float(v) for v in values]
     except (TypeError, ValueError):
@@ -281,9 +286,11 @@ def refuse_numeric_targets_as_classes(train: Dataset) -> None:
     distinct = len(set(values))
     if distinct >= max(10, len(values) // 2) and any(not float(n).is_integer() for n in numbers):
         shown = ", ".join(str(v) for v in values[:3])
-        raise ConfigError(f"{train.source or 'data'}: the labels are {distinct} distinct numbers for {len(values)} series "
-                          f"({shown}, ...; {min(numbers):g} to {max(numbers):g}): a regression target? Pass --task regress, "
-                          "or --task classify to make each value a class")
+        found = f"the labels (from column {column})" if column else "the labels"
+        fix = ("name the label column with --label-column, or pass --task regress if this is the target" if column
+               else "a regression target? Pass --task regress, or --task classify to make each value a class")
+        raise ConfigError(f"{train.source or 'data'}: {found} are {distinct} distinct numbers for {len(values)} series "
+                          f"({shown}, ...; {min(numbers):g} to {max(numbers):g}): {fix}")
 
 
 def refuse_unknown_test_labels(train, test) -> None:

@@ -501,7 +501,8 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
         dup = frame[id_col][frame[id_col].duplicated()].iloc[0]
         raise DataError(f"{path}: --layout wide, but id {dup!r} has several rows; one row per series expected "
                         "(or --layout long)")
-    if label is None and labels == "required":
+    guessed = label is None and labels == "required"
+    if guessed:
         label = frame.columns[0] if frame.columns[0] != id_col else None  # the UCR convention: the label comes first
         if label is None:
             raise DataError(f"{path}: no label column; name it with --label-column")
@@ -516,6 +517,9 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     data = Dataset.from_array(values, y, source=str(path), name=_dataset_name(path))
     if ids is not None:
         data.meta["ids"] = ids
+    if guessed:
+        data.meta["label_column"] = (f"{label!r}, the first column (no column is named "
+                                     f"{'/'.join(LABEL_COLUMN_NAMES)})")
     return data
 
 
