@@ -379,6 +379,10 @@ def test_intervals_recalibrate_on_the_latest_out_of_sample_windows():
     # A later stretch of the same series, starting elsewhere, finds the same out-of-sample windows by time stamp.
     np.testing.assert_allclose(half(f, surprised[100:], 520, start=100), half(f, surprised, 620), rtol=1e-5)
     assert CNNForecaster._upgrade_state({"freq_": None, "params": {}}, None)["trained_through_"] is None
+    # A history at another step than the model's is refused, not forecast as if its steps were weeks.
+    days = as_table(pd.Series(y[:100], index=pd.date_range("1960-01-02", periods=100, freq="D")))
+    with pytest.raises(DataError, match="the history's steps are D, but this model was trained on W-SAT steps"):
+        f.forecast_at(days)
 
 
 def _lagged(series: np.ndarray, lags: int):

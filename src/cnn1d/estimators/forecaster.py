@@ -553,6 +553,13 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                               "retrain with a longer --horizon")
         if table.target_names != self.target_names_:
             raise DataError(f"{table.source}: targets {table.target_names} differ from the trained {self.target_names_}")
+        trained = getattr(self, "freq_", None)
+        if trained and table.freq and table.freq != trained:
+            # The network knows one step: a weekly history given to a business-day model was forecast as if
+            # each week were a day, at weekly timestamps.
+            raise DataError(f"{table.source}: the history's steps are {table.freq}, but this model was trained on "
+                            f"{trained} steps; give the history at {trained}, as in training (or train a model on "
+                            f"{table.freq} data)")
         keys, batch, levels, window_scales = self._windows_at(table, origins)
         out = {}
         windows = np.stack(batch)
