@@ -276,3 +276,12 @@ def test_fractional_numeric_labels_are_not_taken_for_classes(tmp_path, monkeypat
     one_line_error(cli("train", "--data", path), "the labels (from column 'patient', the first column",
                    "are all different", "--label-column")
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_test_set_that_repeats_the_training_data_is_reported(tmp_path, shared_data):
+    path = shared_data / "ucr" / "ECG200" / "ECG200_TRAIN.tsv"
+    res = cli("train", "--data", path, "--test", path, *FAST[:-1], "--out", tmp_path / "run")
+    assert res.exit_code == 0, res.output
+    assert "100 of 100 test series also appear in the training data" in res.output
+    assert "is --test the training file?" in res.output
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test_in_training"] == 100

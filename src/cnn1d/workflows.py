@@ -266,6 +266,25 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
     return config, train, test, task
 
 
+def test_in_training(train, test, log: Callable[[str], None]) -> int:
+    """How many test examples (series with the same values, or the same text) are also training examples;
+    logged when any are, since the test metrics then overstate accuracy on new data."""
+    def keys(data) -> list:
+        if hasattr(data, "texts"):
+            return [t.strip() for t in data.texts]
+        values = np.where(np.isnan(data.values), np.float32(-3.4e38), data.values)
+        return [(int(n), values[i, :n].tobytes()) for i, n in enumerate(data.lengths)]
+
+    seen = set(keys(train))
+    shared = sum(key in seen for key in keys(test))
+    if shared:
+        what = "texts" if hasattr(test, "texts") else "series"
+        log(f"warning: {shared} of {len(test)} test {what} also appear in the training data (identical"
+            f"{' text' if what == 'texts' else ' values'}): the test metrics overstate accuracy on new data"
+            + ("; is --test the training file?" if shared == len(test) else ""))
+    return shared
+
+
 def refuse_numeric_targets_as_classes(train: Dataset) -> None:
     """Labels that are numbers with fractions, most of them distinct, are a regression target far more often
     than classes (classification needs several series per class): refused until the task is given, naming both.
@@ -320,6 +339,7 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     if config.process_id:  # a multi-process run: process 0 writes the run directory, the others only train
         return _train_only(config, train, test, task, log)
     build_estimator(config, "series", task)._refuse_gradient_settings(task)  # before a run directory exists
+    shared = test_in_training(train, test, log)
     out = run_directory(config, f"{(train.name or spec).lower()}-{config.model or 'default'}")
     estimator = build_estimator(config.replace(out=str(out)), "series", task, resume=resume)
     run_config = record_config(config, estimator, task, out, drop=() if audio else AUDIO_FIELDS)
@@ -379,6 +399,7 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
         "backend": estimator.backend_,
         "n_train": len(train),
         "n_test": len(test),
+        "test_in_training": shared,
         "seed": run_config.seed,
         **extra,
     }
@@ -791,6 +812,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
     started = time.perf_counter()
     data, test = text_data(config, log)
     refuse_unknown_test_labels(data, test)
+    shared = test_in_training(data, test, log)
     out = run_directory(config, f"{data.name}-{config.model or 'textcnn'}")
     clf = build_estimator(config.replace(out=str(out)), "text")
     run_config = record_config(config, clf, "classify", out)
@@ -820,7 +842,8 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
         "stopped_because": clf.stopped_because_, "batch_size": clf.batch_size_, "n_params": clf.n_params_,
         "backend": clf.backend_, "tokens": clf.tokenizer_.level, "tokens_reason": clf.tokens_reason_,
         "normalization": clf.tokenizer_.normalization,
-        "n_train": len(data), "n_test": len(test), "vocabulary": len(clf.tokenizer_.vocabulary),
+        "n_train": len(data), "n_test": len(test), "test_in_training": shared,
+        "vocabulary": len(clf.tokenizer_.vocabulary),
         "sequence_length": clf.tokenizer_.sequence_length, "test_oov_rate": round(test_oov, 4),
         "validation_oov_rate": round(clf.validation_oov_rate_, 4), "linear_ngrams": linear,
         "data_report": data.report, "seed": run_config.seed,
