@@ -285,3 +285,26 @@ def test_a_test_set_that_repeats_the_training_data_is_reported(tmp_path, shared_
     assert "100 of 100 test series also appear in the training data" in res.output
     assert "is --test the training file?" in res.output
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test_in_training"] == 100
+
+
+def test_the_trained_label_column_is_not_read_as_a_time_step_later(tmp_path, gunpoint):
+    values = gunpoint[0].values[:, :40, 0]
+    header = ",".join(f"t{j}" for j in range(40))
+    labelled, bare = tmp_path / "labelled.csv", tmp_path / "bare.csv"
+    labelled.write_text(header + ",diagnosis\n" + "".join(",".join(f"{v:.5f}" for v in row) + f",{y}\n"
+                                                          for row, y in zip(values, gunpoint[0].y)))
+    bare.write_text(header + "\n" + "".join(",".join(f"{v:.5f}" for v in row) + "\n" for row in values))
+    res = cli("train", "--data", labelled, "--label-column", "diagnosis", "--model", "minirocket", "--model-params",
+              '{"n_features": 168}', "--seed", "0", "--quiet", "--out", tmp_path / "run")
+    assert res.exit_code == 0, res.output
+    bundle = tmp_path / "run" / "model.cnn1d"
+    outputs = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    for data, out in zip((labelled, bare), outputs):
+        assert cli("predict", bundle, data, "--out", out).exit_code == 0
+    assert outputs[0].read_text() == outputs[1].read_text()  # the label column is not a 41st step
+    # several 0/1 label columns make a tagging table, as audio manifests and text files take them
+    tags = tmp_path / "tags.csv"
+    tags.write_text(header + ",spiky,low\n" + "".join(",".join(f"{v:.5f}" for v in row) + f",{i % 2},{i % 3 == 0:d}\n"
+                                                       for i, row in enumerate(values)))
+    data = read(tags, label_column="spiky,low")
+    assert data.y.shape == (50, 2) and data.class_names == ["spiky", "low"] and data.max_length == 40

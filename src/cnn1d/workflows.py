@@ -494,15 +494,38 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
     if type(estimator).__name__ == "CNNTextClassifier":
         from .data.text import read_text
 
-        texts = read_text(data, text_column=text_column, label_column=label_column, labels="required")
+        texts = read_text(data, text_column=text_column, labels="required",
+                          label_column=_trained_label_column(estimator, data, label_column))
         return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
-    dataset, _ = resolve_data(data, labels="required", label_column=label_column, split="test",
+    dataset, _ = resolve_data(data, labels="required", label_column=_trained_label_column(estimator, data, label_column),
+                              split="test",
                               length_hint=_series_length(estimator), **_audio_options(estimator, data))
     task = estimator.to_config().task
     if task == "tag" and dataset.y is not None and dataset.y.ndim == 1:
         dataset = _one_tag_each(dataset, estimator.classes_.tolist())
     return {"bundle": str(bundle), "data": data, "task": task, "metrics": estimator.evaluate(dataset),
             "skipped_files": dataset.meta.get("skipped", [])}
+
+
+def _trained_label_column(estimator, data: str | None, given: str | None) -> str | None:
+    """``given``, or the label column(s) the bundle was trained with when ``data`` is a table holding them:
+    a column named otherwise than label/class/target/y would else be read as one more time step."""
+    if given is not None or data is None:
+        return given
+    recorded = getattr(getattr(estimator, "config_", None), "label_column", None)
+    if not recorded or recorded in ("none", "first") or getattr(estimator, "audio_", False):
+        return None
+    path = Path(data)
+    if not path.is_file() or not any(s in (".csv", ".tsv", ".txt") for s in path.suffixes[-2:]):
+        return None
+    import pandas as pd
+
+    try:
+        columns = {str(c).strip() for c in pd.read_csv(path, nrows=0, sep=None, engine="python").columns}
+    except Exception:  # a file the readers will judge (and name the problem) on their own
+        return None
+    wanted = [c.strip() for c in recorded.split(",")]
+    return recorded if all(c in columns for c in wanted) else None
 
 
 def _series_length(estimator) -> int | None:
@@ -555,8 +578,8 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
         return predict_text(estimator, None, list(texts))
     if is_text:
         return predict_text(estimator, data, None, text_column=text_column)
-    dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test",
-                              length_hint=_series_length(estimator), **_audio_options(estimator, data))
+    dataset, _ = resolve_data(data, labels="auto", label_column=_trained_label_column(estimator, data, label_column),
+                              split="test", length_hint=_series_length(estimator), **_audio_options(estimator, data))
     frame = _prediction_frame(dataset)
     if estimator.task == "classify":
         _add_class_columns(frame, estimator, estimator.predict_proba(dataset))
@@ -587,7 +610,8 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
 
         items = read_text(data, text_column=text_column, labels="none").texts
     else:
-        items, _ = resolve_data(data, labels="auto", label_column=label_column, split="test",
+        items, _ = resolve_data(data, labels="auto", label_column=_trained_label_column(estimator, data, label_column),
+                                split="test",
                                 length_hint=_series_length(estimator), **_audio_options(estimator, data))
     n = len(items)
     if index is not None and not 0 <= index < n:

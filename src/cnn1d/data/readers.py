@@ -479,6 +479,8 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     """A table with a header row (``numbers``: its cells parsed): wide or long layout, label and id columns by
     name."""
     lower = {c.lower(): c for c in frame.columns}
+    if label_column and "," in label_column and label_column not in frame.columns and labels != "none":
+        return _read_tag_columns(frame, numbers, path, [c.strip() for c in label_column.split(",") if c.strip()])
     if label_column not in (None, "none", "first") and label_column not in frame.columns:
         raise DataError(f"{path}: no column named {label_column!r}; columns are {list(frame.columns)[:10]}")
     if label_column == "first":
@@ -521,6 +523,20 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
         data.meta["label_column"] = (f"{label!r}, the first column (no column is named "
                                      f"{'/'.join(LABEL_COLUMN_NAMES)})")
     return data
+
+
+def _read_tag_columns(frame, numbers, path: Path, columns: list[str]) -> Dataset:
+    """A wide table with several 0/1 label columns (``--label-column a,b,c``): one tag per column, as audio
+    manifests and text files take them."""
+    from .labels import indicator_columns
+
+    y = indicator_columns(frame, columns, path)
+    values_frame = frame.drop(columns=columns)
+    if values_frame.shape[1] == 0:
+        raise DataError(f"{path}: no value columns besides the label columns {columns}")
+    values = _numeric_block(values_frame, path, numbers[values_frame.columns])
+    return Dataset.from_array(values, y.astype(np.float32), source=str(path), name=_dataset_name(path),
+                              class_names=columns)
 
 
 def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, labels: str) -> Dataset:
