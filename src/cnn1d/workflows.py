@@ -266,7 +266,7 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
     return config, train, test, task
 
 
-def test_in_training(train, test, log: Callable[[str], None]) -> int:
+def count_test_in_training(train, test, log: Callable[[str], None]) -> int:
     """How many test examples (series with the same values, or the same text) are also training examples;
     logged when any are, since the test metrics then overstate accuracy on new data."""
     def keys(data) -> list:
@@ -339,7 +339,7 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     if config.process_id:  # a multi-process run: process 0 writes the run directory, the others only train
         return _train_only(config, train, test, task, log)
     build_estimator(config, "series", task)._refuse_gradient_settings(task)  # before a run directory exists
-    shared = test_in_training(train, test, log)
+    shared = count_test_in_training(train, test, log)
     out = run_directory(config, f"{(train.name or spec).lower()}-{config.model or 'default'}")
     estimator = build_estimator(config.replace(out=str(out)), "series", task, resume=resume)
     run_config = record_config(config, estimator, task, out, drop=() if audio else AUDIO_FIELDS)
@@ -836,7 +836,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
     started = time.perf_counter()
     data, test = text_data(config, log)
     refuse_unknown_test_labels(data, test)
-    shared = test_in_training(data, test, log)
+    shared = count_test_in_training(data, test, log)
     out = run_directory(config, f"{data.name}-{config.model or 'textcnn'}")
     clf = build_estimator(config.replace(out=str(out)), "text")
     run_config = record_config(config, clf, "classify", out)
