@@ -355,6 +355,18 @@ def test_text_classifier_trains_without_a_validation_split():
     assert set(clf.predict(["a fine plot"])) <= {"pos", "neg"}
 
 
+def test_predictions_keep_their_rows_when_empty_texts_are_left_out(tmp_path):
+    from cnn1d.workflows import predict_text
+
+    texts, labels = ["a fine film", "dull and slow", "great acting", "a boring plot"] * 6, ["pos", "neg"] * 12
+    clf = CNNTextClassifier(**FAST, validation_fraction=0.0).fit(texts, labels)
+    path = tmp_path / "new.csv"
+    path.write_text("text\ngreat acting\n\na boring plot\n   \nfine\n")
+    frame = predict_text(clf, str(path), None)
+    assert frame["index"].tolist() == [0, 2, 4] and frame["text"].tolist() == ["great acting", "a boring plot", "fine"]
+    assert frame.attrs["skipped"] == [f"data row {r} (counting from 0): empty text, no prediction" for r in (1, 3)]
+
+
 def test_the_linear_path_table_shrinks_for_many_classes():
     from cnn1d.estimators.text_classifier import LINEAR_NGRAM_MAX_WEIGHTS, linear_ngram_buckets
 

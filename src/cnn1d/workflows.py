@@ -665,12 +665,27 @@ def _prediction_frame(dataset):
     return frame
 
 
-def _text_frame(texts: list[str], classes, thresholds, proba: np.ndarray):
+def _text_frame(texts: list[str], classes, thresholds, proba: np.ndarray, rows=None):
+    """Predictions per text; ``rows`` (``(index, skipped)`` from :func:`_text_rows`) keeps each prediction on
+    its row of the file when empty rows were left out."""
     import pandas as pd
 
-    frame = pd.DataFrame({"index": np.arange(len(texts)), "text": [t[:80] for t in texts]})
+    index, skipped = rows or (np.arange(len(texts)), [])
+    frame = pd.DataFrame({"index": index, "text": [t[:80] for t in texts]})
     add_class_columns(frame, classes, thresholds, proba)
+    frame.attrs["skipped"] = skipped
     return frame
+
+
+def _text_rows(data: str, text_column: str | None):
+    """``(texts, (index, skipped))`` of a file to predict: the non-empty texts, the data row (from 0) each came
+    from, and one line per empty row left out, so predictions can be joined back to the file."""
+    from .data.text import read_text
+
+    dataset = read_text(data, text_column=text_column, labels="none")
+    empty = set(dataset.report.get("empty_rows") or [])  # data rows counted from 1
+    index = np.array([i for i in range(len(dataset) + len(empty)) if i + 1 not in empty], dtype=np.int64)
+    return dataset.texts, (index, [f"data row {r - 1} (counting from 0): empty text, no prediction" for r in sorted(empty)])
 
 
 def _add_class_columns(frame, estimator, proba: np.ndarray) -> None:
@@ -717,10 +732,10 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
     if texts and not model.is_text:
         raise ConfigError(f"{model_path}: --text needs a text model; this one is a {model.kind}")
     if model.is_text:
-        from .data.text import read_text
-
-        texts = list(texts) if texts else read_text(data, text_column=text_column, labels="none").texts
-        return _text_frame(texts, model.classes, model.thresholds, model.predict_proba(texts))
+        rows = None
+        if not texts:
+            texts, rows = _text_rows(data, text_column)
+        return _text_frame(list(texts), model.classes, model.thresholds, model.predict_proba(list(texts)), rows)
     spec = model.manifest["input"]
     audio = model.manifest.get("audio")
     options: dict[str, Any] = {}
@@ -877,12 +892,11 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
 
 
 def predict_text(estimator, data: str | None, texts: list[str] | None, text_column: str | None = None):
-    from .data.text import read_text
-
+    rows = None
     if texts is None:
-        texts = read_text(data, text_column=text_column, labels="none").texts
+        texts, rows = _text_rows(data, text_column)
     thresholds = estimator.thresholds_ if getattr(estimator, "multilabel_", False) else None
-    return _text_frame(texts, estimator.classes_, thresholds, estimator.predict_proba(texts))
+    return _text_frame(texts, estimator.classes_, thresholds, estimator.predict_proba(texts), rows)
 
 
 def lm_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:

@@ -94,7 +94,9 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
         if kind == ".jsonl":
             frame = pd.DataFrame([json.loads(line) for line in text.splitlines() if line.strip()])
         elif kind in (".csv", ".tsv", ".txt"):
-            frame = pd.read_csv(io.StringIO(text), sep="\t" if kind == ".tsv" else ",", dtype=str, keep_default_na=False)
+            # A blank line is an empty text (reported), not nothing: row numbers stay the file's data rows.
+            frame = pd.read_csv(io.StringIO(text), sep="\t" if kind == ".tsv" else ",", dtype=str, keep_default_na=False,
+                                skip_blank_lines=False)
         else:
             raise DataError(f"{path}: unknown text file type {kind or '(none)'}; use .csv, .tsv, .jsonl or a folder")
     except (ValueError, pd.errors.ParserError) as exc:
