@@ -101,6 +101,7 @@ def test_predictions_match_the_bundle_and_errors_are_4xx(served):
             ("/v1/models/gp/predict", b'{"instances": [[null, null]]}', 422, "missing"),
             ("/v1/models/gp/predict", b'{"instances": ["text"]}', 422, "non-empty list"),
             ("/v1/models/reviews/predict", b'{"instances": [[1, 2]]}', 422, "strings"),
+            ("/v1/models/reviews/predict", b'{"instances": ["fine", " "]}', 422, "instance 1: an empty text"),
             ("/v1/models/stocks/predict", b'{"instances": ["no-such-series"]}', 422, "unknown series"),
             ("/v1/models/nope/predict", b'{"instances": [[1]]}', 404, "unknown model"),
         ]

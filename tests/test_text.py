@@ -365,6 +365,8 @@ def test_predictions_keep_their_rows_when_empty_texts_are_left_out(tmp_path):
     frame = predict_text(clf, str(path), None)
     assert frame["index"].tolist() == [0, 2, 4] and frame["text"].tolist() == ["great acting", "a boring plot", "fine"]
     assert frame.attrs["skipped"] == [f"data row {r} (counting from 0): empty text, no prediction" for r in (1, 3)]
+    with pytest.raises(DataError, match="--text: instance 1 is an empty text"):
+        predict_text(clf, None, ["fine", "  "])
 
 
 def test_the_linear_path_table_shrinks_for_many_classes():

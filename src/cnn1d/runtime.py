@@ -53,6 +53,14 @@ def _session(path: Path):
         raise BundleError(f"{path}: not a readable ONNX model ({str(exc).splitlines()[0][:200]})") from None
 
 
+def refuse_empty_texts(texts: list[str], where: str = "text model") -> None:
+    """An empty (or blank) text has nothing to classify: its answer would be the model's bias alone. For texts
+    a person typed (`--text`, a served request); the Python API answers them, as export's parity check does."""
+    empty = [i for i, t in enumerate(texts) if not t.strip()]
+    if empty:
+        raise DataError(f"{where}: instance {empty[0]} is an empty text; there is nothing to classify")
+
+
 class RuntimeModel:
     """An exported cnn1d model (see :func:`load`)."""
 

@@ -735,6 +735,10 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
         rows = None
         if not texts:
             texts, rows = _text_rows(data, text_column)
+        else:
+            from .runtime import refuse_empty_texts
+
+            refuse_empty_texts(list(texts), "--text")
         return _text_frame(list(texts), model.classes, model.thresholds, model.predict_proba(list(texts)), rows)
     spec = model.manifest["input"]
     audio = model.manifest.get("audio")
@@ -895,6 +899,10 @@ def predict_text(estimator, data: str | None, texts: list[str] | None, text_colu
     rows = None
     if texts is None:
         texts, rows = _text_rows(data, text_column)
+    else:
+        from .runtime import refuse_empty_texts
+
+        refuse_empty_texts(texts, "--text")
     thresholds = estimator.thresholds_ if getattr(estimator, "multilabel_", False) else None
     return _text_frame(texts, estimator.classes_, thresholds, estimator.predict_proba(texts), rows)
 

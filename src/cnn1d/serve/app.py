@@ -345,6 +345,9 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
             bad = [i for i, t in enumerate(instances) if not isinstance(t, str)]
             if bad:
                 raise ClientError(422, f"instance {bad[0]}: a text model takes strings")
+            empty = [i for i, t in enumerate(instances) if not t.strip()]
+            if empty:
+                raise ClientError(422, f"instance {empty[0]}: an empty text; there is nothing to classify")
             tokens = model.encode_texts(instances)
             queued()
             return model.answers(await batcher.submit("text", tokens))
