@@ -254,8 +254,7 @@ def for_closed_form(config: RunConfig, task: str) -> RunConfig:
     from . import models
     from .estimators.base import CNNEstimator
 
-    member = models.resolve(config.model or "default", config.ensemble or 1, task)[0]
-    if models.get(member).fit is None:
+    if not models.closed_form(config.model or "default", config.ensemble or 1, task):
         return config
     return config.replace(**{name: None for name in CNNEstimator.GRADIENT_SETTINGS})
 

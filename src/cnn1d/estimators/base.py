@@ -209,8 +209,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         from .. import models
         from ..config import flag
 
-        member = models.resolve(self.model, self.ensemble or 1, task)[0]
-        if models.get(member).fit is None:
+        if not models.closed_form(self.model, self.ensemble or 1, task):
             return
         defaults = inspect.signature(type(self).__init__).parameters
         changed = [name for name in self.GRADIENT_SETTINGS

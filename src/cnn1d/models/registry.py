@@ -119,6 +119,12 @@ def resolve(name: str, ensemble: int = 1, task: str = "classify") -> tuple[str, 
     return name, ensemble
 
 
+def closed_form(name: str, ensemble: int = 1, task: str = "classify") -> bool:
+    """Whether ``name`` (a model or named ensemble, for ``task``) is fitted in closed form (minirocket's ridge
+    head), so that gradient-descent settings mean nothing to it."""
+    return get(resolve(name, ensemble, task)[0]).fit is not None
+
+
 def ensemble_params(name: str, task: str = "classify") -> dict[str, Any]:
     """The builder arguments the named ensemble ``name`` gives its members for ``task``."""
     return dict(_ENSEMBLE_PARAMS.get(name, {})) if resolve(name, 1, task)[0] == resolve(name)[0] else {}
