@@ -178,17 +178,14 @@ class RuntimeModel:
                 raise DataError(f"text model: instance {bad[0]} is not a string")
             return self.run_graph(self.encode_texts(texts))[0].astype(np.float64)
         data = self.dataset(X)
-        lengths = np.unique(data.lengths)
-        if not self.manifest["input"].get("own_length") or len(lengths) == 1 or self.is_audio:
+        groups = data.length_groups()
+        if not self.manifest["input"].get("own_length") or len(groups) == 1 or self.is_audio:
             return self.run_graph(self.network_input(data))[0].astype(np.float64)
-        out = None
-        for n in lengths:  # each length on its own, as the bundle predicts (see RuntimeModel.pad)
-            rows = np.flatnonzero(data.lengths == n)
-            part = self.run_graph(self.network_input(data.subset(rows)))[0].astype(np.float64)
-            if out is None:
-                out = np.zeros((len(data), *part.shape[1:]))
-            out[rows] = part
-        return out
+        from .data.dataset import rows_together
+
+        # each length on its own, as the bundle predicts (see RuntimeModel.pad)
+        parts = [(rows, self.run_graph(self.network_input(data.subset(rows)))[0]) for rows in groups]
+        return rows_together(len(data), parts).astype(np.float64)
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         return self._tokenizer.transform(texts)

@@ -87,6 +87,10 @@ class Dataset:
     def has_missing(self) -> bool:
         return bool(np.isnan(self.values[self.padding_mask()]).any())
 
+    def length_groups(self) -> list[np.ndarray]:
+        """The row indices of each distinct series length, shortest first."""
+        return [np.flatnonzero(self.lengths == n) for n in np.unique(self.lengths)]
+
     def subset(self, index) -> "Dataset":
         index = np.asarray(index)
         lengths = self.lengths[index]
@@ -179,6 +183,15 @@ class Dataset:
         values = np.where((np.arange(arr.shape[1])[None, :] < lengths[:, None])[:, :, None], arr, 0.0)
         return cls(values=values.astype(np.float32), lengths=lengths.astype(np.int64),
                    y=None if y is None else np.asarray(y), source=source, **kwargs)
+
+
+def rows_together(n: int, parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """``(rows, outputs)`` pairs of disjoint row groups (e.g. from :meth:`Dataset.length_groups`) as one
+    array of ``n`` rows, each output back on its row."""
+    out = np.zeros((n, *parts[0][1].shape[1:]), dtype=parts[0][1].dtype)
+    for rows, part in parts:
+        out[rows] = part
+    return out
 
 
 # A 3-D array with fewer steps than channels, and at most this many steps, is taken for (n, channels, steps).

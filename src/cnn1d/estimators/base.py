@@ -406,9 +406,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         data = self._front_end(as_dataset(X))
         if not self.predicts_at_own_length:
             return data, [(np.arange(len(data)), self.preprocessor_.transform(data, length=self.input_length_))]
-        groups = [np.flatnonzero(data.lengths == n) for n in np.unique(data.lengths)]
         return data, [(rows, self.preprocessor_.transform(data.subset(rows), length=int(data.lengths[rows[0]])))
-                      for rows in groups]
+                      for rows in data.length_groups()]
 
     # -- explanations ---------------------------------------------------------------------------
     def explain(self, X: Any, method: str = "auto", target: Any = None) -> np.ndarray:
@@ -459,16 +458,12 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         return np.full(len(x), class_index(self.classes_.tolist(), target))
 
     def _raw_predict(self, X: Any) -> np.ndarray:
+        from ..data.dataset import rows_together
+
         data, groups = self._inputs_by_length(X)
         if len(groups) == 1:
             return self._predict_arrays(groups[0][1])
-        out = None
-        for rows, x in groups:
-            part = self._predict_arrays(x)
-            if out is None:
-                out = np.zeros((len(data), *part.shape[1:]), dtype=part.dtype)
-            out[rows] = part
-        return out
+        return rows_together(len(data), [(rows, self._predict_arrays(x)) for rows, x in groups])
 
     def _predict_arrays(self, arrays: np.ndarray) -> np.ndarray:
         """The network's outputs for preprocessed inputs."""
