@@ -293,8 +293,9 @@ def refuse_numeric_targets_as_classes(train: Dataset) -> None:
     if y is None or np.ndim(y) != 1 or len(y) < 10:
         return
     values = np.asarray(y).tolist()
+    distinct = len(set(values))
     column = train.meta.get("label_column")  # set when the reader took the first column for want of a named one
-    if column and len(set(values)) == len(values):
+    if column and distinct == len(values):
         raise ConfigError(f"{train.source or 'data'}: the labels (from column {column}) are all different "
                           f"({', '.join(map(str, values[:3]))}, ...): an id, not classes? Name the label column with "
                           "--label-column (or pass --task regress if this is the target)")
@@ -302,7 +303,6 @@ def refuse_numeric_targets_as_classes(train: Dataset) -> None:
         numbers = [float(v) for v in values]
     except (TypeError, ValueError):
         return
-    distinct = len(set(values))
     if distinct >= max(10, len(values) // 2) and any(not float(n).is_integer() for n in numbers):
         shown = ", ".join(str(v) for v in values[:3])
         found = f"the labels (from column {column})" if column else "the labels"

@@ -22,8 +22,10 @@ def day_first(values, source: str, name: str) -> tuple[bool | None, str | None]:
     day and month in either order (ISO dates, names of months...), else whether the day comes first.
     Refuses a column that uses both orders, or one whose values fit both with nothing to choose by."""
     texts = [str(v) for v in values if v is not None and str(v).strip() and str(v).lower() != "nan"]
+    if not texts or not NUMERIC_DATE.match(texts[0]):  # ISO dates and the like: decided by the first value
+        return None, None
     matches = [NUMERIC_DATE.match(t) for t in texts]
-    if not texts or not all(matches):
+    if not all(matches):
         return None, None
     first = np.array([int(m.group(1)) for m in matches])
     second = np.array([int(m.group(3)) for m in matches])
