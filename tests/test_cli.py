@@ -50,6 +50,11 @@ def test_evaluate_and_predict(trained, shared_data, tmp_path):
     assert list(frame.columns) == ["index", "prediction", "proba_-1", "proba_1"] and len(frame) == 100
     res = invoke("predict", out / "model.cnn1d", test_file, "--json")
     assert len(json.loads(res.stdout)["predictions"]) == 100
+    # --data, carried over from `cnn1d train`, names the same file; two different files are refused
+    res = invoke("evaluate", out / "model.cnn1d", "--data", test_file, "--json")
+    assert json.loads(res.stdout)["metrics"]["accuracy"] == pytest.approx(result["test_metrics"]["accuracy"])
+    res = invoke("predict", out / "model.cnn1d", test_file, "--data", tmp_path / "other.tsv")
+    assert res.exit_code == 1 and "two data files given" in res.output
 
 
 def test_listing_commands():

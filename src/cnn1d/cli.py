@@ -93,6 +93,19 @@ def _json_default(value: Any):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+DATA_OPTION_HELP = "The same as the DATA argument (as in `cnn1d train --data`)."
+
+
+def _one_data(positional: Optional[str], option: Optional[str], *, required: bool = True) -> Optional[str]:
+    """DATA as an argument or as --data (users carry `--data` over from `cnn1d train`); never two different ones."""
+    if positional is not None and option is not None and positional != option:
+        _fail(f"two data files given: {positional!r} (argument) and {option!r} (--data); pass one")
+    data = option if positional is None else positional
+    if data is None and required:
+        _fail("no data given: pass the data file as the argument after the bundle, or with --data FILE")
+    return data
+
+
 # `cnn1d train` options that are not RunConfig fields: what to do with the run, not what it is.
 TRAIN_ACTIONS = ("json_out", "config_file", "resume", "quiet", "report")
 
@@ -332,7 +345,8 @@ def _print_metrics(console, metrics: dict, baseline: dict | None, task: str, oth
 @_guard
 def evaluate(
     bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`."),
-    data: str = typer.Argument(..., help="Labelled data file (or embedded dataset name: its test split)."),
+    data: Optional[str] = typer.Argument(None, help="Labelled data file (or embedded dataset name: its test split)."),
+    data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels."),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text models: the column holding the texts."),
@@ -343,6 +357,7 @@ def evaluate(
     """
     from .workflows import evaluate_bundle
 
+    data = _one_data(data, data_option)
     result = evaluate_bundle(bundle, data, label_column=label_column, text_column=text_column)
     if json_out:
         _echo_json(result)
@@ -356,6 +371,7 @@ def predict(
     bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`, or a model exported by `cnn1d export` "
                                    "(.onnx or .tflite: runs with the slim runtime, no Keras)."),
     data: Optional[str] = typer.Argument(None, help="Data file to predict (labels, if present, are ignored)."),
+    data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="Write predictions to this CSV file."),
     text: Optional[list[str]] = typer.Option(None, "--text", help="Text bundles: classify this text (repeatable)."),
     json_out: bool = typer.Option(False, "--json", help="Print predictions as JSON."),
@@ -372,6 +388,7 @@ def predict(
     """
     from .workflows import predict_bundle, predict_exported
 
+    data = _one_data(data, data_option, required=False)
     run = predict_exported if bundle.suffix.lower() in (".onnx", ".tflite") else predict_bundle
     frame = run(bundle, data, label_column=label_column, text_column=text_column, texts=text)
     skipped = frame.attrs.get("skipped", [])
@@ -454,7 +471,8 @@ def serve(
 @_guard
 def forecast(
     bundle: Path = typer.Argument(..., help="A forecaster bundle written by `cnn1d train --task forecast`."),
-    data: str = typer.Argument(..., help="CSV with the history (same columns as in training), or a demo name."),
+    data: Optional[str] = typer.Argument(None, help="CSV with the history (same columns as in training), or a demo name."),
+    data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
     out: Path = typer.Option(..., "--out", help="Forecast CSV to write; a PNG plot is written beside it."),
     horizon: Optional[int] = typer.Option(None, "--horizon", help="Steps ahead (at most the trained horizon)."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
@@ -465,6 +483,7 @@ def forecast(
     """
     from .forecasting import forecast_bundle
 
+    data = _one_data(data, data_option)
     frame = forecast_bundle(bundle, data, horizon=horizon, out=out)
     if json_out:
         _echo_json({"out": str(out), "plot": str(out.with_suffix(".png")), "rows": len(frame),
@@ -479,7 +498,8 @@ def forecast(
 @_guard
 def explain(
     bundle: Path = typer.Argument(..., help="A classifier, regressor, audio or text bundle."),
-    data: str = typer.Argument(..., help="Data to explain (as for `cnn1d predict`)."),
+    data: Optional[str] = typer.Argument(None, help="Data to explain (as for `cnn1d predict`)."),
+    data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
     index: Optional[int] = typer.Option(None, "--index", help="Explain this one example (0-based). Default: all (CSV) or the first (PNG)."),
     method: str = typer.Option("auto", "--method", help="auto, cam, gradcam or ig (integrated gradients)."),
     target: Optional[str] = typer.Option(None, "--target", help="Explain this class instead of the predicted one."),
@@ -494,6 +514,7 @@ def explain(
     """
     from .workflows import explain_bundle
 
+    data = _one_data(data, data_option)
     summary = explain_bundle(bundle, data, out=out, index=index, method=method, target=target,
                              label_column=label_column, text_column=text_column)
     if json_out:
@@ -507,6 +528,7 @@ def explain(
 def report(
     source: Path = typer.Argument(..., help="A run directory written by `cnn1d train`, or a bundle file."),
     data: Optional[str] = typer.Argument(None, help="Test data (default: the run's own test set)."),
+    data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="HTML file to write. Default: RUN_DIR/report.html."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
@@ -518,6 +540,7 @@ def report(
     from .evaluation.report import build_report
 
     console = _console(json_out)
+    data = _one_data(data, data_option, required=False)
     path = build_report(source, data, out, log=lambda m: console.print(m))
     if json_out:
         _echo_json({"report": str(path), "bytes": path.stat().st_size})
