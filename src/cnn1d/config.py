@@ -201,7 +201,11 @@ class RunConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ConfigError(f"unknown config keys: {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+            import difflib
+
+            guesses = [f"{key} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(key, known, n=1))
+                       else key for key in unknown]
+            raise ConfigError(f"unknown config keys: {', '.join(guesses)}; known keys: {', '.join(sorted(known))}")
         return cls(**values)
 
     def to_json(self) -> str:
