@@ -302,6 +302,25 @@ def test_the_trained_label_column_is_not_read_as_a_time_step_later(tmp_path, gun
     for data, out in zip((labelled, bare), outputs):
         assert cli("predict", bundle, data, "--out", out).exit_code == 0
     assert outputs[0].read_text() == outputs[1].read_text()  # the label column is not a 41st step
+    # the steps are read by the names they were trained under: a sample number is not a first step, and
+    # columns in another order are put back in order
+    import pandas as pd
+
+    table = pd.read_csv(bare)
+    shuffled = table[list(reversed(table.columns))]
+    shuffled.insert(0, "sample", np.arange(1000, 1000 + len(table)))
+    shuffled.to_csv(tmp_path / "shuffled.csv", index=False)
+    res = cli("predict", bundle, tmp_path / "shuffled.csv", "--out", tmp_path / "c.csv")
+    assert res.exit_code == 0 and "ignored 1 column(s) the model was not trained on: 'sample'" in res.output
+    assert (tmp_path / "c.csv").read_text() == outputs[0].read_text()
+    table.drop(columns=["t5"]).to_csv(tmp_path / "gap.csv", index=False)
+    one_line_error(cli("predict", bundle, tmp_path / "gap.csv"), "lacks 1 of the time-step columns", "'t5'")
+    # the Python API reorders a DataFrame by name as well, and refuses a column it never saw
+    model = cnn1d.load(bundle)
+    assert model.value_columns_ == list(table.columns)
+    assert (model.predict(shuffled.drop(columns="sample")) == model.predict(table)).all()
+    with pytest.raises(DataError, match="1 column.s. the model was not trained on: 'sample'"):
+        model.predict(shuffled)
     # several 0/1 label columns make a tagging table, as audio manifests and text files take them
     tags = tmp_path / "tags.csv"
     tags.write_text(header + ",spiky,low\n" + "".join(",".join(f"{v:.5f}" for v in row) + f",{i % 2},{i % 3 == 0:d}\n"

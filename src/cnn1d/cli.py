@@ -355,10 +355,11 @@ def evaluate(
 
     Example: cnn1d evaluate runs/gp/model.cnn1d GunPoint_TEST.tsv
     """
-    from .workflows import evaluate_bundle
+    from .workflows import evaluate_bundle, log_ignored_columns
 
     data = _one_data(data, data_option)
     result = evaluate_bundle(bundle, data, label_column=label_column, text_column=text_column)
+    log_ignored_columns(data, result.get("ignored_columns"), _log(_console(True)))
     if json_out:
         _echo_json(result)
         return
@@ -392,6 +393,10 @@ def predict(
     run = predict_exported if bundle.suffix.lower() in (".onnx", ".tflite") else predict_bundle
     frame = run(bundle, data, label_column=label_column, text_column=text_column, texts=text)
     skipped = frame.attrs.get("skipped", [])
+    if frame.attrs.get("ignored_columns"):
+        from .workflows import log_ignored_columns
+
+        log_ignored_columns(data, frame.attrs["ignored_columns"], _log(_console(True)))
     if skipped:
         from rich.console import Console
 

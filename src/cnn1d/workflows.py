@@ -22,7 +22,7 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
                  split: str = "train", sample_rate: int = 8000, channels: str = "mono",
                  n_channels: int | None = None, multilabel: bool | None = None, header: bool | None = None,
                  layout: str | None = None, id_column: str | None = None,
-                 length_hint: int | None = None) -> tuple[Dataset, Dataset | None]:
+                 length_hint: int | None = None, value_columns: list[str] | None = None) -> tuple[Dataset, Dataset | None]:
     """A dataset name or path -> (data, test-or-None). Embedded names give their own test split.
 
     ``header``, ``layout`` and ``id_column`` settle how a CSV is read where the file alone cannot.
@@ -50,9 +50,10 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
     if path.exists():
         options = {"labels": labels, "label_column": label_column, "header": header, "layout": layout,
                    "id_column": id_column, "length_hint": length_hint}
-        data = read(path, **options)
+        data = read(path, value_columns=value_columns, **options)
         test_path = find_test_file(path) if split == "train" else None
-        test = read(test_path, **options) if test_path else None
+        test = read(test_path, value_columns=value_columns or data.meta.get("value_columns"), **options) \
+            if test_path else None
         return data, test
     if path.suffix or "/" in spec or "\\" in spec:
         raise DataError(f"{spec}: file not found")
@@ -240,7 +241,7 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
                     "header": config.header, "layout": config.layout, "id_column": config.id_column}
     train, test = resolve_data(spec, **read_options)
     if config.test:
-        test, _ = resolve_data(config.test, split="test", **read_options)
+        test, _ = resolve_data(config.test, split="test", value_columns=train.meta.get("value_columns"), **read_options)
     for part in (train, test):
         if part is not None:
             refuse_empty_labels(part)
@@ -263,7 +264,15 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
         log(f"no test set given: holding out {len(test)} of the training series as a test set")
     else:
         log(f"test: {test.describe()}")
+        log_ignored_columns(test.source, test.meta.get("ignored_columns"), log)
     return config, train, test, task
+
+
+def log_ignored_columns(source: str | None, ignored: list[str] | None, log: Callable[[str], None]) -> None:
+    """Say which columns of a table were left out because the model was trained without them (see readers)."""
+    if ignored:
+        log(f"{source}: ignored {len(ignored)} column(s) the model was not trained on: "
+            f"{', '.join(map(repr, ignored[:10]))}{', ...' if len(ignored) > 10 else ''}")
 
 
 def count_test_in_training(train, test, log: Callable[[str], None]) -> int:
@@ -498,13 +507,13 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
                           label_column=_trained_label_column(estimator, data, label_column))
         return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
     dataset, _ = resolve_data(data, labels="required", label_column=_trained_label_column(estimator, data, label_column),
-                              split="test",
+                              split="test", value_columns=getattr(estimator, "value_columns_", None),
                               length_hint=_series_length(estimator), **_audio_options(estimator, data))
     task = estimator.to_config().task
     if task == "tag" and dataset.y is not None and dataset.y.ndim == 1:
         dataset = _one_tag_each(dataset, estimator.classes_.tolist())
     return {"bundle": str(bundle), "data": data, "task": task, "metrics": estimator.evaluate(dataset),
-            "skipped_files": dataset.meta.get("skipped", [])}
+            "skipped_files": dataset.meta.get("skipped", []), "ignored_columns": dataset.meta.get("ignored_columns", [])}
 
 
 def _trained_label_column(estimator, data: str | None, given: str | None) -> str | None:
@@ -579,7 +588,8 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
     if is_text:
         return predict_text(estimator, data, None, text_column=text_column)
     dataset, _ = resolve_data(data, labels="auto", label_column=_trained_label_column(estimator, data, label_column),
-                              split="test", length_hint=_series_length(estimator), **_audio_options(estimator, data))
+                              split="test", length_hint=_series_length(estimator),
+                              value_columns=getattr(estimator, "value_columns_", None), **_audio_options(estimator, data))
     frame = _prediction_frame(dataset)
     if estimator.task == "classify":
         _add_class_columns(frame, estimator, estimator.predict_proba(dataset))
@@ -611,7 +621,7 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
         items = read_text(data, text_column=text_column, labels="none").texts
     else:
         items, _ = resolve_data(data, labels="auto", label_column=_trained_label_column(estimator, data, label_column),
-                                split="test",
+                                split="test", value_columns=getattr(estimator, "value_columns_", None),
                                 length_hint=_series_length(estimator), **_audio_options(estimator, data))
     n = len(items)
     if index is not None and not 0 <= index < n:
@@ -662,6 +672,7 @@ def _prediction_frame(dataset):
         if key in dataset.meta:
             frame[column] = dataset.meta[key]
     frame.attrs["skipped"] = dataset.meta.get("skipped", [])
+    frame.attrs["ignored_columns"] = dataset.meta.get("ignored_columns", [])
     return frame
 
 
@@ -750,7 +761,8 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
     if model.kind == "tagger":
         options["multilabel"] = True
     hint = None if audio else (spec["length"] or spec["min_length"])
-    dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test", length_hint=hint, **options)
+    dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test", length_hint=hint,
+                              value_columns=spec.get("value_columns"), **options)
     frame = _prediction_frame(dataset)
     if model.classes is None:
         frame["prediction"] = model.predict(dataset)

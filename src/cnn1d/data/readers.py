@@ -26,7 +26,8 @@ TIME_COLUMN_NAMES = ("time", "timestamp", "t", "step", "date")
 
 
 def read(path: str | Path, *, labels: str = "auto", label_column: str | None = None, header: bool | None = None,
-         layout: str | None = None, id_column: str | None = None, length_hint: int | None = None) -> Dataset:
+         layout: str | None = None, id_column: str | None = None, length_hint: int | None = None,
+         value_columns: list[str] | None = None) -> Dataset:
     """Read a series file, choosing the reader from the file extension.
 
     Args:
@@ -39,6 +40,9 @@ def read(path: str | Path, *, labels: str = "auto", label_column: str | None = N
             are read").
         length_hint: the series length a trained model expects: tells whether an unlabelled-looking
             headerless row starts with a label (``length_hint + 1`` fields) or not (``length_hint`` fields).
+        value_columns: a wide table's time-step columns as a trained model named them: a table with a header
+            that names them is read by name (in that order; other columns are ignored and listed in
+            ``meta["ignored_columns"]``), not by position.
     """
     path = Path(path)
     if not path.exists():
@@ -59,7 +63,7 @@ def read(path: str | Path, *, labels: str = "auto", label_column: str | None = N
                             f"not {suffix} files")
         table_options = {}
     else:
-        table_options["length_hint"] = length_hint
+        table_options.update(length_hint=length_hint, value_columns=value_columns)
     try:
         dataset = reader(path, labels=labels, label_column=label_column, **table_options)
     except DataError:
@@ -251,18 +255,21 @@ def _first_column_label(path: Path, n_fields: int, labels: str, label_column: st
 
 
 def read_ucr_tsv(path: Path, *, labels: str = "auto", label_column: str | None = None, header: bool | None = None,
-                 layout: str | None = None, id_column: str | None = None, length_hint: int | None = None) -> Dataset:
+                 layout: str | None = None, id_column: str | None = None, length_hint: int | None = None,
+                 value_columns: list[str] | None = None) -> Dataset:
     """UCR 2018 layout: one series per line, the label first, values after; tab (or comma) separated.
 
     Shorter series in variable-length UCR datasets are padded with trailing NaN; those become lengths.
     Unlabelled files (prediction) are told apart by the model's series length, or by ``--label-column none``.
     """
     return _read_delimited(path, "\t", labels=labels, label_column=label_column, header=header, layout=layout,
-                           id_column=id_column, length_hint=length_hint, label_first=True)
+                           id_column=id_column, length_hint=length_hint, label_first=True,
+                           value_columns=value_columns)
 
 
 def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: str | None, header: bool | None,
-                    layout: str | None, id_column: str | None, length_hint: int | None, label_first: bool) -> Dataset:
+                    layout: str | None, id_column: str | None, length_hint: int | None, label_first: bool,
+                    value_columns: list[str] | None = None) -> Dataset:
     import pandas as pd
 
     sep = _sniff_delimiter(path, preferred)
@@ -286,7 +293,7 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
         if frame.empty:
             raise DataError(f"{path}: file holds a header but no rows")
         return _read_named(frame, numbers, path, labels=labels, label_column=label_column, layout=layout,
-                           id_column=id_column)
+                           id_column=id_column, value_columns=value_columns)
     if layout == "long" or id_column is not None:
         raise DataError(f"{path}: has no header row, so no id column can be named; add a header row (id, time, value...)")
     label = _first_column_label(path, frame.shape[1], labels, label_column, length_hint,
@@ -464,18 +471,20 @@ def read_arff(path: Path, *, labels: str = "auto", label_column: str | None = No
 
 # -- CSV (wide or long) -------------------------------------------------------------------------
 def read_csv(path: Path, *, labels: str = "auto", label_column: str | None = None, header: bool | None = None,
-             layout: str | None = None, id_column: str | None = None, length_hint: int | None = None) -> Dataset:
+             layout: str | None = None, id_column: str | None = None, length_hint: int | None = None,
+             value_columns: list[str] | None = None) -> Dataset:
     """Wide: one row per series, a label column (``label``/``class``/``target``/``y``, or ``label_column``)
     and one column per time step. Long: columns ``id``, ``time`` and one value column per channel.
 
     The rules that decide the delimiter, the header and the layout are in docs/usage.md ("How files are read").
     """
     return _read_delimited(path, ",", labels=labels, label_column=label_column, header=header, layout=layout,
-                           id_column=id_column, length_hint=length_hint, label_first=False)
+                           id_column=id_column, length_hint=length_hint, label_first=False,
+                           value_columns=value_columns)
 
 
 def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | None, layout: str | None,
-                id_column: str | None) -> Dataset:
+                id_column: str | None, value_columns: list[str] | None = None) -> Dataset:
     """A table with a header row (``numbers``: its cells parsed): wide or long layout, label and id columns by
     name."""
     lower = {c.lower(): c for c in frame.columns}
@@ -515,14 +524,41 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     values_frame = frame.drop(columns=[c for c in (label, id_col) if c is not None])
     if values_frame.shape[1] == 0:
         raise DataError(f"{path}: no value columns besides the label and id columns")
+    ignored: list[str] = []
+    if value_columns:
+        values_frame, ignored = trained_columns(values_frame, list(value_columns), path)
     values = _numeric_block(values_frame, path, numbers[values_frame.columns])
     data = Dataset.from_array(values, y, source=str(path), name=_dataset_name(path))
+    data.meta["value_columns"] = [str(c) for c in values_frame.columns]
+    if ignored:
+        data.meta["ignored_columns"] = ignored
     if ids is not None:
         data.meta["ids"] = ids
     if guessed:
         data.meta["label_column"] = (f"{label!r}, the first column (no column is named "
                                      f"{'/'.join(LABEL_COLUMN_NAMES)})")
     return data
+
+
+def trained_columns(values_frame, trained: list[str], path: Path | str):
+    """(the value columns a trained model reads, in its order; the other columns) of a wide table.
+
+    Read by position, a column the model never saw (a sample number, a patient id) would become the first time
+    step, and steps in another order would be read in that order, each with exit 0. A table naming none of the
+    trained columns names its steps otherwise and is read by position; one naming some must name a leading run
+    of them (shorter series than in training lack the last steps).
+    """
+    present = set(values_frame.columns)
+    taken = [c for c in trained if c in present]
+    if not taken:
+        return values_frame, []
+    if taken != trained[:len(taken)]:
+        missing = [c for c in trained[:trained.index(taken[-1])] if c not in present]
+        raise DataError(f"{path}: lacks {len(missing)} of the time-step columns the model was trained on "
+                        f"({', '.join(map(repr, missing[:5]))}{', ...' if len(missing) > 5 else ''}), while it holds "
+                        f"later ones; give every step column from {trained[0]!r} on")
+    ignored = [str(c) for c in values_frame.columns if c not in set(taken)]
+    return values_frame[taken], ignored
 
 
 def _read_tag_columns(frame, numbers, path: Path, columns: list[str]) -> Dataset:

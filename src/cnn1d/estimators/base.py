@@ -23,7 +23,7 @@ AUTO_VALIDATION_FRACTION = 0.2
 MIN_AUTO_VALIDATION = 50
 PREDICT_BATCH = 256
 
-def as_dataset(X: Any, y: Any = None, where: str = "X") -> Dataset:
+def as_dataset(X: Any, y: Any = None, where: str = "X", value_columns: list[str] | None = None) -> Dataset:
     """Accept a Dataset, an ``(n, steps[, channels])`` array, or a list of variable-length series.
 
     ``y`` may also be lists of tags per series (multi-label), binarised here with the tags as class names.
@@ -43,7 +43,11 @@ def as_dataset(X: Any, y: Any = None, where: str = "X") -> Dataset:
         raise DataError(f"{where}: no data given")
     if hasattr(X, "toarray") or "sparse" in type(X).__name__.lower():
         raise DataError(f"{where}: sparse input is not supported; pass a dense array (X.toarray())")
+    names = None
     if hasattr(X, "to_numpy"):  # pandas DataFrame: one row per series
+        names = _column_names(X)
+        if names and value_columns:
+            X, names = _by_trained_names(X, value_columns, where)
         X = X.to_numpy()
     if getattr(X, "dtype", None) is not None and np.dtype(X.dtype).kind == "c" or (
             isinstance(X, (list, tuple)) and any(isinstance(v, complex) for v in np.ravel(np.asarray(X, dtype=object)))):
@@ -55,12 +59,32 @@ def as_dataset(X: Any, y: Any = None, where: str = "X") -> Dataset:
     if shape is not None and X.ndim >= 2 and shape[1] == 0:
         raise DataError(f"{where}: 0 feature(s) (shape={shape}) while a minimum of 1 is required.")
     ds = Dataset.from_array(X, source=where)
+    if names:
+        ds.meta["value_columns"] = names
     if y is not None:
         y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
         if len(y) != len(ds):
             raise DataError(f"{where} has {len(ds)} series but y has {len(y)} labels")
         ds.y = y
     return ds
+
+
+def _column_names(X) -> list[str] | None:
+    """A DataFrame's step names, where it names its columns (not pandas' default 0, 1, 2, ...)."""
+    columns = list(getattr(X, "columns", []))
+    return [str(c) for c in columns] if columns and all(isinstance(c, str) for c in columns) else None
+
+
+def _by_trained_names(X, value_columns: list[str], where: str):
+    """(X's columns in the trained order, their names): as a table file is read (data.readers.trained_columns),
+    but a column the model was not trained on is refused, not ignored, as scikit-learn refuses it."""
+    from ..data.readers import trained_columns
+
+    X, unknown = trained_columns(X, list(value_columns), where)
+    if unknown:
+        raise DataError(f"{where} has {len(unknown)} column(s) the model was not trained on: "
+                        f"{', '.join(map(repr, unknown[:10]))}; drop them (X.drop(columns=[...]))")
+    return X, [str(c) for c in X.columns]
 
 
 class CNNEstimator(FittedStateMixin, BaseEstimator):
@@ -343,6 +367,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         self.n_features_in_ = int(raw.max_length)  # scikit-learn's name; time steps of the longest series
         self.audio_ = "sample_rate" in raw.meta  # trained on audio clips: predicts on audio files
         self.samples_ = capture_series(raw)  # a few training series: what `cnn1d export` checks parity on
+        # A table's step columns by name: prediction files are read by these names, not by position.
+        self.value_columns_ = raw.meta.get("value_columns")
         trainer.record_training(self, result)
         self.epochs_ = max(r.epochs for r in results)
         self.fit_seconds_ = time.perf_counter() - started
@@ -385,7 +411,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
 
     def _transform(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        data = self._front_end(as_dataset(X))
+        data = self._front_end(as_dataset(X, value_columns=getattr(self, "value_columns_", None)))
         return self.preprocessor_.transform(data, length=self.input_length_)
 
     @property
@@ -403,7 +429,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         """``(data, [(rows, network input)])``: every row padded to one length, or (when
         :attr:`predicts_at_own_length`) one array per distinct series length, shortest first."""
         self._check_fitted()
-        data = self._front_end(as_dataset(X))
+        data = self._front_end(as_dataset(X, value_columns=getattr(self, "value_columns_", None)))
         if not self.predicts_at_own_length:
             return data, [(np.arange(len(data)), self.preprocessor_.transform(data, length=self.input_length_))]
         return data, [(rows, self.preprocessor_.transform(data.subset(rows), length=int(data.lengths[rows[0]])))
@@ -497,6 +523,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             state["temperature"] = float(self.temperature_)
         if getattr(self, "samples_", None):
             state["samples"] = self.samples_
+        if getattr(self, "value_columns_", None):
+            state["value_columns"] = list(self.value_columns_)
         return state
 
     def _restore_extra(self, state: dict[str, Any]) -> None:
@@ -516,6 +544,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             self.target_std_ = float(state["target"]["std"])
         self.temperature_ = float(state.get("temperature", 1.0))
         self.samples_ = state.get("samples")
+        self.value_columns_ = state.get("value_columns")
 
     @classmethod
     def _upgrade_state(cls, state: dict[str, Any], config: RunConfig) -> dict[str, Any]:

@@ -140,7 +140,7 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
         from .base import as_dataset
 
         self._check_fitted()
-        data = as_dataset(X, y)
+        data = as_dataset(X, y, value_columns=getattr(self, "value_columns_", None))
         if data.y is None:
             raise DataError(f"{verb} needs labels: pass y or a labelled Dataset")
         if self.multilabel_:

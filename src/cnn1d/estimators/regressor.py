@@ -57,7 +57,7 @@ class CNNRegressor(RegressorMixin, CNNEstimator):
         from ..evaluation.metrics import regression_metrics
         from .base import as_dataset
 
-        data = as_dataset(X, y)
+        data = as_dataset(X, y, value_columns=getattr(self, "value_columns_", None))
         if data.y is None:
             raise DataError("evaluate needs targets: pass y or a labelled Dataset")
         return regression_metrics(regress.as_targets(data.y, data.source or "y"), self.predict(data))
@@ -67,7 +67,7 @@ class CNNRegressor(RegressorMixin, CNNEstimator):
 
         from .base import as_dataset
 
-        data = as_dataset(X, y)
+        data = as_dataset(X, y, value_columns=getattr(self, "value_columns_", None))
         if data.y is None:
             raise DataError("score needs targets: pass y or a labelled Dataset")
         return float(r2_score(regress.as_targets(data.y, "y"), self.predict(data), sample_weight=sample_weight))

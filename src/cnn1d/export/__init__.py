@@ -191,6 +191,9 @@ def build_graph(estimator, kind: str, fixed_length: bool = False):
                     f"Series shorter than {pre.train_length} steps are padded with NaN to {pre.train_length}, as "
                     "the bundle does; series are batched with others of the same length")),
     }
+    if getattr(estimator, "value_columns_", None):
+        # A wide table with a header is read by these step names (`cnn1d predict MODEL.onnx table.csv`).
+        manifest["input"]["value_columns"] = list(estimator.value_columns_)
     if getattr(estimator, "audio_", False):
         from ..preprocess.audio import front_end
 
