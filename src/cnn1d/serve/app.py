@@ -457,7 +457,7 @@ def _read_upload(model, path: Path, suffix: str, header: bool | None = None, lab
     spec = model.manifest["input"]
     hint = None if audio else (spec["length"] or spec["min_length"])
     if not audio:
-        options.update(header=header, label_column=label_column)
+        options.update(header=header, label_column=label_column, value_columns=spec.get("value_columns"))
     data, _ = resolve_data(str(path), labels="auto", split="test", length_hint=hint, **options)
     return data
 
