@@ -144,6 +144,17 @@ def test_long_csv_orders_string_dates_chronologically(tmp_path):
         day_first(["13/01/2024", "01/13/2024"], "f", "date")
 
 
+def test_long_csv_channels_are_read_by_the_trained_names(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("id,time,right,left,battery\na,0,1,10,0.9\na,1,2,20,0.9\nb,0,3,30,0.8\nb,1,4,40,0.8\n")
+    data = read(path, value_columns=["left", "right"])
+    assert data.values[0, :, :].tolist() == [[10.0, 1.0], [20.0, 2.0]]
+    assert data.meta["value_columns"] == ["left", "right"] and data.meta["ignored_columns"] == ["battery"]
+    with pytest.raises(DataError, match="lacks 1 of the channel columns the model was trained on .'up'."):
+        read(path, value_columns=["left", "right", "up"])
+    assert read(path, value_columns=["u", "v"]).n_channels == 3  # other names: read by position, as before
+
+
 def test_arff_numeric_class_attribute_is_the_label(tmp_path):
     path = tmp_path / "num.arff"
     path.write_text("@relation r\n@attribute t1 numeric\n@attribute t2 numeric\n@attribute t3 numeric\n"

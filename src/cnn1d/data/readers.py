@@ -507,7 +507,7 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     if layout is None:
         layout = "long" if ids_repeat else "wide"
     if layout == "long":
-        return _read_long(frame, numbers, path, id_col, label, labels)
+        return _read_long(frame, numbers, path, id_col, label, labels, value_columns)
     if ids_repeat:
         dup = frame[id_col][frame[id_col].duplicated()].iloc[0]
         raise DataError(f"{path}: --layout wide, but id {dup!r} has several rows; one row per series expected "
@@ -540,23 +540,27 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     return data
 
 
-def trained_columns(values_frame, trained: list[str], path: Path | str):
+def trained_columns(values_frame, trained: list[str], path: Path | str, *, steps: bool = True):
     """(the value columns a trained model reads, in its order; the other columns) of a wide table.
 
     Read by position, a column the model never saw (a sample number, a patient id) would become the first time
     step, and steps in another order would be read in that order, each with exit 0. A table naming none of the
     trained columns names its steps otherwise and is read by position; one naming some must name a leading run
-    of them (shorter series than in training lack the last steps).
+    of them (shorter series than in training lack the last steps). ``steps=False``: the columns are a long
+    table's channels, every one of them needed.
     """
     present = set(values_frame.columns)
     taken = [c for c in trained if c in present]
     if not taken:
         return values_frame, []
-    if taken != trained[:len(taken)]:
-        missing = [c for c in trained[:trained.index(taken[-1])] if c not in present]
-        raise DataError(f"{path}: lacks {len(missing)} of the time-step columns the model was trained on "
-                        f"({', '.join(map(repr, missing[:5]))}{', ...' if len(missing) > 5 else ''}), while it holds "
-                        f"later ones; give every step column from {trained[0]!r} on")
+    if taken != (trained[:len(taken)] if steps else trained):
+        missing = [c for c in (trained[:trained.index(taken[-1])] if steps else trained) if c not in present]
+        listed = f"({', '.join(map(repr, missing[:5]))}{', ...' if len(missing) > 5 else ''})"
+        if not steps:
+            raise DataError(f"{path}: lacks {len(missing)} of the channel columns the model was trained on {listed}; "
+                            f"it needs {', '.join(map(repr, trained))}")
+        raise DataError(f"{path}: lacks {len(missing)} of the time-step columns the model was trained on {listed}, "
+                        f"while it holds later ones; give every step column from {trained[0]!r} on")
     ignored = [str(c) for c in values_frame.columns if c not in set(taken)]
     return values_frame[taken], ignored
 
@@ -575,7 +579,8 @@ def _read_tag_columns(frame, numbers, path: Path, columns: list[str]) -> Dataset
                               class_names=columns)
 
 
-def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, labels: str) -> Dataset:
+def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, labels: str,
+               value_columns: list[str] | None = None) -> Dataset:
     """One row per (series, time step). Rows are ordered by the time column: numbers numerically, dates
     chronologically; a time column that is neither is refused (a text sort puts 1/10 before 1/2)."""
     import warnings
@@ -587,6 +592,10 @@ def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, label
     value_cols = [c for c in frame.columns if c not in (id_col, time_col, label)]
     if not value_cols:
         raise DataError(f"{path}: long layout needs at least one value column besides {id_col!r} and the time column")
+    ignored: list[str] = []
+    if value_columns:  # the channels a model was trained on, by name (see trained_columns)
+        taken, ignored = trained_columns(frame[value_cols], list(value_columns), path, steps=False)
+        value_cols = list(taken.columns)
     values = _numeric_block(frame[value_cols], path, numbers[value_cols])
     # Series keep the order in which their ids first appear in the file.
     frame = frame.assign(__order=np.arange(len(frame)), __series=frame.groupby(id_col, sort=False).ngroup())
@@ -625,6 +634,9 @@ def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, label
     data = Dataset.from_series(series, y, source=str(path), name=_dataset_name(path),
                                channel_names=[str(c) for c in value_cols])
     data.meta["ids"] = ids
+    data.meta["value_columns"] = [str(c) for c in value_cols]
+    if ignored:
+        data.meta["ignored_columns"] = ignored
     return data
 
 
