@@ -163,6 +163,10 @@ def test_cli_text_train_and_predict(tmp_path):
     assert json.loads(res.stdout)["predictions"][0]["prediction"] in ("pos", "neg")
     res = runner.invoke(app, ["predict", str(out / "model.cnn1d"), str(path), "--json"])
     assert res.exit_code == 0 and len(json.loads(res.stdout)["predictions"]) == 60
+    assert json.loads(res.stdout)["warnings"] == []
+    # text unlike anything in training (another language) is predicted, with a warning saying so
+    res = runner.invoke(app, ["predict", str(out / "model.cnn1d"), "--text", "ein schrecklicher Roman", "--json"])
+    assert res.exit_code == 0 and "100% of these texts' tokens were never seen" in json.loads(res.stdout)["warnings"][0]
 
 
 @pytest.fixture(scope="module")

@@ -393,6 +393,8 @@ def predict(
     run = predict_exported if bundle.suffix.lower() in (".onnx", ".tflite") else predict_bundle
     frame = run(bundle, data, label_column=label_column, text_column=text_column, texts=text)
     skipped = frame.attrs.get("skipped", [])
+    for warning in frame.attrs.get("warnings", []):
+        _log(_console(True))(f"warning: {warning}")
     if frame.attrs.get("ignored_columns"):
         from .workflows import log_ignored_columns
 
@@ -410,7 +412,8 @@ def predict(
 
         atomic_write_text(out, frame.to_csv(index=False))
     if json_out:
-        _echo_json({"predictions": frame.to_dict(orient="records"), "out": str(out) if out else None, "skipped": skipped})
+        _echo_json({"predictions": frame.to_dict(orient="records"), "out": str(out) if out else None, "skipped": skipped,
+                    "warnings": frame.attrs.get("warnings", [])})
         return
     console = _console(False)
     if out is None:

@@ -155,7 +155,8 @@ def build_graph(estimator, kind: str, fixed_length: bool = False):
         outputs = network(tokens)
         manifest["input"] = {"name": "tokens", "dtype": "int32", "shape": ["batch", tokenizer.sequence_length],
                              "what": "token ids from the manifest's tokenizer (0 pads, 1 is out of vocabulary)"}
-        manifest["text"] = {"tokenizer": tokenizer.to_dict()}
+        manifest["text"] = {"tokenizer": tokenizer.to_dict(),
+                            "validation_oov_rate": getattr(estimator, "validation_oov_rate_", None)}
         manifest["classes"] = _plain(estimator.classes_)
         manifest["outputs"] = ["probabilities"]
         if estimator.multilabel_:
