@@ -324,6 +324,10 @@ def test_the_trained_label_column_is_not_read_as_a_time_step_later(tmp_path, gun
     res = cli("predict", bundle, tmp_path / "shuffled.csv", "--out", tmp_path / "c.csv")
     assert res.exit_code == 0 and "ignored 1 column(s) the model was not trained on: 'sample'" in res.output
     assert (tmp_path / "c.csv").read_text() == outputs[0].read_text()
+    (table * 1000).to_csv(tmp_path / "millivolts.csv", index=False)  # the same series in another unit
+    res = cli("predict", bundle, tmp_path / "millivolts.csv", "--json")
+    assert res.exit_code == 0 and "the values are on another scale than the training data" in res.output
+    assert json.loads(res.stdout)["warnings"] and json.loads(cli("predict", bundle, bare, "--json").stdout)["warnings"] == []
     table.drop(columns=["t5"]).to_csv(tmp_path / "gap.csv", index=False)
     one_line_error(cli("predict", bundle, tmp_path / "gap.csv"), "lacks 1 of the time-step columns", "'t5'")
     # the Python API reorders a DataFrame by name as well, and refuses a column it never saw

@@ -595,6 +595,9 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
         _add_class_columns(frame, estimator, estimator.predict_proba(dataset))
     else:
         frame["prediction"] = estimator.predict(dataset)
+    if not getattr(estimator, "audio_", False):
+        foreign = estimator.preprocessor_.scale_warning(dataset)
+        frame.attrs["warnings"] = [foreign] if foreign else []
     return frame
 
 
@@ -772,6 +775,12 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
         frame["prediction"] = model.predict(dataset)
     else:
         add_class_columns(frame, model.classes, model.thresholds, model.predict_proba(dataset))
+    scale = spec.get("train_scale")
+    if scale and not audio:
+        from .preprocess.series import scale_warning
+
+        foreign = scale_warning(dataset, scale["mean"], scale["std"])
+        frame.attrs["warnings"] = [foreign] if foreign else []
     return frame
 
 

@@ -103,6 +103,12 @@ class SeriesPreprocessor:
             out[:, : data.max_length, -1] = data.observed_mask().all(axis=2)
         return out
 
+    def scale_warning(self, data: Dataset) -> str | None:
+        """A warning when ``data`` is on another scale than the training series (see :func:`scale_warning`)."""
+        if self.scaling != "global" or not self.channel_std:
+            return None
+        return scale_warning(data, self.channel_mean, self.channel_std)
+
     def _impute(self, data: Dataset) -> np.ndarray:
         values = data.values.copy()
         missing = np.isnan(values) & data.padding_mask()[:, :, None]
@@ -133,3 +139,32 @@ class SeriesPreprocessor:
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> "SeriesPreprocessor":
         return cls(**state)
+
+
+# Median |value - training mean| / training std above which data to predict is on another scale than the training
+# data. Training data sits near 0.7 (a normal distribution's median |z|); a quiet or shifted class stays within a
+# few; values in millivolts for a model trained in volts sit near 1,000.
+FOREIGN_SCALE = 20.0
+
+
+def scale_warning(data: Dataset, mean: list[float], std: list[float]) -> str | None:
+    """Say so when the observed values of ``data`` are, per channel, a median of more than FOREIGN_SCALE training
+    standard deviations from the training mean: another unit or unscaled data, on which a model trained with
+    global scaling predicts with exit 0 and no meaning."""
+    inside = data.padding_mask()
+    worst = None
+    for c in range(min(data.n_channels, len(mean))):
+        values = data.values[:, :, c][inside]
+        values = values[np.isfinite(values)]
+        if not len(values):
+            continue
+        z = float(np.median(np.abs(values.astype(np.float64) - mean[c]) / std[c]))
+        if z > FOREIGN_SCALE and (worst is None or z > worst[1]):
+            worst = (c, z)
+    if worst is None:
+        return None
+    c, z = worst
+    where = f" (channel {c})" if data.n_channels > 1 else ""
+    return (f"the values are on another scale than the training data{where}: their median lies {z:,.0f} training "
+            f"standard deviations from the training mean {mean[c]:.4g} (std {std[c]:.4g}); another unit, or "
+            "values scaled differently from training? The predictions are unlikely to mean anything")
