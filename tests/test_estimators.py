@@ -86,6 +86,20 @@ def test_series_shorter_than_training_are_predicted_at_their_own_length(gunpoint
     assert clf.explain(cut).shape == (20, 150)
 
 
+def test_a_series_prediction_does_not_depend_on_the_other_series_in_the_batch(gunpoint):
+    train, test = gunpoint
+    lengths = [150 - 10 * (i % 4) for i in range(len(train))]  # unequal lengths: the model gets a mask channel
+    clf = CNNClassifier(model="fcn", model_params={"filters": (8, 8, 8)}, epochs=3, seed=0).fit(
+        [train.values[i, :n] for i, n in enumerate(lengths)], train.y)
+    assert not clf.predicts_at_own_length and clf.preprocessor_.use_mask
+    alone = clf.predict_proba(test.values[:3, :120])
+    long = np.tile(test.values[3], (4, 1))  # a series far longer than any in training (600 steps)
+    together = clf.predict_proba([*test.values[:3, :120], long])
+    # padded to the batch's longest, the short ones would be 480 steps of padding to a pooling network
+    np.testing.assert_allclose(together[:3], alone, atol=1e-6)
+    np.testing.assert_allclose(together[3:], clf.predict_proba([long]), atol=1e-6)
+
+
 def test_an_aeon_layout_panel_is_refused_not_read_as_one_step(gunpoint):
     X = np.transpose(gunpoint[0].values, (0, 2, 1))  # (n, channels, steps), as aeon and sktime hold panels
     with pytest.raises(DataError, match=r"X has shape \(50, 1, 150\).*X.transpose\(0, 2, 1\)"):

@@ -134,14 +134,18 @@ class RuntimeModel:
 
     def network_input(self, data) -> np.ndarray:
         """A Dataset -> the graph's ``series`` input: values with NaN for missing, NaN-padded to one length."""
-        spec = self.manifest["input"]
-        if self.is_audio:
-            from .preprocess.audio import prepare
-
-            audio = self.manifest["audio"]
-            data = prepare(data, front_end_name=audio["front_end"], sample_rate=audio["sample_rate"],
-                           duration=audio["duration"], cmn=(audio.get("front_end_params") or {}).get("cmn", False))
+        data = self.features(data)
         return self.pad([data.values[i, :n] for i, n in enumerate(data.lengths)], data.source or "input")
+
+    def features(self, data):
+        """What the graph's ``series`` input holds: the series, or an audio model's frames of the clips."""
+        if not self.is_audio:
+            return data
+        from .preprocess.audio import prepare
+
+        audio = self.manifest["audio"]
+        return prepare(data, front_end_name=audio["front_end"], sample_rate=audio["sample_rate"],
+                       duration=audio["duration"], cmn=(audio.get("front_end_params") or {}).get("cmn", False))
 
     def pad(self, series: list[np.ndarray], where: str) -> np.ndarray:
         """Series ``(steps, channels)`` -> one NaN-padded array at the length the graph takes (the model's fixed
@@ -177,14 +181,19 @@ class RuntimeModel:
             if bad:
                 raise DataError(f"text model: instance {bad[0]} is not a string")
             return self.run_graph(self.encode_texts(texts))[0].astype(np.float64)
-        data = self.dataset(X)
-        groups = data.length_groups()
-        if not self.manifest["input"].get("own_length") or len(groups) == 1 or self.is_audio:
-            return self.run_graph(self.network_input(data))[0].astype(np.float64)
+        data = self.features(self.dataset(X))
+        spec = self.manifest["input"]
+        # As the bundle predicts: each length on its own (own_length), or the series up to the training length
+        # padded to it and each longer length on its own, so no answer depends on the batch (see RuntimeModel.pad).
+        groups = [np.arange(len(data))] if spec["length"] else \
+            data.length_groups(None if spec.get("own_length") else spec["min_length"])
+        inputs = [(rows, self.pad([data.values[i, :data.lengths[i]] for i in rows], data.source or "input"))
+                  for rows in groups]
+        if len(inputs) == 1:
+            return self.run_graph(inputs[0][1])[0].astype(np.float64)
         from .data.dataset import rows_together
 
-        # each length on its own, as the bundle predicts (see RuntimeModel.pad)
-        parts = [(rows, self.run_graph(self.network_input(data.subset(rows)))[0]) for rows in groups]
+        parts = [(rows, self.run_graph(x)[0]) for rows, x in inputs]
         return rows_together(len(data), parts).astype(np.float64)
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:

@@ -87,9 +87,14 @@ class Dataset:
     def has_missing(self) -> bool:
         return bool(np.isnan(self.values[self.padding_mask()]).any())
 
-    def length_groups(self) -> list[np.ndarray]:
-        """The row indices of each distinct series length, shortest first."""
-        return [np.flatnonzero(self.lengths == n) for n in np.unique(self.lengths)]
+    def length_groups(self, up_to: int | None = None) -> list[np.ndarray]:
+        """The row indices of each distinct series length, shortest first; with ``up_to``, the series of at most
+        that length form the first group (padded together to it, as in training), each longer length its own."""
+        if not up_to:
+            return [np.flatnonzero(self.lengths == n) for n in np.unique(self.lengths)]
+        short = np.flatnonzero(self.lengths <= up_to)
+        longer = [np.flatnonzero(self.lengths == n) for n in np.unique(self.lengths[self.lengths > up_to])]
+        return ([short] if len(short) else []) + longer
 
     def subset(self, index) -> "Dataset":
         index = np.asarray(index)

@@ -426,14 +426,19 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
                 and not getattr(self, "audio_", False))
 
     def _inputs_by_length(self, X: Any):
-        """``(data, [(rows, network input)])``: every row padded to one length, or (when
-        :attr:`predicts_at_own_length`) one array per distinct series length, shortest first."""
+        """``(data, [(rows, network input)])``: a fixed-length model's rows padded to its length; else (when
+        :attr:`predicts_at_own_length`) one array per distinct series length, shortest first; else the series up
+        to the training length padded to it, as in training, and each longer length on its own. Either way a
+        series' prediction never depends on the other series it is predicted with (padded to the longest of a
+        batch, a 1 s clip among 60 s ones was 60 s of padding to a network pooling over time)."""
         self._check_fitted()
         data = self._front_end(as_dataset(X, value_columns=getattr(self, "value_columns_", None)))
-        if not self.predicts_at_own_length:
+        if self.input_length_:
             return data, [(np.arange(len(data)), self.preprocessor_.transform(data, length=self.input_length_))]
-        return data, [(rows, self.preprocessor_.transform(data.subset(rows), length=int(data.lengths[rows[0]])))
-                      for rows in data.length_groups()]
+        groups = data.length_groups(None if self.predicts_at_own_length else self.preprocessor_.train_length)
+        return data, [(rows, self.preprocessor_.transform(data.subset(rows), length=int(data.lengths[rows].max())
+                                                          if self.predicts_at_own_length else None))
+                      for rows in groups]
 
     # -- explanations ---------------------------------------------------------------------------
     def explain(self, X: Any, method: str = "auto", target: Any = None) -> np.ndarray:
