@@ -413,7 +413,7 @@ def predict(
         atomic_write_text(out, frame.to_csv(index=False))
     if json_out:
         _echo_json({"predictions": frame.to_dict(orient="records"), "out": str(out) if out else None, "skipped": skipped,
-                    "warnings": frame.attrs.get("warnings", [])})
+                    "warnings": frame.attrs.get("warnings", []), "ignored_columns": frame.attrs.get("ignored_columns", [])})
         return
     console = _console(False)
     if out is None:
