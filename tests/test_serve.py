@@ -75,6 +75,10 @@ def test_predictions_match_the_bundle_and_errors_are_4xx(served):
         gappy = x[0].tolist()
         gappy[3] = None
         assert client.post("/v1/models/gp/predict", json={"instances": [gappy, x[1, :100].tolist()]}).status_code == 200
+        assert "warnings" not in answer.json()
+        # the same series in another unit are answered, with a warning that they are off the training scale
+        scaled = client.post("/v1/models/gp/predict", json={"instances": (x * 1000).tolist()}).json()
+        assert len(scaled["predictions"]) == 4 and "another scale than the training data" in scaled["warnings"][0]
 
         text = client.post("/v1/models/reviews/predict", json={"instances": ["a great film", "so dull"]}).json()
         assert [p["label"] for p in text["predictions"]] == served["text"].predict(["a great film", "so dull"]).tolist()

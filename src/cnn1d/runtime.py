@@ -199,6 +199,20 @@ class RuntimeModel:
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         return self._tokenizer.transform(texts)
 
+    def input_warnings(self, data=None, texts: list[str] | None = None) -> list[str]:
+        """Warnings about inputs unlike the training data: texts mostly out of vocabulary, series far outside the
+        training scale (see preprocess.text.unfamiliar_text_warning and preprocess.series.scale_warning)."""
+        if texts is not None:
+            from .preprocess.text import unfamiliar_text_warning
+
+            found = unfamiliar_text_warning(self._tokenizer.oov_rate(texts), self.manifest["text"].get("validation_oov_rate"))
+        else:
+            from .preprocess.series import scale_warning
+
+            scale = self.manifest["input"].get("train_scale")
+            found = scale_warning(data, scale["mean"], scale["std"]) if scale and not self.is_audio else None
+        return [found] if found else []
+
     # -- predictions ----------------------------------------------------------------------------
     def predict_proba(self, X: Any) -> np.ndarray:
         if self.classes is None:

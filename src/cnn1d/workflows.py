@@ -754,9 +754,7 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
 
             refuse_empty_texts(list(texts), "--text")
         frame = _text_frame(list(texts), model.classes, model.thresholds, model.predict_proba(list(texts)), rows)
-        unseen = unfamiliar_text_warning(model._tokenizer.oov_rate(list(texts)),
-                                         model.manifest["text"].get("validation_oov_rate"))
-        frame.attrs["warnings"] = [unseen] if unseen else []
+        frame.attrs["warnings"] = model.input_warnings(texts=list(texts))
         return frame
     spec = model.manifest["input"]
     audio = model.manifest.get("audio")
@@ -775,12 +773,7 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
         frame["prediction"] = model.predict(dataset)
     else:
         add_class_columns(frame, model.classes, model.thresholds, model.predict_proba(dataset))
-    scale = spec.get("train_scale")
-    if scale and not audio:
-        from .preprocess.series import scale_warning
-
-        foreign = scale_warning(dataset, scale["mean"], scale["std"])
-        frame.attrs["warnings"] = [foreign] if foreign else []
+    frame.attrs["warnings"] = model.input_warnings(data=dataset)
     return frame
 
 
@@ -929,24 +922,13 @@ def predict_text(estimator, data: str | None, texts: list[str] | None, text_colu
 
         refuse_empty_texts(texts, "--text")
     thresholds = estimator.thresholds_ if getattr(estimator, "multilabel_", False) else None
+    from .preprocess.text import unfamiliar_text_warning
+
     frame = _text_frame(texts, estimator.classes_, thresholds, estimator.predict_proba(texts), rows)
     unseen = unfamiliar_text_warning(estimator.tokenizer_.oov_rate(texts), getattr(estimator, "validation_oov_rate_", None))
     frame.attrs["warnings"] = [unseen] if unseen else []
     return frame
 
-
-# Out-of-vocabulary rates at prediction above this share, and this many times the validation split's, are text
-# unlike the training texts (another language, another script): the predictions then rest on little.
-UNFAMILIAR_OOV = 0.5
-UNFAMILIAR_OOV_RATIO = 2.0
-
-
-def unfamiliar_text_warning(oov: float, validation_oov: float | None) -> str | None:
-    if oov < UNFAMILIAR_OOV or (validation_oov is not None and oov < UNFAMILIAR_OOV_RATIO * validation_oov):
-        return None
-    seen = "" if validation_oov is None else f" (validation texts in training: {validation_oov:.1%})"
-    return (f"{oov:.0%} of these texts' tokens were never seen in training{seen}: the texts are unlike the training "
-            "texts (another language or script?), and the predictions rest on little")
 
 
 def lm_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:

@@ -201,3 +201,18 @@ def load_word_vectors(path: str, vocabulary: list[str]) -> tuple[int, list]:
     for i, v in rows.items():
         matrix[i] = v
     return dim, matrix.tolist()
+
+
+# Out-of-vocabulary rates at prediction above this share, and this many times the validation split's, are text
+# unlike the training texts (another language, another script): the predictions then rest on little.
+UNFAMILIAR_OOV = 0.5
+UNFAMILIAR_OOV_RATIO = 2.0
+
+
+def unfamiliar_text_warning(oov: float, validation_oov: float | None) -> str | None:
+    """A warning when texts to predict have an out-of-vocabulary rate ``oov`` far above the training texts'."""
+    if oov < UNFAMILIAR_OOV or (validation_oov is not None and oov < UNFAMILIAR_OOV_RATIO * validation_oov):
+        return None
+    seen = "" if validation_oov is None else f" (validation texts in training: {validation_oov:.1%})"
+    return (f"{oov:.0%} of these texts' tokens were never seen in training{seen}: the texts are unlike the training "
+            "texts (another language or script?), and the predictions rest on little")

@@ -336,11 +336,13 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
             raise ClientError(422, "\"instances\" must be a non-empty list")
         if len(instances) > MAX_INSTANCES:
             raise ClientError(413, f"{len(instances)} instances; at most {MAX_INSTANCES} per request")
-        return {"predictions": await _predict_instances(model, batcher, instances, queued)}
+        return await _predict_instances(model, batcher, instances, queued)
 
-    async def _predict_instances(model, batcher: Batcher, instances: list, queued) -> list[dict]:
+    async def _predict_instances(model, batcher: Batcher, instances: list, queued) -> dict:
+        """``{"predictions": [...]}``, with ``"warnings"`` when the inputs are unlike the training data."""
         if model.kind == "forecaster":
-            return await asyncio.get_running_loop().run_in_executor(registry.executor, _forecast, model, instances)
+            return {"predictions": await asyncio.get_running_loop().run_in_executor(registry.executor, _forecast,
+                                                                                    model, instances)}
         if model.is_text:
             bad = [i for i, t in enumerate(instances) if not isinstance(t, str)]
             if bad:
@@ -350,7 +352,8 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
                 raise ClientError(422, f"instance {empty[0]}: an empty text; there is nothing to classify")
             tokens = model.encode_texts(instances)
             queued()
-            return model.answers(await batcher.submit("text", tokens))
+            return _with_warnings(model.answers(await batcher.submit("text", tokens)),
+                                  model.input_warnings(texts=instances))
         mono = model.is_audio and model.manifest["audio"]["channels"] == "mono"  # mixes any channel count
         channels = model.manifest["audio"]["input_channels"] if model.is_audio else model.manifest["input"]["channels"]
         series = []
@@ -360,7 +363,10 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
             series.append(series_instance(value, f"instance {i}", width))
         if mono:
             series = [s.mean(axis=1, keepdims=True) for s in series]
-        return await _run_series(model, batcher, series, queued)
+        from ..data.dataset import Dataset
+
+        warnings = [] if model.is_audio else model.input_warnings(data=Dataset.from_series(series, source="instances"))
+        return _with_warnings(await _run_series(model, batcher, series, queued), warnings)
 
     async def _run_series(model, batcher: Batcher, series: list[np.ndarray], queued) -> list[dict]:
         inputs = _series_inputs(model, series)
@@ -385,9 +391,11 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
                 if model.is_text:
                     from ..data.text import read_text
 
-                    tokens = model.encode_texts(read_text(path, labels="none").texts)
+                    texts = read_text(path, labels="none").texts
+                    tokens = model.encode_texts(texts)
                     queued()
-                    return {"predictions": model.answers(await batcher.submit("text", tokens))}
+                    return _with_warnings(model.answers(await batcher.submit("text", tokens)),
+                                          model.input_warnings(texts=texts))
                 if model.kind == "forecaster":
                     raise ClientError(422, "a forecaster takes JSON instances (a series id, or values and timestamps)")
                 if suffix in AUDIO_SUFFIXES and not model.is_audio:
@@ -398,7 +406,8 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
                 message = str(exc).replace(str(path), upload.filename or "upload").replace("Pass --header", "Send the form field header=true")
                 raise ClientError(422, message.replace("--no-header", "header=false")) from None
         series = [data.values[i, : data.lengths[i]] for i in range(len(data))]
-        return {"predictions": await _run_series(model, batcher, series, queued)}
+        return _with_warnings(await _run_series(model, batcher, series, queued),
+                              [] if model.is_audio else model.input_warnings(data=data))
 
     if docs:
         @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
@@ -441,6 +450,10 @@ def _flag(value) -> bool | None:
     if text in ("false", "0", "no"):
         return False
     raise ClientError(422, f"header={value!r}: use true or false")
+
+
+def _with_warnings(predictions: list[dict], warnings: list[str]) -> dict:
+    return {"predictions": predictions, **({"warnings": warnings} if warnings else {})}
 
 
 def _read_upload(model, path: Path, suffix: str, header: bool | None = None, label_column: str | None = None):
