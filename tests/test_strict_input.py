@@ -241,8 +241,9 @@ def test_messy_label_files_are_refused_before_training_and_leave_no_run(tmp_path
     from cnn1d.data.text import read_text
 
     spaced = tmp_path / "spaced.csv"
-    spaced.write_text('text,label\ngood,pos\nfine," pos"\nbad,neg \nawful,1.0\nnice,1\n')
-    assert read_text(spaced).y.tolist() == ["pos", "pos", "neg", "1", "1"]  # as series files read labels
+    spaced.write_text('text,label\ngood,pos\nfine," pos"\nbad,neg \nawful,1.0\nnice,1\nok,007\n')
+    # as series files read labels; a code with leading zeros stays a name
+    assert read_text(spaced).y.tolist() == ["pos", "pos", "neg", "1", "1", "007"]
     series = tmp_path / "gp_test.tsv"
     series.write_text("7\t0.1\t0.2\t0.3\n1\t0.3\t0.2\t0.1\n")
     one_line_error(cli("train", "--data", "gunpoint", "--test", series, *FAST), "['7'] were not seen in training")

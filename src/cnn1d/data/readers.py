@@ -125,8 +125,11 @@ def _dataset_name(path: Path) -> str:
 
 
 def normalise_label(token: str) -> str:
-    """``"1.0000000e+00"`` and ``"1"`` name the same class; strings stay as written."""
+    """``"1.0000000e+00"`` and ``"1"`` name the same class; strings stay as written, and so do codes with
+    leading zeros (``"007"``, a ZIP code ``"02139"``): they are names, not numbers."""
     token = token.strip().strip("'\"")
+    if len(token) > 1 and token.lstrip("+-").startswith("0") and token.lstrip("+-").isdigit():
+        return token
     try:
         number = float(token)
     except ValueError:
