@@ -493,3 +493,10 @@ def test_the_ridge_chooses_a_longer_lookback_where_the_series_remembers_further_
     assert f.predict().shape[0] == 4
     given = CNNForecaster(lookback=16, **fast).fit(y)  # a lookback the user sets is kept
     assert given.lookback_ == 16 and len(given.lookback_scores_) == 1
+
+
+def test_series_ids_with_leading_zeros_stay_names(tmp_path):
+    path = tmp_path / "stores.csv"
+    path.write_text("store,day,sales\n" + "".join(f"{s},2024-01-{d:02d},{d + int(s)}\n" for s in ("001", "010")
+                                                  for d in range(1, 21)))
+    assert read_series_csv(path, "sales", id_column="store").ids == ["001", "010"]

@@ -95,7 +95,8 @@ def read_series_csv(path: str | Path, target: str | list[str], *, time_column: s
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     try:
-        frame = pd.read_csv(path)
+        # Series ids are names: store "001" stays "001", not the number 1.
+        frame = pd.read_csv(path, dtype={id_column: str} if id_column else None)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV ({exc})") from None
     return from_frame(frame, target, time_column=time_column, id_column=id_column, covariates=covariates,
