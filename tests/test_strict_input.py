@@ -343,3 +343,5 @@ def test_the_trained_label_column_is_not_read_as_a_time_step_later(tmp_path, gun
                                                        for i, row in enumerate(values)))
     data = read(tags, label_column="spiky,low")
     assert data.y.shape == (50, 2) and data.class_names == ["spiky", "low"] and data.max_length == 40
+    assert read(tags, label_column="spiky,low", value_columns=["t1", "t0"]).values[0, :, 0].tolist() == \
+        data.values[0, [1, 0], 0].tolist()  # tag tables are read by the trained step names too

@@ -492,7 +492,8 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     name."""
     lower = {c.lower(): c for c in frame.columns}
     if label_column and "," in label_column and label_column not in frame.columns and labels != "none":
-        return _read_tag_columns(frame, numbers, path, [c.strip() for c in label_column.split(",") if c.strip()])
+        return _read_tag_columns(frame, numbers, path, [c.strip() for c in label_column.split(",") if c.strip()],
+                                 value_columns)
     if label_column not in (None, "none", "first") and label_column not in frame.columns:
         raise DataError(f"{path}: no column named {label_column!r}; columns are {list(frame.columns)[:10]}")
     if label_column == "first":
@@ -527,14 +528,7 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     values_frame = frame.drop(columns=[c for c in (label, id_col) if c is not None])
     if values_frame.shape[1] == 0:
         raise DataError(f"{path}: no value columns besides the label and id columns")
-    ignored: list[str] = []
-    if value_columns:
-        values_frame, ignored = trained_columns(values_frame, list(value_columns), path)
-    values = _numeric_block(values_frame, path, numbers[values_frame.columns])
-    data = Dataset.from_array(values, y, source=str(path), name=_dataset_name(path))
-    data.meta["value_columns"] = [str(c) for c in values_frame.columns]
-    if ignored:
-        data.meta["ignored_columns"] = ignored
+    data = _wide_dataset(values_frame, numbers, path, value_columns, y)
     if ids is not None:
         data.meta["ids"] = ids
     if guessed:
@@ -568,7 +562,7 @@ def trained_columns(values_frame, trained: list[str], path: Path | str, *, steps
     return values_frame[taken], ignored
 
 
-def _read_tag_columns(frame, numbers, path: Path, columns: list[str]) -> Dataset:
+def _read_tag_columns(frame, numbers, path: Path, columns: list[str], value_columns: list[str] | None = None) -> Dataset:
     """A wide table with several 0/1 label columns (``--label-column a,b,c``): one tag per column, as audio
     manifests and text files take them."""
     from .labels import indicator_columns
@@ -577,9 +571,20 @@ def _read_tag_columns(frame, numbers, path: Path, columns: list[str]) -> Dataset
     values_frame = frame.drop(columns=columns)
     if values_frame.shape[1] == 0:
         raise DataError(f"{path}: no value columns besides the label columns {columns}")
+    return _wide_dataset(values_frame, numbers, path, value_columns, y.astype(np.float32), class_names=columns)
+
+
+def _wide_dataset(values_frame, numbers, path: Path, value_columns: list[str] | None, y, **kwargs) -> Dataset:
+    """A wide table's value columns (by the trained names, when given) as a Dataset that records them."""
+    ignored: list[str] = []
+    if value_columns:
+        values_frame, ignored = trained_columns(values_frame, list(value_columns), path)
     values = _numeric_block(values_frame, path, numbers[values_frame.columns])
-    return Dataset.from_array(values, y.astype(np.float32), source=str(path), name=_dataset_name(path),
-                              class_names=columns)
+    data = Dataset.from_array(values, y, source=str(path), name=_dataset_name(path), **kwargs)
+    data.meta["value_columns"] = [str(c) for c in values_frame.columns]
+    if ignored:
+        data.meta["ignored_columns"] = ignored
+    return data
 
 
 def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, labels: str,
