@@ -68,6 +68,8 @@ def test_listing_commands():
 @pytest.mark.parametrize("args,message", [
     (["train", "--data", "nope.tsv"], "nope.tsv: file not found"),
     (["train", "--model", "nope", "--epochs", "1"], "unknown model 'nope'"),
+    (["train", "--model", "resent", "--epochs", "1"], "unknown model 'resent' (did you mean 'resnet'?)"),
+    (["train", "--task", "clasify"], "task='clasify' is not valid (did you mean 'classify'?)"),
     (["train", "--epochs", "0"], "epochs must be a positive integer"),
     (["evaluate", "missing.cnn1d", "gunpoint"], "bundle file not found"),
 ])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 
 TASKS = ("classify", "regress", "forecast", "lm", "tag")
 CHANNELS = ("mono", "keep")
@@ -127,7 +127,8 @@ class RunConfig:
         def choice(name: str, allowed) -> None:
             value = getattr(self, name)
             if value is not None and value not in allowed:
-                raise ConfigError(f"{name}={value!r} is not valid; choose one of: {', '.join(map(str, allowed))}")
+                raise ConfigError(f"{name}={value!r} is not valid{did_you_mean(value, allowed)}; choose one of: "
+                                  f"{', '.join(map(str, allowed))}")
 
         def integer(name: str, low: int, what: str) -> None:
             value = getattr(self, name)
@@ -201,10 +202,7 @@ class RunConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            import difflib
-
-            guesses = [f"{key} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(key, known, n=1))
-                       else key for key in unknown]
+            guesses = [key + did_you_mean(key, known) for key in unknown]
             raise ConfigError(f"unknown config keys: {', '.join(guesses)}; known keys: {', '.join(sorted(known))}")
         return cls(**values)
 

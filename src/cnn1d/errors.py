@@ -50,3 +50,11 @@ def missing_extra(exc: ImportError) -> str | None:
             "forecast": "forecast baselines and plots need statsforecast and matplotlib",
             "tune": "cnn1d tune needs Optuna", "cluster": "a Dask executor needs dask.distributed"}[extra]
     return f"{what} ({name} is not installed): pip install \"cnn1d[{extra}]\""
+
+
+def did_you_mean(value: object, choices) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``choices`` to a misspelt ``value``, else ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -339,6 +339,10 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     from .io_utils import atomic_write_text
 
     build_estimator(config, "series")  # refuse settings that do not apply before reading any data
+    if config.model:
+        from .models.registry import resolve
+
+        resolve(config.model)  # a misspelt model name, before the data are read
     started = time.perf_counter()
     config, train, test, task = series_data(config, log)
     if task == "classify":

@@ -11,7 +11,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 
 # Modules that register models when imported; kept lazy so `import cnn1d` does not import Keras.
 _FAMILIES = ("seed", "cnn", "mlp", "fcn", "resnet", "inception", "lite", "rocket", "tcn", "audio", "text", "text_lm")
@@ -136,7 +136,7 @@ def get(name: str) -> ModelSpec:
         return _REGISTRY[name]
     except KeyError:
         known = sorted(_REGISTRY) + sorted(ENSEMBLES)
-        raise ConfigError(f"unknown model {name!r}; available: {', '.join(known)}") from None
+        raise ConfigError(f"unknown model {name!r}{did_you_mean(name, known)}; available: {', '.join(known)}") from None
 
 
 def build(name: str, input_shape: tuple, n_outputs: int, output_activation: str, **hparams: Any):

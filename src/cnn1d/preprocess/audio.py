@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from ..data.dataset import Dataset
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, did_you_mean
 
 FRONT_ENDS = ("raw", "log_mel", "mfcc")
 # What audio data trains with unless the user says otherwise. On the spoken digits (unseen voices, seeds
@@ -152,7 +152,8 @@ class Mfcc(LogMel):
 def front_end(name: str, sample_rate: int, cmn: bool = False) -> LogMel | None:
     """The front end called ``name`` (``None`` for raw audio); ``cmn``: per-clip mean normalisation."""
     if name not in FRONT_ENDS:
-        raise ConfigError(f"front_end={name!r} is not valid; choose one of: {', '.join(FRONT_ENDS)}")
+        raise ConfigError(f"front_end={name!r} is not valid{did_you_mean(name, FRONT_ENDS)}; choose one of: "
+                          f"{', '.join(FRONT_ENDS)}")
     return {"log_mel": LogMel, "mfcc": Mfcc}[name](sample_rate=sample_rate, cmn=cmn) if name != "raw" else None
 
 
