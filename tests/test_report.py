@@ -84,3 +84,10 @@ def test_report_of_a_bundle_with_explicit_test_data(tmp_path, gunpoint):
     assert json.loads(res.stdout)["bytes"] > 10_000
     res = CliRunner().invoke(app, ["report", str(tmp_path / "nothing")])
     assert res.exit_code != 0 and "no model.cnn1d" in res.output
+
+
+def test_a_closed_form_fit_has_no_learning_curve():
+    from cnn1d.evaluation.report import _learning_curves
+
+    html = _learning_curves({"loss": [-0.0], "accuracy": [1.0]})  # MiniRocket's ridge: one step
+    assert "no learning curve: loss 0, accuracy 1" in html and "<img" not in html

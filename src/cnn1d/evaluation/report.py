@@ -73,6 +73,9 @@ def _metrics_table(columns: dict[str, dict[str, Any]]) -> str:
 def _learning_curves(history: dict[str, list[float]]) -> str:
     if not history or "loss" not in history:
         return "<p class=muted>No training history recorded.</p>"
+    if len(history["loss"]) <= 1:  # a closed-form fit (MiniRocket's ridge): one step, no curve to draw
+        values = ", ".join(f"{k} {v[-1] + 0.0:.4g}" for k, v in history.items() if v)  # + 0.0: no "-0"
+        return f"<p class=muted>Fitted in one step (closed form), so there is no learning curve: {values}.</p>"
     plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
     epochs = np.arange(1, len(history["loss"]) + 1)
@@ -80,7 +83,8 @@ def _learning_curves(history: dict[str, list[float]]) -> str:
         if key in history:
             ax1.plot(epochs, history[key], label=key)
     ax1.set_xlabel("epoch")
-    ax1.set_yscale("log")
+    if all(min(history[k]) > 0 for k in ("loss", "val_loss") if k in history):
+        ax1.set_yscale("log")
     ax1.legend()
     for key in ("accuracy", "val_accuracy"):
         if key in history:
