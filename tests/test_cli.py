@@ -70,6 +70,7 @@ def test_listing_commands():
     (["train", "--model", "nope", "--epochs", "1"], "unknown model 'nope'"),
     (["train", "--model", "resent", "--epochs", "1"], "unknown model 'resent' (did you mean 'resnet'?)"),
     (["train", "--task", "clasify"], "task='clasify' is not valid (did you mean 'classify'?)"),
+    (["train", "--task", "forecast", "--data", "stocks", "--target", "prise"], "(did you mean 'price'?)"),
     (["train", "--epochs", "0"], "epochs must be a positive integer"),
     (["evaluate", "missing.cnn1d", "gunpoint"], "bundle file not found"),
 ])

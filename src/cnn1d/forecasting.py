@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .data.timeseries import SeriesTable, read_series_csv
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, did_you_mean
 from .tasks import forecast as ftask
 
 FORECAST_DEMOS = {
@@ -126,10 +126,17 @@ def forecast_table(config, log: Callable[[str], None] = print) -> tuple[Any, Ser
             raise ConfigError("--freq, --aggregate and --calendar apply to a CSV you give; the embedded demos are "
                               "regular already")
         name = config.data or DEFAULT_FORECAST_DEMO
-        table = load_demo(name)
         demo_target = FORECAST_DEMOS[name][1]
-        config = config.replace(data=name, target=config.target or demo_target,
-                                id_column=config.id_column or ("symbol" if name == "stocks" else None))
+        demo_id = "symbol" if name == "stocks" else None
+        if config.target not in (None, demo_target) and config.target != [demo_target]:
+            raise ConfigError(f"--target {config.target}: the embedded demo {name!r} forecasts {demo_target!r}"
+                              f"{did_you_mean(config.target, [demo_target])}; drop --target, or give your own CSV "
+                              "with --data")
+        if config.id_column not in (None, demo_id) or config.time_column or config.covariates:
+            raise ConfigError(f"--id-column, --time-column and --covariates apply to a CSV you give; the embedded demo "
+                              f"{name!r} has its own columns")
+        table = load_demo(name)
+        config = config.replace(data=name, target=config.target or demo_target, id_column=config.id_column or demo_id)
     else:
         if not config.target:
             raise DataError("forecasting needs --target COLUMN (the column to forecast)")

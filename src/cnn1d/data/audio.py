@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, did_you_mean
 from .dataset import Dataset
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga")
@@ -181,7 +181,7 @@ def read_manifest(path: Path, *, label_column: str | None = None, multilabel: bo
     lower = {str(c).strip().lower(): c for c in frame.columns}
     if label_column:
         if label_column not in frame.columns:
-            raise DataError(f"{path}: no label column {label_column!r}; columns are {list(frame.columns)[:12]}")
+            raise DataError(f"{path}: no label column {label_column!r}{did_you_mean(label_column, frame.columns)}; columns are {list(frame.columns)[:12]}")
         column = label_column
     else:
         column = next((lower[n] for n in TAG_COLUMNS + LABEL_COLUMNS if n in lower), None)

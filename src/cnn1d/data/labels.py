@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, did_you_mean
 
 TAG_SEPARATORS = ("|", ";")
 _TRUTHY = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "": 0, "1.0": 1, "0.0": 0}
@@ -17,7 +17,7 @@ def indicator_columns(frame, columns: list[str], where: Any) -> np.ndarray:
     """Several 0/1 (or true/false, yes/no) columns of a DataFrame -> an int32 ``(rows, len(columns))`` matrix."""
     for col in columns:
         if col not in frame.columns:
-            raise DataError(f"{where}: no label column {col!r}; columns are {list(frame.columns)[:12]}")
+            raise DataError(f"{where}: no label column {col!r}{did_you_mean(col, frame.columns)}; columns are {list(frame.columns)[:12]}")
     matrix = np.zeros((len(frame), len(columns)), dtype=np.int32)
     for j, col in enumerate(columns):
         values = frame[col].astype(str).str.strip().str.lower()

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, did_you_mean
 from .dataset import Dataset
 
 LABEL_COLUMN_NAMES = ("label", "class", "target", "y")
@@ -495,7 +495,7 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
         return _read_tag_columns(frame, numbers, path, [c.strip() for c in label_column.split(",") if c.strip()],
                                  value_columns)
     if label_column not in (None, "none", "first") and label_column not in frame.columns:
-        raise DataError(f"{path}: no column named {label_column!r}; columns are {list(frame.columns)[:10]}")
+        raise DataError(f"{path}: no column named {label_column!r}{did_you_mean(label_column, frame.columns)}; columns are {list(frame.columns)[:10]}")
     if label_column == "first":
         label = frame.columns[0]
     elif label_column == "none" or labels == "none":
@@ -503,7 +503,7 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     else:
         label = label_column or next((lower[n] for n in LABEL_COLUMN_NAMES if n in lower), None)
     if id_column is not None and id_column not in frame.columns:
-        raise DataError(f"{path}: no column named {id_column!r} (--id-column); columns are {list(frame.columns)[:10]}")
+        raise DataError(f"{path}: no column named {id_column!r}{did_you_mean(id_column, frame.columns)} (--id-column); columns are {list(frame.columns)[:10]}")
     id_col = id_column or next((lower[n] for n in ID_COLUMN_NAMES if n in lower), None)
     if layout == "long" and id_col is None:
         raise DataError(f"{path}: --layout long needs a series-id column: name it with --id-column")

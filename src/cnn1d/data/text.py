@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, did_you_mean
 from .labels import indicator_columns
 from .readers import normalise_label
 
@@ -53,7 +53,7 @@ class TextDataset:
 def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | None:
     if wanted is not None:
         if wanted not in columns:
-            raise DataError(f"{path}: no {what} column {wanted!r}; columns are {list(columns)[:12]}")
+            raise DataError(f"{path}: no {what} column {wanted!r}{did_you_mean(wanted, columns)}; columns are {list(columns)[:12]}")
         return wanted
     lower = {str(c).lower(): c for c in columns}
     return next((lower[n] for n in names if n in lower), None)

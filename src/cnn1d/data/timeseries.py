@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, did_you_mean
 
 TIME_COLUMN_NAMES = ("date", "time", "timestamp", "datetime", "ds", "period")
 
@@ -74,7 +74,7 @@ def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | N
     lower = {str(c).lower(): c for c in columns}
     if wanted is not None:
         if wanted not in columns:
-            raise DataError(f"{path}: no {what} column {wanted!r}; columns are {list(columns)[:12]}")
+            raise DataError(f"{path}: no {what} column {wanted!r}{did_you_mean(wanted, columns)}; columns are {list(columns)[:12]}")
         return wanted
     return next((lower[n] for n in names if n in lower), None)
 
@@ -181,14 +181,14 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
     targets = [t.strip() for part in targets for t in part.split(",") if t.strip()]
     for col in targets:
         if col not in frame.columns:
-            raise DataError(f"{source}: no target column {col!r}; columns are {list(frame.columns)[:12]}")
+            raise DataError(f"{source}: no target column {col!r}{did_you_mean(col, frame.columns)}; columns are {list(frame.columns)[:12]}")
     time_col = _pick(frame.columns, time_column, TIME_COLUMN_NAMES, "time", source)
     if id_column is not None and id_column not in frame.columns:
-        raise DataError(f"{source}: no id column {id_column!r}; columns are {list(frame.columns)[:12]}")
+        raise DataError(f"{source}: no id column {id_column!r}{did_you_mean(id_column, frame.columns)}; columns are {list(frame.columns)[:12]}")
     covariates = list(covariates or [])
     for col in covariates:
         if col not in frame.columns:
-            raise DataError(f"{source}: no covariate column {col!r}")
+            raise DataError(f"{source}: no covariate column {col!r}{did_you_mean(col, frame.columns)}")
     frame = frame.copy()
     for col in targets + covariates:
         converted = pd.to_numeric(frame[col], errors="coerce")
