@@ -329,6 +329,7 @@ def test_the_trained_label_column_is_not_read_as_a_time_step_later(tmp_path, gun
     res = cli("predict", bundle, tmp_path / "millivolts.csv", "--json")
     assert res.exit_code == 0 and "the values are on another scale than the training data" in res.output
     assert json.loads(res.stdout)["warnings"] and json.loads(cli("predict", bundle, bare, "--json").stdout)["warnings"] == []
+    one_line_error(cli("predict", bundle, bare, "--text-column", "text"), "--text-column applies to text models")
     table.drop(columns=["t5"]).to_csv(tmp_path / "gap.csv", index=False)
     one_line_error(cli("predict", bundle, tmp_path / "gap.csv"), "lacks 1 of the time-step columns", "'t5'")
     # the Python API reorders a DataFrame by name as well, and refuses a column it never saw

@@ -488,9 +488,11 @@ def _one_tag_each(data: Dataset, names: list | None = None) -> Dataset:
     return replace(data, y=matrix, class_names=names)
 
 
-def _check_kind(estimator, bundle, verb: str) -> None:
+def _check_kind(estimator, bundle, verb: str, text_column: str | None = None) -> None:
     from .errors import ConfigError
 
+    if text_column is not None and type(estimator).__name__ != "CNNTextClassifier":
+        raise ConfigError(f"--text-column applies to text models; {bundle} holds a {type(estimator).__name__}: remove it")
     task = getattr(estimator, "task", None)
     if task == "forecast":
         raise ConfigError(f"{bundle}: holds a forecaster; use `cnn1d forecast {bundle} DATA --out FILE.csv`")
@@ -503,7 +505,7 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
     from .estimators.bundled import load
 
     estimator = load(bundle)
-    _check_kind(estimator, bundle, "work")
+    _check_kind(estimator, bundle, "work", text_column)
     if type(estimator).__name__ == "CNNTextClassifier":
         from .data.text import read_text
 
@@ -583,7 +585,7 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
     if not texts and data is None:
         raise ConfigError("give a DATA file to predict, or --text for a text model")
     estimator = load(bundle)
-    _check_kind(estimator, bundle, "generate text")
+    _check_kind(estimator, bundle, "generate text", text_column)
     is_text = type(estimator).__name__ == "CNNTextClassifier"
     if texts:
         if not is_text:
@@ -620,7 +622,7 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
     if out.suffix.lower() not in (".csv", ".png"):
         raise ConfigError(f"--out {out}: give a .csv (attribution matrix) or .png (one example's plot) file")
     estimator = load(bundle)
-    _check_kind(estimator, bundle, "explain")
+    _check_kind(estimator, bundle, "explain", text_column)
     text = type(estimator).__name__ == "CNNTextClassifier"
     if text:
         from .data.text import read_text
@@ -749,6 +751,8 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
         raise ConfigError("give a DATA file to predict, or --text for a text model")
     if texts and not model.is_text:
         raise ConfigError(f"{model_path}: --text needs a text model; this one is a {model.kind}")
+    if text_column is not None and not model.is_text:
+        raise ConfigError(f"--text-column applies to text models; {model_path} holds a {model.kind}: remove it")
     if model.is_text:
         rows = None
         if not texts:
