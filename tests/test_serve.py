@@ -200,3 +200,7 @@ def test_serve_refuses_bad_model_arguments(tmp_path, served):
         model_specs([str(tmp_path / "missing.onnx")])
     with pytest.raises(ConfigError, match="runs on onnxruntime"):
         load_model(served["onnx"], "keras")
+    from cnn1d.serve.app import serve
+
+    with pytest.raises(ConfigError, match="did you mean 'onnx'"):  # refused before a server starts
+        serve([served["onnx"]], engine="onxx")

@@ -560,13 +560,17 @@ def serve(models: list[str], *, host: str = "127.0.0.1", port: int = 8000, max_b
     """Run the service until SIGTERM/SIGINT (in-flight requests drain, at most 8 s)."""
     import importlib.util
 
-    from ..errors import ConfigError
+    from ..errors import ConfigError, did_you_mean
 
     missing = [m for m in ("fastapi", "uvicorn") if importlib.util.find_spec(m) is None]
     if missing:
         raise ConfigError(f"cnn1d serve needs {', '.join(missing)}: pip install \"cnn1d[serve]\"")
     if max_batch < 1 or max_wait_ms < 0:
         raise ConfigError("--max-batch must be at least 1 and --max-wait-ms at least 0")
+    from .engines import ENGINES
+
+    if engine not in ENGINES:  # before the server starts: models load after it, and would each fail on this
+        raise ConfigError(f"--engine {engine!r}{did_you_mean(engine, ENGINES)}: choose one of {', '.join(ENGINES)}")
     import uvicorn
 
     app = create_app(model_specs(models), engine=engine, max_batch=max_batch, max_wait_ms=max_wait_ms, docs=docs)
