@@ -204,3 +204,7 @@ def test_serve_refuses_bad_model_arguments(tmp_path, served):
 
     with pytest.raises(ConfigError, match="did you mean 'onnx'"):  # refused before a server starts
         serve([served["onnx"]], engine="onxx")
+    garbage = tmp_path / "garbage.cnn1d"
+    garbage.write_text("not a bundle")
+    with pytest.raises(Exception, match="not a cnn1d bundle"):  # so is a file that is no bundle
+        serve([str(garbage)])

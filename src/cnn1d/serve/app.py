@@ -12,6 +12,7 @@ padded length so no answer depends on what else was in the batch. Every client m
 import asyncio
 import html
 import json
+import logging
 import math
 import tempfile
 import threading
@@ -134,8 +135,11 @@ class Registry:
                 warm_up(model, self.max_batch)
                 self.models[name] = model
                 self.batchers[name] = Batcher(model, self.max_batch, self.max_wait_ms, self.executor)
+                logging.getLogger("uvicorn.error").info("model %r ready (%s, engine %s)", name, path, self.engine)
             except Exception as exc:  # reported by /readyz and the log; the other models still serve
                 self.errors[name] = f"{type(exc).__name__}: {exc}"
+                logging.getLogger("uvicorn.error").error("model %r (%s) failed to load: %s", name, path,
+                                                         self.errors[name])
         import gc
 
         gc.collect()
@@ -571,7 +575,13 @@ def serve(models: list[str], *, host: str = "127.0.0.1", port: int = 8000, max_b
 
     if engine not in ENGINES:  # before the server starts: models load after it, and would each fail on this
         raise ConfigError(f"--engine {engine!r}{did_you_mean(engine, ENGINES)}: choose one of {', '.join(ENGINES)}")
+    specs = model_specs(models)
+    from ..bundle import read_meta
+
+    for path in specs.values():
+        if Path(path).suffix.lower() == ".cnn1d":
+            read_meta(path)  # a file that is no bundle is refused now, not reported after the server started
     import uvicorn
 
-    app = create_app(model_specs(models), engine=engine, max_batch=max_batch, max_wait_ms=max_wait_ms, docs=docs)
+    app = create_app(specs, engine=engine, max_batch=max_batch, max_wait_ms=max_wait_ms, docs=docs)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=8, access_log=False)
