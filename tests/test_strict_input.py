@@ -172,6 +172,10 @@ def test_one_series_file_and_bad_out_are_one_line_errors(tmp_path, gunpoint):
     afile.write_text("x")
     one_line_error(cli("train", *FAST, "--out", afile), "is a file")
     one_line_error(cli("train", *FAST, "--out", afile / "sub"), "cannot be written")
+    from cnn1d.io_utils import atomic_write_text
+
+    with pytest.raises(ConfigError, match="is a folder; give the path of a file"):  # predict --out DIR
+        atomic_write_text(tmp_path, "x")
 
 
 def test_binary_npy_is_not_sent_to_pickle(tmp_path):

@@ -15,6 +15,10 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temp path beside ``target`` (same suffix, so Keras accepts it); rename it over ``target``
     when the block succeeds, delete it when it fails."""
     target = Path(target)
+    if target.is_dir():
+        from .errors import ConfigError
+
+        raise ConfigError(f"{target} is a folder; give the path of a file to write (in it, or elsewhere)")
     target.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(target.suffixes[-2:]) if target.name.endswith(".weights.h5") else target.suffix
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp" + suffix, dir=target.parent)
