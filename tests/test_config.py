@@ -126,7 +126,7 @@ def test_forecast_run_from_python_needs_no_cli_defaults(tmp_path):
 def test_config_files_refuse_unknown_keys_and_bad_values(tmp_path):
     bad = tmp_path / "c.toml"
     bad.write_text('epoch = 3\n')
-    with pytest.raises(ConfigError, match=r"unknown config keys: epoch \(did you mean epochs\?\)"):
+    with pytest.raises(ConfigError, match=r"unknown config keys: epoch \(did you mean 'epochs'\?\)"):
         RunConfig.from_file(bad)
     bad.write_text('epochs = "many"\n')
     with pytest.raises(ConfigError, match="epochs must be a positive integer"):

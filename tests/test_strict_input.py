@@ -172,6 +172,11 @@ def test_one_series_file_and_bad_out_are_one_line_errors(tmp_path, gunpoint):
     afile.write_text("x")
     one_line_error(cli("train", *FAST, "--out", afile), "is a file")
     one_line_error(cli("train", *FAST, "--out", afile / "sub"), "cannot be written")
+    assert cli("train", *FAST, "--out", tmp_path / "run").exit_code == 0
+    bundle = (tmp_path / "run" / "model.cnn1d").read_bytes()
+    one_line_error(cli("train", *FAST, "--out", tmp_path / "run"), "already holds a trained model", "--overwrite")
+    assert (tmp_path / "run" / "model.cnn1d").read_bytes() == bundle  # the first run's model is kept
+    assert cli("train", *FAST, "--out", tmp_path / "run", "--overwrite").exit_code == 0
     from cnn1d.io_utils import atomic_write_text
 
     with pytest.raises(ConfigError, match="is a folder; give the path of a file"):  # predict --out DIR

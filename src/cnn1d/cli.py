@@ -107,7 +107,7 @@ def _one_data(positional: Optional[str], option: Optional[str], *, required: boo
 
 
 # `cnn1d train` options that are not RunConfig fields: what to do with the run, not what it is.
-TRAIN_ACTIONS = ("json_out", "config_file", "resume", "quiet", "report")
+TRAIN_ACTIONS = ("json_out", "config_file", "resume", "overwrite", "quiet", "report")
 
 
 @app.command()
@@ -147,6 +147,7 @@ def train(
     num_processes: Optional[int] = typer.Option(None, "--num-processes", help="Multi-process training: how many processes (hosts) train the network together."),
     process_id: Optional[int] = typer.Option(None, "--process-id", help="Multi-process training: this process's index, 0 to N-1; only process 0 writes the run directory."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run in --out with the settings it recorded."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the trained model already in --out (refused without it)."),
     report: bool = typer.Option(False, "--report", help="Write report.html (see `cnn1d report`) into the run directory at the end."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     target: Optional[str] = typer.Option(None, "--target", help="Forecast: the column(s) to forecast (comma-separated)."),
@@ -212,7 +213,7 @@ def train(
     config = RunConfig.from_file(config_file) if config_file else RunConfig()
     config = config.replace(**{k: v for k, v in flags.items() if v is not None}, verbose=0 if quiet else 1)
     console = _console(json_out)
-    result = run(config, resume=resume, log=_log(console))
+    result = run(config, resume=resume, overwrite=overwrite, log=_log(console))
     if report:
         from .evaluation.report import build_report
 

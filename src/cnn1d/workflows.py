@@ -162,12 +162,23 @@ def check_audio_fields(config: RunConfig, audio: bool, spec: str) -> None:
                           "(a manifest is read by its column names)")
 
 
-def run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+def run(config: RunConfig, *, resume: bool = False, overwrite: bool | None = None,
+        log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train, evaluate beside a baseline and save a bundle, for whatever task ``config`` describes.
 
     ``resume``: continue the interrupted run in ``config.out`` with the settings it recorded; settings given
-    now that differ from those are refused by name.
+    now that differ from those are refused by name. ``overwrite=False``: refuse an ``out`` that already holds a
+    trained model (the command line's default, so a second run never replaces the first's model unasked);
+    ``True``: start afresh there, clearing an earlier run's checkpoints; ``None``: neither (an earlier run's
+    checkpoints are still refused when training starts).
     """
+    if config.out and not resume and overwrite is False and (Path(config.out) / RUN_BUNDLE).exists():
+        raise ConfigError(f"--out {config.out} already holds a trained model ({RUN_BUNDLE}); choose another --out, "
+                          "pass --overwrite to replace it, or --resume to continue an interrupted run")
+    if config.out and not resume and overwrite is True and Path(config.out).is_dir():
+        from .training.trainer import clear_checkpoints
+
+        clear_checkpoints(Path(config.out))  # an earlier run's checkpoints would read as a run to resume
     if resume:
         config = resume_config(config)
     kind = run_kind(config)
@@ -179,6 +190,7 @@ def run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] =
 
 
 RUN_CONFIG = "config.toml"
+RUN_BUNDLE = "model.cnn1d"
 
 
 def resume_config(config: RunConfig) -> RunConfig:
@@ -385,7 +397,7 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
         extra["skipped_files"] = list(train.meta.get("skipped", []))
         if test.meta is not train.meta:  # a held-out test set shares the training set's report
             extra["skipped_files"] += test.meta.get("skipped", [])
-    bundle_path = estimator.save(out / "model.cnn1d", metrics={
+    bundle_path = estimator.save(out / RUN_BUNDLE, metrics={
         "test": metrics, "baseline": baseline,
         **({"audio_baseline": extra["audio_baseline_metrics"]} if "audio_baseline_metrics" in extra else {}),
         **({"calibration": extra["calibration"]} if "calibration" in extra else {})})
@@ -901,7 +913,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
                if seen["cnn"] is not None else ""))
     metrics = clf.evaluate(test)
     baseline = text_baseline(data, test)
-    bundle_path = clf.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline})
+    bundle_path = clf.save(out / RUN_BUNDLE, metrics={"test": metrics, "baseline": baseline})
     result = {
         "task": "classify", "modality": "text", "dataset": data.name, "model": clf.model,
         "test_metrics": metrics, "baseline_metrics": baseline, "baseline": "tfidf+logistic_regression",
@@ -968,7 +980,7 @@ def lm_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None
                "n_tokens": lm_model.n_heldout_tokens_}
     baseline = {"perplexity": lm_model.ngram_perplexity_, "bits_per_token": math.log2(lm_model.ngram_perplexity_),
                 "order": 5 if lm_model.tokens == "char" else 3}
-    bundle_path = lm_model.save(out / "model.cnn1d", metrics={"test": metrics, "baseline": baseline})
+    bundle_path = lm_model.save(out / RUN_BUNDLE, metrics={"test": metrics, "baseline": baseline})
     result = {
         "task": "lm", "tokens": lm_model.tokens, "level": lm_model.tokens,  # `level`: its name before 0.2
         "dataset": path.name, "model": lm_model.model, "test_metrics": metrics,

@@ -233,6 +233,16 @@ def restore_rng(saved: dict[str, Any] | None) -> None:
     random.setstate((version, tuple(state), gauss))
 
 
+def clear_checkpoints(run_dir: Path) -> None:
+    """Remove the checkpoints of an earlier run in ``run_dir`` (its own and its members'), so a run started
+    afresh there (``--overwrite``) is not taken for one to resume. Only the checkpoint folders cnn1d wrote go."""
+    import shutil
+
+    for folder in [run_dir, *sorted(run_dir.glob("member[_-]*"))]:
+        if (folder / CHECKPOINT_DIR).is_dir():
+            shutil.rmtree(folder / CHECKPOINT_DIR)
+
+
 def read_state(run_dir: Path) -> dict[str, Any] | None:
     path = run_dir / CHECKPOINT_DIR / STATE_FILE
     if not path.exists():
