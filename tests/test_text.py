@@ -40,6 +40,10 @@ def test_readers_csv_jsonl_folder_and_bad_bytes(tmp_path):
         read_text(csv, text_column="body")
     with pytest.raises(DataError, match="no label column"):
         read_text(jsonl, label_column="nope")
+    unnamed = tmp_path / "u.csv"
+    unnamed.write_text("id,comment\n1,a film that stays with you for days\n2,two hours I will never get back\n")
+    with pytest.raises(DataError, match="the longest texts are in 'comment': --text-column comment"):
+        read_text(unnamed)
 
 
 def test_tokenizer_vocabulary_oov_and_length():

@@ -50,6 +50,21 @@ class TextDataset:
         return text
 
 
+def _likely_text_column(frame) -> str | None:
+    """The column of longest texts (a mean of 15 characters or more, mostly not numbers), to name in an error."""
+    import pandas as pd
+
+    best = None
+    for column in frame.columns:
+        values = frame[column].astype(str)
+        if pd.to_numeric(values, errors="coerce").notna().mean() > 0.5:
+            continue
+        length = float(values.str.len().mean())
+        if length >= 15 and (best is None or length > best[1]):
+            best = (str(column), length)
+    return best[0] if best else None
+
+
 def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | None:
     if wanted is not None:
         if wanted not in columns:
@@ -105,7 +120,10 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
         raise DataError(f"{path}: holds no rows")
     text_col = _pick(frame.columns, text_column, TEXT_COLUMN_NAMES, "text", path)
     if text_col is None:
-        raise DataError(f"{path}: no text column found; name it with --text-column (columns: {list(frame.columns)[:12]})")
+        likely = _likely_text_column(frame)
+        hint = f"; the longest texts are in {likely!r}: --text-column {likely}" if likely else ""
+        raise DataError(f"{path}: no text column found; name it with --text-column (columns: "
+                        f"{list(frame.columns)[:12]}){hint}")
     if label_column and "," in label_column and labels != "none":
         return _multilabel(frame, path, text_column, [c.strip() for c in label_column.split(",") if c.strip()], decode_errors)
     label_col = _pick(frame.columns, label_column, LABEL_COLUMN_NAMES, "label", path) if labels != "none" else None
