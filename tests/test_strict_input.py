@@ -115,6 +115,11 @@ def test_wide_csv_with_an_id_column_is_one_row_per_series(tmp_path, gunpoint, gp
     no_ids = write_rows(tmp_path / "noid.csv", rows[:3], header=[f"t{i}" for i in range(150)])
     with pytest.raises(DataError, match="needs a series-id column"):
         read(no_ids, layout="long")
+    patients = tmp_path / "patients.csv"  # an id column under a name the readers do not know
+    patients.write_text(path.read_text().replace("id,", "patient,", 1))
+    with pytest.raises(DataError, match="if it names each series, pass --id-column patient"):
+        read(patients)
+    assert len(read(patients, id_column="patient")) == 20
 
 
 def test_long_csv_orders_string_dates_chronologically(tmp_path):

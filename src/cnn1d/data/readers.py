@@ -326,8 +326,12 @@ def _numeric_block(frame, path: Path, numbers, first_column: int = 1) -> np.ndar
         row, col = np.argwhere(bad)[0]
         name = frame.columns[col]
         column = f"column {name!r}" if isinstance(name, str) else f"column {col + first_column}"
+        hint = number_hint(frame.iat[row, col])
+        if not hint and isinstance(name, str) and bad[:, col].all():  # a whole column of words: names, not values
+            hint = (f"; no value in {name!r} is a number: if it names each series, pass --id-column {name}; "
+                    f"if it holds the labels, --label-column {name}")
         raise DataError(f"{path}: data row {row + 1}, {column} holds {str(frame.iat[row, col]).strip()!r}, which is "
-                        f"not a number{number_hint(frame.iat[row, col])}")
+                        f"not a number{hint}")
     values = numbers.to_numpy(dtype=np.float64)
     if np.isinf(values).any() or (np.abs(values[np.isfinite(values)]) > np.finfo(np.float32).max).any():
         row, col = np.argwhere(np.isinf(values) | (np.abs(np.nan_to_num(values)) > np.finfo(np.float32).max))[0]
