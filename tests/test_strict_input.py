@@ -160,6 +160,23 @@ def test_long_csv_channels_are_read_by_the_trained_names(tmp_path):
     assert read(path, value_columns=["u", "v"]).n_channels == 3  # other names: read by position, as before
 
 
+def test_the_trained_id_column_names_series_at_predict_and_evaluate(tmp_path, gunpoint):
+    rows = [f"{split}{i},{t},{v:.5f},{y}" for split, data in (("a", gunpoint[0]), ("b", gunpoint[1]))
+            for i, (series, y) in enumerate(zip(data.values[:30, :, 0], data.y[:30])) for t, v in enumerate(series)]
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    train.write_text("sid,step,value,label\n" + "\n".join(r for r in rows if r.startswith("a")) + "\n")
+    test.write_text("sid,step,value,label\n" + "\n".join(r for r in rows if r.startswith("b")) + "\n")
+    res = cli("train", "--data", train, "--id-column", "sid", "--model", "minirocket", "--model-params",
+              '{"n_features": 168}', "--seed", "0", "--quiet", "--out", tmp_path / "run")
+    assert res.exit_code == 0, res.output
+    bundle = tmp_path / "run" / "model.cnn1d"
+    # a long file whose id column has a name of its own was read as a wide one ("1 channel(s)") before
+    res = cli("evaluate", bundle, test, "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["metrics"]["n"] == 30, res.output
+    predictions = json.loads(cli("predict", bundle, test, "--json").stdout)["predictions"]
+    assert [p["id"] for p in predictions[:2]] == ["b0", "b1"]
+
+
 def test_arff_numeric_class_attribute_is_the_label(tmp_path):
     path = tmp_path / "num.arff"
     path.write_text("@relation r\n@attribute t1 numeric\n@attribute t2 numeric\n@attribute t3 numeric\n"

@@ -526,6 +526,7 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
         return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
     dataset, _ = resolve_data(data, labels="required", label_column=_trained_label_column(estimator, data, label_column),
                               split="test", value_columns=getattr(estimator, "value_columns_", None),
+                              id_column=_trained_label_column(estimator, data, None, "id_column"),
                               length_hint=_series_length(estimator), **_audio_options(estimator, data))
     task = estimator.to_config().task
     if task == "tag" and dataset.y is not None and dataset.y.ndim == 1:
@@ -534,12 +535,13 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
             "skipped_files": dataset.meta.get("skipped", []), "ignored_columns": dataset.meta.get("ignored_columns", [])}
 
 
-def _trained_label_column(estimator, data: str | None, given: str | None) -> str | None:
+def _trained_label_column(estimator, data: str | None, given: str | None, field: str = "label_column") -> str | None:
     """``given``, or the label column(s) the bundle was trained with when ``data`` is a table holding them:
-    a column named otherwise than label/class/target/y would else be read as one more time step."""
+    a column named otherwise than label/class/target/y would else be read as one more time step. ``field``
+    ``"id_column"``: the same for the column that named each series (so predictions keep their ids)."""
     if given is not None or data is None:
         return given
-    recorded = getattr(getattr(estimator, "config_", None), "label_column", None)
+    recorded = getattr(getattr(estimator, "config_", None), field, None)
     if not recorded or recorded in ("none", "first") or getattr(estimator, "audio_", False):
         return None
     path = Path(data)
@@ -607,6 +609,7 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
         return predict_text(estimator, data, None, text_column=text_column)
     dataset, _ = resolve_data(data, labels="auto", label_column=_trained_label_column(estimator, data, label_column),
                               split="test", length_hint=_series_length(estimator),
+                              id_column=_trained_label_column(estimator, data, None, "id_column"),
                               value_columns=getattr(estimator, "value_columns_", None), **_audio_options(estimator, data))
     frame = _prediction_frame(dataset)
     if estimator.task == "classify":
@@ -643,6 +646,7 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
     else:
         items, _ = resolve_data(data, labels="auto", label_column=_trained_label_column(estimator, data, label_column),
                                 split="test", value_columns=getattr(estimator, "value_columns_", None),
+                                id_column=_trained_label_column(estimator, data, None, "id_column"),
                                 length_hint=_series_length(estimator), **_audio_options(estimator, data))
     n = len(items)
     if index is not None and not 0 <= index < n:
