@@ -127,6 +127,8 @@ def test_forecaster_fits_predicts_and_round_trips(tmp_path):
     assert loaded.lookback_scores_ == f.lookback_scores_ == [[18, None]] and f.lookback_ == 18
     with pytest.raises(ConfigError, match="longer than the 6 steps"):
         f.predict(horizon=12)
+    with pytest.raises(ConfigError, match="from 1 to 6"):  # 0 forecast all 6 steps before
+        f.predict(horizon=0)
 
 
 def test_forecaster_on_arrays_and_short_series():

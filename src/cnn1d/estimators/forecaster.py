@@ -547,6 +547,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         Covariates (if the model uses them) must cover ``horizon`` steps past each origin.
         """
         self._check_fitted()
+        if horizon is not None and int(horizon) < 1:
+            raise ConfigError(f"horizon {horizon}: give a number of steps ahead from 1 to {self.horizon}")
         H = horizon or self.horizon
         if H > self.horizon:
             raise ConfigError(f"horizon {H} is longer than the {self.horizon} steps this model was trained to forecast; "
@@ -686,8 +688,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
         self._check_fitted()
         table = table or self.table_
+        forecasts = self.forecast_at(table, horizon=horizon)
         H = horizon or self.horizon
-        forecasts = self.forecast_at(table, horizon=H)
         ends, _ = trim_future(table)
         rows = []
         for key, (point, lower, upper) in forecasts.items():
