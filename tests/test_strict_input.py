@@ -175,6 +175,9 @@ def test_the_trained_id_column_names_series_at_predict_and_evaluate(tmp_path, gu
     assert res.exit_code == 0 and json.loads(res.stdout)["metrics"]["n"] == 30, res.output
     predictions = json.loads(cli("predict", bundle, test, "--json").stdout)["predictions"]
     assert [p["id"] for p in predictions[:2]] == ["b0", "b1"]
+    assert cli("export", bundle, "--out", tmp_path / "m.onnx").exit_code == 0  # the manifest records it too
+    exported = json.loads(cli("predict", tmp_path / "m.onnx", test, "--json").stdout)["predictions"]
+    assert [p["prediction"] for p in exported] == [p["prediction"] for p in predictions]
 
 
 def test_arff_numeric_class_attribute_is_the_label(tmp_path):

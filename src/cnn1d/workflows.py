@@ -539,10 +539,14 @@ def _trained_label_column(estimator, data: str | None, given: str | None, field:
     """``given``, or the label column(s) the bundle was trained with when ``data`` is a table holding them:
     a column named otherwise than label/class/target/y would else be read as one more time step. ``field``
     ``"id_column"``: the same for the column that named each series (so predictions keep their ids)."""
-    if given is not None or data is None:
+    if given is not None or data is None or getattr(estimator, "audio_", False):
         return given
-    recorded = getattr(getattr(estimator, "config_", None), field, None)
-    if not recorded or recorded in ("none", "first") or getattr(estimator, "audio_", False):
+    return recorded_column(getattr(getattr(estimator, "config_", None), field, None), data)
+
+
+def recorded_column(recorded: str | None, data: str | None) -> str | None:
+    """``recorded`` (a column, or several comma-separated) when the table ``data`` holds it, else None."""
+    if not recorded or recorded in ("none", "first") or data is None:
         return None
     path = Path(data)
     if not path.is_file() or not any(s in (".csv", ".tsv", ".txt") for s in path.suffixes[-2:]):
@@ -790,6 +794,8 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
     if model.kind == "tagger":
         options["multilabel"] = True
     hint = None if audio else (spec["length"] or spec["min_length"])
+    if not audio:
+        options["id_column"] = recorded_column(spec.get("id_column"), data)
     dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test", length_hint=hint,
                               value_columns=spec.get("value_columns"), **options)
     frame = _prediction_frame(dataset)

@@ -198,6 +198,9 @@ def build_graph(estimator, kind: str, fixed_length: bool = False):
     if getattr(estimator, "value_columns_", None):
         # A wide table with a header is read by these step names (`cnn1d predict MODEL.onnx table.csv`).
         manifest["input"]["value_columns"] = list(estimator.value_columns_)
+    id_column = getattr(getattr(estimator, "config_", None), "id_column", None)
+    if id_column and not getattr(estimator, "audio_", False):
+        manifest["input"]["id_column"] = id_column  # the column that named each series (long tables need it)
     if getattr(estimator, "audio_", False):
         from ..preprocess.audio import front_end
 

@@ -474,7 +474,10 @@ def _read_upload(model, path: Path, suffix: str, header: bool | None = None, lab
     spec = model.manifest["input"]
     hint = None if audio else (spec["length"] or spec["min_length"])
     if not audio:
-        options.update(header=header, label_column=label_column, value_columns=spec.get("value_columns"))
+        from ..workflows import recorded_column
+
+        options.update(header=header, label_column=label_column, value_columns=spec.get("value_columns"),
+                       id_column=recorded_column(spec.get("id_column"), str(path)))
     data, _ = resolve_data(str(path), labels="auto", split="test", length_hint=hint, **options)
     return data
 
