@@ -394,12 +394,12 @@ def predict(
     run = predict_exported if bundle.suffix.lower() in (".onnx", ".tflite") else predict_bundle
     frame = run(bundle, data, label_column=label_column, text_column=text_column, texts=text)
     skipped = frame.attrs.get("skipped", [])
+    to_stderr = _log(_console(True))
     for warning in frame.attrs.get("warnings", []):
-        _log(_console(True))(f"warning: {warning}")
-    if frame.attrs.get("ignored_columns"):
-        from .workflows import log_ignored_columns
+        to_stderr(f"warning: {warning}")
+    from .workflows import log_ignored_columns
 
-        log_ignored_columns(data, frame.attrs["ignored_columns"], _log(_console(True)))
+    log_ignored_columns(data, frame.attrs.get("ignored_columns"), to_stderr)
     if skipped:
         from rich.console import Console
 

@@ -524,10 +524,7 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
         texts = read_text(data, text_column=text_column, labels="required",
                           label_column=_trained_label_column(estimator, data, label_column))
         return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
-    dataset, _ = resolve_data(data, labels="required", label_column=_trained_label_column(estimator, data, label_column),
-                              split="test", value_columns=getattr(estimator, "value_columns_", None),
-                              id_column=_trained_label_column(estimator, data, None, "id_column"),
-                              length_hint=_series_length(estimator), **_audio_options(estimator, data))
+    dataset, _ = resolve_data(data, labels="required", split="test", **_bundle_read_options(estimator, data, label_column))
     task = estimator.to_config().task
     if task == "tag" and dataset.y is not None and dataset.y.ndim == 1:
         dataset = _one_tag_each(dataset, estimator.classes_.tolist())
@@ -535,18 +532,44 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
             "skipped_files": dataset.meta.get("skipped", []), "ignored_columns": dataset.meta.get("ignored_columns", [])}
 
 
-def _trained_label_column(estimator, data: str | None, given: str | None, field: str = "label_column") -> str | None:
+def _trained_label_column(estimator, data: str | None, given: str | None) -> str | None:
     """``given``, or the label column(s) the bundle was trained with when ``data`` is a table holding them:
-    a column named otherwise than label/class/target/y would else be read as one more time step. ``field``
-    ``"id_column"``: the same for the column that named each series (so predictions keep their ids)."""
-    if given is not None or data is None or getattr(estimator, "audio_", False):
+    a column named otherwise than label/class/target/y would else be read as one more time step."""
+    if given is not None or getattr(estimator, "audio_", False):
         return given
-    return recorded_column(getattr(getattr(estimator, "config_", None), field, None), data)
+    return held_column(getattr(getattr(estimator, "config_", None), "label_column", None), table_columns(data))
+
+
+def _bundle_read_options(estimator, data: str | None, label_column: str | None) -> dict[str, Any]:
+    """How a trained bundle reads a series or audio file to evaluate, predict, explain or report on: the label and
+    id columns it was trained with, where the table holds them (its header read once), its step or channel
+    columns by name, the series length it takes and its audio settings."""
+    config = getattr(estimator, "config_", None)
+    columns = None if getattr(estimator, "audio_", False) else table_columns(data)
+    return {"label_column": label_column if label_column is not None else
+            held_column(getattr(config, "label_column", None), columns),
+            # a long file's id column under a name of its own would else be read as one more channel
+            "id_column": held_column(getattr(config, "id_column", None), columns),
+            "value_columns": getattr(estimator, "value_columns_", None),
+            "length_hint": _series_length(estimator), **_audio_options(estimator, data)}
 
 
 def recorded_column(recorded: str | None, data: str | None) -> str | None:
     """``recorded`` (a column, or several comma-separated) when the table ``data`` holds it, else None."""
-    if not recorded or recorded in ("none", "first") or data is None:
+    return held_column(recorded, table_columns(data))
+
+
+def held_column(recorded: str | None, columns: set[str] | None) -> str | None:
+    """``recorded`` when every column it names (comma-separated) is among ``columns``, else None."""
+    if not recorded or recorded in ("none", "first") or columns is None:
+        return None
+    return recorded if all(c.strip() in columns for c in recorded.split(",")) else None
+
+
+def table_columns(data: str | None) -> set[str] | None:
+    """The header names of the CSV/TSV file ``data``; None for anything else (or a file the readers will judge,
+    and name the problem of, on their own)."""
+    if data is None:
         return None
     path = Path(data)
     if not path.is_file() or not any(s in (".csv", ".tsv", ".txt") for s in path.suffixes[-2:]):
@@ -554,11 +577,9 @@ def recorded_column(recorded: str | None, data: str | None) -> str | None:
     import pandas as pd
 
     try:
-        columns = {str(c).strip() for c in pd.read_csv(path, nrows=0, sep=None, engine="python").columns}
-    except Exception:  # a file the readers will judge (and name the problem) on their own
+        return {str(c).strip() for c in pd.read_csv(path, nrows=0, sep=None, engine="python").columns}
+    except Exception:
         return None
-    wanted = [c.strip() for c in recorded.split(",")]
-    return recorded if all(c in columns for c in wanted) else None
 
 
 def _series_length(estimator) -> int | None:
@@ -611,10 +632,7 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
         return predict_text(estimator, None, list(texts))
     if is_text:
         return predict_text(estimator, data, None, text_column=text_column)
-    dataset, _ = resolve_data(data, labels="auto", label_column=_trained_label_column(estimator, data, label_column),
-                              split="test", length_hint=_series_length(estimator),
-                              id_column=_trained_label_column(estimator, data, None, "id_column"),
-                              value_columns=getattr(estimator, "value_columns_", None), **_audio_options(estimator, data))
+    dataset, _ = resolve_data(data, labels="auto", split="test", **_bundle_read_options(estimator, data, label_column))
     frame = _prediction_frame(dataset)
     if estimator.task == "classify":
         _add_class_columns(frame, estimator, estimator.predict_proba(dataset))
@@ -648,10 +666,7 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
 
         items = read_text(data, text_column=text_column, labels="none").texts
     else:
-        items, _ = resolve_data(data, labels="auto", label_column=_trained_label_column(estimator, data, label_column),
-                                split="test", value_columns=getattr(estimator, "value_columns_", None),
-                                id_column=_trained_label_column(estimator, data, None, "id_column"),
-                                length_hint=_series_length(estimator), **_audio_options(estimator, data))
+        items, _ = resolve_data(data, labels="auto", split="test", **_bundle_read_options(estimator, data, label_column))
     n = len(items)
     if index is not None and not 0 <= index < n:
         raise ConfigError(f"--index {index} is out of range: {data} holds {n} example(s) (0 to {n - 1})")
@@ -951,14 +966,13 @@ def predict_text(estimator, data: str | None, texts: list[str] | None, text_colu
         from .runtime import refuse_empty_texts
 
         refuse_empty_texts(texts, "--text")
-    thresholds = estimator.thresholds_ if getattr(estimator, "multilabel_", False) else None
     from .preprocess.text import unfamiliar_text_warning
 
+    thresholds = estimator.thresholds_ if getattr(estimator, "multilabel_", False) else None
     frame = _text_frame(texts, estimator.classes_, thresholds, estimator.predict_proba(texts), rows)
     unseen = unfamiliar_text_warning(estimator.tokenizer_.oov_rate(texts), getattr(estimator, "validation_oov_rate_", None))
     frame.attrs["warnings"] = [unseen] if unseen else []
     return frame
-
 
 
 def lm_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:

@@ -584,8 +584,14 @@ def _wide_dataset(values_frame, numbers, path: Path, value_columns: list[str] | 
     if value_columns:
         values_frame, ignored = trained_columns(values_frame, list(value_columns), path)
     values = _numeric_block(values_frame, path, numbers[values_frame.columns])
-    data = Dataset.from_array(values, y, source=str(path), name=_dataset_name(path), **kwargs)
-    data.meta["value_columns"] = [str(c) for c in values_frame.columns]
+    return _with_columns(Dataset.from_array(values, y, source=str(path), name=_dataset_name(path), **kwargs),
+                         values_frame.columns, ignored)
+
+
+def _with_columns(data: Dataset, columns, ignored: list[str]) -> Dataset:
+    """``data``, recording the table columns its values came from (what a model trained on it reads by name)
+    and the columns left out because a trained model never saw them."""
+    data.meta["value_columns"] = [str(c) for c in columns]
     if ignored:
         data.meta["ignored_columns"] = ignored
     return data
@@ -646,10 +652,7 @@ def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, label
     data = Dataset.from_series(series, y, source=str(path), name=_dataset_name(path),
                                channel_names=[str(c) for c in value_cols])
     data.meta["ids"] = ids
-    data.meta["value_columns"] = [str(c) for c in value_cols]
-    if ignored:
-        data.meta["ignored_columns"] = ignored
-    return data
+    return _with_columns(data, value_cols, ignored)
 
 
 # -- NumPy --------------------------------------------------------------------------------------
