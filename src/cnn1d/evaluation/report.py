@@ -343,8 +343,7 @@ def build_report(source: str | Path, data: str | None = None, out: str | Path | 
     if kind in ("CNNClassifier", "CNNRegressor"):
         if data is not None:
             test, _ = workflows.resolve_data(data, labels="required", split="test",
-                                             length_hint=workflows._series_length(estimator),
-                                             **workflows._audio_options(estimator, data))
+                                             **workflows._bundle_read_options(estimator, data, None))
         else:
             _, _, test, _ = workflows.series_data(config, quiet)
         if kind == "CNNRegressor":
