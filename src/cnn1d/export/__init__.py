@@ -192,9 +192,9 @@ def build_graph(estimator, kind: str, fixed_length: bool = False):
                     f"Series shorter than {pre.train_length} steps are padded with NaN to {pre.train_length}, as "
                     "the bundle does; series are batched with others of the same length")),
     }
-    if pre.scaling == "global" and pre.channel_std and not getattr(estimator, "audio_", False):
+    if pre.train_scale and not getattr(estimator, "audio_", False):
         # What `cnn1d predict MODEL.onnx` compares new data with (data on another scale gets a warning).
-        manifest["input"]["train_scale"] = {"mean": list(pre.channel_mean), "std": list(pre.channel_std)}
+        manifest["input"]["train_scale"] = pre.train_scale
     if getattr(estimator, "value_columns_", None):
         # A wide table with a header is read by these step names (`cnn1d predict MODEL.onnx table.csv`).
         manifest["input"]["value_columns"] = list(estimator.value_columns_)

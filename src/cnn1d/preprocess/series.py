@@ -103,11 +103,18 @@ class SeriesPreprocessor:
             out[:, : data.max_length, -1] = data.observed_mask().all(axis=2)
         return out
 
-    def scale_warning(self, data: Dataset) -> str | None:
-        """A warning when ``data`` is on another scale than the training series (see :func:`scale_warning`)."""
+    @property
+    def train_scale(self) -> dict[str, list[float]] | None:
+        """The training data's per-channel mean and std that new data are compared with (global scaling only:
+        series scaling is immune to units, and ``none`` keeps no statistics)."""
         if self.scaling != "global" or not self.channel_std:
             return None
-        return scale_warning(data, self.channel_mean, self.channel_std)
+        return {"mean": list(self.channel_mean), "std": list(self.channel_std)}
+
+    def scale_warning(self, data: Dataset) -> str | None:
+        """A warning when ``data`` is on another scale than the training series (see :func:`scale_warning`)."""
+        scale = self.train_scale
+        return None if scale is None else scale_warning(data, scale["mean"], scale["std"])
 
     def _impute(self, data: Dataset) -> np.ndarray:
         values = data.values.copy()
