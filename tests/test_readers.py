@@ -158,3 +158,40 @@ def test_dataset_from_arrays_and_lists():
         Dataset.from_array([["a", "b"], ["c", "d"]])
     trailing = Dataset.from_array(np.array([[1, 2, np.nan], [1, np.nan, 3]], dtype=np.float32))
     assert trailing.lengths.tolist() == [2, 3] and trailing.has_missing
+
+
+def test_decimal_commas_are_read_when_the_file_is_not_comma_separated(tmp_path):
+    """Excel writes `;`-separated files with decimal commas in much of Europe: they read as the same numbers
+    (they were refused as text, or a numeric target as 'not a number'); a file mixing both ways is refused."""
+    from cnn1d.data.text import read_text
+    from cnn1d.data.timeseries import read_series_csv
+
+    points = tmp_path / "points.csv"
+    points.write_text("t0,t1,t2,peak\n0.5,-1.25,3,1.5\n2,0.125,-0.75,2.25\n")
+    commas = tmp_path / "commas.csv"
+    commas.write_text("t0;t1;t2;peak\n0,5;-1,25;3;1,5\n2;0,125;-0,75;2,25\n")
+    a, b = read(points, label_column="peak"), read(commas, label_column="peak")
+    np.testing.assert_array_equal(a.values, b.values)
+    assert a.y.tolist() == b.y.tolist() == ["1.5", "2.25"]
+    assert b.meta["decimal_comma"] and "decimal commas read as points" in b.describe()
+    assert not a.meta.get("decimal_comma")
+    headerless = tmp_path / "headerless.tsv"
+    headerless.write_text("1\t0,5\t0,25\n2\t-0,5\t1e-3\n")  # a dot only in no number: still commas
+    np.testing.assert_allclose(read(headerless).values[:, :, 0], [[0.5, 0.25], [-0.5, 0.001]])
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("t0;t1;label\n0,5;0.25;a\n1,5;2.5;b\n")
+    with pytest.raises(DataError, match=r"column 't0' holds '0,5', which is not a number \(a decimal comma\? write 0.5\)"):
+        read(mixed)
+
+    series = tmp_path / "sales.csv"
+    series.write_text("date;sales;promo\n" + "".join(f"2024-01-{d:02d};{d},5;{d % 2}\n" for d in range(1, 29)))
+    table = read_series_csv(series, "sales", covariates=["promo"])
+    (key,) = table.targets
+    np.testing.assert_allclose(table.targets[key][:3, 0], [1.5, 2.5, 3.5])
+    np.testing.assert_allclose(table.covariates[key][:3, 0], [1, 0, 1])
+    assert any("decimal commas read as points in 'sales'" in d for d in table.report["decisions"])
+
+    texts = tmp_path / "reviews.csv"
+    texts.write_text("text;label\nsuperb, moving;pos\na dull mess;neg\n")
+    data = read_text(texts)
+    assert data.texts == ["superb, moving", "a dull mess"] and data.y.tolist() == ["pos", "neg"]

@@ -281,7 +281,7 @@ def test_messy_label_files_are_refused_before_training_and_leave_no_run(tmp_path
     series = tmp_path / "gp_test.tsv"
     series.write_text("7\t0.1\t0.2\t0.3\n1\t0.3\t0.2\t0.1\n")
     one_line_error(cli("train", "--data", "gunpoint", "--test", series, *FAST), "['7'] were not seen in training")
-    series.write_text("1\t0,5\t0,25\t0,125\n2\t0,2\t0,3\t0,4\n")
+    series.write_text("1\t0,5\t0,25\t0.125\n2\t0,2\t0,3\t0.4\n")  # decimal commas and points in one file
     one_line_error(cli("train", "--data", "gunpoint", "--test", series, *FAST), "(a decimal comma? write 0.5)")
     # An empty label cell is not a class "" (nor does it turn numeric targets into class names).
     series.write_text("1\t0.1\t0.2\t0.3\n\t0.3\t0.2\t0.1\n")

@@ -268,14 +268,14 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
     train, test, task = _tag_targets(train, test, task, task_given)
     check_audio_fields(config, "sample_rate" in train.meta, spec)
     config = _apply_recommended(config.replace(data=spec), train.meta.get("recommended", {}), log)
-    log(f"data: {train.name or spec} ({train.describe()})")
+    log(f"data: {train.name or spec} ({train.describe(task)})")
     for problem in train.meta.get("skipped", [])[:20]:
         log(f"skipped: {problem}")
     if test is None:
         train, test = _holdout(train, task, config.seed)
         log(f"no test set given: holding out {len(test)} of the training series as a test set")
     else:
-        log(f"test: {test.describe()}")
+        log(f"test: {test.describe(task)}")
         log_ignored_columns(test.source, test.meta.get("ignored_columns"), log)
     return config, train, test, task
 

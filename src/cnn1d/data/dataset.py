@@ -107,15 +107,19 @@ class Dataset:
             y=None if self.y is None else self.y[index],
         )
 
-    def describe(self) -> str:
+    def describe(self, task: str | None = None) -> str:
+        """One line: size, length, channels, classes or tags (``task``: the run's task when the data's own is
+        not yet set), missing values, how numbers were read."""
         length = str(self.max_length) if self.equal_length else f"{int(self.lengths.min())}-{self.max_length}"
         parts = [f"{len(self)} series", f"length {length}", f"{self.n_channels} channel(s)"]
         if self.y is not None and self.y.ndim == 2:
             parts.append(f"{self.y.shape[1]} tags (multi-label)")
-        elif self.y is not None and self.task != "regress":
+        elif self.y is not None and (task or self.task) != "regress":
             parts.append(f"{len(np.unique(self.y.astype(str)))} classes")
         if self.has_missing:
             parts.append("missing values")
+        if self.meta.get("decimal_comma"):
+            parts.append("decimal commas read as points")
         return ", ".join(parts)
 
     # -- construction -------------------------------------------------------------------------

@@ -178,6 +178,34 @@ def _parse_numbers(frame):
     return frame.apply(lambda col: pd.to_numeric(col.astype(str).str.strip(), errors="coerce"))
 
 
+# A number written with a decimal comma (Excel's CSV in much of Europe: `;`-separated, `0,5`).
+DECIMAL_COMMA = r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?"
+
+
+def _with_decimal_points(frame, numbers, sep: str):
+    """``(frame, numbers, converted)``: a file not separated by commas whose numbers are written with decimal
+    commas has them read as decimal points. Only when that is unambiguous: some cell reads as a decimal-comma
+    number and no number in the file is written with a decimal point (a file mixing both is refused later,
+    naming the cell)."""
+    unparsed = np.flatnonzero(numbers.isna().to_numpy().any(axis=0))
+    if sep == "," or not len(unparsed):
+        return frame, numbers, False
+    text = frame.iloc[:, unparsed].apply(lambda col: col.astype(str).str.strip())
+    comma = text.apply(lambda col: col.str.fullmatch(DECIMAL_COMMA))
+    if not comma.to_numpy().any():
+        return frame, numbers, False
+    for j in range(frame.shape[1]):
+        parsed = numbers.iloc[:, j].notna().to_numpy()
+        if parsed.any() and frame.iloc[parsed, j].astype(str).str.contains(".", regex=False).any():
+            return frame, numbers, False
+    frame = frame.copy()
+    for position, j in enumerate(unparsed):
+        rows = comma.iloc[:, position].to_numpy()
+        if rows.any():
+            frame.iloc[rows, j] = text.iloc[rows, position].str.replace(",", ".", regex=False).to_numpy()
+    return frame, _parse_numbers(frame), True
+
+
 def _number_or_missing(frame, numbers) -> np.ndarray:
     """True where a cell is a number or a missing-value marker (``?``, ``NaN``, ``NA``, empty)."""
     ok = numbers.notna().to_numpy().copy()  # pandas may hand out a read-only view
@@ -218,6 +246,10 @@ def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
         if max(lengths) >= TEXT_MEAN_CHARACTERS or not mask[1:].any():
             wordiest = int(np.argmax(lengths))
             name = str(frame.iloc[0, wordiest]).strip()
+            cell = str(frame.iloc[1, wordiest]).strip()
+            if number_hint(cell):  # numbers written with decimal commas and points in one file: not text
+                raise DataError(f"{path}: column {name!r} reads {cell!r}{number_hint(cell)}; a file may write its "
+                                "decimals with commas (separated by ';' or tabs) or with points, not both")
             raise DataError(f"{path}: holds text, not series (column {name!r} reads like "
                             f"{str(frame.iloc[1, wordiest])[:40]!r}); to classify texts, pass --text-column {name} "
                             "(and --label-column NAME when the labels' column is not called label, class, category...)")
@@ -285,7 +317,18 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
         raise DataError(f"{path}: rows have inconsistent numbers of fields ({exc})") from None
     if frame.empty:
         raise DataError(f"{path}: file holds no rows")
-    numbers = _parse_numbers(frame)
+    frame, numbers, decimal_comma = _with_decimal_points(frame, _parse_numbers(frame), sep)
+    data = _read_table(frame, numbers, path, labels=labels, label_column=label_column, header=header, layout=layout,
+                       id_column=id_column, length_hint=length_hint, label_first=label_first,
+                       value_columns=value_columns)
+    if decimal_comma:
+        data.meta["decimal_comma"] = True
+    return data
+
+
+def _read_table(frame, numbers, path: Path, *, labels: str, label_column: str | None, header: bool | None,
+                layout: str | None, id_column: str | None, length_hint: int | None, label_first: bool,
+                value_columns: list[str] | None) -> Dataset:
     if _decide_header(frame, numbers, path, header):
         names = [str(c).strip() for c in frame.iloc[0]]
         if len(set(names)) != len(names):

@@ -94,14 +94,42 @@ def read_series_csv(path: str | Path, target: str | list[str], *, time_column: s
         raise DataError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
+    from .readers import _sniff_delimiter
+
     try:
         # Series ids are names: store "001" stays "001", not the number 1.
-        frame = pd.read_csv(path, dtype={id_column: str} if id_column else None)
+        sep = _sniff_delimiter(path, ",")
+        frame = pd.read_csv(path, sep=sep, dtype={id_column: str} if id_column else None)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV ({exc})") from None
-    return from_frame(frame, target, time_column=time_column, id_column=id_column, covariates=covariates,
-                      source=str(path), name=path.name.split(".")[0], freq=freq, aggregate=aggregate,
-                      calendar=calendar)
+    converted = _decimal_comma_columns(frame) if sep != "," else []
+    table = from_frame(frame, target, time_column=time_column, id_column=id_column, covariates=covariates,
+                       source=str(path), name=path.name.split(".")[0], freq=freq, aggregate=aggregate,
+                       calendar=calendar)
+    if converted:
+        table.report.setdefault("decisions", []).insert(0, f"decimal commas read as points in {', '.join(map(repr, converted))} "
+                                            f"(the file is separated by {sep!r})")
+    return table
+
+
+def _decimal_comma_columns(frame) -> list[str]:
+    """Convert, in place, the text columns whose every value is a number written with a decimal comma (or an
+    integer), some with the comma: Excel's CSV in much of Europe (``date;sales`` / ``2024-01-02;12,5``).
+    Returns their names. A column mixing ``12,5`` and ``12.5`` stays as it is (and is refused as text later)."""
+    from .readers import DECIMAL_COMMA
+
+    converted = []
+    for name in frame.columns:
+        if frame[name].dtype != object:
+            continue
+        values = frame[name].dropna().astype(str).str.strip()
+        values = values[values != ""]
+        comma = values.str.fullmatch(DECIMAL_COMMA)
+        if len(values) and comma.any() and (comma | values.str.fullmatch(r"[-+]?\d+")).all():
+            frame[name] = frame[name].astype(str).str.strip().str.replace(",", ".", regex=False).replace(
+                {"": None, "nan": None}).astype(float)
+            converted.append(str(name))
+    return converted
 
 
 def parse_times(column, source: str, name: str) -> tuple[Any, str | None, list[str]]:
