@@ -51,8 +51,9 @@ def test_evaluate_and_predict(trained, shared_data, tmp_path):
     res = invoke("predict", out / "model.cnn1d", test_file, "--json")
     assert len(json.loads(res.stdout)["predictions"]) == 100
     # --data, carried over from `cnn1d train`, names the same file; two different files are refused
-    res = invoke("evaluate", out / "model.cnn1d", "--data", test_file, "--json")
-    assert json.loads(res.stdout)["metrics"]["accuracy"] == pytest.approx(result["test_metrics"]["accuracy"])
+    for option in ("--data", "--test"):  # --test too, carried over from `cnn1d train --test`
+        res = invoke("evaluate", out / "model.cnn1d", option, test_file, "--json")
+        assert json.loads(res.stdout)["metrics"]["accuracy"] == pytest.approx(result["test_metrics"]["accuracy"])
     res = invoke("predict", out / "model.cnn1d", test_file, "--data", tmp_path / "other.tsv")
     assert res.exit_code == 1 and "two data files given" in res.output
 

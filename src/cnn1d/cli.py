@@ -94,12 +94,13 @@ def _json_default(value: Any):
 
 
 DATA_OPTION_HELP = "The same as the DATA argument (as in `cnn1d train --data`)."
+TEST_OPTION_HELP = "The same as the DATA argument (as in `cnn1d train --test`; --data also works)."
 
 
 def _one_data(positional: Optional[str], option: Optional[str], *, required: bool = True) -> Optional[str]:
     """DATA as an argument or as --data (users carry `--data` over from `cnn1d train`); never two different ones."""
     if positional is not None and option is not None and positional != option:
-        _fail(f"two data files given: {positional!r} (argument) and {option!r} (--data); pass one")
+        _fail(f"two data files given: {positional!r} (argument) and {option!r} (option); pass one")
     data = option if positional is None else positional
     if data is None and required:
         _fail("no data given: pass the data file as the argument after the bundle, or with --data FILE")
@@ -347,7 +348,7 @@ def _print_metrics(console, metrics: dict, baseline: dict | None, task: str, oth
 def evaluate(
     bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`."),
     data: Optional[str] = typer.Argument(None, help="Labelled data file (or embedded dataset name: its test split)."),
-    data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
+    data_option: Optional[str] = typer.Option(None, "--test", "--data", help=TEST_OPTION_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV: the column holding labels."),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text models: the column holding the texts."),
@@ -537,7 +538,7 @@ def explain(
 def report(
     source: Path = typer.Argument(..., help="A run directory written by `cnn1d train`, or a bundle file."),
     data: Optional[str] = typer.Argument(None, help="Test data (default: the run's own test set)."),
-    data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
+    data_option: Optional[str] = typer.Option(None, "--test", "--data", help=TEST_OPTION_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="HTML file to write. Default: RUN_DIR/report.html."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
