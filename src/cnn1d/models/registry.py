@@ -146,7 +146,8 @@ def build(name: str, input_shape: tuple, n_outputs: int, output_activation: str,
     unknown = sorted(set(hparams) - set(allowed))
     if unknown:
         raise ConfigError(
-            f"model {name!r} has no parameter(s) {', '.join(unknown)}; its parameters: {', '.join(sorted(allowed)) or 'none'}"
+            f"model {name!r} has no parameter(s) {', '.join(unknown)}{did_you_mean(unknown[0], allowed)}; its parameters: "
+            f"{', '.join(sorted(allowed)) or 'none'}"
         )
     params = {**spec.defaults, **hparams}
     try:
