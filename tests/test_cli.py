@@ -56,6 +56,11 @@ def test_evaluate_and_predict(trained, shared_data, tmp_path):
         assert json.loads(res.stdout)["metrics"]["accuracy"] == pytest.approx(result["test_metrics"]["accuracy"])
     res = invoke("predict", out / "model.cnn1d", test_file, "--data", tmp_path / "other.tsv")
     assert res.exit_code == 1 and "two data files given" in res.output
+    # the run directory stands for its bundle (as `cnn1d report` takes it); a folder without one is refused
+    res = invoke("evaluate", out, test_file, "--json")
+    assert json.loads(res.stdout)["metrics"]["accuracy"] == pytest.approx(result["test_metrics"]["accuracy"])
+    res = invoke("predict", tmp_path, test_file)
+    assert res.exit_code == 1 and "is a folder without a model.cnn1d" in res.output
 
 
 def test_listing_commands():

@@ -60,6 +60,22 @@ def write(path: str | Path, meta: dict[str, Any], model) -> Path:
     return path
 
 
+# The bundle's name inside a run directory written by `cnn1d train --out DIR`.
+RUN_BUNDLE = "model.cnn1d"
+
+
+def bundle_file(path: str | Path) -> Path:
+    """``path``, or the bundle inside it when it is a run directory (``cnn1d report`` takes those, so users pass
+    them to the other commands too)."""
+    path = Path(path)
+    if path.is_dir():
+        if not (path / RUN_BUNDLE).is_file():
+            raise BundleError(f"{path}: is a folder without a {RUN_BUNDLE}; give a bundle file, or a run directory "
+                              "written by `cnn1d train --out`")
+        return path / RUN_BUNDLE
+    return path
+
+
 def read_meta(path: str | Path) -> dict[str, Any]:
     """Read and check a bundle's metadata without loading the model."""
     path = Path(path)
@@ -101,8 +117,7 @@ def read(path: str | Path) -> tuple[dict[str, Any], Any]:
 def _open(path: Path) -> zipfile.ZipFile:
     if not path.exists():
         raise BundleError(f"{path}: bundle file not found")
-    if path.is_dir():
-        raise BundleError(f"{path}: is a folder, not a bundle file")
+    path = bundle_file(path)
     try:
         archive = zipfile.ZipFile(path)
         bad = archive.testzip()

@@ -346,7 +346,7 @@ def _print_metrics(console, metrics: dict, baseline: dict | None, task: str, oth
 @app.command()
 @_guard
 def evaluate(
-    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`."),
+    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train` (or its run directory)."),
     data: Optional[str] = typer.Argument(None, help="Labelled data file (or embedded dataset name: its test split)."),
     data_option: Optional[str] = typer.Option(None, "--test", "--data", help=TEST_OPTION_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
@@ -371,7 +371,7 @@ def evaluate(
 @app.command()
 @_guard
 def predict(
-    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`, or a model exported by `cnn1d export` "
+    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train` (or its run directory), or a model exported by `cnn1d export` "
                                    "(.onnx or .tflite: runs with the slim runtime, no Keras)."),
     data: Optional[str] = typer.Argument(None, help="Data file to predict (labels, if present, are ignored)."),
     data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
@@ -427,7 +427,7 @@ def predict(
 @app.command()
 @_guard
 def export(
-    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train`."),
+    bundle: Path = typer.Argument(..., help="A bundle written by `cnn1d train` (or its run directory)."),
     format: str = typer.Option("onnx", "--format", help="onnx (numpy + onnxruntime run it) or litert (TFLite; needs the litert extra)."),
     out: Optional[Path] = typer.Option(None, "--out", help="The model file to write (default: the bundle's name "
                                        "with .onnx or .tflite); its manifest is written beside it as .json."),
@@ -480,7 +480,7 @@ def serve(
 @app.command()
 @_guard
 def forecast(
-    bundle: Path = typer.Argument(..., help="A forecaster bundle written by `cnn1d train --task forecast`."),
+    bundle: Path = typer.Argument(..., help="A forecaster bundle written by `cnn1d train --task forecast` (or its run directory)."),
     data: Optional[str] = typer.Argument(None, help="CSV with the history (same columns as in training), or a demo name."),
     data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
     out: Path = typer.Option(..., "--out", help="Forecast CSV to write; a PNG plot is written beside it."),
@@ -507,7 +507,7 @@ def forecast(
 @app.command()
 @_guard
 def explain(
-    bundle: Path = typer.Argument(..., help="A classifier, regressor, audio or text bundle."),
+    bundle: Path = typer.Argument(..., help="A classifier, regressor, audio or text bundle (or its run directory)."),
     data: Optional[str] = typer.Argument(None, help="Data to explain (as for `cnn1d predict`)."),
     data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
     index: Optional[int] = typer.Option(None, "--index", help="Explain this one example (0-based). Default: all (CSV) or the first (PNG)."),
@@ -559,7 +559,7 @@ def report(
 @app.command()
 @_guard
 def generate(
-    bundle: Path = typer.Argument(..., help="A language-model bundle written by `cnn1d train --task lm`."),
+    bundle: Path = typer.Argument(..., help="A language-model bundle written by `cnn1d train --task lm` (or its run directory)."),
     prompt: str = typer.Option("", "--prompt", help="Text to continue."),
     length: int = typer.Option(200, "--length", help="Tokens to generate."),
     temperature: float = typer.Option(1.0, "--temperature", help="Below 1: safer; above 1: more varied."),

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .bundle import RUN_BUNDLE
 from .config import RunConfig
 from .data.dataset import Dataset
 from .errors import ConfigError, DataError
@@ -190,7 +191,6 @@ def run(config: RunConfig, *, resume: bool = False, overwrite: bool | None = Non
 
 
 RUN_CONFIG = "config.toml"
-RUN_BUNDLE = "model.cnn1d"
 
 
 def resume_config(config: RunConfig) -> RunConfig:

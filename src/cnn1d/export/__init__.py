@@ -54,7 +54,9 @@ def export(bundle: str | Path, out: str | Path | None = None, *, format: str = "
     if keras.backend.backend() != "jax":
         raise ConfigError(f"ONNX export runs on the JAX backend (jax2onnx); KERAS_BACKEND is "
                           f"{keras.backend.backend()!r}. Run it with KERAS_BACKEND=jax (the bundle loads on any backend)")
-    bundle = Path(bundle)
+    from ..bundle import bundle_file
+
+    bundle = bundle_file(bundle)
     out = Path(out) if out else bundle.with_suffix(".onnx")
     if out.suffix != ".onnx":
         raise ConfigError(f"--out {out}: an ONNX model's file name ends in .onnx")

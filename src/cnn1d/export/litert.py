@@ -28,7 +28,9 @@ def _require() -> None:
 
 
 def export_litert(bundle: str | Path, out: str | Path | None, log: Callable[[str], None] = lambda m: None) -> dict:
-    bundle = Path(bundle)
+    from ..bundle import bundle_file
+
+    bundle = bundle_file(bundle)
     out = Path(out) if out else bundle.with_suffix(".tflite")
     if out.suffix != ".tflite":
         raise ConfigError(f"--out {out}: a LiteRT model's file name ends in .tflite")

@@ -547,6 +547,8 @@ def model_specs(models: list[str]) -> dict[str, str]:
     """``PATH`` or ``NAME=PATH`` arguments -> {name: path}; the name defaults to the file's stem."""
     from ..errors import ConfigError
 
+    from ..bundle import bundle_file
+
     specs: dict[str, str] = {}
     for item in models:
         name, sep, path = item.partition("=")
@@ -556,9 +558,9 @@ def model_specs(models: list[str]) -> dict[str, str]:
             raise ConfigError(f"{item!r}: give a model as PATH or NAME=PATH")
         if name in specs:
             raise ConfigError(f"two models are named {name!r}; name them: NAME=PATH")
-        if not Path(path).is_file():
+        if not Path(path).exists():
             raise ConfigError(f"{path}: model file not found")
-        specs[name] = path
+        specs[name] = str(bundle_file(path))
     return specs
 
 
