@@ -195,3 +195,35 @@ def test_decimal_commas_are_read_when_the_file_is_not_comma_separated(tmp_path):
     texts.write_text("text;label\nsuperb, moving;pos\na dull mess;neg\n")
     data = read_text(texts)
     assert data.texts == ["superb, moving", "a dull mess"] and data.y.tolist() == ["pos", "neg"]
+
+
+def test_files_in_the_encodings_spreadsheets_write(tmp_path):
+    """Windows-1252 (older Excel, Western Europe) and UTF-16 (Excel's 'Unicode text') read as what they say;
+    Windows-1252 was refused as corrupt (series) or had its accented words replaced by U+FFFD (texts)."""
+    from cnn1d.data.text import read_text
+    from cnn1d.data.timeseries import read_series_csv
+
+    table = "catégorie,t0,t1,t2\nélevé,0.5,1,2\nbas,1,2,3\n"
+    utf8 = tmp_path / "utf8.csv"
+    utf8.write_text(table, encoding="utf-8")
+    for encoding, suffix, sep in (("cp1252", ".csv", ","), ("utf-16", ".tsv", "\t"), ("utf-8-sig", ".csv", ",")):
+        path = tmp_path / f"{encoding}{suffix}"
+        path.write_text(table.replace(",", sep), encoding=encoding)
+        data = read(path, label_column="catégorie")
+        assert data.y.tolist() == ["élevé", "bas"], encoding
+        np.testing.assert_array_equal(data.values, read(utf8, label_column="catégorie").values)
+        assert ("Windows-1252" in data.describe()) == (encoding == "cp1252")
+    damaged = tmp_path / "damaged.csv"
+    damaged.write_bytes("label,t0\nélevé,1\n".encode() + b"bas\xe9,2\n")  # UTF-8 with one bad byte
+    with pytest.raises(DataError, match="is not valid UTF-8 \\(byte 0xe9 on line 3\\); save it as UTF-8"):
+        read(damaged)
+
+    texts = tmp_path / "avis.csv"
+    texts.write_text("text,label\ntrès bien,pos\nennuyeux à mourir,neg\n", encoding="cp1252")
+    data = read_text(texts)
+    assert data.texts == ["très bien", "ennuyeux à mourir"] and "read as Windows-1252" in data.describe()
+
+    series = tmp_path / "ventes.csv"
+    series.write_text("date;température\n" + "".join(f"2024-01-{d:02d};{d},5\n" for d in range(1, 29)), encoding="cp1252")
+    table = read_series_csv(series, "température")
+    assert table.target_names == ["température"] and table.report["decisions"][0] == "read as Windows-1252 (the file is not UTF-8)"

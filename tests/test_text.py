@@ -24,9 +24,10 @@ def reviews():
 
 def test_readers_csv_jsonl_folder_and_bad_bytes(tmp_path):
     csv = tmp_path / "r.csv"
-    csv.write_bytes(b"review,sentiment\n\"great film\",pos\n\"bad \xff film\",neg\n\"\",neg\n")
+    # UTF-8 (the first text says so) with one damaged byte: that line is repaired and counted
+    csv.write_bytes("review,sentiment\n\"great film \u00e9\",pos\n".encode() + b"\"bad \xff film\",neg\n\"\",neg\n")
     ds = read_text(csv)
-    assert ds.texts[0] == "great film" and ds.y.tolist() == ["pos", "neg"]
+    assert ds.texts[0] == "great film \u00e9" and ds.y.tolist() == ["pos", "neg"]
     assert ds.report["decode_errors"] == [3] and ds.report["empty_rows"] == [3]
     jsonl = tmp_path / "r.jsonl"
     jsonl.write_text('{"text": "one", "label": "a"}\n{"text": "two", "label": "b"}\n')

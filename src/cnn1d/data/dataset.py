@@ -120,6 +120,8 @@ class Dataset:
             parts.append("missing values")
         if self.meta.get("decimal_comma"):
             parts.append("decimal commas read as points")
+        if self.meta.get("encoding"):
+            parts.append(f"read as {self.meta['encoding']} (not UTF-8)")
         return ", ".join(parts)
 
     # -- construction -------------------------------------------------------------------------

@@ -113,10 +113,26 @@ def _format_suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _read_decoded(path: Path) -> tuple[str, str]:
+    """``(text, encoding)`` of a file (gzip-compressed or not) in UTF-8, UTF-16 or Windows-1252 (see
+    :mod:`cnn1d.data.encoding`); a UTF-8 file with invalid bytes is refused naming the first."""
+    from .encoding import decode, first_invalid_utf8
+
+    raw = path.read_bytes()
     if path.suffix.lower() == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8")
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+            raise DataError(f"{path}: not a readable gzip file ({exc}); is it truncated or corrupt?") from None
+    text, encoding = decode(raw)
+    if text is None:
+        where = first_invalid_utf8(raw) if encoding == "UTF-8" else "a broken character"
+        raise DataError(f"{path}: is not valid {encoding} ({where}); save it as UTF-8")
+    return text, encoding
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    return io.StringIO(_read_decoded(path)[0])
 
 
 def _dataset_name(path: Path) -> str:
@@ -154,12 +170,11 @@ MISSING_TOKENS = ("?", "", "NaN", "nan", "NA")
 DELIMITERS = (",", "\t", ";", "|")
 
 
-def _sniff_delimiter(path: Path, preferred: str) -> str:
-    """The delimiter that splits every sampled line into the same number (> 1) of fields."""
+def _sniff_delimiter(text: str, preferred: str) -> str:
+    """The delimiter that splits every sampled line (of a file's ``text``) into the same number (> 1) of fields."""
     import csv
 
-    with _open_text(path) as fh:
-        lines = [line for _, line in zip(range(2000), fh) if line.strip()]
+    lines = [line for _, line in zip(range(2000), io.StringIO(text)) if line.strip()]
     best = None
     for delim in (preferred, *[d for d in DELIMITERS if d != preferred]):
         counts = {len(row) for row in csv.reader(lines, delimiter=delim)}
@@ -307,9 +322,10 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
                     value_columns: list[str] | None = None) -> Dataset:
     import pandas as pd
 
-    sep = _sniff_delimiter(path, preferred)
+    text, encoding = _read_decoded(path)
+    sep = _sniff_delimiter(text, preferred)
     try:
-        frame = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True,
+        frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True,
                             engine="python" if len(sep) > 1 else "c")
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file holds no rows") from None
@@ -323,6 +339,8 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
                        value_columns=value_columns)
     if decimal_comma:
         data.meta["decimal_comma"] = True
+    if encoding not in ("UTF-8", "UTF-16"):
+        data.meta["encoding"] = encoding
     return data
 
 

@@ -43,6 +43,8 @@ class TextDataset:
             text += f", {self.y.shape[1]} labels (multi-label)"
         elif self.y is not None:
             text += f", {len(np.unique(self.y.astype(str)))} classes"
+        if self.report.get("encoding"):
+            text += f", read as {self.report['encoding']} (not UTF-8)"
         if self.report.get("decode_errors"):
             text += f", {len(self.report['decode_errors'])} row(s) with invalid UTF-8 repaired"
         if self.report.get("empty_rows"):
@@ -104,16 +106,20 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
         import gzip
 
         raw = gzip.decompress(raw)
-    lines = raw.split(b"\n")
+    from .encoding import decode
+
+    text, encoding = decode(raw)
     decode_errors = []
-    fixed = []
-    for i, line in enumerate(lines):
-        try:
-            fixed.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            decode_errors.append(i + 1)
-            fixed.append(line.decode("utf-8", errors="replace"))
-    text = "\n".join(fixed)
+    if text is None:  # UTF-8 with some damaged bytes: those lines are repaired and counted
+        fixed = []
+        for i, line in enumerate(raw.split(b"\n")):
+            try:
+                fixed.append(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                decode_errors.append(i + 1)
+                fixed.append(line.decode("utf-8", errors="replace"))
+        text = "\n".join(fixed)
+    notes = {"decode_errors": decode_errors, **({} if encoding in ("UTF-8", "UTF-16") else {"encoding": encoding})}
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     kind = suffixes[-1] if suffixes else ""
     import io
@@ -138,7 +144,7 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
         raise DataError(f"{path}: no text column found; name it with --text-column (columns: "
                         f"{list(frame.columns)[:12]}){hint}")
     if label_column and "," in label_column and labels != "none":
-        return _multilabel(frame, path, text_column, [c.strip() for c in label_column.split(",") if c.strip()], decode_errors)
+        return _multilabel(frame, path, text_column, [c.strip() for c in label_column.split(",") if c.strip()], notes)
     label_col = _pick(frame.columns, label_column, LABEL_COLUMN_NAMES, "label", path) if labels != "none" else None
     if labels == "required" and label_col is None:
         raise DataError(f"{path}: no label column found; name it with --label-column (columns: {list(frame.columns)[:12]})")
@@ -158,10 +164,10 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
                             "labels in or remove those rows")
     groups = frame[group_column].astype(str).to_numpy(dtype=object)[keep] if group_column else None
     return TextDataset([texts[i] for i in keep], y, str(path), path.name.split(".")[0], groups,
-                       {"decode_errors": decode_errors, "empty_rows": empty})
+                       {**notes, "empty_rows": empty})
 
 
-def _multilabel(frame, path: Path, text_column: str | None, label_columns: list[str], decode_errors: list) -> TextDataset:
+def _multilabel(frame, path: Path, text_column: str | None, label_columns: list[str], notes: dict) -> TextDataset:
     """Several 0/1 label columns: one multi-label target matrix, columns named by the labels."""
     text_col = _pick(frame.columns, text_column, TEXT_COLUMN_NAMES, "text", path)
     if text_col is None:
@@ -170,19 +176,20 @@ def _multilabel(frame, path: Path, text_column: str | None, label_columns: list[
     texts = frame[text_col].astype(str).tolist()
     keep = [i for i, t in enumerate(texts) if t.strip()]
     ds = TextDataset([texts[i] for i in keep], matrix[keep], str(path), path.name.split(".")[0], None,
-                     {"decode_errors": decode_errors, "empty_rows": [i + 1 for i, t in enumerate(texts) if not t.strip()]})
+                     {**notes, "empty_rows": [i + 1 for i, t in enumerate(texts) if not t.strip()]})
     ds.label_names = label_columns
     return ds
 
 
 def _read_folder(path: Path) -> TextDataset:
+    from .encoding import decode
+
     texts, labels, decode_errors = [], [], []
     for folder in sorted(p for p in path.iterdir() if p.is_dir()):
         for file in sorted(folder.glob("*.txt")):
             raw = file.read_bytes()
-            try:
-                content = raw.decode("utf-8")
-            except UnicodeDecodeError:
+            content, _ = decode(raw)  # each file in its own encoding: UTF-8, UTF-16 or Windows-1252
+            if content is None:
                 decode_errors.append(str(file))
                 content = raw.decode("utf-8", errors="replace")
             if content.strip():

@@ -94,12 +94,15 @@ def read_series_csv(path: str | Path, target: str | list[str], *, time_column: s
         raise DataError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
-    from .readers import _sniff_delimiter
+    import io
 
+    from .readers import _read_decoded, _sniff_delimiter
+
+    text, encoding = _read_decoded(path)
     try:
         # Series ids are names: store "001" stays "001", not the number 1.
-        sep = _sniff_delimiter(path, ",")
-        frame = pd.read_csv(path, sep=sep, dtype={id_column: str} if id_column else None)
+        sep = _sniff_delimiter(text, ",")
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype={id_column: str} if id_column else None)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV ({exc})") from None
     converted = _decimal_comma_columns(frame) if sep != "," else []
@@ -109,6 +112,8 @@ def read_series_csv(path: str | Path, target: str | list[str], *, time_column: s
     if converted:
         table.report.setdefault("decisions", []).insert(0, f"decimal commas read as points in {', '.join(map(repr, converted))} "
                                             f"(the file is separated by {sep!r})")
+    if encoding not in ("UTF-8", "UTF-16"):
+        table.report.setdefault("decisions", []).insert(0, f"read as {encoding} (the file is not UTF-8)")
     return table
 
 

@@ -1,0 +1,44 @@
+"""The text encodings spreadsheets and Windows tools write: UTF-8 (with or without a byte-order mark), UTF-16
+with a byte-order mark (Excel's "Unicode text"), and single-byte Windows-1252 / Latin-1 (older Excel and
+Windows tools in Western Europe: ``Température``, ``très bien``). Read as UTF-8, a Windows-1252 file was
+refused as corrupt (series) or had every accented word replaced by a U+FFFD mark (texts)."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+# A valid multi-byte UTF-8 sequence: a file holding one is UTF-8 (with some damaged bytes), not single-byte.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def decode(raw: bytes) -> tuple[str | None, str]:
+    """``(text, encoding)``. ``text`` is None for bytes that are UTF-8 with some invalid bytes (the caller
+    repairs those lines or refuses the file; ``encoding`` is then ``"UTF-8"``)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            return None, "UTF-16"
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    if _UTF8_MULTIBYTE.search(raw):
+        return None, "UTF-8"
+    try:
+        return raw.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:  # five bytes Windows-1252 leaves undefined; Latin-1 defines every byte
+        return raw.decode("latin-1"), "Latin-1"
+
+
+def first_invalid_utf8(raw: bytes) -> str:
+    """Where decoding as UTF-8 first fails, as ``"byte 0xe9 on line 3"``."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return f"byte 0x{raw[exc.start]:02x} on line {line}"
+    return "nowhere"
