@@ -197,13 +197,13 @@ def _parse_numbers(frame):
 DECIMAL_COMMA = r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?"
 
 
-def _with_decimal_points(frame, numbers, sep: str):
+def _with_decimal_points(frame, numbers):
     """``(frame, numbers, converted)``: a file not separated by commas whose numbers are written with decimal
     commas has them read as decimal points. Only when that is unambiguous: some cell reads as a decimal-comma
     number and no number in the file is written with a decimal point (a file mixing both is refused later,
     naming the cell)."""
     unparsed = np.flatnonzero(numbers.isna().to_numpy().any(axis=0))
-    if sep == "," or not len(unparsed):
+    if not len(unparsed):
         return frame, numbers, False
     text = frame.iloc[:, unparsed].apply(lambda col: col.astype(str).str.strip())
     comma = text.apply(lambda col: col.str.fullmatch(DECIMAL_COMMA))
@@ -333,7 +333,9 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
         raise DataError(f"{path}: rows have inconsistent numbers of fields ({exc})") from None
     if frame.empty:
         raise DataError(f"{path}: file holds no rows")
-    frame, numbers, decimal_comma = _with_decimal_points(frame, _parse_numbers(frame), sep)
+    numbers, decimal_comma = _parse_numbers(frame), False
+    if sep != "," and re.search(r"\d,\d", text):  # the cell-by-cell look only where a decimal comma can be
+        frame, numbers, decimal_comma = _with_decimal_points(frame, numbers)
     data = _read_table(frame, numbers, path, labels=labels, label_column=label_column, header=header, layout=layout,
                        id_column=id_column, length_hint=length_hint, label_first=label_first,
                        value_columns=value_columns)

@@ -105,35 +105,44 @@ def read_series_csv(path: str | Path, target: str | list[str], *, time_column: s
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype={id_column: str} if id_column else None)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV ({exc})") from None
-    converted = _decimal_comma_columns(frame) if sep != "," else []
+    converted = _numbers_written_for_people(frame, sep)
     table = from_frame(frame, target, time_column=time_column, id_column=id_column, covariates=covariates,
                        source=str(path), name=path.name.split(".")[0], freq=freq, aggregate=aggregate,
                        calendar=calendar)
     if converted:
-        table.report.setdefault("decisions", []).insert(0, f"decimal commas read as points in {', '.join(map(repr, converted))} "
-                                            f"(the file is separated by {sep!r})")
+        table.report.setdefault("decisions", []).insert(0, f"{converted[0][1]} in {', '.join(repr(c) for c, _ in converted)} "
+                                                           f"(the file is separated by {sep!r})")
     if encoding not in ("UTF-8", "UTF-16"):
         table.report.setdefault("decisions", []).insert(0, f"read as {encoding} (the file is not UTF-8)")
     return table
 
 
-def _decimal_comma_columns(frame) -> list[str]:
-    """Convert, in place, the text columns whose every value is a number written with a decimal comma (or an
-    integer), some with the comma: Excel's CSV in much of Europe (``date;sales`` / ``2024-01-02;12,5``).
-    Returns their names. A column mixing ``12,5`` and ``12.5`` stays as it is (and is refused as text later)."""
+# Numbers as spreadsheets write them for people: "12,5" (decimal comma, in files separated by ';' or tabs)
+# and "1,037.50" (thousands separators, quoted in comma-separated files).
+THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+
+
+def _numbers_written_for_people(frame, sep: str) -> list[tuple[str, str]]:
+    """Convert, in place, the text columns whose every value is a number written with a decimal comma (a file
+    not separated by commas: Excel in much of Europe, ``2024-01-02;12,5``) or with thousands separators (a
+    comma-separated file: ``2024-01-02,"1,037.50"``), some of them so and the rest plain numbers. Returns
+    ``(column, how)`` for each. A column mixing ``12,5`` and ``12.5`` stays as it is (refused as text later)."""
     from .readers import DECIMAL_COMMA
 
+    pattern, plain, how = ((THOUSANDS, r"[-+]?\d+(?:\.\d+)?", "thousands separators dropped") if sep == ","
+                           else (DECIMAL_COMMA, r"[-+]?\d+", "decimal commas read as points"))
     converted = []
     for name in frame.columns:
         if frame[name].dtype != object:
             continue
         values = frame[name].dropna().astype(str).str.strip()
         values = values[values != ""]
-        comma = values.str.fullmatch(DECIMAL_COMMA)
-        if len(values) and comma.any() and (comma | values.str.fullmatch(r"[-+]?\d+")).all():
-            frame[name] = frame[name].astype(str).str.strip().str.replace(",", ".", regex=False).replace(
-                {"": None, "nan": None}).astype(float)
-            converted.append(str(name))
+        special = values.str.fullmatch(pattern)
+        if len(values) and special.any() and (special | values.str.fullmatch(plain)).all():
+            text = frame[name].astype(str).str.strip()
+            text = text.str.replace(",", "", regex=False) if sep == "," else text.str.replace(",", ".", regex=False)
+            frame[name] = text.replace({"": None, "nan": None}).astype(float)
+            converted.append((str(name), how))
     return converted
 
 
