@@ -363,6 +363,12 @@ def test_the_trained_label_column_is_not_read_as_a_time_step_later(tmp_path, gun
     res = cli("predict", bundle, tmp_path / "millivolts.csv", "--json")
     assert res.exit_code == 0 and "the values are on another scale than the training data" in res.output
     assert json.loads(res.stdout)["warnings"] and json.loads(cli("predict", bundle, bare, "--json").stdout)["warnings"] == []
+    table.iloc[:, :30].to_csv(tmp_path / "cut.csv", index=False)  # each series cut to its first 30 of 40 steps
+    res = cli("predict", bundle, tmp_path / "cut.csv", "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["warnings"] == [
+        "50 of 50 series are shorter than every training series (30 steps at the shortest, against at least 40 in "
+        "training); predictions on them may be less reliable (a cut-off recording, or a file holding only part of "
+        "each series?)"]
     one_line_error(cli("predict", bundle, bare, "--text-column", "text"), "--text-column applies to text models")
     table.drop(columns=["t5"]).to_csv(tmp_path / "gap.csv", index=False)
     one_line_error(cli("predict", bundle, tmp_path / "gap.csv"), "lacks 1 of the time-step columns", "'t5'")

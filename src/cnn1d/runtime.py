@@ -201,17 +201,21 @@ class RuntimeModel:
 
     def input_warnings(self, data=None, texts: list[str] | None = None) -> list[str]:
         """Warnings about inputs unlike the training data: texts mostly out of vocabulary, series far outside the
-        training scale (see preprocess.text.unfamiliar_text_warning and preprocess.series.scale_warning)."""
+        training scale, series shorter than any training series (see preprocess.text.unfamiliar_text_warning,
+        preprocess.series.scale_warning and length_warning)."""
         if texts is not None:
             from .preprocess.text import unfamiliar_text_warning
 
             found = unfamiliar_text_warning(self._tokenizer.oov_rate(texts), self.manifest["text"].get("validation_oov_rate"))
-        else:
-            from .preprocess.series import scale_warning
+            return [found] if found else []
+        if self.is_audio:
+            return []
+        from .preprocess.series import length_warning, scale_warning
 
-            scale = self.manifest["input"].get("train_scale")
-            found = scale_warning(data, scale["mean"], scale["std"]) if scale and not self.is_audio else None
-        return [found] if found else []
+        scale = self.manifest["input"].get("train_scale")
+        found = [scale_warning(data, scale["mean"], scale["std"]) if scale else None,
+                 length_warning(data, self.manifest["input"].get("train_min_length"))]
+        return [w for w in found if w]
 
     # -- predictions ----------------------------------------------------------------------------
     def predict_proba(self, X: Any) -> np.ndarray:

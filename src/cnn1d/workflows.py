@@ -639,8 +639,7 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
     else:
         frame["prediction"] = estimator.predict(dataset)
     if not getattr(estimator, "audio_", False):
-        foreign = estimator.preprocessor_.scale_warning(dataset)
-        frame.attrs["warnings"] = [foreign] if foreign else []
+        frame.attrs["warnings"] = estimator.preprocessor_.input_warnings(dataset)
     return frame
 
 

@@ -197,6 +197,8 @@ def build_graph(estimator, kind: str, fixed_length: bool = False):
     if pre.train_scale and not getattr(estimator, "audio_", False):
         # What `cnn1d predict MODEL.onnx` compares new data with (data on another scale gets a warning).
         manifest["input"]["train_scale"] = pre.train_scale
+    if pre.train_min_length and not getattr(estimator, "audio_", False):
+        manifest["input"]["train_min_length"] = int(pre.train_min_length)  # shorter series get a warning
     if getattr(estimator, "value_columns_", None):
         # A wide table with a header is read by these step names (`cnn1d predict MODEL.onnx table.csv`).
         manifest["input"]["value_columns"] = list(estimator.value_columns_)
