@@ -266,7 +266,7 @@ def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
                 raise DataError(f"{path}: column {name!r} reads {cell!r}{number_hint(cell)}; a file may write its "
                                 "decimals with commas (separated by ';' or tabs) or with points, not both")
             raise DataError(f"{path}: holds text, not series (column {name!r} reads like "
-                            f"{str(frame.iloc[1, wordiest])[:40]!r}); to classify texts, pass --text-column {name} "
+                            f"{cell[:40]!r}); to classify texts, pass --text-column {name} "
                             "(and --label-column NAME when the labels' column is not called label, class, category...)")
         raise DataError(f"{path}: no column holds numbers below the first row, so whether the first row is a header "
                         "cannot be told; pass --header or --no-header")
