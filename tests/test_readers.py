@@ -232,3 +232,16 @@ def test_files_in_the_encodings_spreadsheets_write(tmp_path):
     series.write_text("date;température\n" + "".join(f"2024-01-{d:02d};{d},5\n" for d in range(1, 29)), encoding="cp1252")
     table = read_series_csv(series, "température")
     assert table.target_names == ["température"] and table.report["decisions"][0] == "read as Windows-1252 (the file is not UTF-8)"
+
+
+def test_a_long_tables_time_column_under_another_name_is_found_by_its_dates(tmp_path):
+    """'zeit' / 'fecha' columns of dates were read as a channel and refused ('pass --id-column zeit');
+    now they order the rows as a 'time' column does (day first here: 13.01 has no month 13)."""
+    rows = [(f"s{i}", f"{d:02d}.01.2024", i * 10 + d) for i in range(2) for d in (13, 2, 30, 1)]
+    named = tmp_path / "named.csv"
+    named.write_text("id,time,value\n" + "".join(f"{s},{t},{v}\n" for s, t, v in rows))
+    other = tmp_path / "other.csv"
+    other.write_text("id;zeit;wert\n" + "".join(f"{s};{t};{v}\n" for s, t, v in rows))
+    a, b = read(named), read(other)
+    np.testing.assert_array_equal(a.values, b.values)
+    assert b.values[0, :, 0].tolist() == [1, 2, 13, 30] and b.n_channels == 1

@@ -660,6 +660,27 @@ def _with_columns(data: Dataset, columns, ignored: list[str]) -> Dataset:
     return data
 
 
+def _all_dates(column, numbers, path: Path) -> bool:
+    """Whether a column holds no number and only dates (read in one day/month order, as the time column is)."""
+    import warnings
+
+    import pandas as pd
+
+    from .dates import day_first
+
+    raw = column.astype(str).str.strip()
+    if numbers.notna().any() or (raw == "").any():
+        return False
+    try:
+        dayfirst = day_first(raw.unique(), str(path), str(column.name))[0]
+    except DataError:  # dates in both orders: not a time column to take without being told
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(raw, errors="coerce", format="mixed", **({} if dayfirst is None else {"dayfirst": dayfirst}))
+    return bool(parsed.notna().all())
+
+
 def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, labels: str,
                value_columns: list[str] | None = None) -> Dataset:
     """One row per (series, time step). Rows are ordered by the time column: numbers numerically, dates
@@ -671,6 +692,9 @@ def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, label
     lower = {str(c).lower(): c for c in frame.columns}
     time_col = next((lower[n] for n in TIME_COLUMN_NAMES if n in lower), None)
     value_cols = [c for c in frame.columns if c not in (id_col, time_col, label)]
+    if time_col is None:  # a time column under another name ("zeit", "fecha", "recorded_at"): its values are dates
+        time_col = next((c for c in value_cols if _all_dates(frame[c], numbers[c], path)), None)
+        value_cols = [c for c in value_cols if c != time_col]
     if not value_cols:
         raise DataError(f"{path}: long layout needs at least one value column besides {id_col!r} and the time column")
     ignored: list[str] = []
