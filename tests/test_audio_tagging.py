@@ -69,6 +69,9 @@ def test_manifest_forms_and_problems(tmp_path):
     (tmp_path / "excel.tsv").write_bytes(f"\ufeffPath\tLabel\r\n{tmp_path / '0.flac'}\ta\r\n1.flac\tb\r\n".encode())
     data = read_audio(tmp_path / "excel.tsv", labels="required")  # BOM, CRLF, absolute and relative paths
     assert list(data.y) == ["a", "b"]
+    # Excel in much of Europe: ';'-separated, Windows-1252 (it was read as one column and refused)
+    (tmp_path / "europe.csv").write_text("path;label;bemerkung\n0.flac;a;gespräch\n1.flac;b;ruhe\n", encoding="cp1252")
+    assert list(read_audio(tmp_path / "europe.csv", labels="required").y) == ["a", "b"]
     (tmp_path / "columns.csv").write_text("path,dog,bark\n0.flac,1,0\n1.flac,1,1\n2.flac,0,1\n3.flac,yes,no\n")
     data = read_audio(tmp_path / "columns.csv", label_column="dog,bark")
     assert data.class_names == ["dog", "bark"] and data.y.tolist() == [[1, 0], [1, 1], [0, 1], [1, 0]]

@@ -9,6 +9,7 @@ files are reported in ``dataset.meta["skipped"]`` and left out, never fatal to t
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError, did_you_mean
 from .dataset import Dataset
+from .encoding import header_delimiter
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga")
 MANIFEST_SUFFIXES = (".csv", ".tsv")
@@ -43,12 +45,20 @@ def is_audio_manifest(path: Path) -> bool:
     import pandas as pd
 
     try:
-        head = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", nrows=20, dtype=str,
-                           encoding="utf-8-sig")
+        text = _manifest_text(path)
+        head = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, path.suffix), nrows=20, dtype=str)
     except Exception:  # not a readable table: the tabular readers report it properly
         return False
     column = _path_column(head.columns)
     return column is not None and head[column].dropna().str.lower().str.endswith(AUDIO_SUFFIXES).any()
+
+
+def _manifest_text(path: Path) -> str:
+    """A manifest's text in the encodings spreadsheets write (UTF-8 with or without a byte-order mark, UTF-16,
+    Windows-1252: see cnn1d.data.encoding)."""
+    from .readers import _read_decoded
+
+    return _read_decoded(path)[0]
 
 
 def _path_column(columns):
@@ -161,10 +171,10 @@ def read_manifest(path: Path, *, label_column: str | None = None, multilabel: bo
 
     from .labels import indicator_columns, split_tags, tags_to_matrix
 
+    text = _manifest_text(path)
     try:
-        frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str, keep_default_na=False,
-                            encoding="utf-8-sig")  # spreadsheet exports start with a byte-order mark
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        frame = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, path.suffix), dtype=str, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot parse the manifest ({exc})") from None
     if frame.empty:
         raise DataError(f"{path}: the manifest holds no rows")

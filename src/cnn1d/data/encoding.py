@@ -34,6 +34,20 @@ def decode(raw: bytes) -> tuple[str | None, str]:
         return raw.decode("latin-1"), "Latin-1"
 
 
+def header_delimiter(text: str, suffix: str) -> str:
+    """The delimiter of a table of texts or file paths: tab for .tsv; otherwise a comma, unless the header line has
+    no comma and splits on ';' or a tab (Excel's CSV in much of Europe). The header decides: the cells below it
+    may hold any of these characters."""
+    if suffix.lower() == ".tsv":
+        return "\t"
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    if "," not in header:
+        for sep in (";", "\t"):
+            if len(header.split(sep)) > 1:
+                return sep
+    return ","
+
+
 def first_invalid_utf8(raw: bytes) -> str:
     """Where decoding as UTF-8 first fails, as ``"byte 0xe9 on line 3"``."""
     try:

@@ -52,19 +52,6 @@ class TextDataset:
         return text
 
 
-def _text_delimiter(text: str, kind: str) -> str:
-    """Tab for .tsv; otherwise a comma, unless the header line has no comma and splits on ';' or a tab (Excel's
-    CSV in much of Europe). The header decides: the texts below it may hold any of these characters."""
-    if kind == ".tsv":
-        return "\t"
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    if "," not in header:
-        for sep in (";", "\t"):
-            if len(header.split(sep)) > 1:
-                return sep
-    return ","
-
-
 def _likely_text_column(frame) -> str | None:
     """The column of longest texts (a mean of 15 characters or more, mostly not numbers), to name in an error."""
     import pandas as pd
@@ -106,7 +93,7 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
         import gzip
 
         raw = gzip.decompress(raw)
-    from .encoding import decode
+    from .encoding import decode, header_delimiter
 
     text, encoding = decode(raw)
     decode_errors = []
@@ -129,7 +116,7 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
             frame = pd.DataFrame([json.loads(line) for line in text.splitlines() if line.strip()])
         elif kind in (".csv", ".tsv", ".txt"):
             # A blank line is an empty text (reported), not nothing: row numbers stay the file's data rows.
-            frame = pd.read_csv(io.StringIO(text), sep=_text_delimiter(text, kind), dtype=str, keep_default_na=False,
+            frame = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, kind), dtype=str, keep_default_na=False,
                                 skip_blank_lines=False)
         else:
             raise DataError(f"{path}: unknown text file type {kind or '(none)'}; use .csv, .tsv, .jsonl or a folder")
