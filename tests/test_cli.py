@@ -118,3 +118,24 @@ def test_train_ensemble_flag(tmp_path, shared_data):
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     assert result["n_members"] == 2 and len(result["members"]) == 2
+
+
+def test_ctrl_c_during_training_says_where_the_run_is_and_how_to_continue(tmp_path, monkeypatch):
+    """It printed nothing (exit 130); a user did not know the run could be resumed, nor where it was."""
+    import cnn1d.workflows
+
+    def interrupted(config, **kwargs):
+        out = tmp_path / "run"
+        (out / "checkpoint").mkdir(parents=True)
+        (out / "config.toml").write_text('model = "fcn"\n')
+        (out / "checkpoint" / "state.json").write_text(json.dumps({"epoch": 41, "best_epoch": 37}))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cnn1d.workflows, "run", interrupted)
+    res = invoke("train", "--data", "gunpoint", "--model", "fcn", "--out", tmp_path / "run")
+    assert res.exit_code == 130
+    assert (f"interrupted at epoch 41 (best so far: epoch 37); the run is in {tmp_path / 'run'}: "
+            f"`cnn1d train --out {tmp_path / 'run'} --resume` continues it") in res.output
+    monkeypatch.setattr(cnn1d.workflows, "run", lambda config, **kwargs: (_ for _ in ()).throw(KeyboardInterrupt))
+    res = invoke("train", "--data", "gunpoint", "--out", tmp_path / "never")
+    assert res.exit_code == 130 and "interrupted before the run was set up; nothing to resume" in res.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -105,6 +106,24 @@ def _one_data(positional: Optional[str], option: Optional[str], *, required: boo
     if data is None and required:
         _fail("no data given: pass the data file as the argument after the bundle, or with --data FILE")
     return data
+
+
+def _interrupted_run(out: Optional[str], started: float) -> str:
+    """What to say when Ctrl-C stops `cnn1d train`: where the run is and how to continue it."""
+    from .workflows import RUN_BUNDLE, RUN_CONFIG
+
+    if out is None:  # the run made runs/<name>-<time> itself: the newest one since this command started
+        made = [p for p in Path("runs").glob("*") if p.is_dir() and p.stat().st_mtime >= started - 1]
+        out = str(max(made, key=lambda p: p.stat().st_mtime)) if made else None
+    if out is None or not (Path(out) / RUN_CONFIG).is_file() or (Path(out) / RUN_BUNDLE).exists():
+        return "interrupted before the run was set up; nothing to resume"
+    where = ""
+    try:
+        state = json.loads((Path(out) / "checkpoint" / "state.json").read_text())
+        where = f" at epoch {state['epoch']} (best so far: epoch {state['best_epoch']})"
+    except (OSError, ValueError, KeyError):
+        pass
+    return f"interrupted{where}; the run is in {out}: `cnn1d train --out {out} --resume` continues it"
 
 
 # `cnn1d train` options that are not RunConfig fields: what to do with the run, not what it is.
@@ -214,7 +233,15 @@ def train(
     config = RunConfig.from_file(config_file) if config_file else RunConfig()
     config = config.replace(**{k: v for k, v in flags.items() if v is not None}, verbose=0 if quiet else 1)
     console = _console(json_out)
-    result = run(config, resume=resume, overwrite=overwrite, log=_log(console))
+    started = time.time()
+    try:
+        result = run(config, resume=resume, overwrite=overwrite, log=_log(console))
+    except KeyboardInterrupt:
+        from rich.console import Console
+        from rich.markup import escape
+
+        Console(stderr=True).print(escape(_interrupted_run(config.out, started)), highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     if report:
         from .evaluation.report import build_report
 
