@@ -245,3 +245,11 @@ def test_a_long_tables_time_column_under_another_name_is_found_by_its_dates(tmp_
     a, b = read(named), read(other)
     np.testing.assert_array_equal(a.values, b.values)
     assert b.values[0, :, 0].tolist() == [1, 2, 13, 30] and b.n_channels == 1
+
+
+@pytest.mark.parametrize("name,advice", [("sheet.xlsx", "save the sheet as CSV UTF-8"),
+                                         ("frame.parquet", "pandas' to_csv"), ("data.pkl", "pickles are not read")])
+def test_formats_not_read_say_what_to_do(tmp_path, name, advice):
+    (tmp_path / name).write_bytes(b"PK\x03\x04")
+    with pytest.raises(DataError, match=f"unknown file type .*{advice}"):
+        read(tmp_path / name)

@@ -32,6 +32,12 @@ def test_readers_csv_jsonl_folder_and_bad_bytes(tmp_path):
     jsonl = tmp_path / "r.jsonl"
     jsonl.write_text('{"text": "one", "label": "a"}\n{"text": "two", "label": "b"}\n')
     assert read_text(jsonl).y.tolist() == ["a", "b"]
+    records = tmp_path / "r.json"  # one array of records (pandas' to_json(orient="records"))
+    records.write_text('[{"text": "one", "label": "a"}, {"text": "two", "label": "b"}]')
+    assert read_text(records).texts == ["one", "two"] and read_text(records).y.tolist() == ["a", "b"]
+    (tmp_path / "d.json").write_text('{"text": ["one"]}')
+    with pytest.raises(DataError, match="holds one list of objects .* this one holds a dict"):
+        read_text(tmp_path / "d.json")
     for label, words in (("sport", "goal"), ("tech", "chip")):
         (tmp_path / "docs" / label).mkdir(parents=True)
         (tmp_path / "docs" / label / "1.txt").write_text(words)

@@ -837,7 +837,7 @@ def is_text_request(data: str | None, text_column: str | None) -> bool:
     if not data:
         return False
     path = Path(data)
-    return path.suffix.lower() == ".jsonl" or (path.is_dir() and any(path.glob("*/*.txt")))
+    return path.suffix.lower() in (".json", ".jsonl") or (path.is_dir() and any(path.glob("*/*.txt")))
 
 
 def text_baseline(train, test) -> dict[str, Any]:

@@ -52,7 +52,8 @@ def read(path: str | Path, *, labels: str = "auto", label_column: str | None = N
     suffix = _format_suffix(path)
     reader = _READERS.get(suffix)
     if reader is None:
-        raise DataError(f"{path}: unknown file type {suffix or '(none)'}; supported: {', '.join(sorted(_READERS))}")
+        raise DataError(f"{path}: unknown file type {suffix or '(none)'}; supported: {', '.join(sorted(_READERS))}"
+                        + OTHER_FORMATS.get(suffix, ""))
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     table_options = {"header": header, "layout": layout, "id_column": id_column}
@@ -104,6 +105,15 @@ def find_test_file(train_path: str | Path) -> Path | None:
         return None
     candidate = train_path.with_name(train_path.name.replace("_TRAIN", "_TEST"))
     return candidate if candidate.is_file() else None
+
+
+# What to do with formats users have tables in that the readers do not take.
+_SHEET = " (a spreadsheet: save the sheet as CSV UTF-8 and pass that)"
+_FRAME = " (write it as CSV with pandas' to_csv, or pass the DataFrame to the Python estimators)"
+OTHER_FORMATS = {".xlsx": _SHEET, ".xls": _SHEET, ".xlsm": _SHEET, ".ods": _SHEET, ".numbers": _SHEET,
+                 ".parquet": _FRAME, ".feather": _FRAME, ".pkl": " (pickles are not read: they can run code; save "
+                 "the data as CSV or .npy)", ".pickle": " (pickles are not read: they can run code; save the data as "
+                 "CSV or .npy)"}
 
 
 def _format_suffix(path: Path) -> str:

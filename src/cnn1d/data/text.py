@@ -114,12 +114,21 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
     try:
         if kind == ".jsonl":
             frame = pd.DataFrame([json.loads(line) for line in text.splitlines() if line.strip()])
+        elif kind == ".json":  # one array of records, as pandas' to_json(orient="records") and most exports write
+            records = json.loads(text)
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+                raise DataError(f"{path}: a .json file of texts holds one list of objects "
+                                f"([{{\"text\": ..., \"label\": ...}}, ...]); this one holds a {type(records).__name__}"
+                                + (" of other things" if isinstance(records, list) else ""))
+            frame = pd.DataFrame(records)
         elif kind in (".csv", ".tsv", ".txt"):
             # A blank line is an empty text (reported), not nothing: row numbers stay the file's data rows.
             frame = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, kind), dtype=str, keep_default_na=False,
                                 skip_blank_lines=False)
         else:
-            raise DataError(f"{path}: unknown text file type {kind or '(none)'}; use .csv, .tsv, .jsonl or a folder")
+            raise DataError(f"{path}: unknown text file type {kind or '(none)'}; use .csv, .tsv, .json, .jsonl or a folder")
+    except DataError:
+        raise
     except (ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot parse ({exc})") from None
     if frame.empty:
