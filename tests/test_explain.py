@@ -110,8 +110,17 @@ def test_cli_explain_writes_a_plot_and_a_matrix(tmp_path, gunpoint):
     assert res.exit_code == 0, res.output
     import pandas as pd
 
-    matrix = pd.read_csv(tmp_path / "e.csv")
-    assert matrix.shape == (150, 151) and matrix["index"].tolist() == list(range(150))
+    matrix = pd.read_csv(tmp_path / "e.csv", dtype={"explained": str})
+    assert matrix.shape == (150, 152) and matrix["index"].tolist() == list(range(150))
+    # each row says which class its attributions explain: the predicted one (it said nothing)
+    model = cnn1d.load(bundle)
+    _, test = cnn1d.datasets.load("gunpoint")
+    assert matrix["explained"].tolist() == [str(c) for c in model.predict(test)]
+    from cnn1d.workflows import _explained
+
+    explained, captions = _explained(model, test.subset(np.arange(2)), target="2")
+    assert explained == ["2", "2"] and captions[0].startswith(f"predicted {model.predict(test)[0]!r} (p ")
+    assert f"labelled {test.y[0]!r}" in captions[0]
     res = runner.invoke(app, ["explain", bundle, "gunpoint", "--index", "999", "--out", str(tmp_path / "x.png")])
     assert res.exit_code != 0 and "out of range" in res.output
 

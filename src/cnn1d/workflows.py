@@ -679,31 +679,66 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
         pairs = [estimator.explain_tokens(t, method=used, target=target) for t in subset]
     else:
         attributions = estimator.explain(subset, method=used, target=target)
+    explained, caption = _explained(estimator, subset, target)
     if out.suffix.lower() == ".csv":
         if text:
-            rows = [{"index": i, "position": p, "token": tok, "attribution": a}
-                    for i, tokens in zip(chosen, pairs) for p, (tok, a) in enumerate(tokens)]
+            rows = [{"index": i, "explained": c, "position": p, "token": tok, "attribution": a}
+                    for i, c, tokens in zip(chosen, explained, pairs) for p, (tok, a) in enumerate(tokens)]
             frame = pd.DataFrame(rows)
         else:
             flat = attributions.reshape(len(chosen), -1)
             frame = pd.DataFrame(flat, columns=[f"a{j}" for j in range(flat.shape[1])])
             frame.insert(0, "index", chosen)
+            frame.insert(1, "explained", explained)
+        if all(c is None for c in explained):  # a regressor's attributions explain its one output
+            frame = frame.drop(columns="explained")
         atomic_write_text(out, frame.to_csv(index=False))
     else:
         from .evaluation.plots import plot_attribution
 
+        name = next((str(items.meta[key][chosen[0]]) for key in ("files", "ids") if not text and key in items.meta),
+                    f"example {chosen[0]}")
+        title = f"{name}: {caption[0]}; {used}"
         if text:
-            plot_attribution(out, tokens=pairs[0], title=f"example {chosen[0]}: {used}")
+            plot_attribution(out, tokens=pairs[0], title=title)
         elif getattr(estimator, "front_end", "raw") != "raw":  # audio frames: the log-mel/MFCC image
             frames = estimator._front_end(subset)
             values = frames.values[0, : frames.lengths[0]]
             plot_attribution(out, spectrogram=values, attribution=np.asarray(attributions[0])[: len(values)],
-                             title=f"example {chosen[0]}: {used} over {estimator.front_end} frames")
+                             title=f"{title} over {estimator.front_end} frames")
         else:
             values = subset.values[0, : subset.lengths[0]]
-            plot_attribution(out, series=values, attribution=np.asarray(attributions[0])[: len(values)],
-                             title=f"example {chosen[0]}: {used}")
+            plot_attribution(out, series=values, attribution=np.asarray(attributions[0])[: len(values)], title=title)
     return {"out": str(out), "method": used, "rows": len(chosen), "index": chosen if len(chosen) > 1 else chosen[0]}
+
+
+def _explained(estimator, examples, target: Any = None) -> tuple[list, list[str]]:
+    """Per example: the class its attributions explain (``target``, else the predicted class; None for a
+    regressor, whose one output they explain) and a caption with the prediction and the label when the data
+    hold one, e.g. "predicted 'zero' (p 0.998), labelled 'zero'"."""
+    labels = None if isinstance(examples, list) else examples.y
+    if getattr(estimator, "classes_", None) is None:  # a regressor
+        values = estimator.predict(examples)
+        return [None] * len(values), [f"predicted {float(v):.4g}" + ("" if labels is None else f", labelled {y}")
+                                      for v, y in zip(values, labels if labels is not None else values)]
+    proba = np.asarray(estimator.predict_proba(examples))
+    classes = np.asarray(estimator.classes_, dtype=object)
+    if getattr(estimator, "multilabel_", False):
+        thresholds = np.asarray(getattr(estimator, "thresholds_", None) or [0.5] * len(classes))
+        explained = [target if target is not None else classes[row.argmax()] for row in proba]
+        return explained, [f"tags {[str(c) for c in classes[row >= thresholds]] or 'none'}; attributions toward {e!r}"
+                           for row, e in zip(proba, explained)]
+    predicted = classes[proba.argmax(axis=1)]
+    explained = [target if target is not None else p for p in predicted]
+    captions = []
+    for i, (p, e) in enumerate(zip(predicted, explained)):
+        caption = f"predicted {p!r} (p {proba[i].max():.3f})"
+        if labels is not None and labels.ndim == 1:
+            caption += f", labelled {labels[i]!r}"
+        if target is not None and str(e) != str(p):
+            caption += f"; attributions toward {e!r}"
+        captions.append(caption)
+    return explained, captions
 
 
 def _prediction_frame(dataset):
