@@ -89,5 +89,8 @@ def test_report_of_a_bundle_with_explicit_test_data(tmp_path, gunpoint):
 def test_a_closed_form_fit_has_no_learning_curve():
     from cnn1d.evaluation.report import _learning_curves
 
-    html = _learning_curves({"loss": [-0.0], "accuracy": [1.0]})  # MiniRocket's ridge: one step
-    assert "no learning curve: loss 0, accuracy 1" in html and "<img" not in html
+    html = _learning_curves({"loss": [-0.0], "accuracy": [1.0]}, "ridge fit in closed form (alpha 0.001)")
+    assert "Fitted in one step (closed form), so there is no learning curve: loss 0, accuracy 1" in html
+    assert "<img" not in html
+    # a network trained for one epoch is no closed-form fit (the report said it was)
+    assert "Trained for one epoch, so" in _learning_curves({"loss": [0.7]}, "max epochs")

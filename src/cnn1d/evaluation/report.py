@@ -70,12 +70,14 @@ def _metrics_table(columns: dict[str, dict[str, Any]]) -> str:
     return _table(rows, ["metric", *columns])
 
 
-def _learning_curves(history: dict[str, list[float]]) -> str:
+def _learning_curves(history: dict[str, list[float]], stopped_because: str = "") -> str:
     if not history or "loss" not in history:
         return "<p class=muted>No training history recorded.</p>"
-    if len(history["loss"]) <= 1:  # a closed-form fit (MiniRocket's ridge): one step, no curve to draw
+    if len(history["loss"]) <= 1:  # one point: no curve to draw
         values = ", ".join(f"{k} {v[-1] + 0.0:.4g}" for k, v in history.items() if v)  # + 0.0: no "-0"
-        return f"<p class=muted>Fitted in one step (closed form), so there is no learning curve: {values}.</p>"
+        how = ("Fitted in one step (closed form)" if "closed form" in str(stopped_because)
+               else "Trained for one epoch")  # MiniRocket's ridge, or a network run with --epochs 1
+        return f"<p class=muted>{how}, so there is no learning curve: {values}.</p>"
     plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
     epochs = np.arange(1, len(history["loss"]) + 1)
@@ -335,7 +337,7 @@ def build_report(source: str | Path, data: str | None = None, out: str | Path | 
             columns[name] = value
     task = result.get("task") or config.task or getattr(estimator, "task", "classify")
     sections = [("Model card", _card(meta, config.to_dict(), result, estimator)),
-                ("Learning curves", _learning_curves(getattr(estimator, "history_", {}))),
+                ("Learning curves", _learning_curves(getattr(estimator, "history_", {}), getattr(estimator, "stopped_because_", ""))),
                 ("Test metrics", _metrics_table(columns)
                  + _calibration_note(result.get("calibration")))]
     kind = type(estimator).__name__
