@@ -502,3 +502,25 @@ def test_series_ids_with_leading_zeros_stay_names(tmp_path):
     path.write_text("store,day,sales\n" + "".join(f"{s},2024-01-{d:02d},{d + int(s)}\n" for s in ("001", "010")
                                                   for d in range(1, 21)))
     assert read_series_csv(path, "sales", id_column="store").ids == ["001", "010"]
+
+
+def test_timestamps_as_text_or_in_a_column_are_read_as_the_csv_reader_reads_them():
+    """A Series read with index_col="date" but no parse_dates was forecast at integer steps (exit 0); a
+    DataFrame with a date column was refused as 'targets must be numeric'."""
+    from cnn1d.estimators.forecaster import as_table
+
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    values = np.sin(np.arange(60) / 3.0) + 10
+    indexed = pd.Series(values, index=days, name="sales")
+    expected = as_table(indexed)
+    for given in (pd.Series(values, index=days.strftime("%Y-%m-%d"), name="sales"),
+                  pd.DataFrame({"date": days.strftime("%d/%m/%Y"), "sales": values}),
+                  pd.DataFrame({"date": days, "sales": values})):
+        table = as_table(given)
+        assert table.freq == "D" and table.target_names == ["sales"]
+        (key,) = table.targets
+        np.testing.assert_allclose(table.targets[key][:, 0], expected.targets["series"][:, 0])
+        assert (table.index[key] == days).all()
+    assert as_table(pd.Series(values, index=days)).target_names == ["y"]  # an unnamed series is 'y', not '0'
+    with pytest.raises(DataError, match=r"columns \['date', 'weather'\] are not numeric"):
+        as_table(pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "weather": ["sun"] * 60, "sales": values}))

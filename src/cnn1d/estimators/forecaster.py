@@ -76,6 +76,26 @@ def network_params(model: str, given: dict | None = None) -> dict:
     return params
 
 
+def _timestamps_as_column(frame, where: str):
+    """``(frame, time column)`` when the timestamps of ``frame`` are text in its index (``read_csv(...,
+    index_col="date")`` without ``parse_dates``: the forecasts came out at integer steps) or one non-numeric
+    column beside numeric targets; None when the index is a DatetimeIndex or the rows are plain steps."""
+    import pandas as pd
+
+    if isinstance(frame.index, pd.DatetimeIndex):
+        return None
+    other = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if not other and frame.index.dtype == object:
+        column = str(frame.index.name or "time")
+        return frame.rename_axis(column).reset_index(), column
+    if len(other) == 1 and len(other) < frame.shape[1]:
+        return frame.rename(columns={c: str(c) for c in frame.columns}), str(other[0])
+    if other:
+        raise DataError(f"{where}: columns {[str(c) for c in other]} are not numeric; forecast one DataFrame of numeric "
+                        "target columns with a DatetimeIndex (y.set_index('date')[['sales']]), or a CSV with --target")
+    return None
+
+
 def as_table(y: Any, X: Any = None, *, where: str = "y") -> SeriesTable:
     """A SeriesTable from a SeriesTable, a pandas Series/DataFrame (DatetimeIndex) or an array."""
     import pandas as pd
@@ -83,7 +103,16 @@ def as_table(y: Any, X: Any = None, *, where: str = "y") -> SeriesTable:
     if isinstance(y, SeriesTable):
         return y
     if isinstance(y, (pd.Series, pd.DataFrame)):
-        frame = y.to_frame() if isinstance(y, pd.Series) else y
+        frame = y.to_frame(name=y.name if y.name is not None else "y") if isinstance(y, pd.Series) else y
+        timed = _timestamps_as_column(frame, where)
+        if timed is not None:  # dates as text, or in a column: read as a CSV's time column is
+            if X is not None:
+                raise DataError(f"{where}: give y with a DatetimeIndex when passing covariates X (y.set_index(...))")
+            from ..data.timeseries import from_frame
+
+            frame, time_column = timed
+            return from_frame(frame, [str(c) for c in frame.columns if c != time_column], time_column=time_column,
+                              source=where, name=where)
         names = [str(c) for c in frame.columns]
         index = frame.index
         values = frame.to_numpy(dtype=np.float32) if all(np.issubdtype(d, np.number) for d in frame.dtypes) else None
