@@ -53,3 +53,14 @@ def test_fetch_errors(server, tmp_path):
     with pytest.raises(DataError, match="not a valid archive dataset name"):
         fetch("../etc", cache_dir=tmp_path)
     assert not list(tmp_path.glob("*.zip"))  # failed downloads leave nothing behind
+
+
+def test_offline_says_where_a_copied_zip_is_used_from(server, tmp_path):
+    url, root = server
+    unreachable = "http://127.0.0.1:9/{name}.zip"  # the discard port: nothing listens there
+    with pytest.raises(DataError, match=r"are you offline\? Without a network: copy Coffee.zip from the archive into "):
+        fetch("Coffee", cache_dir=tmp_path / "cache", url=unreachable)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "Coffee.zip").write_bytes((root / "Coffee.zip").read_bytes())  # as the message says
+    train, test = fetch("Coffee", cache_dir=tmp_path / "cache", url=unreachable)
+    assert train.name == "Coffee_TRAIN.tsv" and test.exists()

@@ -62,7 +62,14 @@ def fetch(name: str, *, cache_dir: str | Path | None = None, url: str | None = N
         # The cache folder is made only once a download has succeeded: a failed one leaves nothing behind.
         with tempfile.TemporaryDirectory(prefix="cnn1d-download-") as tmpdir:
             partial = Path(tmpdir) / f"{name}.zip"
-            _download((url or ARCHIVE_URL).format(name=name), partial, timeout)
+            try:
+                _download((url or ARCHIVE_URL).format(name=name), partial, timeout)
+            except DataError as exc:
+                if "are you offline?" not in str(exc):
+                    raise
+                raise DataError(f"{exc} Without a network: copy {name}.zip from the archive into {cache} (it is used "
+                                f"from there), or pass the files themselves: --data {name}_TRAIN.ts --test "
+                                f"{name}_TEST.ts") from None
             cache.mkdir(parents=True, exist_ok=True)
             with atomic_path(zip_path) as tmp:
                 shutil.copyfile(partial, tmp)
