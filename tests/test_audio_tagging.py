@@ -214,3 +214,20 @@ def test_bad_audio_input_is_reported(tmp_path):
     res = CliRunner().invoke(app, ["predict", str(bundle), str(root / "a"), "--json"])
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.stdout)["predictions"]) == 2 and "zero-length" in json.loads(res.stdout)["skipped"][0]
+
+
+def test_a_stray_text_file_beside_recordings_does_not_make_them_texts(tmp_path):
+    """A folder of class folders of clips with one notes.txt was read as a text dataset ('1 texts, 1 classes')."""
+    from cnn1d.workflows import is_text_request
+
+    train, _ = load_spoken_digits()
+    for label in ("zero", "one"):
+        (tmp_path / "clips" / label).mkdir(parents=True)
+        for i in range(2):
+            soundfile.write(tmp_path / "clips" / label / f"{i}.wav", _clip(train, i), 8000)
+    (tmp_path / "clips" / "one" / "notes.txt").write_text("recorded on tuesday")
+    assert not is_text_request(str(tmp_path / "clips"), None)
+    for label, words in (("sport", "goal"), ("tech", "chip")):
+        (tmp_path / "docs" / label).mkdir(parents=True)
+        (tmp_path / "docs" / label / "1.txt").write_text(words)
+    assert is_text_request(str(tmp_path / "docs"), None)

@@ -872,7 +872,12 @@ def is_text_request(data: str | None, text_column: str | None) -> bool:
     if not data:
         return False
     path = Path(data)
-    return path.suffix.lower() in (".json", ".jsonl") or (path.is_dir() and any(path.glob("*/*.txt")))
+    if path.is_dir():  # class folders of .txt files; a stray notes.txt beside recordings does not make them texts
+        from .data.audio import AUDIO_SUFFIXES
+
+        texts = sum(1 for _ in path.glob("*/*.txt"))
+        return texts > 0 and texts > sum(1 for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+    return path.suffix.lower() in (".json", ".jsonl")
 
 
 def text_baseline(train, test) -> dict[str, Any]:
