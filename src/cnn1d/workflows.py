@@ -1030,9 +1030,14 @@ def lm_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None
     raw = path.read_bytes()
     if not raw.strip():
         raise DataError(f"{path}: file is empty")
-    text = raw.decode("utf-8", errors="replace")
+    from .data.encoding import decode
+
+    text, encoding = decode(raw)  # UTF-8, UTF-16 or Windows-1252 (a corpus saved by a Windows editor)
+    if text is None:  # UTF-8 with some damaged bytes
+        text = raw.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
-    log(f"corpus: {path.name}: {len(text):,} characters" + (f", {bad} invalid UTF-8 byte(s) replaced" if bad else ""))
+    log(f"corpus: {path.name}: {len(text):,} characters" + (f", {bad} invalid UTF-8 byte(s) replaced" if bad else "")
+        + ("" if encoding in ("UTF-8", "UTF-16") else f", read as {encoding} (not UTF-8)"))
     started = time.perf_counter()
     out = run_directory(config, f"{path.stem}-lm")
     lm_model = build_estimator(config.replace(out=str(out)), "lm")
