@@ -82,13 +82,20 @@ def _timestamps_as_column(frame, where: str):
     column beside numeric targets; None when the index is a DatetimeIndex or the rows are plain steps."""
     import pandas as pd
 
+    import warnings
+
+    def dates(values) -> bool:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas warns when it guesses a format per value
+            return bool(pd.to_datetime(pd.Series(values).astype(str), errors="coerce", format="mixed").notna().all())
+
     if isinstance(frame.index, pd.DatetimeIndex):
         return None
     other = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if not other and frame.index.dtype == object:
+    if not other and frame.index.dtype == object and dates(frame.index):
         column = str(frame.index.name or "time")
         return frame.rename_axis(column).reset_index(), column
-    if len(other) == 1 and len(other) < frame.shape[1]:
+    if len(other) == 1 and len(other) < frame.shape[1] and dates(frame[other[0]]):
         return frame.rename(columns={c: str(c) for c in frame.columns}), str(other[0])
     if other:
         raise DataError(f"{where}: columns {[str(c) for c in other]} are not numeric; forecast one DataFrame of numeric "
