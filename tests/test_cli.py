@@ -50,6 +50,15 @@ def test_evaluate_and_predict(trained, shared_data, tmp_path):
     assert list(frame.columns) == ["index", "prediction", "proba_-1", "proba_1"] and len(frame) == 100
     res = invoke("predict", out / "model.cnn1d", test_file, "--json")
     assert len(json.loads(res.stdout)["predictions"]) == 100
+    # the table is written in the format its name says (a predictions.json held CSV text, exit 0)
+    for name in ("pred.json", "pred.jsonl", "pred.tsv"):
+        assert invoke("predict", out / "model.cnn1d", test_file, "--out", tmp_path / name).exit_code == 0
+    text = (tmp_path / "pred.json").read_text()
+    assert json.loads(text) == [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
+    assert json.loads(text)[0]["index"] == 0 and len(json.loads(text)) == 100
+    assert pd.read_csv(tmp_path / "pred.tsv", sep="\t").equals(frame)
+    res = invoke("predict", out / "model.cnn1d", test_file, "--out", tmp_path / "pred.xlsx")
+    assert res.exit_code == 1 and "tables are written as .csv, .tsv, .json" in res.output
     # --data, carried over from `cnn1d train`, names the same file; two different files are refused
     for option in ("--data", "--test"):  # --test too, carried over from `cnn1d train --test`
         res = invoke("evaluate", out / "model.cnn1d", option, test_file, "--json")

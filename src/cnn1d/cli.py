@@ -402,7 +402,7 @@ def predict(
                                    "(.onnx or .tflite: runs with the slim runtime, no Keras)."),
     data: Optional[str] = typer.Argument(None, help="Data file to predict (labels, if present, are ignored)."),
     data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write predictions to this CSV file."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write predictions to this file: .csv, .tsv, .json or .jsonl."),
     text: Optional[list[str]] = typer.Option(None, "--text", help="Text bundles: classify this text (repeatable)."),
     json_out: bool = typer.Option(False, "--json", help="Print predictions as JSON."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV/TSV: a label column to ignore; 'none': the file holds no labels; 'first': its first column is a label."),
@@ -419,6 +419,10 @@ def predict(
     from .workflows import predict_bundle, predict_exported
 
     data = _one_data(data, data_option, required=False)
+    if out is not None:
+        from .io_utils import check_table_path
+
+        check_table_path(out)
     run = predict_exported if bundle.suffix.lower() in (".onnx", ".tflite") else predict_bundle
     frame = run(bundle, data, label_column=label_column, text_column=text_column, texts=text)
     skipped = frame.attrs.get("skipped", [])
@@ -437,9 +441,9 @@ def predict(
         if len(skipped) > 20:
             err.print(f"... and {len(skipped) - 20} more skipped file(s)")
     if out is not None:
-        from .io_utils import atomic_write_text
+        from .io_utils import write_table
 
-        atomic_write_text(out, frame.to_csv(index=False))
+        write_table(frame, out)
     if json_out:
         _echo_json({"predictions": frame.to_dict(orient="records"), "out": str(out) if out else None, "skipped": skipped,
                     "warnings": frame.attrs.get("warnings", []), "ignored_columns": frame.attrs.get("ignored_columns", [])})
@@ -510,7 +514,7 @@ def forecast(
     bundle: Path = typer.Argument(..., help="A forecaster bundle written by `cnn1d train --task forecast` (or its run directory)."),
     data: Optional[str] = typer.Argument(None, help="CSV with the history (same columns as in training), or a demo name."),
     data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
-    out: Path = typer.Option(..., "--out", help="Forecast CSV to write; a PNG plot is written beside it."),
+    out: Path = typer.Option(..., "--out", help="Forecast table to write (.csv, .tsv, .json or .jsonl); a PNG plot is written beside it."),
     horizon: Optional[int] = typer.Option(None, "--horizon", help="Steps ahead (at most the trained horizon)."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:

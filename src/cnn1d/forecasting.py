@@ -218,10 +218,15 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
 def forecast_bundle(bundle: str | Path, data: str, *, horizon: int | None = None, out: str | Path | None = None):
     """Forecast past the end of each series in ``data`` with a saved forecaster.
 
-    Returns the forecast DataFrame; with ``out`` writes it as CSV and a PNG plot beside it.
+    Returns the forecast DataFrame; with ``out`` writes it (CSV, TSV, JSON or JSONL by its suffix) and a PNG
+    plot beside it.
     """
     from .estimators.bundled import load
 
+    if out is not None:
+        from .io_utils import check_table_path
+
+        check_table_path(out)
     forecaster = load(bundle)
     if getattr(forecaster, "task", None) != "forecast":
         raise DataError(f"{bundle}: is a {forecaster.task} model, not a forecaster")
@@ -235,10 +240,10 @@ def forecast_bundle(bundle: str | Path, data: str, *, horizon: int | None = None
     frame = forecaster.predict(horizon=horizon, table=table)
     if out is not None:
         from .evaluation.plots import plot_forecast
-        from .io_utils import atomic_write_text
+        from .io_utils import write_table
 
         out = Path(out)
-        atomic_write_text(out, frame.to_csv(index=False))
+        write_table(frame, out)
         plot_forecast(table, frame, out.with_suffix(".png"), history=max(4 * forecaster.horizon, forecaster.lookback_))
     return frame
 

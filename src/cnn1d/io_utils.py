@@ -61,3 +61,36 @@ def private_matplotlib_home() -> None:
     folder = tempfile.mkdtemp(prefix="cnn1d-matplotlib-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     os.environ["MPLCONFIGDIR"] = folder
+
+
+# Files a table of predictions or forecasts is written as, by the name's suffix (no suffix: CSV).
+TABLE_SUFFIXES = ("", ".csv", ".tsv", ".txt", ".json", ".jsonl")
+
+
+def check_table_path(target: str | Path) -> Path:
+    """``target`` when its suffix names a table format this writes; refused before any work is done (a
+    ``predictions.json`` or ``.xlsx`` held CSV text, with exit 0)."""
+    from .errors import ConfigError
+
+    target = Path(target)
+    if target.suffix.lower() not in TABLE_SUFFIXES:
+        raise ConfigError(f"--out {target}: tables are written as .csv, .tsv, .json (one list of records) or .jsonl "
+                          f"(one record per line), not {target.suffix}")
+    if target.is_dir():
+        raise ConfigError(f"{target} is a folder; give the path of a file to write (in it, or elsewhere)")
+    return target
+
+
+def write_table(frame, target: str | Path) -> None:
+    """Write ``frame`` atomically in the format its suffix names (see TABLE_SUFFIXES)."""
+    import json
+
+    target = check_table_path(target)
+    suffix = target.suffix.lower()
+    if suffix in (".json", ".jsonl"):
+        records = json.loads(frame.to_json(orient="records", date_format="iso"))  # numpy and timestamps as JSON
+        text = (json.dumps(records, indent=1) + "\n" if suffix == ".json"
+                else "".join(json.dumps(r) + "\n" for r in records))
+    else:
+        text = frame.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
+    atomic_write_text(target, text)
