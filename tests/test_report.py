@@ -84,6 +84,8 @@ def test_report_of_a_bundle_with_explicit_test_data(tmp_path, gunpoint):
     assert json.loads(res.stdout)["bytes"] > 10_000
     res = CliRunner().invoke(app, ["report", str(tmp_path / "nothing")])
     assert res.exit_code != 0 and "no model.cnn1d" in res.output
+    res = CliRunner().invoke(app, ["report", result["bundle"], "--out", str(tmp_path / "b.pdf")])
+    assert res.exit_code != 0 and "the report is one HTML page; name it .html" in res.output
 
 
 def test_a_closed_form_fit_has_no_learning_curve():

@@ -314,6 +314,8 @@ def build_report(source: str | Path, data: str | None = None, out: str | Path | 
     from .. import workflows
 
     started = time.perf_counter()
+    if out is not None and Path(out).suffix.lower() not in (".html", ".htm"):  # a report.pdf held HTML, exit 0
+        raise ConfigError(f"--out {out}: the report is one HTML page; name it .html (a browser prints it to PDF)")
     source = Path(source)
     run_dir = source if source.is_dir() else None
     bundle = source / "model.cnn1d" if run_dir else source
