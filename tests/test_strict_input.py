@@ -226,6 +226,20 @@ def test_regressor_errors_are_cnn1d_errors(gunpoint):
         cnn1d.CNNRegressor(class_weight="balanced").fit(gunpoint[0].values[:, :, 0], np.arange(50.0))
 
 
+def test_the_target_as_a_column_of_X_is_refused(gunpoint):
+    """fit(df, df["label"]) trained on the answer as a time step (and scored perfectly), with exit 0."""
+    import pandas as pd
+
+    frame = pd.DataFrame(gunpoint[0].values[:, :, 0], columns=[f"t{i}" for i in range(150)])
+    frame["peak"] = frame.max(axis=1)
+    for estimator, y in ((cnn1d.CNNRegressor(epochs=1), frame["peak"]), (cnn1d.CNNRegressor(epochs=1), frame["peak"].to_numpy())):
+        with pytest.raises(DataError, match="column 'peak' holds the target y; drop it from X"):
+            estimator.fit(frame, y)
+    labelled = frame.drop(columns="peak").assign(label=gunpoint[0].y.astype(int))
+    with pytest.raises(DataError, match="column 'label' holds the target y"):
+        cnn1d.CNNClassifier().fit(labelled, labelled["label"])
+
+
 @pytest.mark.slow
 def test_nothing_is_written_outside_out(tmp_path):
     import os

@@ -46,6 +46,8 @@ def as_dataset(X: Any, y: Any = None, where: str = "X", value_columns: list[str]
     names = None
     if hasattr(X, "to_numpy"):  # pandas DataFrame: one row per series
         names = _column_names(X)
+        if names and y is not None:
+            _refuse_target_in_X(X, y, where)
         if names and value_columns:
             X, names = _by_trained_names(X, value_columns, where)
         X = X.to_numpy()
@@ -67,6 +69,21 @@ def as_dataset(X: Any, y: Any = None, where: str = "X", value_columns: list[str]
             raise DataError(f"{where} has {len(ds)} series but y has {len(y)} labels")
         ds.y = y
     return ds
+
+
+def _refuse_target_in_X(X, y, where: str) -> None:
+    """A DataFrame holding the target as one of its columns (``fit(df, df["label"])``): the model would read the
+    answer as a time step and score perfectly, with exit 0."""
+    name = getattr(y, "name", None)
+    target = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    for column in X.columns:
+        same = column == name
+        if not same and target.ndim == 1 and len(target) == len(X) and np.issubdtype(target.dtype, np.number):
+            values = X[column].to_numpy()
+            same = np.issubdtype(values.dtype, np.number) and bool(np.array_equal(values, target))
+        if same:
+            raise DataError(f"{where}: column {str(column)!r} holds the target y; drop it from X "
+                            f"(X.drop(columns={str(column)!r})), or the model reads the answer as a time step")
 
 
 def _column_names(X) -> list[str] | None:
