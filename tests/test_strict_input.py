@@ -240,6 +240,23 @@ def test_the_target_as_a_column_of_X_is_refused(gunpoint):
         cnn1d.CNNClassifier().fit(labelled, labelled["label"])
 
 
+def test_a_column_coding_the_label_is_named_at_training(tmp_path, gunpoint):
+    """A table with class and class_id trained on class_id as its last time step (the answer), unsaid."""
+    from cnn1d.workflows import warn_label_codes
+
+    table = tmp_path / "coded.csv"
+    rows = gunpoint[0].values[:, :, 0]
+    table.write_text("class," + ",".join(f"t{i}" for i in range(150)) + ",class_id\n" + "".join(
+        f"{'gun' if y == '1' else 'point'}," + ",".join(f"{v:.5f}" for v in row) + f",{y}\n"
+        for row, y in zip(rows, gunpoint[0].y)))
+    said = []
+    assert warn_label_codes(read(table, label_column="class"), said.append) == ["class_id"]
+    assert "'class_id' go one to one with the labels" in said[0]
+    plain = tmp_path / "plain.csv"  # measurements alone: nothing to say
+    plain.write_text("\n".join(",".join(line.split(",")[:-1]) for line in table.read_text().splitlines()) + "\n")
+    assert warn_label_codes(read(plain, label_column="class"), said.append) == [] and len(said) == 1
+
+
 @pytest.mark.slow
 def test_nothing_is_written_outside_out(tmp_path):
     import os

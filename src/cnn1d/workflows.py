@@ -287,6 +287,28 @@ def log_ignored_columns(source: str | None, ignored: list[str] | None, log: Call
             f"{', '.join(map(repr, ignored[:10]))}{', ...' if len(ignored) > 10 else ''}")
 
 
+def warn_label_codes(train: Dataset, log: Callable[[str], None]) -> list[str]:
+    """Name the step columns of a table whose values go one to one with the labels (``class_id`` beside
+    ``class``): a code of the label read as a time step hands the model the answer. Returns their names."""
+    columns = train.meta.get("value_columns") or []
+    if train.y is None or train.n_channels != 1 or not columns or len(train) < 4:
+        return []
+    labels = train.y.astype(str)
+    n_classes = len(set(labels))
+    found = []
+    for j, name in enumerate(columns[: train.values.shape[1]]):
+        values = train.values[:, j, 0]
+        if np.isnan(values).any() or len(np.unique(values)) != n_classes:
+            continue
+        pairs = set(zip(values.tolist(), labels.tolist()))
+        if len(pairs) == n_classes:  # each value with one label, each label with one value
+            found.append(str(name))
+    if found:
+        log(f"warning: column(s) {', '.join(map(repr, found[:5]))} go one to one with the labels: if they code the "
+            "label, drop them from the file (the model reads them as time steps, and so reads the answer)")
+    return found
+
+
 def count_test_in_training(train, test, log: Callable[[str], None]) -> int:
     """How many test examples (series with the same values, or the same text) are also training examples;
     logged when any are, since the test metrics then overstate accuracy on new data."""
@@ -364,6 +386,8 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     if config.process_id:  # a multi-process run: process 0 writes the run directory, the others only train
         return _train_only(config, train, test, task, log)
     build_estimator(config, "series", task)._refuse_gradient_settings(task)  # before a run directory exists
+    if task == "classify":
+        warn_label_codes(train, log)
     shared = count_test_in_training(train, test, log)
     out = run_directory(config, f"{(train.name or spec).lower()}-{config.model or 'default'}")
     estimator = build_estimator(config.replace(out=str(out)), "series", task, resume=resume)
