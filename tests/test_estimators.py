@@ -189,3 +189,11 @@ def test_config_round_trip(tmp_path):
         RunConfig(scaling="minmax")
     with pytest.raises(ConfigError, match="unknown config keys"):
         RunConfig.from_dict({"epoch": 3})
+
+
+def test_a_label_differing_only_in_case_is_named():
+    from cnn1d.errors import DataError
+    from cnn1d.tasks import classify
+
+    with pytest.raises(DataError, match="'Gun' differs from 'gun' only in case or spaces"):
+        classify.encode(np.array(["Gun", "point"], dtype=object), np.array(["gun", "point"], dtype=object), "test.csv")

@@ -34,9 +34,13 @@ def encode(y: Any, classes: np.ndarray, where: str = "labels") -> np.ndarray:
         return np.array([index[v] for v in y.tolist()], dtype=np.int32)
     except KeyError:
         unknown = sorted({str(v) for v in y.tolist() if v not in index})
+        folded = {str(c).strip().casefold(): str(c) for c in classes.tolist()}
+        near = [(u, folded[u.strip().casefold()]) for u in unknown if u.strip().casefold() in folded]
+        hint = ("; " + ", ".join(f"{u!r} differs from {c!r} only in case or spaces" for u, c in near[:3])
+                + ": labels are compared as written") if near else ""
         raise DataError(
             f"{where}: label(s) {unknown[:5]} were not seen in training; the model knows {[str(c) for c in classes[:20]]}"
-        ) from None
+            + hint) from None
 
 
 def baseline_proba(y_train_encoded: np.ndarray, n_classes: int, n: int) -> np.ndarray:
