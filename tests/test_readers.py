@@ -253,3 +253,23 @@ def test_formats_not_read_say_what_to_do(tmp_path, name, advice):
     (tmp_path / name).write_bytes(b"PK\x03\x04")
     with pytest.raises(DataError, match=f"unknown file type .*{advice}"):
         read(tmp_path / name)
+
+
+def test_pandas_index_and_trailing_delimiters_are_not_time_steps(tmp_path):
+    """pandas' to_csv writes its row numbers as a first, unnamed column; spreadsheets end every line with a
+    delimiter. Both were read as time steps (the row numbers as step 0)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"label": ["a", "b", "a"], "t0": [0.5, 1.5, 2.5], "t1": [1.0, 2.0, 3.0]})
+    frame.to_csv(tmp_path / "indexed.csv")  # ",label,t0,t1" then "0,a,0.5,1.0"
+    (tmp_path / "trailing.csv").write_text("".join(line + ",\n" for line in frame.to_csv(index=False).splitlines()))
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    expected = read(tmp_path / "plain.csv")
+    for name in ("indexed.csv", "trailing.csv"):
+        data = read(tmp_path / name)
+        np.testing.assert_array_equal(data.values, expected.values)
+        assert data.meta["value_columns"] == ["t0", "t1"] and len(data.meta["dropped_columns"]) == 1
+    assert "an index written by pandas' to_csv" in read(tmp_path / "indexed.csv").meta["dropped_columns"][0]
+    named = tmp_path / "named.csv"  # a column that is named stays, whatever it holds
+    named.write_text("label,sample,t0\na,0,1\nb,1,2\n")
+    assert read(named).meta["value_columns"] == ["sample", "t0"]

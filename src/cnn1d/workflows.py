@@ -269,6 +269,9 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
     check_audio_fields(config, "sample_rate" in train.meta, spec)
     config = _apply_recommended(config.replace(data=spec), train.meta.get("recommended", {}), log)
     log(f"data: {train.name or spec} ({train.describe(task)})")
+    for part in (train, test):
+        for dropped in ([] if part is None else part.meta.get("dropped_columns", [])):
+            log(f"{part.source}: left out {dropped}")
     for problem in train.meta.get("skipped", [])[:20]:
         log(f"skipped: {problem}")
     if test is None:

@@ -356,6 +356,29 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
     return data
 
 
+def _unnamed_columns(frame, numbers, names: list[str]) -> tuple[list[int], list[str]]:
+    """``(columns kept, why each dropped one went)``: a column with no name in the header that holds nothing (every
+    line ends with a delimiter, as spreadsheets export) or the row numbers 0, 1, 2... (pandas' ``to_csv`` writes
+    its index so unless told ``index=False``). Read as steps, the row numbers became the first time step: in a
+    file sorted by class they told the classes apart in training and nothing at prediction."""
+    keep, dropped = [], []
+    for j, name in enumerate(names):
+        if name and not name.startswith("Unnamed: "):
+            keep.append(j)
+            continue
+        text = frame.iloc[:, j].astype(str).str.strip()
+        values = numbers.iloc[:, j].to_numpy()
+        if (text == "").all():
+            dropped.append(f"column {j + 1} (no name, no values: a delimiter at the end of every line)")
+        elif np.isfinite(values).all() and len(values) and (np.array_equal(values, np.arange(len(values)))
+                                                             or np.array_equal(values, np.arange(1, len(values) + 1))):
+            dropped.append(f"column {j + 1} (no name, the row numbers {int(values[0])}, {int(values[0]) + 1}, ...: "
+                           "an index written by pandas' to_csv; write with index=False)")
+        else:
+            keep.append(j)
+    return keep, dropped
+
+
 def _read_table(frame, numbers, path: Path, *, labels: str, label_column: str | None, header: bool | None,
                 layout: str | None, id_column: str | None, length_hint: int | None, label_first: bool,
                 value_columns: list[str] | None) -> Dataset:
@@ -365,11 +388,16 @@ def _read_table(frame, numbers, path: Path, *, labels: str, label_column: str | 
             dup = next(n for n in names if names.count(n) > 1)
             raise DataError(f"{path}: the header names column {dup!r} twice")
         frame, numbers = frame.iloc[1:].reset_index(drop=True), numbers.iloc[1:].reset_index(drop=True)
-        frame.columns = numbers.columns = names
         if frame.empty:
             raise DataError(f"{path}: file holds a header but no rows")
-        return _read_named(frame, numbers, path, labels=labels, label_column=label_column, layout=layout,
+        keep, dropped = _unnamed_columns(frame, numbers, names)
+        frame, numbers = frame.iloc[:, keep], numbers.iloc[:, keep]
+        frame.columns = numbers.columns = [names[j] for j in keep]
+        data = _read_named(frame, numbers, path, labels=labels, label_column=label_column, layout=layout,
                            id_column=id_column, value_columns=value_columns)
+        if dropped:
+            data.meta["dropped_columns"] = dropped
+        return data
     if layout == "long" or id_column is not None:
         raise DataError(f"{path}: has no header row, so no id column can be named; add a header row (id, time, value...)")
     label = _first_column_label(path, frame.shape[1], labels, label_column, length_hint,
