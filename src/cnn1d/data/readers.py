@@ -384,15 +384,16 @@ def _read_table(frame, numbers, path: Path, *, labels: str, label_column: str | 
                 value_columns: list[str] | None) -> Dataset:
     if _decide_header(frame, numbers, path, header):
         names = [str(c).strip() for c in frame.iloc[0]]
-        if len(set(names)) != len(names):
-            dup = next(n for n in names if names.count(n) > 1)
-            raise DataError(f"{path}: the header names column {dup!r} twice")
         frame, numbers = frame.iloc[1:].reset_index(drop=True), numbers.iloc[1:].reset_index(drop=True)
         if frame.empty:
             raise DataError(f"{path}: file holds a header but no rows")
         keep, dropped = _unnamed_columns(frame, numbers, names)
+        names = [names[j] for j in keep]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise DataError(f"{path}: the header names column {dup!r} twice")
         frame, numbers = frame.iloc[:, keep], numbers.iloc[:, keep]
-        frame.columns = numbers.columns = [names[j] for j in keep]
+        frame.columns = numbers.columns = names
         data = _read_named(frame, numbers, path, labels=labels, label_column=label_column, layout=layout,
                            id_column=id_column, value_columns=value_columns)
         if dropped:
