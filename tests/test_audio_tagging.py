@@ -101,6 +101,10 @@ def test_tagger_learns_tags_and_round_trips(tmp_path):
     np.testing.assert_array_equal(loaded.predict(test), clf.predict(test))
     np.testing.assert_allclose(loaded.thresholds_, clf.thresholds_)
     assert loaded.predict_tags(test.subset([0]))[0] == clf.predict_tags(test.subset([0]))[0]
+    from cnn1d.workflows import _explained  # the caption of `cnn1d explain ... --out x.png` (thresholds an array)
+
+    explained, captions = _explained(loaded, test.subset([0]))
+    assert captions[0] == f"tags {list(loaded.predict_tags(test.subset([0]))[0])}; attributions toward {explained[0]!r}"
 
 
 def test_tagger_takes_tag_lists_and_names_bad_ones():

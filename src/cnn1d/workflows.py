@@ -294,8 +294,8 @@ def warn_label_codes(train: Dataset, log: Callable[[str], None]) -> list[str]:
     """Name the step columns of a table whose values go one to one with the labels (``class_id`` beside
     ``class``): a code of the label read as a time step hands the model the answer. Returns their names."""
     columns = train.meta.get("value_columns") or []
-    if train.y is None or train.n_channels != 1 or not columns or len(train) < 4:
-        return []
+    if train.y is None or train.n_channels != 1 or len(columns) != train.values.shape[1] or len(train) < 4:
+        return []  # a wide table's steps by name only (a long table's columns are its channels)
     labels = train.y.astype(str)
     n_classes = len(set(labels))
     found = []
@@ -751,7 +751,8 @@ def _explained(estimator, examples, target: Any = None) -> tuple[list, list[str]
     proba = np.asarray(estimator.predict_proba(examples))
     classes = np.asarray(estimator.classes_, dtype=object)
     if getattr(estimator, "multilabel_", False):
-        thresholds = np.asarray(getattr(estimator, "thresholds_", None) or [0.5] * len(classes))
+        thresholds = getattr(estimator, "thresholds_", None)
+        thresholds = np.asarray([0.5] * len(classes) if thresholds is None else thresholds, dtype=float)
         explained = [target if target is not None else classes[row.argmax()] for row in proba]
         return explained, [f"tags {[str(c) for c in classes[row >= thresholds]] or 'none'}; attributions toward {e!r}"
                            for row, e in zip(proba, explained)]
