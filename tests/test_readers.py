@@ -273,3 +273,11 @@ def test_pandas_index_and_trailing_delimiters_are_not_time_steps(tmp_path):
     named = tmp_path / "named.csv"  # a column that is named stays, whatever it holds
     named.write_text("label,sample,t0\na,0,1\nb,1,2\n")
     assert read(named).meta["value_columns"] == ["sample", "t0"]
+
+
+def test_numbers_written_with_a_unit_are_refused_naming_the_number():
+    from cnn1d.data.readers import number_hint
+
+    assert number_hint("3.1%") == " (a unit or currency? write the number alone, 3.1, and name the unit in the column's header)"
+    assert "101.00" in number_hint("$ 101.00") and "12," in number_hint("12 kg") + ","
+    assert number_hint("high") == number_hint("2024-01-01") == number_hint("12:30") == ""

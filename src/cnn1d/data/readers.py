@@ -272,9 +272,10 @@ def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
             wordiest = int(np.argmax(lengths))
             name = str(frame.iloc[0, wordiest]).strip()
             cell = str(frame.iloc[1, wordiest]).strip()
-            if number_hint(cell):  # numbers written with decimal commas and points in one file: not text
-                raise DataError(f"{path}: column {name!r} reads {cell!r}{number_hint(cell)}; a file may write its "
-                                "decimals with commas (separated by ';' or tabs) or with points, not both")
+            if number_hint(cell):  # numbers with a unit, or with decimal commas and points in one file: not text
+                mixed = ("; a file may write its decimals with commas (separated by ';' or tabs) or with points, not "
+                         "both") if "," in cell else ""
+                raise DataError(f"{path}: column {name!r} reads {cell!r}{number_hint(cell)}{mixed}")
             raise DataError(f"{path}: holds text, not series (column {name!r} reads like "
                             f"{cell[:40]!r}); to classify texts, pass --text-column {name} "
                             "(and --label-column NAME when the labels' column is not called label, class, category...)")
@@ -418,6 +419,11 @@ def number_hint(token: Any) -> str:
         return f" (thousands separators? write {text.replace(',', '')})"
     if re.fullmatch(r"[-+]?\d*,\d+", text):
         return f" (a decimal comma? write {text.replace(',', '.')})"
+    # a unit or currency written with the number: "3.1%", "$ 101.00", "12 kg", "EUR 5"
+    unit = re.fullmatch(r"([^\d\s.+-]{1,4})?\s*([-+]?\d+(?:\.\d+)?)\s*([^\d\s.]{1,4})?", text)
+    if unit and (unit.group(1) or unit.group(3)):
+        return (f" (a unit or currency? write the number alone, {unit.group(2)}, and name the unit in the "
+                "column's header)")
     return ""
 
 
