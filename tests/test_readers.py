@@ -281,3 +281,4 @@ def test_numbers_written_with_a_unit_are_refused_naming_the_number():
     assert number_hint("3.1%") == " (a unit or currency? write the number alone, 3.1, and name the unit in the column's header)"
     assert "101.00" in number_hint("$ 101.00") and "12," in number_hint("12 kg") + ","
     assert number_hint("high") == number_hint("2024-01-01") == number_hint("12:30") == ""
+    assert number_hint("s0") == number_hint("p12") == number_hint("A1") == ""  # ids, not units

@@ -420,7 +420,9 @@ def number_hint(token: Any) -> str:
     if re.fullmatch(r"[-+]?\d*,\d+", text):
         return f" (a decimal comma? write {text.replace(',', '.')})"
     # a unit or currency written with the number: "3.1%", "$ 101.00", "12 kg", "EUR 5"
-    unit = re.fullmatch(r"([^\d\s.+-]{1,4})?\s*([-+]?\d+(?:\.\d+)?)\s*([^\d\s.]{1,4})?", text)
+    # (not an id such as "s0" or "p12": a prefix is a currency sign or an ISO code and a space, a suffix % or a
+    # space and a unit)
+    unit = re.fullmatch(r"([$€£¥₹]\s*|[A-Z]{3}\s+)?([-+]?\d+(?:\.\d+)?)(%|‰|°[CF]?|\s+[A-Za-zµ°/]{1,5})?", text)
     if unit and (unit.group(1) or unit.group(3)):
         return (f" (a unit or currency? write the number alone, {unit.group(2)}, and name the unit in the "
                 "column's header)")
