@@ -218,6 +218,9 @@ def test_files_in_the_encodings_spreadsheets_write(tmp_path):
         assert data.y.tolist() == ["élevé", "bas"], encoding
         np.testing.assert_array_equal(data.values, read(utf8, label_column="catégorie").values)
         assert ("Windows-1252" in data.describe()) == (encoding == "cp1252")
+    mac = tmp_path / "mac.csv"  # Excel's "CSV (Macintosh)": lines end with CR alone
+    mac.write_bytes(table.replace("\n", "\r").encode("cp1252"))
+    assert read(mac, label_column="catégorie").y.tolist() == ["élevé", "bas"]
     damaged = tmp_path / "damaged.csv"
     damaged.write_bytes("label,t0\nélevé,1\n".encode() + b"bas\xe9,2\n")  # UTF-8 with one bad byte
     with pytest.raises(DataError, match="is not valid UTF-8 \\(byte 0xe9 on line 3\\); save it as UTF-8"):

@@ -34,6 +34,12 @@ def decode(raw: bytes) -> tuple[str | None, str]:
         return raw.decode("latin-1"), "Latin-1"
 
 
+def universal_newlines(text: str) -> str:
+    """Windows (CRLF) and classic Mac (CR, "CSV (Macintosh)" from Excel) line ends as ``\n``, as ``open()`` reads
+    text files."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def header_delimiter(text: str, suffix: str) -> str:
     """The delimiter of a table of texts or file paths: tab for .tsv; otherwise a comma, unless the header line has
     no comma and splits on ';' or a tab (Excel's CSV in much of Europe). The header decides: the cells below it

@@ -126,7 +126,7 @@ def _format_suffix(path: Path) -> str:
 def _read_decoded(path: Path) -> tuple[str, str]:
     """``(text, encoding)`` of a file (gzip-compressed or not) in UTF-8, UTF-16 or Windows-1252 (see
     :mod:`cnn1d.data.encoding`); a UTF-8 file with invalid bytes is refused naming the first."""
-    from .encoding import decode, first_invalid_utf8
+    from .encoding import decode, first_invalid_utf8, universal_newlines
 
     raw = path.read_bytes()
     if path.suffix.lower() == ".gz":
@@ -138,7 +138,7 @@ def _read_decoded(path: Path) -> tuple[str, str]:
     if text is None:
         where = first_invalid_utf8(raw) if encoding == "UTF-8" else "a broken character"
         raise DataError(f"{path}: is not valid {encoding} ({where}); save it as UTF-8")
-    return text, encoding
+    return universal_newlines(text), encoding
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -187,7 +187,10 @@ def _sniff_delimiter(text: str, preferred: str) -> str:
     lines = [line for _, line in zip(range(2000), io.StringIO(text)) if line.strip()]
     best = None
     for delim in (preferred, *[d for d in DELIMITERS if d != preferred]):
-        counts = {len(row) for row in csv.reader(lines, delimiter=delim)}
+        try:
+            counts = {len(row) for row in csv.reader(lines, delimiter=delim)}
+        except csv.Error:  # NUL bytes, a quote left open: pandas reports the file's problem itself
+            continue
         if len(counts) == 1 and counts.pop() > 1:
             return delim
         if best is None and any(delim in line for line in lines):

@@ -93,7 +93,7 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
         import gzip
 
         raw = gzip.decompress(raw)
-    from .encoding import decode, header_delimiter
+    from .encoding import decode, header_delimiter, universal_newlines
 
     text, encoding = decode(raw)
     decode_errors = []
@@ -106,6 +106,7 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
                 decode_errors.append(i + 1)
                 fixed.append(line.decode("utf-8", errors="replace"))
         text = "\n".join(fixed)
+    text = universal_newlines(text)
     notes = {"decode_errors": decode_errors, **({} if encoding in ("UTF-8", "UTF-16") else {"encoding": encoding})}
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     kind = suffixes[-1] if suffixes else ""
