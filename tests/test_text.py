@@ -390,3 +390,14 @@ def test_the_linear_path_table_shrinks_for_many_classes():
     assert linear_ngram_buckets(2) == linear_ngram_buckets(64) == 2 ** 17
     assert linear_ngram_buckets(1000) == 8192 and 8192 * 1000 <= LINEAR_NGRAM_MAX_WEIGHTS
     assert linear_ngram_buckets(10 ** 6) == 1024
+
+
+def test_task_tag_reads_a_column_of_tag_lists(tmp_path):
+    """`--task tag` on one label column of "tech;sport" cells made each combination a class of its own."""
+    from cnn1d.workflows import _text_tags
+
+    path = tmp_path / "tags.csv"
+    path.write_text('text,tags\ncode match,"tech;sport"\nvote,pol\nserver | goal,tech | sport\n')
+    data, test = _text_tags(read_text(path, label_column="tags"), read_text(path, label_column="tags"))
+    assert data.label_names == ["pol", "sport", "tech"]
+    assert data.y.tolist() == [[0, 1, 1], [1, 0, 0], [0, 1, 1]] and test.y.tolist() == data.y.tolist()

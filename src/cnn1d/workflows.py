@@ -944,6 +944,23 @@ def text_baseline(train, test) -> dict[str, Any]:
     return {**metrics, **described, "train_seconds": round(time.perf_counter() - started, 3)}
 
 
+def _text_tags(data, test):
+    """``--task tag`` with one label column: each cell is a list of tags (``tech;sport``, ``a | b``), read as audio
+    manifests read them, into a 0/1 matrix (each combination was a class of its own, with exit 0)."""
+    from dataclasses import replace
+
+    from .data.labels import split_tags, tags_to_matrix
+
+    if data.y is None or np.ndim(data.y) == 2:
+        return data, test
+    matrix, names = tags_to_matrix([split_tags(v) for v in data.y], where=data.source)
+    data = replace(data, y=matrix, label_names=[str(n) for n in names])
+    if test is not None and test.y is not None and np.ndim(test.y) == 1:
+        test = replace(test, y=tags_to_matrix([split_tags(v) for v in test.y], names, where=test.source)[0],
+                       label_names=data.label_names)
+    return data, test
+
+
 def text_data(config: RunConfig, log: Callable[[str], None] = print):
     """``(train, test)`` TextDatasets of a text run: the test file, or the run's own held-out split."""
     from importlib import resources
@@ -965,6 +982,8 @@ def text_data(config: RunConfig, log: Callable[[str], None] = print):
         if config.test or test_path:
             test = read_text(config.test or test_path, text_column=text_column, label_column=label_column,
                              labels="required")
+    if config.task == "tag":
+        data, test = _text_tags(data, test)
     log(f"data: {data.name}: {data.describe()}")
     if test is None:
         data, test = _holdout(data, "classify", config.seed)
