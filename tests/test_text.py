@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -150,6 +151,8 @@ def test_text_bad_input(reviews):
         CNNTextClassifier(**FAST).fit(["a", "b", "c"], ["x", "x", "y"])
     with pytest.raises(DataError, match="not a string"):
         CNNTextClassifier(**FAST).fit(["a", 3], ["x", "y"])
+    with pytest.raises(DataError, match=r"item 1 is missing \(nan; 1 item\(s\) in all\); drop the rows without a text"):
+        CNNTextClassifier(**FAST).fit(pd.Series(["a", np.nan, "c"]), ["x", "y", "x"])
     with pytest.raises(ConfigError, match="not a text model"):
         CNNTextClassifier(model="fcn", **{k: v for k, v in FAST.items() if k != "model_params"}).fit(["a", "b"] * 3, ["x", "y"] * 3)
     with pytest.raises(ConfigError, match="text model"):

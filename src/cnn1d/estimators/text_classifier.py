@@ -30,7 +30,11 @@ def as_texts(X: Any, y: Any = None, where: str = "X") -> TextDataset:
     texts = list(X)
     bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if bad:
-        raise DataError(f"{where}: item {bad[0]} is {type(texts[bad[0]]).__name__}, not a string")
+        first = texts[bad[0]]
+        if first is None or (isinstance(first, float) and first != first):  # None or NaN: a DataFrame's empty cell
+            raise DataError(f"{where}: item {bad[0]} is missing ({first!r}; {len(bad)} item(s) in all); drop the rows "
+                            "without a text first (df.dropna(subset=['text']))")
+        raise DataError(f"{where}: item {bad[0]} is {type(first).__name__}, not a string")
     if not texts:
         raise DataError(f"{where}: no texts given")
     return TextDataset(texts, None if y is None else np.asarray(y), where)
