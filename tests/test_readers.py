@@ -190,6 +190,11 @@ def test_decimal_commas_are_read_when_the_file_is_not_comma_separated(tmp_path):
     np.testing.assert_allclose(table.targets[key][:3, 0], [1.5, 2.5, 3.5])
     np.testing.assert_allclose(table.covariates[key][:3, 0], [1, 0, 1])
     assert any("decimal commas read as points in 'sales'" in d for d in table.report["decisions"])
+    german = tmp_path / "umsatz.csv"  # ';'-separated, thousands points and decimal commas: 1.037,50
+    german.write_text("datum;umsatz\n" + "".join(f"2024-01-{d:02d};{d}.0{d % 10}7,50\n" for d in range(1, 29)))
+    table = read_series_csv(german, "umsatz")
+    np.testing.assert_allclose(table.targets[next(iter(table.targets))][:2, 0], [1017.5, 2027.5])
+    assert table.report["decisions"][0].startswith("decimal commas read as points and thousands points dropped")
     quoted = tmp_path / "quoted.csv"  # comma-separated, thousands separators (quoted, as Excel writes them)
     quoted.write_text("date,sales\n" + "".join(f'2024-01-{d:02d},"{1000 * d + 0.5:,}"\n' for d in range(1, 29)))
     table = read_series_csv(quoted, "sales")

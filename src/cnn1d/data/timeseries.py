@@ -120,6 +120,7 @@ def read_series_csv(path: str | Path, target: str | list[str], *, time_column: s
 # Numbers as spreadsheets write them for people: "12,5" (decimal comma, in files separated by ';' or tabs)
 # and "1,037.50" (thousands separators, quoted in comma-separated files).
 THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+POINT_THOUSANDS = r"[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?"
 
 
 def _numbers_written_for_people(frame, sep: str) -> list[tuple[str, str]]:
@@ -129,8 +130,9 @@ def _numbers_written_for_people(frame, sep: str) -> list[tuple[str, str]]:
     ``(column, how)`` for each. A column mixing ``12,5`` and ``12.5`` stays as it is (refused as text later)."""
     from .readers import DECIMAL_COMMA
 
+    # ';'-separated files may also group thousands with points: "1.234,5" (German, Dutch, Italian...)
     pattern, plain, how = ((THOUSANDS, r"[-+]?\d+(?:\.\d+)?", "thousands separators dropped") if sep == ","
-                           else (DECIMAL_COMMA, r"[-+]?\d+", "decimal commas read as points"))
+                           else (f"{DECIMAL_COMMA}|{POINT_THOUSANDS}", r"[-+]?\d+", "decimal commas read as points"))
     converted = []
     for name in frame.columns:
         if frame[name].dtype != object:
@@ -140,9 +142,11 @@ def _numbers_written_for_people(frame, sep: str) -> list[tuple[str, str]]:
         special = values.str.fullmatch(pattern)
         if len(values) and special.any() and (special | values.str.fullmatch(plain)).all():
             text = frame[name].astype(str).str.strip()
-            text = text.str.replace(",", "", regex=False) if sep == "," else text.str.replace(",", ".", regex=False)
+            text = (text.str.replace(",", "", regex=False) if sep == ","
+                    else text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
             frame[name] = text.replace({"": None, "nan": None}).astype(float)
-            converted.append((str(name), how))
+            grouped = sep != "," and values.str.fullmatch(POINT_THOUSANDS).any()
+            converted.append((str(name), how + (" and thousands points dropped" if grouped else "")))
     return converted
 
 
