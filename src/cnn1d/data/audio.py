@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError, did_you_mean
 from .dataset import Dataset
-from .encoding import header_delimiter
+from .encoding import header_delimiter, read_file_text
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga")
 MANIFEST_SUFFIXES = (".csv", ".tsv")
@@ -45,20 +45,12 @@ def is_audio_manifest(path: Path) -> bool:
     import pandas as pd
 
     try:
-        text = _manifest_text(path)
+        text = read_file_text(path)[0]
         head = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, path.suffix), nrows=20, dtype=str)
     except Exception:  # not a readable table: the tabular readers report it properly
         return False
     column = _path_column(head.columns)
     return column is not None and head[column].dropna().str.lower().str.endswith(AUDIO_SUFFIXES).any()
-
-
-def _manifest_text(path: Path) -> str:
-    """A manifest's text in the encodings spreadsheets write (UTF-8 with or without a byte-order mark, UTF-16,
-    Windows-1252: see cnn1d.data.encoding)."""
-    from .readers import _read_decoded
-
-    return _read_decoded(path)[0]
 
 
 def _path_column(columns):
@@ -171,7 +163,7 @@ def read_manifest(path: Path, *, label_column: str | None = None, multilabel: bo
 
     from .labels import indicator_columns, split_tags, tags_to_matrix
 
-    text = _manifest_text(path)
+    text = read_file_text(path)[0]
     try:
         frame = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, path.suffix), dtype=str, keep_default_na=False)
     except (ValueError, pd.errors.ParserError) as exc:

@@ -6,7 +6,11 @@ refused as corrupt (series) or had every accented word replaced by a U+FFFD mark
 from __future__ import annotations
 
 import codecs
+import gzip
 import re
+from pathlib import Path
+
+from ..errors import DataError
 
 # A valid multi-byte UTF-8 sequence: a file holding one is UTF-8 (with some damaged bytes), not single-byte.
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -32,6 +36,33 @@ def decode(raw: bytes) -> tuple[str | None, str]:
         return raw.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError:  # five bytes Windows-1252 leaves undefined; Latin-1 defines every byte
         return raw.decode("latin-1"), "Latin-1"
+
+
+def read_file_text(path: Path, *, repair: bool = False) -> tuple[str, str, list[int]]:
+    """``(text, encoding, repaired lines)`` of a file (gzip-compressed or not) in UTF-8, UTF-16 or Windows-1252,
+    with ``\n`` line ends. A UTF-8 file with damaged bytes is refused naming the first, or with ``repair`` has
+    those lines decoded with U+FFFD marks and listed (1-based)."""
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+            raise DataError(f"{path}: not a readable gzip file ({exc}); is it truncated or corrupt?") from None
+    text, encoding = decode(raw)
+    repaired: list[int] = []
+    if text is None and not repair:
+        where = first_invalid_utf8(raw) if encoding == "UTF-8" else "a broken character"
+        raise DataError(f"{path}: is not valid {encoding} ({where}); save it as UTF-8")
+    if text is None:
+        fixed = []
+        for i, line in enumerate(raw.split(b"\n")):
+            try:
+                fixed.append(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                repaired.append(i + 1)
+                fixed.append(line.decode("utf-8", errors="replace"))
+        text = "\n".join(fixed)
+    return universal_newlines(text), encoding, repaired
 
 
 def universal_newlines(text: str) -> str:

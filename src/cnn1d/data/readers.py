@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import DataError, did_you_mean
 from .dataset import Dataset
+from .encoding import read_file_text
 
 LABEL_COLUMN_NAMES = ("label", "class", "target", "y")
 ID_COLUMN_NAMES = ("id", "series_id", "series", "case_id", "instance")
@@ -123,26 +124,8 @@ def _format_suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def _read_decoded(path: Path) -> tuple[str, str]:
-    """``(text, encoding)`` of a file (gzip-compressed or not) in UTF-8, UTF-16 or Windows-1252 (see
-    :mod:`cnn1d.data.encoding`); a UTF-8 file with invalid bytes is refused naming the first."""
-    from .encoding import decode, first_invalid_utf8, universal_newlines
-
-    raw = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
-            raise DataError(f"{path}: not a readable gzip file ({exc}); is it truncated or corrupt?") from None
-    text, encoding = decode(raw)
-    if text is None:
-        where = first_invalid_utf8(raw) if encoding == "UTF-8" else "a broken character"
-        raise DataError(f"{path}: is not valid {encoding} ({where}); save it as UTF-8")
-    return universal_newlines(text), encoding
-
-
 def _open_text(path: Path) -> io.TextIOBase:
-    return io.StringIO(_read_decoded(path)[0])
+    return io.StringIO(read_file_text(path)[0])
 
 
 def _dataset_name(path: Path) -> str:
@@ -336,7 +319,7 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
                     value_columns: list[str] | None = None) -> Dataset:
     import pandas as pd
 
-    text, encoding = _read_decoded(path)
+    text, encoding, _ = read_file_text(path)
     sep = _sniff_delimiter(text, preferred)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True,
@@ -710,33 +693,36 @@ def _with_columns(data: Dataset, columns, ignored: list[str]) -> Dataset:
     return data
 
 
-def _all_dates(column, numbers, path: Path) -> bool:
-    """Whether a column holds no number and only dates (read in one day/month order, as the time column is)."""
+def _as_dates(raw, path: Path, name: str):
+    """A column's text as timestamps (NaT where a value is none), every value read in the one day/month order the
+    column decides (:func:`cnn1d.data.dates.day_first`; a column using both is refused)."""
     import warnings
 
     import pandas as pd
 
     from .dates import day_first
 
+    dayfirst = day_first(raw.dropna().unique(), str(path), str(name))[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(raw, errors="coerce", format="mixed", **({} if dayfirst is None else {"dayfirst": dayfirst}))
+
+
+def _all_dates(column, numbers, path: Path) -> bool:
+    """Whether a column holds no number and only dates (read as the time column is)."""
     raw = column.astype(str).str.strip()
     if numbers.notna().any() or (raw == "").any():
         return False
     try:
-        dayfirst = day_first(raw.unique(), str(path), str(column.name))[0]
+        return bool(_as_dates(raw, path, column.name).notna().all())
     except DataError:  # dates in both orders: not a time column to take without being told
         return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed", **({} if dayfirst is None else {"dayfirst": dayfirst}))
-    return bool(parsed.notna().all())
 
 
 def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, labels: str,
                value_columns: list[str] | None = None) -> Dataset:
     """One row per (series, time step). Rows are ordered by the time column: numbers numerically, dates
     chronologically; a time column that is neither is refused (a text sort puts 1/10 before 1/2)."""
-    import warnings
-
     import pandas as pd
 
     lower = {str(c).lower(): c for c in frame.columns}
@@ -758,13 +744,7 @@ def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, label
         raw = frame[time_col].str.strip()
         order = pd.to_numeric(raw, errors="coerce")
         if order.isna().any():
-            from .dates import day_first
-
-            dayfirst = day_first(raw.dropna().unique(), str(path), str(time_col))[0]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                order = pd.to_datetime(raw, errors="coerce", format="mixed",
-                                       **({} if dayfirst is None else {"dayfirst": dayfirst}))
+            order = _as_dates(raw, path, time_col)
             if order.isna().any():
                 bad = raw[order.isna()].iloc[0]
                 raise DataError(f"{path}: time column {time_col!r} holds {bad!r}, which is neither a number nor a date; "

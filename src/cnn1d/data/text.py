@@ -88,25 +88,9 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
         return _read_folder(path)
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        import gzip
+    from .encoding import header_delimiter, read_file_text
 
-        raw = gzip.decompress(raw)
-    from .encoding import decode, header_delimiter, universal_newlines
-
-    text, encoding = decode(raw)
-    decode_errors = []
-    if text is None:  # UTF-8 with some damaged bytes: those lines are repaired and counted
-        fixed = []
-        for i, line in enumerate(raw.split(b"\n")):
-            try:
-                fixed.append(line.decode("utf-8"))
-            except UnicodeDecodeError:
-                decode_errors.append(i + 1)
-                fixed.append(line.decode("utf-8", errors="replace"))
-        text = "\n".join(fixed)
-    text = universal_newlines(text)
+    text, encoding, decode_errors = read_file_text(path, repair=True)  # damaged UTF-8 lines repaired and counted
     notes = {"decode_errors": decode_errors, **({} if encoding in ("UTF-8", "UTF-16") else {"encoding": encoding})}
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     kind = suffixes[-1] if suffixes else ""

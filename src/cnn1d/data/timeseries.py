@@ -96,9 +96,10 @@ def read_series_csv(path: str | Path, target: str | list[str], *, time_column: s
         raise DataError(f"{path}: file is empty")
     import io
 
-    from .readers import _read_decoded, _sniff_delimiter
+    from .encoding import read_file_text
+    from .readers import _sniff_delimiter
 
-    text, encoding = _read_decoded(path)
+    text, encoding, _ = read_file_text(path)
     try:
         # Series ids are names: store "001" stays "001", not the number 1.
         sep = _sniff_delimiter(text, ",")
