@@ -14,11 +14,7 @@ from typing import Iterator
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temp path beside ``target`` (same suffix, so Keras accepts it); rename it over ``target``
     when the block succeeds, delete it when it fails."""
-    target = Path(target)
-    if target.is_dir():
-        from .errors import ConfigError
-
-        raise ConfigError(f"{target} is a folder; give the path of a file to write (in it, or elsewhere)")
+    target = _not_a_folder(Path(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(target.suffixes[-2:]) if target.name.endswith(".weights.h5") else target.suffix
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp" + suffix, dir=target.parent)
@@ -76,7 +72,13 @@ def check_table_path(target: str | Path) -> Path:
     if target.suffix.lower() not in TABLE_SUFFIXES:
         raise ConfigError(f"--out {target}: tables are written as .csv, .tsv, .json (one list of records) or .jsonl "
                           f"(one record per line), not {target.suffix}")
+    return _not_a_folder(target)
+
+
+def _not_a_folder(target: Path) -> Path:
     if target.is_dir():
+        from .errors import ConfigError
+
         raise ConfigError(f"{target} is a folder; give the path of a file to write (in it, or elsewhere)")
     return target
 
