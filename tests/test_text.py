@@ -283,6 +283,19 @@ def test_topic_demo_runs_beside_the_baseline(tmp_path):
     assert result["test_metrics"]["accuracy"] > 0.5  # 18 unbalanced topics: the majority class is 0.52
 
 
+def test_text_demos_load_in_python_with_the_cli_split():
+    from cnn1d.config import RunConfig
+    from cnn1d.datasets import load
+    from cnn1d.workflows import text_data
+
+    train, test = load("rotten-tomatoes", seed=1)
+    assert not set(train.groups) & set(test.groups)  # split by movie, as `cnn1d train --data rotten-tomatoes`
+    cli_train, cli_test = text_data(RunConfig(data="rotten-tomatoes", seed=1), log=lambda _: None)
+    assert list(test.texts) == list(cli_test.texts) and len(train) == len(cli_train)
+    with pytest.raises(DataError, match=r"load_demo\('co2'\)"):
+        load("co2")
+
+
 def test_ngram_embedding_hashes_in_the_graph_and_loads_safely(tmp_path):
     from cnn1d._backend import keras
     from cnn1d.models.layers import NgramEmbedding

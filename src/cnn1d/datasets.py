@@ -126,14 +126,25 @@ def embedded_path(info: DatasetInfo, split: int) -> Path:
     return Path(str(resources.files("cnn1d.data") / "embedded" / info.files[split]))
 
 
-def load(name: str, *, cache_dir: str | Path | None = None, download: bool = True) -> tuple[Dataset, Dataset]:
+def load(name: str, *, cache_dir: str | Path | None = None, download: bool = True, seed: int = 0) -> tuple[Dataset, Dataset]:
     """Load a dataset by name as ``(train, test)``.
 
-    Embedded names (``gunpoint``, ``basicmotions``) never touch the network. Any other UCR/UEA archive
-    name (e.g. ``"ECG200"``) is fetched with :func:`cnn1d.data.archive.fetch` into ``cache_dir``.
+    Embedded names (``gunpoint``, ``basicmotions``, the spoken digits and the text demos) never touch the
+    network. The text demos (``rotten-tomatoes``, ``chatterbot-topics``) come as TextDatasets, split as
+    ``cnn1d train --data NAME --seed SEED`` splits them (by movie for the reviews). Any other UCR/UEA archive
+    name (e.g. ``"ECG200"``) is fetched with :func:`cnn1d.data.archive.fetch` into ``cache_dir``. A
+    forecasting demo is one table, not a split: :func:`cnn1d.forecasting.load_demo` returns it.
     """
     from .data.readers import read
+    from .forecasting import FORECAST_DEMOS
+    from .workflows import TEXT_DEMOS, _holdout, text_demo
 
+    if name.lower() in TEXT_DEMOS:
+        return _holdout(text_demo(name.lower()), "classify", seed)
+    if name.lower() in FORECAST_DEMOS:
+        raise DataError(f"{name!r} is a forecasting demo, one table rather than a train/test split: "
+                        f"cnn1d.forecasting.load_demo({name.lower()!r}) returns it (CNNForecaster().fit(table)); "
+                        f"on the command line: cnn1d train --data {name.lower()} --task forecast")
     if name.lower() == "spoken-digit-tags":
         return load_spoken_digit_tags()
     if name.lower() in AUDIO_EMBEDDED:

@@ -961,20 +961,30 @@ def _text_tags(data, test):
     return data, test
 
 
-def text_data(config: RunConfig, log: Callable[[str], None] = print):
-    """``(train, test)`` TextDatasets of a text run: the test file, or the run's own held-out split."""
+def text_demo(name: str):
+    """An embedded text demo, every text (``cnn1d.datasets.load`` and ``text_data`` split it)."""
     from importlib import resources
 
+    from .data.text import read_text
+
+    file, text_column, label_column, group_column, _ = TEXT_DEMOS[name]
+    data = read_text(Path(str(resources.files("cnn1d.data") / "embedded" / file)), text_column=text_column,
+                     label_column=label_column, labels="required", group_column=group_column)
+    data.name = name
+    data.source = f"embedded:{name}"
+    return data
+
+
+def text_data(config: RunConfig, log: Callable[[str], None] = print):
+    """``(train, test)`` TextDatasets of a text run: the test file, or the run's own held-out split."""
     from .data.readers import find_test_file
     from .data.text import read_text
 
     test = None
     text_column, label_column, group_column = config.text_column, config.label_column, config.group_column
     if config.data in TEXT_DEMOS:
-        file, text_column, label_column, group_column, _ = TEXT_DEMOS[config.data]
-        data = read_text(Path(str(resources.files("cnn1d.data") / "embedded" / file)), text_column=text_column,
-                         label_column=label_column, labels="required", group_column=group_column)
-        data.name = config.data
+        data = text_demo(config.data)
+        group_column = TEXT_DEMOS[config.data][3]
     else:
         data = read_text(config.data, text_column=text_column, label_column=label_column, labels="required",
                          group_column=group_column)
