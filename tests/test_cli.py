@@ -148,3 +148,17 @@ def test_ctrl_c_during_training_says_where_the_run_is_and_how_to_continue(tmp_pa
     monkeypatch.setattr(cnn1d.workflows, "run", lambda config, **kwargs: (_ for _ in ()).throw(KeyboardInterrupt))
     res = invoke("train", "--data", "gunpoint", "--out", tmp_path / "never")
     assert res.exit_code == 130 and "interrupted before the run was set up; nothing to resume" in res.output
+
+
+def test_screen_shows_the_predicted_class_probability_when_there_are_many_classes():
+    import pandas as pd
+
+    from cnn1d.cli import _screen_predictions
+
+    frame = pd.DataFrame({"index": [0, 1], "prediction": ["b", "e"],
+                          **{f"proba_{c}": [0.1, 0.0] for c in "acd"}, "proba_b": [0.6, 0.0], "proba_e": [0.1, 1.0]})
+    shown = _screen_predictions(frame)
+    assert list(shown.columns) == ["index", "prediction", "probability"] and shown["probability"].tolist() == [0.6, 1.0]
+    assert _screen_predictions(frame.iloc[:, :5]).equals(frame.iloc[:, :5])  # up to 4 classes: every column
+    tags = frame.assign(prediction=["a|b", "e"])
+    assert _screen_predictions(tags).equals(tags)  # tags: one probability would not say which

@@ -83,6 +83,8 @@ def test_predictions_match_the_bundle_and_errors_are_4xx(served):
 
         text = client.post("/v1/models/reviews/predict", json={"instances": ["a great film", "so dull"]}).json()
         assert [p["label"] for p in text["predictions"]] == served["text"].predict(["a great film", "so dull"]).tolist()
+        objects = client.post("/v1/models/reviews/predict", json={"instances": [{"text": "a great film"}, "so dull"]})
+        assert objects.json()["predictions"] == text["predictions"]  # {"text": ...} instances, as TF Serving sends
 
         fc = client.post("/v1/models/stocks/predict", json={"instances": [served["forecaster"].table_.ids[0]]}).json()
         expected = served["forecaster"].predict()
@@ -106,6 +108,7 @@ def test_predictions_match_the_bundle_and_errors_are_4xx(served):
             ("/v1/models/gp/predict", b'{"instances": [[null, null]]}', 422, "missing"),
             ("/v1/models/gp/predict", b'{"instances": ["text"]}', 422, "non-empty list"),
             ("/v1/models/reviews/predict", b'{"instances": [[1, 2]]}', 422, "strings"),
+            ("/v1/models/reviews/predict", b'{"instances": [{"review": "x"}]}', 422, "keys ['review']"),
             ("/v1/models/reviews/predict", b'{"instances": ["fine", " "]}', 422, "instance 1: an empty text"),
             ("/v1/models/stocks/predict", b'{"instances": ["no-such-series"]}', 422, "unknown series"),
             ("/v1/models/nope/predict", b'{"instances": [[1]]}', 404, "unknown model"),

@@ -398,6 +398,12 @@ def test_predictions_keep_their_rows_when_empty_texts_are_left_out(tmp_path):
     assert frame.attrs["skipped"] == [f"data row {r} (counting from 0): empty text, no prediction" for r in (1, 3)]
     with pytest.raises(DataError, match="--text: instance 1 is an empty text"):
         predict_text(clf, None, ["fine", "  "])
+    # the file's id column comes along, and texts are written whole (they were cut to 80 characters)
+    long = "great acting " * 20
+    path.write_text(f"ReviewID,paid,text\nr7,1,{long}\nr9,0,\nr3,1,dull\n")
+    frame = predict_text(clf, str(path), None)
+    assert frame["id"].tolist() == ["r7", "r3"] and frame["text"].tolist() == [long, "dull"]
+    assert list(frame.columns[:3]) == ["index", "id", "text"]
 
 
 def test_the_linear_path_table_shrinks_for_many_classes():

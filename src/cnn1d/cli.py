@@ -450,9 +450,20 @@ def predict(
         return
     console = _console(False)
     if out is None:
-        console.print(frame.to_string(index=False, max_rows=50))
+        console.print(_screen_predictions(frame).to_string(index=False, max_rows=50, max_colwidth=50))  # texts cut on screen only
     else:
         console.print(f"wrote {len(frame)} predictions to {out}")
+
+
+def _screen_predictions(frame):
+    """Predictions as the terminal shows them: with more than four classes, the predicted class's probability in
+    place of one column per class (which wrapped every row over several lines); files and --json keep them all."""
+    proba = [c for c in frame.columns if str(c).startswith("proba_")]
+    if len(proba) <= 4 or "prediction" not in frame.columns or frame["prediction"].astype(str).str.contains("|", regex=False).any():
+        return frame
+    shown = frame.drop(columns=proba)
+    shown["probability"] = frame[proba].max(axis=1)
+    return shown
 
 
 @app.command()

@@ -783,26 +783,27 @@ def _prediction_frame(dataset):
 
 
 def _text_frame(texts: list[str], classes, thresholds, proba: np.ndarray, rows=None):
-    """Predictions per text; ``rows`` (``(index, skipped)`` from :func:`_text_rows`) keeps each prediction on
-    its row of the file when empty rows were left out."""
+    """Predictions per text; ``rows`` (``(index, skipped, ids)`` from :func:`_text_rows`) keeps each prediction on
+    its row of the file when empty rows were left out, beside the file's own id column where it has one."""
     import pandas as pd
 
-    index, skipped = rows or (np.arange(len(texts)), [])
-    frame = pd.DataFrame({"index": index, "text": [t[:80] for t in texts]})
+    index, skipped, ids = rows or (np.arange(len(texts)), [], None)
+    frame = pd.DataFrame({"index": index, **({} if ids is None else {"id": ids}), "text": texts})
     add_class_columns(frame, classes, thresholds, proba)
     frame.attrs["skipped"] = skipped
     return frame
 
 
 def _text_rows(data: str, text_column: str | None):
-    """``(texts, (index, skipped))`` of a file to predict: the non-empty texts, the data row (from 0) each came
+    """``(texts, (index, skipped, ids))`` of a file to predict: the non-empty texts, the data row (from 0) each came
     from, and one line per empty row left out, so predictions can be joined back to the file."""
     from .data.text import read_text
 
     dataset = read_text(data, text_column=text_column, labels="none")
     empty = set(dataset.report.get("empty_rows") or [])  # data rows counted from 1
     index = np.array([i for i in range(len(dataset) + len(empty)) if i + 1 not in empty], dtype=np.int64)
-    return dataset.texts, (index, [f"data row {r - 1} (counting from 0): empty text, no prediction" for r in sorted(empty)])
+    return dataset.texts, (index, [f"data row {r - 1} (counting from 0): empty text, no prediction" for r in sorted(empty)],
+                           dataset.ids)
 
 
 def _add_class_columns(frame, estimator, proba: np.ndarray) -> None:

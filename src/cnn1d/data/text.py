@@ -28,6 +28,7 @@ class TextDataset:
     groups: np.ndarray | None = None  # e.g. the movie of each review, for group-aware splits
     report: dict[str, Any] = field(default_factory=dict)
     label_names: list[str] | None = None  # multi-label: the names of the columns of y
+    ids: np.ndarray | None = None  # a file's id column (`id`, `doc_id`, ...), carried into predictions
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -35,7 +36,8 @@ class TextDataset:
     def subset(self, index) -> "TextDataset":
         index = np.asarray(index)
         return TextDataset([self.texts[i] for i in index], None if self.y is None else self.y[index], self.source,
-                           self.name, None if self.groups is None else self.groups[index], self.report, self.label_names)
+                           self.name, None if self.groups is None else self.groups[index], self.report, self.label_names,
+                           None if self.ids is None else self.ids[index])
 
     def describe(self) -> str:
         text = f"{len(self)} texts"
@@ -144,8 +146,21 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
             raise DataError(f"{path}: {lines} a text but no label in column {label_col!r}; fill the "
                             "labels in or remove those rows")
     groups = frame[group_column].astype(str).to_numpy(dtype=object)[keep] if group_column else None
+    id_col = _id_column(frame.columns, (text_col, label_col, group_column))
+    ids = frame[id_col].astype(str).to_numpy(dtype=object)[keep] if id_col else None
     return TextDataset([texts[i] for i in keep], y, str(path), path.name.split(".")[0], groups,
-                       {**notes, "empty_rows": empty})
+                       {**notes, "empty_rows": empty}, ids=ids)
+
+
+def _id_column(columns, taken) -> str | None:
+    """The column that names each text (``id``, or a name ending in ``_id``/``id``: ``doc_id``, ``ReviewID``), so
+    predictions can be joined back; none when the text, label or group column is the only such."""
+    names = {c: c.strip() for c in columns if c not in taken and isinstance(c, str)}
+    exact = [c for c, name in names.items() if name.lower() == "id"]
+    # doc_id, review-id, "text id", ReviewID, docId; not paid, valid or android
+    ending = [c for c, name in names.items() if name.lower().endswith(("_id", "-id", " id"))
+              or (len(name) > 2 and name.endswith(("ID", "Id")) and not name[:-2].isupper())]
+    return (exact or ending or [None])[0]
 
 
 def _multilabel(frame, path: Path, text_column: str | None, label_columns: list[str], notes: dict) -> TextDataset:

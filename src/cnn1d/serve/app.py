@@ -348,9 +348,14 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
             return {"predictions": await asyncio.get_running_loop().run_in_executor(registry.executor, _forecast,
                                                                                     model, instances)}
         if model.is_text:
+            # {"text": ...} objects as well as strings: the instance form of TF Serving and Vertex AI clients
+            instances = [t["text"] if isinstance(t, dict) and set(t) == {"text"} else t for t in instances]
             bad = [i for i, t in enumerate(instances) if not isinstance(t, str)]
             if bad:
-                raise ClientError(422, f"instance {bad[0]}: a text model takes strings")
+                got = instances[bad[0]]
+                got = f"an object with keys {sorted(got)[:5]}" if isinstance(got, dict) else type(got).__name__
+                raise ClientError(422, f"instance {bad[0]}: a text model takes strings or {{\"text\": ...}} objects, "
+                                       f"not {got}")
             empty = [i for i, t in enumerate(instances) if not t.strip()]
             if empty:
                 raise ClientError(422, f"instance {empty[0]}: an empty text; there is nothing to classify")
