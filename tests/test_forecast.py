@@ -259,6 +259,21 @@ def irregular_csv(tmp_path):
     return path
 
 
+def test_a_time_column_under_another_name_and_the_one_numeric_column_are_found(tmp_path):
+    path = tmp_path / "b.csv"  # business days under a German header: read as plain steps at season 1 before
+    days = pd.bdate_range("2024-01-01", periods=30)
+    pd.DataFrame({"Datum": days.strftime("%d.%m.%Y"), "wetter": ["sonnig", "Regen"] * 15,
+                  "Umsatz": np.arange(30.0)}).to_csv(path, index=False)
+    table = read_series_csv(path, None)
+    assert table.freq == "B" and table.target_names == ["Umsatz"] and table.index["series"][0] == days[0]
+    assert "time column 'Datum': its values are dates" in table.report["decisions"][0]
+    assert "target 'Umsatz': the one numeric column" in table.report["decisions"][1]
+    pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "a": np.arange(30.0), "b": np.ones(30)}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="name it with --target \\(numeric columns: a, b"):
+        read_series_csv(path, None)
+    assert read_series_csv(path, "b").freq == "B"
+
+
 def test_duplicate_timestamps_are_refused_or_aggregated_and_freq_resamples(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("date,v\n2024-01-01,1\n2024-01-02,2\n2024-01-02,4\n2024-01-03,5\n2024-01-04,6\n")

@@ -138,11 +138,11 @@ def forecast_table(config, log: Callable[[str], None] = print) -> tuple[Any, Ser
         table = load_demo(name)
         config = config.replace(data=name, target=config.target or demo_target, id_column=config.id_column or demo_id)
     else:
-        if not config.target:
-            raise DataError("forecasting needs --target COLUMN (the column to forecast)")
         table = read_series_csv(config.data, config.target, time_column=config.time_column,
                                 id_column=config.id_column, covariates=config.covariates, freq=config.freq,
                                 aggregate=config.aggregate, calendar=config.calendar)
+        if not config.target:  # the one numeric column, recorded so the bundle and config.toml name it
+            config = config.replace(target=table.target_names[0])
     log(f"data: {table.name or config.data}: {table.describe()}")
     for decision in table.report.get("decisions", []):
         log(f"data: {decision}")

@@ -79,11 +79,37 @@ def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | N
     return next((lower[n] for n in names if n in lower), None)
 
 
+def _dated_column(frame, taken: list, source) -> str | None:
+    """The one column, of those not taken, whose every value is a date."""
+    import pandas as pd
+
+    from .readers import _all_dates
+
+    dated = [c for c in frame.columns if c not in taken and frame[c].dtype == object
+             and _all_dates(frame[c], pd.to_numeric(frame[c], errors="coerce"), Path(str(source)))]
+    return dated[0] if len(dated) == 1 else None
+
+
+def _only_numeric_column(frame, taken: list, source) -> str:
+    """The target when none is named: the one numeric column; several or none are refused, naming them."""
+    import pandas as pd
+
+    numeric = [c for c in frame.columns if c not in taken
+               and pd.to_numeric(frame[c], errors="coerce").notna().mean() >= 0.5]
+    if len(numeric) == 1:
+        return numeric[0]
+    if numeric:
+        raise DataError(f"{source}: which column to forecast? name it with --target (numeric columns: "
+                        f"{', '.join(map(str, numeric[:12]))}; several at once: --target a,b)")
+    raise DataError(f"{source}: no numeric column to forecast (columns: {list(frame.columns)[:12]}); "
+                    "name it with --target")
+
+
 AGGREGATES = ("mean", "sum", "last")
 CALENDARS = ("grid", "observations")
 
 
-def read_series_csv(path: str | Path, target: str | list[str], *, time_column: str | None = None,
+def read_series_csv(path: str | Path, target: str | list[str] | None, *, time_column: str | None = None,
                     id_column: str | None = None, covariates: list[str] | None = None, freq: str | None = None,
                     aggregate: str | None = None, calendar: str | None = None) -> SeriesTable:
     """Read a CSV of one series (rows = time steps) or many series in long layout (an id column)."""
@@ -208,7 +234,7 @@ def _offset_text(value: str) -> str | None:
     return f"{match.group(1)}:{match.group(2)}" if match and ("T" in value or " " in value) else None
 
 
-def from_frame(frame, target: str | list[str], *, time_column: str | None = None, id_column: str | None = None,
+def from_frame(frame, target: str | list[str] | None, *, time_column: str | None = None, id_column: str | None = None,
                covariates: list[str] | None = None, source: str = "frame", name: str | None = None,
                freq: str | None = None, aggregate: str | None = None, calendar: str | None = None) -> SeriesTable:
     """``calendar``: ``grid`` (default: every step of the frequency is a step; missing ones are gaps) or
@@ -224,7 +250,7 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
 
     if frame.empty:
         raise DataError(f"{source}: holds no rows")
-    targets = [target] if isinstance(target, str) else list(target)
+    targets = [target] if isinstance(target, str) else list(target or [])
     targets = [t.strip() for part in targets for t in part.split(",") if t.strip()]
     for col in targets:
         if col not in frame.columns:
@@ -232,6 +258,14 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
     time_col = _pick(frame.columns, time_column, TIME_COLUMN_NAMES, "time", source)
     if id_column is not None and id_column not in frame.columns:
         raise DataError(f"{source}: no id column {id_column!r}{did_you_mean(id_column, frame.columns)}; columns are {list(frame.columns)[:12]}")
+    found: list[str] = []
+    if time_col is None:  # "Datum", "fecha", "day": a time column under another name was read as no time at all
+        time_col = _dated_column(frame, [*targets, *(covariates or []), id_column], source)
+        if time_col is not None:
+            found.append(f"time column {time_col!r}: its values are dates (--time-column to choose another)")
+    if not targets:
+        targets = [_only_numeric_column(frame, [time_col, id_column, *(covariates or [])], source)]
+        found.append(f"target {targets[0]!r}: the one numeric column (--target to choose)")
     covariates = list(covariates or [])
     for col in covariates:
         if col not in frame.columns:
@@ -248,10 +282,11 @@ def from_frame(frame, target: str | list[str], *, time_column: str | None = None
                             f"not a number{number_hint(frame[col].iat[row])}; forecasting targets and covariates must be "
                             "numeric")
         frame[col] = converted
-    decisions: list[str] = []
+    decisions: list[str] = list(found)
     zone = None
     if time_col is not None:
-        parsed, zone, decisions = parse_times(frame[time_col], source, time_col)
+        parsed, zone, parsed_decisions = parse_times(frame[time_col], source, time_col)
+        decisions += parsed_decisions
         bad = parsed.isna() & frame[time_col].notna()
         if bad.any() or parsed.isna().any():
             row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
