@@ -169,6 +169,8 @@ def test_cli_forecast_contract(tmp_path):
     frame = pd.read_csv(csv_out)
     assert len(frame) == 15 and {"time", "forecast", "lower", "upper"} <= set(frame.columns)
     assert csv_out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+    res = runner.invoke(app, ["forecast", str(out), "stocks", "--horizon", "3", "--json"])  # no --out: printed only
+    assert res.exit_code == 0 and json.loads(res.stdout)["out"] is None and json.loads(res.stdout)["rows"] == 15
     res = runner.invoke(app, ["predict", str(out / "model.cnn1d"), "stocks"])
     assert res.exit_code != 0 and "use `cnn1d forecast" in res.output
     res = runner.invoke(app, ["train", "--task", "forecast", "--data", "stocks", "--horizon", "60", "--out", str(tmp_path / "x")])

@@ -525,7 +525,7 @@ def forecast(
     bundle: Path = typer.Argument(..., help="A forecaster bundle written by `cnn1d train --task forecast` (or its run directory)."),
     data: Optional[str] = typer.Argument(None, help="CSV with the history (same columns as in training), or a demo name."),
     data_option: Optional[str] = typer.Option(None, "--data", help=DATA_OPTION_HELP),
-    out: Path = typer.Option(..., "--out", help="Forecast table to write (.csv, .tsv, .json or .jsonl); a PNG plot is written beside it."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Forecast table to write (.csv, .tsv, .json or .jsonl); a PNG plot is written beside it. Without it the table is printed."),
     horizon: Optional[int] = typer.Option(None, "--horizon", help="Steps ahead (at most the trained horizon)."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
@@ -538,12 +538,13 @@ def forecast(
     data = _one_data(data, data_option)
     frame = forecast_bundle(bundle, data, horizon=horizon, out=out)
     if json_out:
-        _echo_json({"out": str(out), "plot": str(out.with_suffix(".png")), "rows": len(frame),
-                    "forecast": frame.astype({"time": str}).to_dict(orient="records")})
+        _echo_json({"out": None if out is None else str(out), "plot": None if out is None else str(out.with_suffix(".png")),
+                    "rows": len(frame), "forecast": frame.astype({"time": str}).to_dict(orient="records")})
         return
     console = _console(False)
     console.print(frame.to_string(index=False, max_rows=30))
-    console.print(f"wrote {len(frame)} rows to {out} and a plot to {out.with_suffix('.png')}")
+    if out is not None:
+        console.print(f"wrote {len(frame)} rows to {out} and a plot to {out.with_suffix('.png')}")
 
 
 @app.command()
