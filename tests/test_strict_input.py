@@ -401,6 +401,11 @@ def test_the_trained_label_column_is_not_read_as_a_time_step_later(tmp_path, gun
         "training); predictions on them may be less reliable (a cut-off recording, or a file holding only part of "
         "each series?)"]
     one_line_error(cli("predict", bundle, bare, "--text-column", "text"), "--text-column applies to text models")
+    # steps past the trained ones, numbered on (t40, t41), are longer series, not columns to leave out
+    longer = table.assign(t40=table["t39"], t41=table["t39"], note="x", t43=1.0)
+    longer.to_csv(tmp_path / "longer.csv", index=False)
+    data = read(tmp_path / "longer.csv", value_columns=list(table.columns))
+    assert data.max_length == 42 and data.meta["ignored_columns"] == ["note", "t43"]
     table.drop(columns=["t5"]).to_csv(tmp_path / "gap.csv", index=False)
     one_line_error(cli("predict", bundle, tmp_path / "gap.csv"), "lacks 1 of the time-step columns", "'t5'")
     # the Python API reorders a DataFrame by name as well, and refuses a column it never saw

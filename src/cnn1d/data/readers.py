@@ -658,8 +658,33 @@ def trained_columns(values_frame, trained: list[str], path: Path | str, *, steps
                             f"it needs {', '.join(map(repr, trained))}")
         raise DataError(f"{path}: lacks {len(missing)} of the time-step columns the model was trained on {listed}, "
                         f"while it holds later ones; give every step column from {trained[0]!r} on")
+    if steps and taken == trained:  # t149 after a model trained on t0..t148: a longer series, not a stray column
+        after = list(values_frame.columns)[list(values_frame.columns).index(trained[-1]) + 1:]
+        taken += _continued_steps(trained, after)
     ignored = [str(c) for c in values_frame.columns if c not in set(taken)]
     return values_frame[taken], ignored
+
+
+def _continued_steps(trained: list, after: list) -> list:
+    """The columns of ``after`` (the file's columns after the last trained step) that go on numbering the trained
+    steps (``t0 .. t148`` then ``t149, t150``; ``0 .. 99`` then ``100``), in order, up to the first that does not."""
+    import re
+
+    pattern = re.compile(r"^(.*?)(\d+)(\D*)$")
+    parts = [pattern.match(str(c)) for c in trained[-2:]]
+    if not all(parts) or len({(m.group(1), m.group(3)) for m in parts}) != 1:
+        return []
+    prefix, suffix = parts[-1].group(1), parts[-1].group(3)
+    step = int(parts[-1].group(2)) - int(parts[0].group(2)) if len(parts) == 2 else 1
+    if step < 1:
+        return []
+    expected, continued = int(parts[-1].group(2)) + step, []
+    for column in after:
+        if str(column) != f"{prefix}{expected}{suffix}":
+            break
+        continued.append(column)
+        expected += step
+    return continued
 
 
 def _read_tag_columns(frame, numbers, path: Path, columns: list[str], value_columns: list[str] | None = None) -> Dataset:
