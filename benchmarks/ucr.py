@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import os
 import sys
 import time
@@ -38,8 +39,9 @@ def find_datasets(data_dir: Path, names: list[str] | None) -> list[tuple[str, Pa
         name = folder.name
         if names and name not in names:
             continue
-        for ext in (".ts", ".tsv", ".arff"):
+        for ext in (".ts", ".tsv", ".arff", ".ts.gz", ".tsv.gz", ".arff.gz"):
             train, test = folder / f"{name}_TRAIN{ext}", folder / f"{name}_TEST{ext}"
+            test = test if test.exists() else folder / f"{name}_TEST{ext.removesuffix('.gz')}"
             if train.exists() and test.exists():
                 found.append((name, train, test))
                 break
@@ -95,6 +97,27 @@ def run_one(name: str, train_path: Path, test_path: Path, model: str, args) -> d
             "n_params": clf.n_params_,
             "n_train": len(train), "n_test": len(test), "seed": args.seed, "backend": clf.backend_,
             "stopped_because": clf.stopped_because_}
+
+
+def refuse_unrunnable(models: list[str]) -> None:
+    """Stop before the first dataset, not after an hour of others, on a model name that does not resolve or a
+    baseline whose package is missing."""
+    from cnn1d.errors import ConfigError
+    from cnn1d.models.registry import resolve
+
+    for model in models:
+        if model in BASELINE_NAMES:
+            if model == "minirocket" and importlib.util.find_spec("aeon") is None:
+                sys.exit("error: --models minirocket is aeon's MiniRocket (the yardstick) and needs aeon: "
+                         "pip install -e '.[minirocket]', or leave it out of --models (zoo:minirocket is cnn1d's own)")
+            continue
+        base, _, members = model.removeprefix(ZOO_PREFIX).partition("*")
+        try:
+            resolve(base)
+        except ConfigError as exc:  # the registry's own message names the closest model
+            sys.exit(f"error: --models {model}: {exc}")
+        if members and not members.isdigit():
+            sys.exit(f"error: --models {model}: the number of members after '*' must be a whole number")
 
 
 def read_results(path: Path) -> list[dict]:
@@ -184,6 +207,7 @@ def main(argv=None) -> int:
     names = args.datasets.split(",") if args.datasets else None
     found = find_datasets(args.data_dir, names)
     models = args.models.split(",")
+    refuse_unrunnable(models)
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.csv"
     if results_path.exists() and not args.resume:
