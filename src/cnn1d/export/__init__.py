@@ -275,7 +275,9 @@ def _export_onnx(graph, path: Path) -> None:
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "value type ... is not known" notes about dynamic shapes, harmless
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        from ..models.rocket import portable_graph
+
+        with contextlib.redirect_stdout(io.StringIO()), portable_graph():
             graph.export(str(path), format="onnx", verbose=False)
     except Exception as exc:  # jax2onnx raises plain errors naming the JAX primitive it cannot map
         if type(exc).__name__ == "InconclusiveDimensionOperation" and graph.inputs[0].shape[1] is None:
