@@ -153,8 +153,8 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
 
 
 def _id_column(columns, taken) -> str | None:
-    """The column that names each text (``id``, or a name ending in ``_id``/``id``: ``doc_id``, ``ReviewID``), so
-    predictions can be joined back; none when the text, label or group column is the only such."""
+    """The column that names each text (``id``, else the first named like ``doc_id``, ``review-id``, ``ReviewID``
+    or ``docId``), so predictions can be joined back; never the text, label or group column."""
     names = {c: c.strip() for c in columns if c not in taken and isinstance(c, str)}
     exact = [c for c, name in names.items() if name.lower() == "id"]
     # doc_id, review-id, "text id", ReviewID, docId; not paid, valid or android
