@@ -108,10 +108,11 @@ class _Network:
             feature_layer.output if feature_layer is not None else None)
         embedding = next((layer for layer in layers if isinstance(layer, embeddings)), None)
         self.embedding = embedding
+        from ..models.hydra import HydraFeatures
         from ..models.rocket import MiniRocketFeatures
 
         # Fixed-kernel features: the score splits exactly over steps (see MiniRocketFeatures.contributions).
-        self.rocket = next((layer for layer in layers if isinstance(layer, MiniRocketFeatures)), None)
+        self.rocket = next((layer for layer in layers if isinstance(layer, (MiniRocketFeatures, HydraFeatures))), None)
         self.to_hidden = k.Model(net.input, cnn_output)
         self.features = self.head = None
         if self.feature_tensor is not None:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from ..errors import ConfigError, did_you_mean
 
 # Modules that register models when imported; kept lazy so `import cnn1d` does not import Keras.
-_FAMILIES = ("seed", "cnn", "mlp", "fcn", "resnet", "inception", "lite", "rocket", "tcn", "audio", "text", "text_lm")
+_FAMILIES = ("seed", "cnn", "mlp", "fcn", "resnet", "inception", "lite", "rocket", "hydra", "tcn", "audio", "text", "text_lm")
 
 
 @dataclass(frozen=True)
