@@ -16,7 +16,7 @@ from .conftest import FAST  # noqa: E402
 
 def test_default_spaces_come_from_the_registry():
     series = tuning.default_space("series")
-    assert set(series["model"]) == {"fcn", "inception", "lite", "minirocket", "resnet"}
+    assert set(series["model"]) == {"fcn", "hydra", "inception", "lite", "minirocket", "resnet"}
     assert series["model_params"]["lite"] == models.get("lite").search
     audio = tuning.default_space("audio")
     assert "m5" in audio["model"] and "tdfb" not in audio["model"] and audio["front_end"] == ["log_mel", "mfcc"]
