@@ -212,8 +212,12 @@ class MiniRocketFeatures(keras().layers.Layer):
         for i, r, j in self._pairs():
             conv = ops.expand_dims(self.convolve(inputs[r], i), -1)
             pool = ops.expand_dims(ops.cast(self.pool_weights(mask, j, ops), x.dtype), -1)
-            if "mpv" in self.pooling and keras().backend.backend() == "jax" and not _portable.on:
+            if keras().backend.backend() == "jax" and not _portable.on:
                 ppv, excess = _positive_sums(conv, self.biases[i], pool)
+                if "mpv" not in self.pooling:
+                    # Kept in use, or XLA drops the unused half of the reduction and returns to the tree that holds
+                    # the whole comparison in memory (0 * a finite sum is 0; XLA does not fold it away for floats).
+                    ppv = ppv + 0.0 * excess
             else:
                 above = conv > self.biases[i]
                 ppv = ops.sum(ops.where(above, pool, ops.zeros_like(pool)), axis=1)
