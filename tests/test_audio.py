@@ -65,6 +65,12 @@ def test_cli_audio_demo(tmp_path):
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     assert (result["model"], result["front_end"]) == ("m5", "log_mel") and result["n_test"] == 80
+    # a closed-form model takes the data's other settings, not the epochs recommended for M5 (which it refused
+    # as if the user had given --epochs)
+    res = runner.invoke(app, ["train", "--data", "spoken-digits", "--model", "minirocket", "--seed", "0",
+                              "--out", str(tmp_path / "mr"), "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["front_end"] == "log_mel" and json.loads(res.stdout)["test_metrics"]["accuracy"] >= 0.9
 
 
 @pytest.fixture()

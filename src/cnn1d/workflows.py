@@ -483,6 +483,16 @@ def _apply_recommended(config: RunConfig, recommended: dict[str, Any], log: Call
     from .models import get
 
     chosen = {k: v for k, v in recommended.items() if getattr(config, k) is None}
+    if config.model is not None and chosen.get("epochs") is not None:
+        from .estimators.base import CNNEstimator
+        from .models import closed_form
+
+        try:
+            fitted = closed_form(config.model, config.ensemble or 1)
+        except Exception:  # an unknown model name is reported by the estimator with the list of models
+            fitted = False
+        if fitted:  # the data's epochs are for its recommended network; `--epochs` was refused as if given
+            chosen = {k: v for k, v in chosen.items() if k not in CNNEstimator.GRADIENT_SETTINGS}
     if config.model is not None and config.model != "default" and config.front_end is None:
         try:
             waveform = get(config.model).raw_waveform
