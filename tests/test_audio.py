@@ -64,7 +64,12 @@ def test_cli_audio_demo(tmp_path):
                               "--out", str(tmp_path / "sd"), "--json", "--quiet"])
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
-    assert (result["model"], result["front_end"]) == ("m5", "log_mel") and result["n_test"] == 80
+    assert (result["model"], result["front_end"]) == ("m5", "log_mel") and result["n_test"] == 80  # --epochs: M5
+    res = runner.invoke(app, ["train", "--data", "spoken-digits", "--seed", "0", "--out", str(tmp_path / "default"),
+                              "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)  # classes: MiniRocket over log-mel frames by default
+    assert (result["model"], result["front_end"]) == ("minirocket", "log_mel") and result["test_metrics"]["accuracy"] >= 0.95
     # a closed-form model takes the data's other settings, not the epochs recommended for M5 (which it refused
     # as if the user had given --epochs)
     res = runner.invoke(app, ["train", "--data", "spoken-digits", "--model", "minirocket", "--seed", "0",

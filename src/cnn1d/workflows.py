@@ -267,7 +267,7 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
         refuse_numeric_targets_as_classes(train)
     train, test, task = _tag_targets(train, test, task, task_given)
     check_audio_fields(config, "sample_rate" in train.meta, spec)
-    config = _apply_recommended(config.replace(data=spec), train.meta.get("recommended", {}), log)
+    config = _apply_recommended(config.replace(data=spec), train.meta.get("recommended", {}), log, task)
     log(f"data: {train.name or spec} ({train.describe(task)})")
     for part in (train, test):
         for dropped in ([] if part is None else part.meta.get("dropped_columns", [])):
@@ -370,8 +370,8 @@ def refuse_unknown_test_labels(train, test) -> None:
 def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Load series or audio data, train, evaluate on the test set beside a baseline, save the bundle and metrics.
 
-    Settings left unset take the estimator's defaults, or the data's recommended settings (audio: the M5
-    network over log-mel frames, 60 epochs), which never override a setting that is set.
+    Settings left unset take the estimator's defaults, or the data's recommended settings (audio: MiniRocket over
+    log-mel frames for classes, M5 for tags), which never override a setting that is set.
     """
     from .io_utils import atomic_write_text
 
@@ -478,21 +478,41 @@ def _devices_used(estimator) -> int:
     return n_devices(data_parallel(estimator.devices)) if estimator.coordinator or estimator.devices != 1 else 1
 
 
-def _apply_recommended(config: RunConfig, recommended: dict[str, Any], log: Callable[[str], None]) -> RunConfig:
-    """Fill the settings that are not set with the data's recommended ones."""
+def _apply_recommended(config: RunConfig, recommended: dict[str, Any], log: Callable[[str], None],
+                       task: str = "classify") -> RunConfig:
+    """Fill the settings that are not set with the data's recommended ones for ``task`` (``recommended`` maps a
+    task to its settings)."""
+    import copy
+
     from .models import get
 
-    chosen = {k: v for k, v in recommended.items() if getattr(config, k) is None}
-    if config.model is not None and chosen.get("epochs") is not None:
-        from .estimators.base import CNNEstimator
-        from .models import closed_form
+    from .estimators.base import CNNEstimator
 
-        try:
-            fitted = closed_form(config.model, config.ensemble or 1)
-        except Exception:  # an unknown model name is reported by the estimator with the list of models
-            fitted = False
-        if fitted:  # the data's epochs are for its recommended network; `--epochs` was refused as if given
-            chosen = {k: v for k, v in chosen.items() if k not in CNNEstimator.GRADIENT_SETTINGS}
+    settings = copy.deepcopy(recommended.get(task, {}))
+    gradient_given = [k for k in CNNEstimator.GRADIENT_SETTINGS if getattr(config, k, None) is not None]
+    if config.model is None and gradient_given and "epochs" not in settings:
+        # --epochs (and the like) without a model asks for a network trained by gradient descent: the data's
+        # recommended one (M5 for audio) rather than a refusal of a flag the closed-form default cannot use
+        settings = copy.deepcopy(next((s for s in recommended.values() if "epochs" in s), settings))
+    if config.model is not None and config.model != settings.get("model"):
+        # A network the user names takes the settings recommended for it where there are some (`--model m5` on
+        # classes: M5's epochs), else the task's without the recommended network's own parameters; a closed-form
+        # one never takes epochs (they were refused as if the user had given --epochs).
+        named = next((copy.deepcopy(s) for s in recommended.values() if s.get("model") == config.model), None)
+        settings = named or {k: v for k, v in settings.items() if k != "model_params"}
+        if named is None:
+            gradient = next((s for s in recommended.values() if "epochs" in s), {})
+            try:
+                from .models import closed_form
+
+                fitted = closed_form(config.model, config.ensemble or 1)
+            except Exception:  # an unknown model name is reported by the estimator with the list of models
+                fitted = True
+            if not fitted and "epochs" in gradient:
+                settings["epochs"] = gradient["epochs"]
+            if fitted:
+                settings = {k: v for k, v in settings.items() if k not in CNNEstimator.GRADIENT_SETTINGS}
+    chosen = {k: v for k, v in settings.items() if getattr(config, k) is None}
     if config.model is not None and config.model != "default" and config.front_end is None:
         try:
             waveform = get(config.model).raw_waveform
