@@ -484,9 +484,8 @@ def _apply_recommended(config: RunConfig, recommended: dict[str, Any], log: Call
     task to its settings)."""
     import copy
 
-    from .models import get
-
     from .estimators.base import CNNEstimator
+    from .models import closed_form, get
 
     settings = copy.deepcopy(recommended.get(task, {}))
     gradient_given = [k for k in CNNEstimator.GRADIENT_SETTINGS if getattr(config, k, None) is not None]
@@ -503,8 +502,6 @@ def _apply_recommended(config: RunConfig, recommended: dict[str, Any], log: Call
         if named is None:
             gradient = next((s for s in recommended.values() if "epochs" in s), {})
             try:
-                from .models import closed_form
-
                 fitted = closed_form(config.model, config.ensemble or 1)
             except Exception:  # an unknown model name is reported by the estimator with the list of models
                 fitted = True
