@@ -41,7 +41,6 @@ def find_datasets(data_dir: Path, names: list[str] | None) -> list[tuple[str, Pa
             continue
         for ext in (".ts", ".tsv", ".arff", ".ts.gz", ".tsv.gz", ".arff.gz"):
             train, test = folder / f"{name}_TRAIN{ext}", folder / f"{name}_TEST{ext}"
-            test = test if test.exists() else folder / f"{name}_TEST{ext.removesuffix('.gz')}"
             if train.exists() and test.exists():
                 found.append((name, train, test))
                 break

@@ -12,7 +12,6 @@ steps, so a class score splits over steps: :meth:`HydraFeatures.contributions`).
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ from .._backend import keras
 from ..errors import ConfigError
 from .layers import _register, series_input
 from .registry import register
+from .rocket import checked_inputs, features_of, fit_ridge_head, train_closed_form
 
 KERNEL_LENGTH = 9
 # Hydra's sparse scaling: a zero count's share of the series, to this power, is added to the deviation.
@@ -122,19 +122,24 @@ class HydraFeatures(keras().layers.Layer):
                 out.append((_first(z >= highest, ops) * highest * weight, _first(z <= ops.min(z, axis=-1, keepdims=True), ops) * weight))
         return out
 
-    def counts(self, x):
-        """The raw counts: ``(batch, features)``."""
+    def counts(self, x, steps=None):
+        """The raw counts ``(batch, features)``: the sums over steps of :meth:`per_step` (``steps``, when already
+        computed)."""
         ops = keras().ops
         parts = []
-        for soft, hard in self.per_step(x):
+        for soft, hard in steps if steps is not None else self.per_step(x):
             parts += [ops.reshape(ops.sum(soft, axis=1), (-1, self.per_representation * self.k)),
                       ops.reshape(ops.sum(hard, axis=1), (-1, self.per_representation * self.k))]
         return ops.concatenate(parts, axis=-1)
 
-    def call(self, x):
+    def scaled(self, root):
+        """Hydra's sparse scaling of square-rooted counts: centred and scaled, zero counts kept at zero."""
         ops = keras().ops
-        root = ops.sqrt(ops.maximum(self.counts(x), 0.0))
         return (root - self.mean) * ops.cast(root > 0, root.dtype) / self.scale
+
+    def call(self, x, steps=None):
+        ops = keras().ops
+        return self.scaled(ops.sqrt(ops.maximum(self.counts(x, steps), 0.0)))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.output_features)
@@ -153,13 +158,13 @@ class HydraFeatures(keras().layers.Layer):
         the count, so the shares sum to the score less the bias. Differences count at their first step.
         """
         ops = keras().ops
-        tensor = ops.convert_to_tensor(np.asarray(x, np.float32))
-        scaled = np.asarray(ops.convert_to_numpy(self.call(tensor)), np.float64)
+        per_step = self.per_step(ops.convert_to_tensor(np.asarray(x, np.float32)))
+        scaled = np.asarray(ops.convert_to_numpy(self.call(None, per_step)), np.float64)
         terms = scaled * weights  # (n, features)
         out = np.zeros(x.shape[:2], dtype=np.float64)
         width = self.per_representation * self.k
         offset = 0
-        for soft, hard in self.per_step(tensor):
+        for soft, hard in per_step:
             for part in (soft, hard):
                 steps = np.asarray(ops.convert_to_numpy(part), np.float64).reshape(len(x), x.shape[1], width)
                 total = steps.sum(axis=1, keepdims=True)
@@ -177,40 +182,24 @@ def fit_hydra(network, X: np.ndarray, y: np.ndarray, *, validation: tuple | None
               class_weight: dict[int, float] | None = None) -> tuple[dict[str, Any], str]:
     """Fit the sparse scaling and the Dense head of a built ``hydra`` network in place (see
     :func:`cnn1d.models.rocket.fit_ridge_head`)."""
-    from .rocket import features_of, fit_ridge_head
-
-    if activation not in ("softmax", "linear"):
-        raise ConfigError(f"hydra fits classifiers (softmax) and regressors; not a {activation} output "
-                          "(multi-label tagging): choose another model")
+    X = checked_inputs(X, activation, "hydra")
     layer = network.get_layer("hydra")
-    X = np.asarray(X, dtype=np.float32)
-    if not np.isfinite(X).all():
-        raise ConfigError("hydra needs finite inputs (impute missing values first)")
     layer.mean.assign(np.zeros(layer.output_features, np.float32))
     layer.scale.assign(np.ones(layer.output_features, np.float32))
-    layer.fit_scaling(features_of(network, X, "hydra"))  # unscaled: the square-rooted counts
-    F = features_of(network, X, "hydra")
-    # Already scaled in the graph (zero counts stay at zero): the ridge reads them as they are.
+    root = features_of(network, X, "hydra")  # unscaled: the square-rooted counts
+    layer.fit_scaling(root)
+    ops = keras().ops
+    F = np.asarray(ops.convert_to_numpy(layer.scaled(ops.convert_to_tensor(root.astype(np.float32)))), np.float64)
+    # Already scaled as the graph scales them (zero counts stay at zero): the ridge reads them as they are.
     return fit_ridge_head(network, F, y, np.ones(F.shape[1]), validation=validation, activation=activation,
                           class_weight=class_weight, layer_name="hydra")
-
-
-def train_hydra(network, X, y, *, validation, config, activation: str, class_weight=None):
-    from ..training.trainer import TrainResult, default_batch_size
-
-    started = time.perf_counter()
-    history, what = fit_hydra(network, X, y, validation=validation, activation=activation, class_weight=class_weight)
-    return TrainResult(history=history, epochs=1, best_epoch=1, seconds=time.perf_counter() - started,
-                       stopped_because=what, model=network,
-                       extras={"batch_size": config.batch_size or default_batch_size(len(X)),
-                               "monitor": "val_loss" if validation is not None else "loss", "seed": config.seed})
 
 
 @register(
     "hydra",
     summary="Hydra: competing random kernels (64 groups of 8) over the series and its difference, counted, ridge-fitted Dense head",
     paper="Dempster, Schmidt & Webb 2023, 'Hydra: competing convolutional kernels for fast and accurate time series classification'",
-    fit=lambda network, X, y, **kw: train_hydra(network, X, y, **kw),
+    fit=lambda network, X, y, **kw: train_closed_form(network, X, y, fit=fit_hydra, **kw),
     search={"groups": [32, 64], "k": [8, 16]},
 )
 def build_hydra(input_shape, n_outputs, output_activation, *, k: int = 8, groups: int = 64, seed: int = 0,

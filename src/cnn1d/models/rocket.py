@@ -435,6 +435,18 @@ def fit_temperature(scores: np.ndarray, y: np.ndarray, sample_weight: np.ndarray
     return float(np.exp(minimize_scalar(loss, bounds=(-3.0, 6.0), method="bounded").x))
 
 
+def checked_inputs(X: np.ndarray, activation: str, model: str) -> np.ndarray:
+    """``X`` as float32 for a ridge-head network, refused where the ridge cannot fit: sigmoid outputs (tags) or
+    missing values."""
+    if activation not in ("softmax", "linear"):
+        raise ConfigError(f"{model} fits classifiers (softmax) and regressors; not a {activation} output "
+                          "(multi-label tagging): choose another model")
+    X = np.asarray(X, dtype=np.float32)
+    if not np.isfinite(X).all():
+        raise ConfigError(f"{model} needs finite inputs (impute missing values first)")
+    return X
+
+
 def fit_minirocket(network, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, activation: str,
                    class_weight: dict[int, float] | None = None) -> tuple[dict[str, Any], str]:
     """Fit biases and the Dense head of a built ``minirocket`` network in place.
@@ -444,13 +456,8 @@ def fit_minirocket(network, X: np.ndarray, y: np.ndarray, *, validation: tuple |
     a softmax temperature fitted on the leave-one-out scores makes the outputs probabilities. Regression:
     ridge on the (already standardised) target. Returns ``(history, what was done)``.
     """
-    if activation not in ("softmax", "linear"):
-        raise ConfigError(f"minirocket fits classifiers (softmax) and regressors; not a {activation} output "
-                          "(multi-label tagging): choose another model")
+    X = checked_inputs(X, activation, "minirocket")
     layer = network.get_layer("minirocket")
-    X = np.asarray(X, dtype=np.float32)
-    if not np.isfinite(X).all():
-        raise ConfigError("minirocket needs finite inputs (impute missing values first)")
     layer.fit_biases(X)
     F = features_of(network, X)
     scale = F.std(axis=0)
@@ -499,13 +506,14 @@ def fit_ridge_head(network, F: np.ndarray, y: np.ndarray, scale: np.ndarray, *, 
     return history, what + (f", temperature {temperature:.3g})" if classes else ")")
 
 
-def train_closed_form(network, X, y, *, validation, config, activation: str, class_weight=None):
-    """The trainer's counterpart for a network whose weights are solved, not descended (see training.trainer)."""
+def train_closed_form(network, X, y, *, validation, config, activation: str, class_weight=None, fit=None):
+    """The trainer's counterpart for a network whose weights are solved, not descended (see training.trainer):
+    ``fit`` (default :func:`fit_minirocket`) solves them."""
     from ..training.trainer import TrainResult, default_batch_size
 
     started = time.perf_counter()
-    history, what = fit_minirocket(network, X, y, validation=validation, activation=activation,
-                                   class_weight=class_weight)
+    history, what = (fit or fit_minirocket)(network, X, y, validation=validation, activation=activation,
+                                            class_weight=class_weight)
     return TrainResult(history=history, epochs=1, best_epoch=1, seconds=time.perf_counter() - started,
                        stopped_because=what, model=network,
                        extras={"batch_size": config.batch_size or default_batch_size(len(X)),
