@@ -1,6 +1,6 @@
 """Speed harness: cnn1d (Keras 3) against the same networks in plain PyTorch, in one process.
 
-    python benchmarks/speed.py --out OUTDIR [--models fcn,resnet,inception,lite] [--epochs 6]
+    python benchmarks/speed.py --out OUTDIR [--models fcn,resnet,inception,lite,tcn,cnn,mlp] [--epochs 6]
         [--n-series 512] [--batch-size 32] [--data-dir ../shared/data/ucr]
 
 Measures, per network: training throughput (series/second, median epoch after a warm-up epoch) through
@@ -65,7 +65,7 @@ def bench_cnn1d(name, X, y, args) -> dict:
 def bench_torch(name, X, y, args) -> dict:
     import torch
 
-    from torch_reference import NETWORKS, n_params
+    from torch_reference import build, n_params
 
     torch.manual_seed(0)
     torch.set_num_threads(os.cpu_count() or 1)
@@ -74,7 +74,7 @@ def bench_torch(name, X, y, args) -> dict:
     Xn = (X - X.mean(axis=1, keepdims=True)) / (X.std(axis=1, keepdims=True) + 1e-8)
     xt = torch.from_numpy(np.ascontiguousarray(Xn.transpose(0, 2, 1))).float()
     yt = torch.from_numpy(yi.astype(np.int64))
-    model = NETWORKS[name](X.shape[2], len(classes))
+    model = build(name, X.shape[2], len(classes), X.shape[1])
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     epoch_seconds = []
@@ -137,7 +137,7 @@ def cpu_description() -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--models", default="fcn,resnet,inception,lite")
+    parser.add_argument("--models", default="fcn,resnet,inception,lite,tcn,cnn,mlp")
     parser.add_argument("--epochs", type=int, default=6, help="epochs per measurement (the first is warm-up)")
     parser.add_argument("--n-series", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=32)

@@ -117,9 +117,80 @@ class LITE(nn.Module):
         return self.head(self.separable(z).mean(-1))
 
 
-NETWORKS = {"fcn": FCN, "resnet": ResNet, "inception": Inception, "lite": LITE}
+class ChannelsLastLayerNorm(nn.LayerNorm):
+    """Keras's LayerNormalization over the channels of each step, on PyTorch's (batch, channels, steps)."""
+
+    def forward(self, x):
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+class CausalConv(nn.Conv1d):
+    def __init__(self, cin, cout, k, dilation):
+        super().__init__(cin, cout, k, dilation=dilation)
+        self.left = (k - 1) * dilation
+
+    def forward(self, x):
+        return super().forward(nn.functional.pad(x, (self.left, 0)))
+
+
+class TCN(nn.Module):
+    def __init__(self, channels, n_classes, filters=64, kernel_size=3, dilations=(1, 2, 4, 8, 16, 32), dropout=0.05):
+        super().__init__()
+        self.blocks, self.skips = nn.ModuleList(), nn.ModuleList()
+        cin = channels
+        for d in dilations:
+            layers = []
+            for j in range(2):
+                layers += [CausalConv(cin if j == 0 else filters, filters, kernel_size, d), ChannelsLastLayerNorm(filters, eps=1e-3),
+                           nn.ReLU(), nn.Dropout1d(dropout)]
+            self.blocks.append(nn.Sequential(*layers))
+            self.skips.append(nn.Conv1d(cin, filters, 1) if cin != filters else nn.Identity())
+            cin = filters
+        self.head = nn.Linear(filters, n_classes)
+
+    def forward(self, x):
+        for block, skip in zip(self.blocks, self.skips):
+            x = torch.relu(block(x) + skip(x))
+        return self.head(x.mean(-1))
+
+
+class CNN(nn.Module):
+    """The ``cnn`` defaults: 2 x (Conv1D 32, kernel 3, relu, max-pool 2 'same'), flatten, Dense 128."""
+
+    def __init__(self, channels, n_classes, steps=275, blocks=2, filters=32, kernel_size=3, dense=128):
+        super().__init__()
+        layers, cin = [], channels
+        for _ in range(blocks):
+            layers += [nn.Conv1d(cin, filters, kernel_size, padding="same"), nn.ReLU(), nn.MaxPool1d(2, ceil_mode=True)]
+            cin, steps = filters, -(-steps // 2)
+        self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(cin * steps, dense), nn.ReLU(), nn.Linear(dense, n_classes))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class MLP(nn.Module):
+    def __init__(self, channels, n_classes, steps=275, units=500, layers=3):
+        super().__init__()
+        body, width = [nn.Flatten(), nn.Dropout(0.1)], channels * steps
+        for i in range(layers):
+            body += [nn.Linear(width, units), nn.ReLU(), nn.Dropout(0.3 if i == layers - 1 else 0.2)]
+            width = units
+        self.body = nn.Sequential(*body, nn.Linear(units, n_classes))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+NETWORKS = {"fcn": FCN, "resnet": ResNet, "inception": Inception, "lite": LITE, "tcn": TCN, "cnn": CNN, "mlp": MLP}
 
 
 def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters()) + sum(b.numel() for n, b in model.named_buffers()
                                                               if "running" in n)
+
+
+def build(name: str, channels: int, n_classes: int, steps: int) -> nn.Module:
+    """The reference network ``name``; the fixed-length ones (a flatten head) are built for ``steps``."""
+    network = NETWORKS[name]
+    return network(channels, n_classes, steps=steps) if network in (CNN, MLP) else network(channels, n_classes)

@@ -47,3 +47,17 @@ def test_ucr_harness_writes_a_row_per_pair(tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "out" / "results.csv")))
     assert [(r["dataset"], r["model"]) for r in rows] == [("GunPoint", "dummy")] and float(rows[0]["accuracy"]) < 0.6
     assert (tmp_path / "out" / "summary.md").exists()
+
+
+@pytest.mark.parametrize("name", ["fcn", "resnet", "inception", "lite", "tcn", "cnn", "mlp"])
+def test_speed_references_match_the_zoo_layer_for_layer(name):
+    """speed.py's ratios mean something only if the PyTorch network is the same size as ours."""
+    pytest.importorskip("torch")
+    spec = importlib.util.spec_from_file_location("torch_reference", REPO / "benchmarks" / "torch_reference.py")
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    from cnn1d.models.registry import build
+
+    for channels, steps in ((1, 275), (3, 100)):
+        ours = build(name, (steps, channels), 6, "softmax")
+        assert ours.count_params() == reference.n_params(reference.build(name, channels, 6, steps))

@@ -145,3 +145,37 @@ def test_resumed_ensemble_reuses_finished_members_and_starts_missing_ones(tmp_pa
     after = cnn1d.load(out / "model.cnn1d").model_.get_weights()
     assert again["test_metrics"] == first["test_metrics"]
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_a_network_trains_under_its_own_xla_options_and_only_there(gunpoint):
+    """The TCN's steps compile with YNNPACK kept to convolutions (2x faster epochs); FCN's with JAX's defaults;
+    the wrapper is gone after fit, and options this jaxlib refuses are dropped rather than failing the run."""
+    import functools
+
+    import jax
+    from keras.src.backend.jax import trainer as jax_trainer
+
+    from cnn1d._backend import YNN_CONVOLUTIONS_ONLY, xla_compiler_options
+    from cnn1d.models import registry
+
+    seen = {}
+    real_fit = None
+
+    def recording_fit(self, *args, **kwargs):
+        seen[self.name] = jax_trainer.jit
+        return real_fit(self, *args, **kwargs)
+
+    import keras
+
+    real_fit = keras.Model.fit
+    keras.Model.fit = recording_fit
+    try:
+        for model in ("tcn", "fcn"):
+            CNNClassifier(**{**FAST, "model": model, "model_params": {"filters": 8} if model == "tcn" else {}}).fit(gunpoint[0])
+    finally:
+        keras.Model.fit = real_fit
+    assert isinstance(seen["tcn"], functools.partial) and seen["tcn"].keywords["compiler_options"] == YNN_CONVOLUTIONS_ONLY
+    assert seen["fcn"] is jax.jit and jax_trainer.jit is jax.jit
+    assert registry.compiler_options("causal_lm") == YNN_CONVOLUTIONS_ONLY and registry.compiler_options("no_such") == {}
+    with xla_compiler_options({"xla_no_such_option": "1"}):
+        assert jax_trainer.jit is jax.jit

@@ -39,6 +39,9 @@ class ModelSpec:
     # activation=) -> TrainResult`` replaces the fit loop. Such builders take the run's ``seed`` and the training
     # series' ``length``.
     fit: Callable[..., Any] | None = None
+    # XLA compiler options for this network's training and evaluation steps on the JAX backend (see
+    # cnn1d._backend.xla_compiler_options): measured per network, because what speeds one up slows another.
+    compiler_options: dict[str, str] = field(default_factory=dict)
 
     @property
     def hparams(self) -> dict[str, Any]:
@@ -73,13 +76,14 @@ _loaded = False
 
 def register(name: str, *, summary: str, paper: str = "", variable_length: bool = True, modality: str = "series",
              frame_params: dict[str, Any] | None = None, raw_waveform: bool = False, waveform_only: bool = False,
-             search: dict[str, Any] | None = None, fit: Callable[..., Any] | None = None, **defaults: Any):
+             search: dict[str, Any] | None = None, fit: Callable[..., Any] | None = None,
+             compiler_options: dict[str, str] | None = None, **defaults: Any):
     """Decorator: make a builder creatable by ``name``."""
 
     def wrap(builder: Callable[..., Any]) -> Callable[..., Any]:
         _REGISTRY[name] = ModelSpec(name, builder, summary, paper, variable_length, defaults, modality,
                                     dict(frame_params or {}), raw_waveform or waveform_only, waveform_only,
-                                    dict(search or {}), fit)
+                                    dict(search or {}), fit, dict(compiler_options or {}))
         return builder
 
     return wrap
@@ -137,6 +141,13 @@ def get(name: str) -> ModelSpec:
     except KeyError:
         known = sorted(_REGISTRY) + sorted(ENSEMBLES)
         raise ConfigError(f"unknown model {name!r}{did_you_mean(name, known)}; available: {', '.join(known)}") from None
+
+
+def compiler_options(model_name: str) -> dict[str, str]:
+    """The registered network ``model_name``'s XLA compiler options; none for a name the zoo does not know."""
+    _load_families()
+    spec = _REGISTRY.get(model_name)
+    return dict(spec.compiler_options) if spec is not None else {}
 
 
 def build(name: str, input_shape: tuple, n_outputs: int, output_activation: str, **hparams: Any):

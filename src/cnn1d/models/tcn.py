@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._backend import keras
+from .._backend import YNN_CONVOLUTIONS_ONLY, keras
 from .layers import LastStep, classifier_head, series_input
 from .registry import register
 
@@ -38,6 +38,7 @@ def tcn_stack(x, *, filters: int, kernel_size: int, dilations, dropout: float, n
     summary="dilated causal residual blocks (64 filters, kernel 3, dilations 1..32) + GAP; ~130k params",
     paper="Bai, Kolter & Koltun 2018, 'An empirical evaluation of generic convolutional and recurrent networks'",
     search={"filters": [16, 32, 64], "kernel_size": [2, 3, 5], "dropout": [0.0, 0.1], "norm": ["layer", "none"]},
+    compiler_options=YNN_CONVOLUTIONS_ONLY,
 )
 def build_tcn(input_shape, n_outputs, output_activation, *, filters: int = 64, kernel_size: int = 3,
               dilations: tuple = (1, 2, 4, 8, 16, 32), dropout: float = 0.05, head: str = "gap",

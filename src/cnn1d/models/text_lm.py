@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._backend import keras
+from .._backend import YNN_CONVOLUTIONS_ONLY, keras
 from .registry import register
 from .tcn import tcn_stack
 
@@ -12,6 +12,7 @@ from .tcn import tcn_stack
     summary="embedding > causal dilated residual conv blocks (dilations 1..32) > next-token softmax at every step",
     paper="van den Oord et al. 2016 (WaveNet); Bai et al. 2018 (TCN); Dauphin et al. 2017 (conv LMs)",
     modality="lm",
+    compiler_options=YNN_CONVOLUTIONS_ONLY,
 )
 def build_causal_lm(input_shape, n_outputs, output_activation, *, embedding_dim: int = 64, filters: int = 128,
                     kernel_size: int = 3, dilations: tuple = (1, 2, 4, 8, 16, 32), dropout: float = 0.1):

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import keras
+from .._backend import keras, xla_compiler_options
 from ..config import RunConfig
 from ..errors import ConfigError
+from ..models import registry
 from ..io_utils import atomic_write_text, atomic_path
 
 CHECKPOINT_DIR = "checkpoint"
@@ -329,8 +330,9 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
         if validation is not None:
             validation = sharded_batches(*validation, None, batch_size, shuffle=False)
     if initial_epoch < config.epochs:
-        model.fit(**data, epochs=config.epochs, initial_epoch=initial_epoch, validation_data=validation,
-                  callbacks=callbacks, verbose=0)
+        with xla_compiler_options(registry.compiler_options(model.name)):
+            model.fit(**data, epochs=config.epochs, initial_epoch=initial_epoch, validation_data=validation,
+                      callbacks=callbacks, verbose=0)
     if run_dir is not None:
         # The final model (best weights restored) replaces the last checkpoint, so a resumed ensemble reuses it.
         with atomic_path(run_dir / CHECKPOINT_DIR / LAST_MODEL) as tmp:
