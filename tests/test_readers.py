@@ -180,7 +180,7 @@ def test_decimal_commas_are_read_when_the_file_is_not_comma_separated(tmp_path):
     np.testing.assert_allclose(read(headerless).values[:, :, 0], [[0.5, 0.25], [-0.5, 0.001]])
     mixed = tmp_path / "mixed.csv"
     mixed.write_text("t0;t1;label\n0,5;0.25;a\n1,5;2.5;b\n")
-    with pytest.raises(DataError, match=r"column 't0' holds '0,5', which is not a number \(a decimal comma\? write 0.5\)"):
+    with pytest.raises(DataError, match=r"reads '0,5' \(a decimal comma\? write 0.5\) and another '0.25': decimals written with commas and "):
         read(mixed)
 
     series = tmp_path / "sales.csv"
@@ -290,3 +290,27 @@ def test_numbers_written_with_a_unit_are_refused_naming_the_number():
     assert "101.00" in number_hint("$ 101.00") and "12," in number_hint("12 kg") + ","
     assert number_hint("high") == number_hint("2024-01-01") == number_hint("12:30") == ""
     assert number_hint("s0") == number_hint("p12") == number_hint("A1") == ""  # ids, not units
+
+
+def test_series_tables_read_thousands_separators_and_refuse_what_cannot_be_told(tmp_path):
+    """Spreadsheets export numbers for people: "1,037.50" (quoted, comma-separated) and "1.037,50" (';'); series
+    tables read both as forecasting CSVs do. Where a comma or point could be either mark, the cell is named."""
+    expected = [[1037.5, 12.5, 2001.25], [3.5, 1100.0, 4.0]]
+    files = {"comma.csv": 'label,t0,t1,t2\na,"1,037.50",12.5,"2,001.25"\nb,3.5,"1,100.00",4.0\n',
+             "semi.csv": "label;t0;t1;t2\na;1.037,50;12,5;2.001,25\nb;3,5;1.100;4,0\n",
+             "groups.csv": 'label,t0,t1,t2\na,"1,037",12,"2,001,000"\nb,3,"1,100",4\n'}
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    comma, semi = read(tmp_path / "comma.csv"), read(tmp_path / "semi.csv")
+    np.testing.assert_allclose(comma.values[:, :, 0], expected)
+    np.testing.assert_allclose(semi.values[:, :, 0], expected)
+    assert "thousands separators dropped" in comma.describe() and not comma.meta["decimal_comma"]
+    assert "decimal commas read as points and thousands points dropped" in semi.describe()
+    np.testing.assert_allclose(read(tmp_path / "groups.csv").values[:, :, 0], [[1037, 12, 2001000], [3, 1100, 4]])
+    refused = {"ambiguous.csv": ('label,t0,t1\na,"1,500",12\nb,3,"1,100"\n', "whether its comma groups thousands"),
+               "decimal_comma.csv": ('label,t0,t1\na,"1,5",12\nb,3,"1,1"\n', "a decimal comma in a comma-separated file"),
+               "points.csv": ("label;t0;t1\na;1.037;12,5\nb;3,5;1.100\n", "some cell must show both marks")}
+    for name, (content, words) in refused.items():
+        (tmp_path / name).write_text(content)
+        with pytest.raises(DataError, match=words):
+            read(tmp_path / name)

@@ -191,30 +191,89 @@ def _parse_numbers(frame):
 
 # A number written with a decimal comma (Excel's CSV in much of Europe: `;`-separated, `0,5`).
 DECIMAL_COMMA = r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?"
+# Numbers with their thousands grouped for people: "1,037.50" (quoted in comma-separated files) and "1.037,50"
+# (files separated by ';' or tabs). A form with both marks, or several groups, tells the convention apart.
+THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+POINT_THOUSANDS = r"[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?"
+_POINT_THOUSANDS_WITH_DECIMALS = r"[-+]?\d{1,3}(?:\.\d{3})+,\d+"
 
 
-def _with_decimal_points(frame, numbers):
-    """``(frame, numbers, converted)``: a file not separated by commas whose numbers are written with decimal
-    commas has them read as decimal points. Only when that is unambiguous: some cell reads as a decimal-comma
-    number and no number in the file is written with a decimal point (a file mixing both is refused later,
-    naming the cell)."""
+def _with_decimal_points(frame, numbers, path: Path):
+    """``(frame, numbers, how)``: a file not separated by commas whose numbers are written with decimal
+    commas has them read as decimal points (``how``: what was done, or None). Only when that is unambiguous: some
+    cell reads as a decimal-comma number, and no number in the file is written with a decimal point, except
+    thousands grouped by points ("1.037") in a file where some cell shows both marks ("1.037,50"). A file mixing
+    both is refused, naming a cell of each."""
     unparsed = np.flatnonzero(numbers.isna().to_numpy().any(axis=0))
     if not len(unparsed):
-        return frame, numbers, False
+        return frame, numbers, None
     text = frame.iloc[:, unparsed].apply(lambda col: col.astype(str).str.strip())
-    comma = text.apply(lambda col: col.str.fullmatch(DECIMAL_COMMA))
+    comma = text.apply(lambda col: col.str.fullmatch(DECIMAL_COMMA) | col.str.fullmatch(_POINT_THOUSANDS_WITH_DECIMALS))
     if not comma.to_numpy().any():
-        return frame, numbers, False
+        return frame, numbers, None
+    grouped = bool(text.apply(lambda col: col.str.fullmatch(_POINT_THOUSANDS_WITH_DECIMALS)).to_numpy().any())
+    point_groups = []  # (column, rows) of parsed cells that are thousands grouped by points
     for j in range(frame.shape[1]):
         parsed = numbers.iloc[:, j].notna().to_numpy()
-        if parsed.any() and frame.iloc[parsed, j].astype(str).str.contains(".", regex=False).any():
-            return frame, numbers, False
+        cells = frame.iloc[parsed, j].astype(str).str.strip()
+        pointed = cells.str.contains(".", regex=False).to_numpy()
+        if not pointed.any():
+            continue
+        if not grouped or not cells[pointed].str.fullmatch(POINT_THOUSANDS).all():
+            point = cells[pointed].iloc[0]
+            other = text.to_numpy()[comma.to_numpy()][0]
+            grouping = (f" (or is {point!r} thousands grouped by points? then some cell must show both marks, like "
+                        "'1.037,50')") if re.fullmatch(POINT_THOUSANDS, point) else ""
+            plain = (other.replace(".", "") if re.fullmatch(_POINT_THOUSANDS_WITH_DECIMALS, other) else other).replace(",", ".")
+            raise DataError(f"{path}: a cell reads {other!r} (a decimal comma? write {plain}) and another {point!r}"
+                            f"{grouping}: decimals written with commas and with points in one file; write every "
+                            "decimal the same way")
+        point_groups.append((j, np.flatnonzero(parsed)[pointed]))
     frame = frame.copy()
     for position, j in enumerate(unparsed):
         rows = comma.iloc[:, position].to_numpy()
         if rows.any():
-            frame.iloc[rows, j] = text.iloc[rows, position].str.replace(",", ".", regex=False).to_numpy()
-    return frame, _parse_numbers(frame), True
+            frame.iloc[rows, j] = (text.iloc[rows, position].str.replace(".", "", regex=False)
+                                   .str.replace(",", ".", regex=False).to_numpy())
+    for j, rows in point_groups:
+        frame.iloc[rows, j] = frame.iloc[rows, j].astype(str).str.strip().str.replace(".", "", regex=False).to_numpy()
+    how = "decimal commas read as points" + (" and thousands points dropped" if grouped else "")
+    return frame, _parse_numbers(frame), how
+
+
+def _without_thousands_commas(frame, numbers, path: Path):
+    """``(frame, numbers, how)``: a comma-separated file whose numbers group thousands with commas (quoted:
+    ``"1,037.50"``) has the commas dropped. Only when the commas cannot be decimal commas: some grouped number
+    also has a decimal point or several groups, or the file writes its other decimals with points. Otherwise,
+    and for a quoted decimal comma ("1,5"), an error names the cell."""
+    unparsed = np.flatnonzero(numbers.isna().to_numpy().any(axis=0))
+    if not len(unparsed):
+        return frame, numbers, None
+    text = frame.iloc[:, unparsed].apply(lambda col: col.astype(str).str.strip())
+    grouped = text.apply(lambda col: col.str.fullmatch(THOUSANDS))
+    decimal_comma = text.apply(lambda col: col.str.fullmatch(DECIMAL_COMMA)) & ~grouped
+    if decimal_comma.to_numpy().any():
+        cell = text.to_numpy()[decimal_comma.to_numpy()][0]
+        raise DataError(f"{path}: a cell reads {cell!r}, a decimal comma in a comma-separated file; write decimals "
+                        "with points, or save the file separated by ';' (or tabs), where decimal commas are read")
+    if not grouped.to_numpy().any():
+        return frame, numbers, None
+    telling = (grouped & text.apply(lambda col: col.str.contains(r"\.|,\d{3},", regex=True))).to_numpy().any()
+    if not telling:
+        parsed = numbers.notna().to_numpy()
+        telling = any(frame.iloc[parsed[:, j], j].astype(str).str.contains(".", regex=False).any()
+                      for j in range(frame.shape[1]))
+    if not telling:
+        cell = text.to_numpy()[grouped.to_numpy()][0]
+        raise DataError(f"{path}: a cell reads {cell!r}, and nothing in the file tells whether its comma groups "
+                        "thousands or marks decimals; write the numbers without thousands separators (and decimals "
+                        "with points), or save the file separated by ';' if its decimals are commas")
+    frame = frame.copy()
+    for position, j in enumerate(unparsed):
+        rows = grouped.iloc[:, position].to_numpy()
+        if rows.any():
+            frame.iloc[rows, j] = text.iloc[rows, position].str.replace(",", "", regex=False).to_numpy()
+    return frame, _parse_numbers(frame), "thousands separators dropped"
 
 
 def _number_or_missing(frame, numbers) -> np.ndarray:
@@ -330,14 +389,17 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
         raise DataError(f"{path}: rows have inconsistent numbers of fields ({exc})") from None
     if frame.empty:
         raise DataError(f"{path}: file holds no rows")
-    numbers, decimal_comma = _parse_numbers(frame), False
+    numbers, how = _parse_numbers(frame), None
     if sep != "," and re.search(r"\d,\d", text):  # the cell-by-cell look only where a decimal comma can be
-        frame, numbers, decimal_comma = _with_decimal_points(frame, numbers)
+        frame, numbers, how = _with_decimal_points(frame, numbers, path)
+    elif sep == "," and '"' in text:  # a comma inside a number is quoted
+        frame, numbers, how = _without_thousands_commas(frame, numbers, path)
     data = _read_table(frame, numbers, path, labels=labels, label_column=label_column, header=header, layout=layout,
                        id_column=id_column, length_hint=length_hint, label_first=label_first,
                        value_columns=value_columns)
-    if decimal_comma:
-        data.meta["decimal_comma"] = True
+    if how:
+        data.meta["numbers_read"] = how
+        data.meta["decimal_comma"] = how.startswith("decimal commas")
     if encoding not in ("UTF-8", "UTF-16"):
         data.meta["encoding"] = encoding
     return data

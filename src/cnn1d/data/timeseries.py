@@ -144,10 +144,6 @@ def read_series_csv(path: str | Path, target: str | list[str] | None, *, time_co
     return table
 
 
-# Numbers as spreadsheets write them for people: "12,5" (decimal comma, in files separated by ';' or tabs)
-# and "1,037.50" (thousands separators, quoted in comma-separated files).
-THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
-POINT_THOUSANDS = r"[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?"
 
 
 def _numbers_written_for_people(frame, sep: str) -> list[tuple[str, str]]:
@@ -155,7 +151,7 @@ def _numbers_written_for_people(frame, sep: str) -> list[tuple[str, str]]:
     not separated by commas: Excel in much of Europe, ``2024-01-02;12,5``) or with thousands separators (a
     comma-separated file: ``2024-01-02,"1,037.50"``), some of them so and the rest plain numbers. Returns
     ``(column, how)`` for each. A column mixing ``12,5`` and ``12.5`` stays as it is (refused as text later)."""
-    from .readers import DECIMAL_COMMA
+    from .readers import DECIMAL_COMMA, POINT_THOUSANDS, THOUSANDS
 
     # ';'-separated files may also group thousands with points: "1.234,5" (German, Dutch, Italian...)
     pattern, plain, how = ((THOUSANDS, r"[-+]?\d+(?:\.\d+)?", "thousands separators dropped") if sep == ","
