@@ -212,3 +212,27 @@ def test_serve_refuses_bad_model_arguments(tmp_path, served):
     garbage.write_text("not a bundle")
     with pytest.raises(Exception, match="not a cnn1d bundle"):  # so is a file that is no bundle
         serve([str(garbage)])
+
+
+def test_uploads_answer_each_row_with_its_index_and_id(served):
+    """An uploaded file's answers carry the data row and the file's id column, as `cnn1d predict` writes them,
+    so an empty text left out does not shift the answers after it."""
+    client = _client({"gp": served["onnx"], "reviews": served["text_onnx"]})
+    try:
+        texts = "doc_id,text\nr1,a great film\nr2,\nr3,so dull\n"
+        reply = client.post("/v1/models/reviews/predict", files={"file": ("reviews.csv", texts, "text/csv")})
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        assert [(p["index"], p["id"]) for p in body["predictions"]] == [(0, "r1"), (2, "r3")]
+        assert [p["label"] for p in body["predictions"]] == served["text"].predict(["a great film", "so dull"]).tolist()
+        assert any("data row 1" in w and "empty" in w for w in body["warnings"])
+        x = served["test"].values[:3, :, 0]
+        table = "id," + ",".join(f"t{i}" for i in range(x.shape[1])) + "\n" + "".join(
+            f"p{n}," + ",".join(f"{v:.6f}" for v in row) + "\n" for n, row in enumerate(x))
+        reply = client.post("/v1/models/gp/predict", files={"file": ("series.csv", table, "text/csv")})
+        assert reply.status_code == 200, reply.text
+        answers = reply.json()["predictions"]
+        assert [(p["index"], p["id"]) for p in answers] == [(0, "p0"), (1, "p1"), (2, "p2")]
+        assert [p["label"] for p in answers] == served["clf"].predict(x).tolist()
+    finally:
+        client.__exit__(None, None, None)

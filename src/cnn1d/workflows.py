@@ -810,7 +810,7 @@ def _prediction_frame(dataset):
 
 
 def _text_frame(texts: list[str], classes, thresholds, proba: np.ndarray, rows=None):
-    """Predictions per text; ``rows`` (``(index, skipped, ids)`` from :func:`_text_rows`) keeps each prediction on
+    """Predictions per text; ``rows`` (``(index, skipped, ids)`` from :func:`text_rows`) keeps each prediction on
     its row of the file when empty rows were left out, beside the file's own id column where it has one."""
     import pandas as pd
 
@@ -821,7 +821,7 @@ def _text_frame(texts: list[str], classes, thresholds, proba: np.ndarray, rows=N
     return frame
 
 
-def _text_rows(data: str, text_column: str | None):
+def text_rows(data: str, text_column: str | None):
     """``(texts, (index, skipped, ids))`` of a file to predict: the non-empty texts, the data row (from 0) each came
     from, and one line per empty row left out, so predictions can be joined back to the file."""
     from .data.text import read_text
@@ -881,7 +881,7 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
     if model.is_text:
         rows = None
         if not texts:
-            texts, rows = _text_rows(data, text_column)
+            texts, rows = text_rows(data, text_column)
         else:
             from .runtime import refuse_empty_texts
 
@@ -1085,7 +1085,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
 def predict_text(estimator, data: str | None, texts: list[str] | None, text_column: str | None = None):
     rows = None
     if texts is None:
-        texts, rows = _text_rows(data, text_column)
+        texts, rows = text_rows(data, text_column)
     else:
         from .runtime import refuse_empty_texts
 

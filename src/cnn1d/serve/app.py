@@ -398,13 +398,15 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
             path.write_bytes(content)
             try:
                 if model.is_text:
-                    from ..data.text import read_text
+                    from ..workflows import text_rows
 
-                    texts = read_text(path, labels="none").texts
+                    texts, (index, skipped, ids) = text_rows(str(path), None)
+                    if not texts:
+                        raise ClientError(422, f"{upload.filename}: no text to classify (every row is empty)")
                     tokens = model.encode_texts(texts)
                     queued()
-                    return _with_warnings(model.answers(await batcher.submit("text", tokens)),
-                                          model.input_warnings(texts=texts))
+                    answers = _on_rows(model.answers(await batcher.submit("text", tokens)), index, ids)
+                    return _with_warnings(answers, skipped + model.input_warnings(texts=texts))
                 if model.kind == "forecaster":
                     raise ClientError(422, "a forecaster takes JSON instances (a series id, or values and timestamps)")
                 if suffix in AUDIO_SUFFIXES and not model.is_audio:
@@ -415,8 +417,10 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
                 message = str(exc).replace(str(path), upload.filename or "upload").replace("Pass --header", "Send the form field header=true")
                 raise ClientError(422, message.replace("--no-header", "header=false")) from None
         series = [data.values[i, : data.lengths[i]] for i in range(len(data))]
-        return _with_warnings(await _run_series(model, batcher, series, queued),
-                              [] if model.is_audio else model.input_warnings(data=data))
+        answers = _on_rows(await _run_series(model, batcher, series, queued), np.arange(len(data)),
+                           data.meta.get("ids", data.meta.get("files")), "file" if "files" in data.meta else "id")
+        return _with_warnings(answers, list(data.meta.get("skipped", [])) +
+                              ([] if model.is_audio else model.input_warnings(data=data)))
 
     if docs:
         @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
@@ -459,6 +463,17 @@ def _flag(value) -> bool | None:
     if text in ("false", "0", "no"):
         return False
     raise ClientError(422, f"header={value!r}: use true or false")
+
+
+def _on_rows(answers: list[dict], index, ids=None, id_key: str = "id") -> list[dict]:
+    """An uploaded file's answers, each with the data row (from 0) it answers and the file's id for it, as
+    `cnn1d predict` writes them: a row left out (an empty text) must not shift every answer after it."""
+    return [{"index": int(i), **({} if ids is None else {id_key: _plain(ids[n])}), **answer}
+            for n, (i, answer) in enumerate(zip(index, answers))]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _with_warnings(predictions: list[dict], warnings: list[str]) -> dict:
