@@ -137,6 +137,11 @@ def test_forecaster_on_arrays_and_short_series():
     assert f.predict().shape[0] == 4 and np.isfinite(f.score(y[:4] * 0 + y[-1]))
     assert f.n_members_ == 1  # no time budget and no --ensemble: one network
     assert f.linear_start_ == "ridge"  # weekly CO2: the autoregression beats seasonal naive on every block
+    # each network's validation error beside its start's; one that does not beat it by START_MARGIN is the start
+    from cnn1d.estimators.forecaster import START_MARGIN
+
+    (errors,) = f.validation_errors_
+    assert f.members_at_start_ == int(errors["trained"] >= errors["ridge_start"] * (1 - START_MARGIN))
     with pytest.raises(DataError, match="needs at least"):
         CNNForecaster(horizon=10, **FAST).fit(y[:15])
 

@@ -191,6 +191,9 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
     if forecaster.members_at_start_:
         log(f"{forecaster.members_at_start_} of {forecaster.n_members_} network(s) forecast the validation windows no better "
             "than the ridge they started from: kept at that start")
+    if forecaster.validation_errors_:
+        log("validation MAE, ridge start -> trained, per network: " + ", ".join(
+            f"{e['ridge_start']:.4f} -> {e['trained']:.4f}" for e in forecaster.validation_errors_))
     bt = backtest(forecaster, table, origins, log=log)
     result = {
         "task": "forecast", "dataset": table.name or config.data, "model": forecaster.model,
@@ -201,6 +204,7 @@ def forecast_run(config, *, resume: bool = False, log: Callable[[str], None] = p
         "epochs": forecaster.epochs_, "best_epoch": forecaster.best_epoch_, "stopped_because": forecaster.stopped_because_,
         "batch_size": forecaster.batch_size_, "n_params": forecaster.n_params_, "n_members": forecaster.n_members_,
         "linear_start": forecaster.linear_start_, "members_at_start": forecaster.members_at_start_,
+        "validation_errors": forecaster.validation_errors_,
         "lookback_scores": forecaster.lookback_scores_,
         "backend": forecaster.backend_,
         "n_series": len(table.ids), "data_report": table.report, "seed": run_config.seed, "out": str(out),

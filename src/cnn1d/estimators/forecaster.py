@@ -287,6 +287,14 @@ def start_linear_path(network, ridge: RidgeStart | None):
     return network
 
 
+# A trained network replaces its ridge start only when its validation error is lower by more than this share:
+# a tie goes to the simpler forecast. Hourly Seattle temperatures, seeds 0-2: the network tied the ridge on
+# validation (0.0290 against 0.0289-0.0291) and forecast the backtests worse (MASE 0.402-0.419 against 0.372)
+# once it trained to convergence instead of to the time budget; the networks that are kept elsewhere beat their
+# start by 2.5-13% (docs/forecasting.md).
+START_MARGIN = 0.01
+
+
 def validation_error(network, X: np.ndarray, y: np.ndarray) -> float:
     """Mean absolute error of ``network`` on the validation windows, leaving out missing targets."""
     pred = np.asarray(network.predict(X, batch_size=512, verbose=0))
@@ -520,6 +528,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
         if ridge is not None:
             start_error = float(np.nanmean(np.abs(X_val.reshape(len(X_val), -1) @ ridge.weights + ridge.bias - y_val)))
         self.members_at_start_ = 0
+        self.validation_errors_ = []  # per network: the validation MAE of its ridge start and of the trained network
         for i in range(self._max_members()):
             elapsed = time.perf_counter() - started
             if i and self.max_time is not None and elapsed + 1.2 * elapsed / i > self.max_time:
@@ -537,9 +546,12 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
                     network, X_train, y_train, validation=(X_val, y_val) if len(X_val) else None, config=member_config,
                     loss=masked_mean_absolute_error, metrics=[], run_dir=run_dir, resume=self.resume, devices=devices))
             results.append(result)
-            if start_error is not None and validation_error(result.model, X_val, y_val) >= start_error:
-                # Training did not improve on the ridge it started from: keep that start (its convolutions weigh
-                # zero). Hourly temperatures, 40 backtest days: ridge alone 0.374 / 0.720, trained 0.396 / 0.785.
+            trained_error = validation_error(result.model, X_val, y_val) if start_error is not None else None
+            if trained_error is not None:
+                self.validation_errors_.append({"ridge_start": round(start_error, 6), "trained": round(trained_error, 6)})
+            if trained_error is not None and trained_error >= start_error * (1 - START_MARGIN):
+                # Training did not clearly improve on the ridge it started from: keep that start (its convolutions
+                # weigh zero). Hourly temperatures, 40 backtest days: ridge alone 0.374 / 0.720, trained 0.396 / 0.785.
                 start_linear_path(result.model, ridge)
                 self.members_at_start_ += 1
             members.append(result.model)
@@ -756,7 +768,7 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
 
     _STATE = ("lookback_", "season_", "anchor_season_", "freq_", "calendar_parts_", "target_names_", "covariate_names_",
               "n_inputs_", "interval_", "interval_reference_", "trained_through_", "n_members_", "instance_norm_", "linear_path_",
-              "linear_start_", "members_at_start_", "lookback_scores_", "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
+              "linear_start_", "members_at_start_", "validation_errors_", "lookback_scores_", "n_calibration_", "scale_", "cov_scale_", "epochs_", "best_epoch_", "train_seconds_",
               "stopped_because_", "batch_size_", "monitor_", "n_params_", "n_windows_", "history_")
 
     @classmethod
@@ -774,6 +786,8 @@ class CNNForecaster(FittedStateMixin, BaseEstimator):
             state = {**state, "trained_through_": None}
         if "members_at_start_" not in state:  # every network was the trained one
             state = {**state, "members_at_start_": 0}
+        if "validation_errors_" not in state:  # not recorded before 2026-11-29
+            state = {**state, "validation_errors_": []}
         if "lookback_scores_" not in state:  # one lookback, not chosen among others
             state = {**state, "lookback_scores_": None}
         if "linear_start_" not in state:  # trained before the ridge start (the weights were random)
