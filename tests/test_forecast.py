@@ -546,3 +546,17 @@ def test_timestamps_as_text_or_in_a_column_are_read_as_the_csv_reader_reads_them
     assert as_table(pd.Series(values, index=days)).target_names == ["y"]  # an unnamed series is 'y', not '0'
     with pytest.raises(DataError, match=r"columns \['date', 'weather'\] are not numeric"):
         as_table(pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "weather": ["sun"] * 60, "sales": values}))
+
+
+def test_no_more_networks_once_one_is_kept_at_its_start(monkeypatch):
+    """Where a trained network does not beat its ridge start, the automatic ensemble stops there (other seeds fared
+    no better on the development series); an ensemble size the user asked for is trained in full."""
+    import cnn1d.estimators.forecaster as forecaster
+
+    monkeypatch.setattr(forecaster, "validation_error", lambda network, X, y: float("inf"))
+    y = load_demo("co2").targets["series"][:400, 0]
+    automatic = CNNForecaster(horizon=4, season=52, lookback=60, max_time=600, **FAST).fit(y)
+    assert automatic.linear_start_ == "ridge" and automatic.n_members_ == automatic.members_at_start_ == 1
+    asked = CNNForecaster(horizon=4, season=52, lookback=60, max_time=600, ensemble=2, **FAST).fit(y)
+    assert asked.n_members_ == asked.members_at_start_ == 2
+    np.testing.assert_allclose(asked.predict()["forecast"], automatic.predict()["forecast"], rtol=1e-5)  # the ridge
