@@ -1,6 +1,6 @@
 """Speed harness: cnn1d (Keras 3) against the same networks in plain PyTorch, in one process.
 
-    python benchmarks/speed.py --out OUTDIR [--models fcn,resnet,inception,lite,tcn,cnn,mlp] [--epochs 6]
+    python benchmarks/speed.py --out OUTDIR [--models fcn,resnet,inception,lite,tcn,cnn,mlp,seed] [--epochs 6]
         [--n-series 512] [--batch-size 32] [--data-dir ../shared/data/ucr]
 
 Measures, per network: training throughput (series/second, median epoch after a warm-up epoch) through
@@ -137,7 +137,7 @@ def cpu_description() -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--models", default="fcn,resnet,inception,lite,tcn,cnn,mlp")
+    parser.add_argument("--models", default="fcn,resnet,inception,lite,tcn,cnn,mlp,seed")
     parser.add_argument("--epochs", type=int, default=6, help="epochs per measurement (the first is warm-up)")
     parser.add_argument("--n-series", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=32)

@@ -169,6 +169,19 @@ class CNN(nn.Module):
         return self.body(x)
 
 
+class Seed(nn.Module):
+    """The ``seed`` tutorial network: Conv1D(32, 3, 'valid') + ReLU, max-pool 2, flatten, Dense 128."""
+
+    def __init__(self, channels, n_classes, steps=275):
+        super().__init__()
+        pooled = (steps - 2) // 2
+        self.body = nn.Sequential(nn.Conv1d(channels, 32, 3), nn.ReLU(), nn.MaxPool1d(2), nn.Flatten(),
+                                  nn.Linear(32 * pooled, 128), nn.ReLU(), nn.Linear(128, n_classes))
+
+    def forward(self, x):
+        return self.body(x)
+
+
 class MLP(nn.Module):
     def __init__(self, channels, n_classes, steps=275, units=500, layers=3):
         super().__init__()
@@ -182,7 +195,7 @@ class MLP(nn.Module):
         return self.body(x)
 
 
-NETWORKS = {"fcn": FCN, "resnet": ResNet, "inception": Inception, "lite": LITE, "tcn": TCN, "cnn": CNN, "mlp": MLP}
+NETWORKS = {"fcn": FCN, "resnet": ResNet, "inception": Inception, "lite": LITE, "tcn": TCN, "cnn": CNN, "mlp": MLP, "seed": Seed}
 
 
 def n_params(model: nn.Module) -> int:
@@ -193,4 +206,4 @@ def n_params(model: nn.Module) -> int:
 def build(name: str, channels: int, n_classes: int, steps: int) -> nn.Module:
     """The reference network ``name``; the fixed-length ones (a flatten head) are built for ``steps``."""
     network = NETWORKS[name]
-    return network(channels, n_classes, steps=steps) if network in (CNN, MLP) else network(channels, n_classes)
+    return network(channels, n_classes, steps=steps) if network in (CNN, MLP, Seed) else network(channels, n_classes)

@@ -49,7 +49,7 @@ def test_ucr_harness_writes_a_row_per_pair(tmp_path):
     assert (tmp_path / "out" / "summary.md").exists()
 
 
-@pytest.mark.parametrize("name", ["fcn", "resnet", "inception", "lite", "tcn", "cnn", "mlp"])
+@pytest.mark.parametrize("name", ["fcn", "resnet", "inception", "lite", "tcn", "cnn", "mlp", "seed"])
 def test_speed_references_match_the_zoo_layer_for_layer(name):
     """speed.py's ratios mean something only if the PyTorch network is the same size as ours."""
     pytest.importorskip("torch")
