@@ -120,7 +120,7 @@ def seed_everything(seed: int) -> None:
 # XLA:CPU hands elementwise and reduction fusions to YNNPACK by default. In a TCN (layer normalisation after
 # every convolution, residual adds) that made each weight gradient's transpose recompute the whole residual
 # chain before it: the TCN trained at 0.52x the same network in PyTorch. With YNNPACK kept to the convolutions,
-# 0.81x, and forecasting epochs 2.1x faster; FCN, ResNet and LITE are faster with the default (docs/benchmarks.md).
+# 0.79x, and forecasting epochs 2.1x faster; FCN, ResNet and LITE are faster with the default (docs/benchmarks.md).
 YNN_CONVOLUTIONS_ONLY = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION"}
 
 
