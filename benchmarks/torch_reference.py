@@ -6,6 +6,8 @@ harness); only the framework differs.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 from torch import nn
@@ -154,45 +156,32 @@ class TCN(nn.Module):
         return self.head(x.mean(-1))
 
 
-class CNN(nn.Module):
+class CNN(nn.Sequential):
     """The ``cnn`` defaults: 2 x (Conv1D 32, kernel 3, relu, max-pool 2 'same'), flatten, Dense 128."""
 
     def __init__(self, channels, n_classes, steps=275, blocks=2, filters=32, kernel_size=3, dense=128):
-        super().__init__()
         layers, cin = [], channels
         for _ in range(blocks):
             layers += [nn.Conv1d(cin, filters, kernel_size, padding="same"), nn.ReLU(), nn.MaxPool1d(2, ceil_mode=True)]
             cin, steps = filters, -(-steps // 2)
-        self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(cin * steps, dense), nn.ReLU(), nn.Linear(dense, n_classes))
-
-    def forward(self, x):
-        return self.body(x)
+        super().__init__(*layers, nn.Flatten(), nn.Linear(cin * steps, dense), nn.ReLU(), nn.Linear(dense, n_classes))
 
 
-class Seed(nn.Module):
+class Seed(nn.Sequential):
     """The ``seed`` tutorial network: Conv1D(32, 3, 'valid') + ReLU, max-pool 2, flatten, Dense 128."""
 
     def __init__(self, channels, n_classes, steps=275):
-        super().__init__()
-        pooled = (steps - 2) // 2
-        self.body = nn.Sequential(nn.Conv1d(channels, 32, 3), nn.ReLU(), nn.MaxPool1d(2), nn.Flatten(),
-                                  nn.Linear(32 * pooled, 128), nn.ReLU(), nn.Linear(128, n_classes))
-
-    def forward(self, x):
-        return self.body(x)
+        super().__init__(nn.Conv1d(channels, 32, 3), nn.ReLU(), nn.MaxPool1d(2), nn.Flatten(),
+                         nn.Linear(32 * ((steps - 2) // 2), 128), nn.ReLU(), nn.Linear(128, n_classes))
 
 
-class MLP(nn.Module):
+class MLP(nn.Sequential):
     def __init__(self, channels, n_classes, steps=275, units=500, layers=3):
-        super().__init__()
         body, width = [nn.Flatten(), nn.Dropout(0.1)], channels * steps
         for i in range(layers):
             body += [nn.Linear(width, units), nn.ReLU(), nn.Dropout(0.3 if i == layers - 1 else 0.2)]
             width = units
-        self.body = nn.Sequential(*body, nn.Linear(units, n_classes))
-
-    def forward(self, x):
-        return self.body(x)
+        super().__init__(*body, nn.Linear(units, n_classes))
 
 
 NETWORKS = {"fcn": FCN, "resnet": ResNet, "inception": Inception, "lite": LITE, "tcn": TCN, "cnn": CNN, "mlp": MLP, "seed": Seed}
@@ -206,4 +195,5 @@ def n_params(model: nn.Module) -> int:
 def build(name: str, channels: int, n_classes: int, steps: int) -> nn.Module:
     """The reference network ``name``; the fixed-length ones (a flatten head) are built for ``steps``."""
     network = NETWORKS[name]
-    return network(channels, n_classes, steps=steps) if network in (CNN, MLP, Seed) else network(channels, n_classes)
+    fixed_length = "steps" in inspect.signature(network).parameters
+    return network(channels, n_classes, steps=steps) if fixed_length else network(channels, n_classes)

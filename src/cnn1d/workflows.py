@@ -687,7 +687,7 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
     if is_text:
         return predict_text(estimator, data, None, text_column=text_column)
     dataset, _ = resolve_data(data, labels="auto", split="test", **_bundle_read_options(estimator, data, label_column))
-    frame = _prediction_frame(dataset)
+    frame = prediction_frame(dataset)
     if estimator.task == "classify":
         _add_class_columns(frame, estimator, estimator.predict_proba(dataset))
     else:
@@ -796,7 +796,7 @@ def _explained(estimator, examples, target: Any = None) -> tuple[list, list[str]
     return explained, captions
 
 
-def _prediction_frame(dataset):
+def prediction_frame(dataset):
     """The rows of a predictions frame: ``index``, and ``id``/``file`` where the data names its series."""
     import pandas as pd
 
@@ -903,7 +903,7 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
         options["id_column"] = recorded_column(spec.get("id_column"), data)
     dataset, _ = resolve_data(data, labels="auto", label_column=label_column, split="test", length_hint=hint,
                               value_columns=spec.get("value_columns"), **options)
-    frame = _prediction_frame(dataset)
+    frame = prediction_frame(dataset)
     if model.classes is None:
         frame["prediction"] = model.predict(dataset)
     else:

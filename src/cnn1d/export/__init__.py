@@ -159,7 +159,7 @@ def build_graph(estimator, kind: str, fixed_length: bool = False):
                              "what": "token ids from the manifest's tokenizer (0 pads, 1 is out of vocabulary)"}
         manifest["text"] = {"tokenizer": tokenizer.to_dict(),
                             "validation_oov_rate": getattr(estimator, "validation_oov_rate_", None)}
-        manifest["classes"] = _plain(estimator.classes_)
+        manifest["classes"] = plain_values(estimator.classes_)
         manifest["outputs"] = ["probabilities"]
         if estimator.multilabel_:
             manifest["thresholds"] = [float(t) for t in estimator.thresholds_]
@@ -178,7 +178,7 @@ def build_graph(estimator, kind: str, fixed_length: bool = False):
         temperature = getattr(estimator, "temperature_", 1.0)
         if temperature != 1.0:
             outputs = layers.Temperature(temperature)(outputs)
-        manifest["classes"] = _plain(estimator.classes_)
+        manifest["classes"] = plain_values(estimator.classes_)
         manifest["outputs"] = ["probabilities"]
         if kind == "tagger":
             manifest["thresholds"] = [float(t) for t in estimator.thresholds_]
@@ -256,7 +256,8 @@ def _forecast_graph(estimator, manifest: dict[str, Any]):
     return keras.Model([history, known, mean, std], [point, lower, upper]), manifest
 
 
-def _plain(values) -> list:
+def plain_values(values) -> list:
+    """Array values as plain Python ones (JSON-ready): numpy scalars unwrapped."""
     return [v.item() if isinstance(v, np.generic) else v for v in np.asarray(values).tolist()]
 
 

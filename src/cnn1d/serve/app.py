@@ -417,9 +417,13 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
                 message = str(exc).replace(str(path), upload.filename or "upload").replace("Pass --header", "Send the form field header=true")
                 raise ClientError(422, message.replace("--no-header", "header=false")) from None
         series = [data.values[i, : data.lengths[i]] for i in range(len(data))]
-        answers = _on_rows(await _run_series(model, batcher, series, queued), np.arange(len(data)),
-                           data.meta.get("ids", data.meta.get("files")), "file" if "files" in data.meta else "id")
-        return _with_warnings(answers, list(data.meta.get("skipped", [])) +
+        from ..workflows import prediction_frame
+
+        rows = prediction_frame(data)  # the keys `cnn1d predict` writes: index, and id or file
+        named = next((column for column in ("id", "file") if column in rows), None)
+        answers = _on_rows(await _run_series(model, batcher, series, queued), rows["index"],
+                           None if named is None else rows[named], named or "id")
+        return _with_warnings(answers, list(rows.attrs["skipped"]) +
                               ([] if model.is_audio else model.input_warnings(data=data)))
 
     if docs:
@@ -468,12 +472,11 @@ def _flag(value) -> bool | None:
 def _on_rows(answers: list[dict], index, ids=None, id_key: str = "id") -> list[dict]:
     """An uploaded file's answers, each with the data row (from 0) it answers and the file's id for it, as
     `cnn1d predict` writes them: a row left out (an empty text) must not shift every answer after it."""
-    return [{"index": int(i), **({} if ids is None else {id_key: _plain(ids[n])}), **answer}
+    from ..export import plain_values
+
+    names = None if ids is None else plain_values(ids)
+    return [{"index": int(i), **({} if names is None else {id_key: names[n]}), **answer}
             for n, (i, answer) in enumerate(zip(index, answers))]
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _with_warnings(predictions: list[dict], warnings: list[str]) -> dict:
