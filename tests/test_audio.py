@@ -89,7 +89,7 @@ def wav_folder(tmp_path):
         folder = root / str(train.y[i])
         folder.mkdir(parents=True, exist_ok=True)
         clip = resample_poly(train.values[i, : train.lengths[i], 0], 2, 1)  # stored at 16 kHz: read back at 8 kHz
-        soundfile.write(folder / f"c{i}.wav", clip, 16000)
+        soundfile.write(folder / f"c{i}.wav", np.stack([clip, clip], 1) if i == 0 else clip, 16000)
     soundfile.write(root / "zero" / "silent.flac", np.zeros(4000), 8000)
     (root / "zero" / "broken.wav").write_bytes(b"RIFF not really audio")
     return root
@@ -106,6 +106,8 @@ def test_audio_folder_is_read_resampled_and_problems_reported(wav_folder):
     usable = [f for f in data.meta["files"] if not any(s.startswith(f) for s in data.meta["skipped"])]
     first = usable.index(str(wav_folder / str(train.y[0]) / "c0.wav"))
     assert abs(int(data.lengths[first]) - int(train.lengths[0])) <= 2  # a 16 kHz file comes back at 8 kHz
+    assert data.n_channels == 1 and "clips 80 resampled to 8000 Hz from 16000 Hz; 1 mixed to mono" in data.describe()
+    assert "resampled" not in read_audio(wav_folder, sample_rate=16000).describe()
     empty = wav_folder.parent / "empty"
     empty.mkdir()
     with pytest.raises(DataError, match="no audio files"):

@@ -422,3 +422,25 @@ def test_the_trained_label_column_is_not_read_as_a_time_step_later(tmp_path, gun
     assert data.y.shape == (50, 2) and data.class_names == ["spiky", "low"] and data.max_length == 40
     assert read(tags, label_column="spiky,low", value_columns=["t1", "t0"]).values[0, :, 0].tolist() == \
         data.values[0, [1, 0], 0].tolist()  # tag tables are read by the trained step names too
+
+
+def test_labels_spelt_two_ways_are_named_at_training(tmp_path, gunpoint):
+    """'gun' and 'Gun ' in one label column trained as two classes, with nothing to tell the user."""
+    from cnn1d.data.text import read_text
+    from cnn1d.workflows import warn_label_variants
+
+    table = tmp_path / "spelt.csv"
+    rows = gunpoint[0].values[:, :, 0]
+    names = [("gun" if y == "1" else "point") if i % 10 else ("Gun " if y == "1" else "POINT") for i, y in enumerate(gunpoint[0].y)]
+    table.write_text("class," + ",".join(f"t{i}" for i in range(150)) + "\n" + "".join(
+        f"{name}," + ",".join(f"{v:.5f}" for v in row) + "\n" for name, row in zip(names, rows)))
+    said = []
+    groups = warn_label_variants(read(table, label_column="class"), said.append)
+    assert sorted(map(sorted, groups)) == [["Gun", "gun"], ["POINT", "point"]]
+    assert "differ only in case or spaces" in said[0] and "'gun' (" in said[0] and "'Gun' (" in said[0]
+    texts = tmp_path / "texts.csv"
+    texts.write_text("text,label\n" + "".join(f"review {i},{'Fresh' if i % 7 == 0 else 'fresh' if i % 2 else 'rotten'}\n"
+                                             for i in range(40)))
+    assert warn_label_variants(read_text(texts, text_column="text"), said.append) == [["fresh", "Fresh"]]
+    assert warn_label_variants(read(tmp_path / "spelt.csv", label_column="class").subset(
+        [i for i, n in enumerate(names) if n in ("gun", "point")]), said.append) == [] and len(said) == 2

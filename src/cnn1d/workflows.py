@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -312,6 +313,24 @@ def warn_label_codes(train: Dataset, log: Callable[[str], None]) -> list[str]:
     return found
 
 
+def warn_label_variants(train, log: Callable[[str], None]) -> list[list[str]]:
+    """Name training classes written differently but alike (``fresh`` and ``FRESH``, ``cat`` and ``Cat ``):
+    labels are compared as written, so each spelling trains as a class of its own, which is rarely meant and
+    which no metric shows. Returns the groups of spellings (single-label data)."""
+    if train.y is None or np.ndim(train.y) != 1:
+        return []
+    counts = Counter(v for v in np.asarray(train.y).tolist() if isinstance(v, str))
+    spellings: dict[str, list[str]] = {}
+    for label in sorted(counts, key=lambda v: -counts[v]):
+        spellings.setdefault(" ".join(label.split()).casefold(), []).append(label)
+    groups = [group for group in spellings.values() if len(group) > 1]
+    if groups:
+        named = "; ".join(" and ".join(f"{label!r} ({counts[label]:,})" for label in group) for group in groups[:5])
+        log(f"warning: training labels differ only in case or spaces: {named}. Each spelling is trained as a class "
+            "of its own; if they are one class, write them the same way in the file")
+    return groups
+
+
 def count_test_in_training(train, test, log: Callable[[str], None]) -> int:
     """How many test examples (series with the same values, or the same text) are also training examples;
     logged when any are, since the test metrics then overstate accuracy on new data."""
@@ -389,8 +408,10 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     if config.process_id:  # a multi-process run: process 0 writes the run directory, the others only train
         return _train_only(config, train, test, task, log)
     build_estimator(config, "series", task)._refuse_gradient_settings(task)  # before a run directory exists
+    label_variants = []
     if task == "classify":
         warn_label_codes(train, log)
+        label_variants = warn_label_variants(train, log)
     shared = count_test_in_training(train, test, log)
     out = run_directory(config, f"{(train.name or spec).lower()}-{config.model or 'default'}")
     estimator = build_estimator(config.replace(out=str(out)), "series", task, resume=resume)
@@ -452,6 +473,7 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
         "n_train": len(train),
         "n_test": len(test),
         "test_in_training": shared,
+        "label_spellings": label_variants,
         "seed": run_config.seed,
         **extra,
     }
@@ -1042,6 +1064,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
     started = time.perf_counter()
     data, test = text_data(config, log)
     refuse_unknown_test_labels(data, test)
+    label_variants = warn_label_variants(data, log)
     shared = count_test_in_training(data, test, log)
     out = run_directory(config, f"{data.name}-{config.model or 'textcnn'}")
     clf = build_estimator(config.replace(out=str(out)), "text")
@@ -1073,7 +1096,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
         "backend": clf.backend_, "tokens": clf.tokenizer_.level, "tokens_reason": clf.tokens_reason_,
         "normalization": clf.tokenizer_.normalization,
         "n_train": len(data), "n_test": len(test), "test_in_training": shared,
-        "vocabulary": len(clf.tokenizer_.vocabulary),
+        "label_spellings": label_variants, "vocabulary": len(clf.tokenizer_.vocabulary),
         "sequence_length": clf.tokenizer_.sequence_length, "test_oov_rate": round(test_oov, 4),
         "validation_oov_rate": round(clf.validation_oov_rate_, 4), "linear_ngrams": linear,
         "data_report": data.report, "seed": run_config.seed,

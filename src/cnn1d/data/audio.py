@@ -58,8 +58,10 @@ def _path_column(columns):
     return next((lower[n] for n in PATH_COLUMNS if n in lower), None)
 
 
-def load_clip(path: Path, sample_rate: int, channels: str = "mono") -> np.ndarray:
+def load_clip(path: Path, sample_rate: int, channels: str = "mono",
+              formats: Counter | None = None) -> np.ndarray:
     """One clip as float32 ``(samples, channels)`` at ``sample_rate`` (one channel when ``channels="mono"``).
+    ``formats`` counts each read clip's ``(rate, channels)`` as it was in the file.
 
     Raises DataError for missing, unreadable, empty or silent audio.
     """
@@ -76,10 +78,13 @@ def load_clip(path: Path, sample_rate: int, channels: str = "mono") -> np.ndarra
         raise DataError(f"{path}: not readable audio ({exc})") from None
     if audio.shape[0] == 0:
         raise DataError(f"{path}: zero-length clip")
+    in_file = (int(rate), audio.shape[1])
     if channels == "mono":
         audio = audio.mean(axis=1, keepdims=True)
     if np.abs(audio).max() < SILENCE:
         raise DataError(f"{path}: silent clip")
+    if formats is not None:
+        formats[in_file] += 1
     return resample_clip(audio, rate, sample_rate)
 
 
@@ -119,10 +124,10 @@ def read_audio(path: str | Path, *, sample_rate: int = 8000, labels: str = "auto
         targets = [p.parent.name if p.parent != path else None for p in files]
     if not files:
         raise DataError(f"{path}: no audio files ({', '.join(AUDIO_SUFFIXES)})")
-    clips, ys, used, skipped = [], [], [], []
+    clips, ys, used, skipped, formats = [], [], [], [], Counter()
     for file, target in zip(files, targets):
         try:
-            clips.append(load_clip(file, sample_rate, channels))
+            clips.append(load_clip(file, sample_rate, channels, formats))
             ys.append(target)
             used.append(str(file))
         except DataError as exc:
@@ -147,7 +152,23 @@ def read_audio(path: str | Path, *, sample_rate: int = 8000, labels: str = "auto
     return Dataset.from_series(clips, y, source=str(path), name=path.stem if path.is_file() else path.name,
                                class_names=names,
                                meta={"sample_rate": sample_rate, "skipped": skipped, "files": used,
-                                     "channels": channels})
+                                     "channels": channels, "conversions": conversions(formats, sample_rate, channels)})
+
+
+def conversions(formats: Counter, sample_rate: int, channels: str) -> str:
+    """What reading did to the clips, in words (empty when every file was already at the rate, in mono)."""
+    rates = Counter()
+    for (rate, _), n in formats.items():
+        if rate != sample_rate:
+            rates[rate] += n
+    said = []
+    if rates:
+        said.append(f"{sum(rates.values())} resampled to {sample_rate} Hz from "
+                    + ", ".join(f"{rate} Hz" for rate in sorted(rates)))
+    mixed = sum(n for (_, n_channels), n in formats.items() if n_channels > 1) if channels == "mono" else 0
+    if mixed:
+        said.append(f"{mixed} mixed to mono")
+    return "; ".join(said)
 
 
 def read_manifest(path: Path, *, label_column: str | None = None, multilabel: bool | None = None,

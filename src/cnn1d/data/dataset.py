@@ -122,6 +122,8 @@ class Dataset:
             parts.append(self.meta.get("numbers_read") or "decimal commas read as points")
         if self.meta.get("encoding"):
             parts.append(f"read as {self.meta['encoding']} (not UTF-8)")
+        if self.meta.get("conversions"):
+            parts.append(f"clips {self.meta['conversions']}")
         return ", ".join(parts)
 
     # -- construction -------------------------------------------------------------------------
