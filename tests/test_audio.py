@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 import cnn1d
 from cnn1d.cli import app
 from cnn1d.datasets import load_spoken_digits
-from cnn1d.errors import DataError
+from cnn1d.errors import ConfigError, DataError
 from cnn1d.preprocess.audio import LogMel
 
 
@@ -192,3 +192,25 @@ def test_tdfb_filters_raw_audio_in_the_graph_and_round_trips(tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(test), clf.predict_proba(test), rtol=1e-5, atol=1e-6)
     with pytest.raises(cnn1d.errors.ConfigError, match="filters the raw waveform itself"):
         cnn1d.CNNClassifier(model="tdfb", front_end="log_mel", epochs=1).fit(train)
+
+
+def test_a_mixed_pair_trains_each_network_on_its_own_terms_and_multiplies_their_probabilities(tmp_path):
+    """minirocket_m5: the ridge member fits on every clip, M5 trains with its validation split, and the bundle's
+    output is the normalised geometric mean of the two (one graph: saved, loaded, exported alike)."""
+    train, test = load_spoken_digits()
+    clf = cnn1d.CNNClassifier(model="minirocket_m5", front_end="log_mel", epochs=2, seed=0, augment=1,
+                              out=str(tmp_path / "run")).fit(train)
+    assert [m["model"] for m in clf.members_] == ["minirocket", "m5"] and clf.members_[1]["epochs"] == 2
+    assert "480 series" in clf.members_[0]["stopped_because"]  # 240 clips and a warped copy of each, no split
+    nets = [layer for layer in clf.model_.layers if hasattr(layer, "layers")]
+    X = clf.preprocessor_.transform(clf._front_end(test))
+    logs = sum(np.log(np.clip(np.asarray(net.predict(X, verbose=0), np.float64), 1e-7, 1)) for net in nets) / 2
+    expected = np.exp(logs - logs.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(clf.predict_proba(test), expected / expected.sum(axis=1, keepdims=True), atol=1e-5)
+    loaded = cnn1d.load(clf.save(tmp_path / "pair.cnn1d"))
+    np.testing.assert_allclose(loaded.predict_proba(test), clf.predict_proba(test), atol=1e-6)
+    for bad, match in (({"ensemble": 3}, "fixed pair"), ({"model_params": {"pooling": ["ppv"]}}, "gives each of its")):
+        with pytest.raises(ConfigError, match=match):
+            cnn1d.CNNClassifier(model="minirocket_m5", front_end="log_mel", epochs=1, **bad).fit(train)
+    calibrated = cnn1d.CNNClassifier(model="minirocket_m5", front_end="log_mel", epochs=1, seed=0, calibrate=True).fit(train)
+    assert calibrated.temperature_ == 1.0 and "closed-form member" in calibrated.calibration_skipped_

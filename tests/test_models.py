@@ -118,3 +118,16 @@ def test_named_ensembles_resolve():
     assert resolve("fcn", 4) == ("fcn", 4)
     assert resolve("default")[0] == "minirocket" and resolve("default", task="tag") == ("lite", 5)
     assert resolve("default", task="regress") == ("fcn", 1)
+
+
+def test_a_mixed_ensemble_resolves_to_its_trained_member_and_serves_classes_only():
+    from cnn1d import models
+
+    assert models.resolve("minirocket_m5") == ("m5", 1) and not models.closed_form("minirocket_m5")
+    assert [m for m, _ in models.mixed_members("minirocket_m5")] == ["minirocket", "m5"]
+    assert models.ensemble_params("minirocket_m5") == {}
+    for task in ("tag", "regress"):
+        with pytest.raises(ConfigError, match="combines class probabilities"):
+            models.resolve("minirocket_m5", 1, task)
+    with pytest.raises(ConfigError, match="minirocket_m5"):  # listed among the names a typo is matched against
+        models.get("minirocket_m6")

@@ -660,7 +660,7 @@ def models() -> None:
     """List the registered models."""
     from rich.table import Table
 
-    from .models import ENSEMBLES, get, list_models
+    from .models import ENSEMBLES, MIXED_ENSEMBLES, get, list_models
 
     table = Table(title="Models (cnn1d train --model NAME)")
     for col in ("name", "data", "any length", "description", "reference"):
@@ -669,6 +669,9 @@ def models() -> None:
         table.add_row(spec.name, spec.modality, "yes" if spec.variable_length else "no", spec.summary, spec.paper)
     for name, (member, count, summary) in sorted(ENSEMBLES.items()):
         table.add_row(name, "series", "yes" if get(member).variable_length else "no", f"ensemble of {count} x {member}", summary)
+    for name, (members, summary) in sorted(MIXED_ENSEMBLES.items()):
+        table.add_row(name, "series", "yes" if all(get(m).variable_length for m, _ in members) else "no",
+                      f"{' and '.join(m for m, _ in members)}, geometric mean", summary)
     _console(False).print(table)
 
 

@@ -300,6 +300,11 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         if config.seed is not None:
             seed_everything(config.seed)
         base_model, n_members = models.resolve(config.model, config.ensemble, self._config_task())
+        mixed = (models.mixed_members(config.model, config.ensemble, self._config_task())
+                 if config.model in models.MIXED_ENSEMBLES else None)
+        if mixed and config.model_params:
+            raise ConfigError(f"model_params apply to one network; {config.model!r} gives each of its networks "
+                              f"({', '.join(m for m, _ in mixed)}) its own: train one of them alone to set them")
         config = config.replace(model_params={**models.ensemble_params(config.model, self._config_task()),
                                               **config.model_params})
         spec = models.get(base_model)
@@ -326,29 +331,22 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             # Copies come from the raw training series, never from validation ones. Over log-mel/MFCC frames
             # they are warped spectra and stretched frames (docs/audio.md: waveform copies scored below them
             # once clips are mean-normalised); raw series and waveforms get speed, shift, gain and noise.
-            raw_train = raw if (validation_data is not None or val_idx is None) else raw.subset(train_idx)
-            if self.front_end == "raw":
-                train_part = self._front_end(augment_copies(raw_train, self.augment, config.seed))
-            else:
-                train_part = self._front_end(raw_train, copies=self.augment, seed=config.seed)
+            def with_copies(series: Dataset) -> Dataset:
+                if self.front_end == "raw":
+                    return self._front_end(augment_copies(series, self.augment, config.seed))
+                return self._front_end(series, copies=self.augment, seed=config.seed)
+
+            train_part = with_copies(raw if (validation_data is not None or val_idx is None) else raw.subset(train_idx))
             y_train = self._encode_targets(train_part.y, where, train_part.class_names)
 
-        if self.front_end != "raw" and spec.waveform_only:
-            raise ConfigError(f"model {base_model!r} filters the raw waveform itself; use front_end='raw' "
-                              f"(--front-end raw), not {self.front_end!r}")
-        if self.front_end != "raw" and spec.frame_params:
-            # A waveform network over spectrogram frames: its sample-sized first kernel would span the whole clip.
-            config = config.replace(model_params={**spec.frame_params, **config.model_params})
-        if "sample_rate" in spec.hparams and self.front_end == "raw":
-            # Networks with a built-in filterbank place its filters in Hz.
-            config = config.replace(model_params={"sample_rate": self.sample_rate, **config.model_params})
-        if spec.modality != "series":
-            raise ConfigError(f"model {base_model!r} is a {spec.modality} model; use it with text data "
-                              "(CNNTextClassifier or cnn1d train --text-column)")
+        member_params = [self._member_params(base_model, config.model_params)] if not mixed else [
+            self._member_params(name, params) for name, params in mixed]
+        config = config.replace(model_params=member_params[-1])
         pre = SeriesPreprocessor(config.scaling, config.imputation, config.mask_channel).fit(train_part)
         # Fixed-length models (flatten heads) take the longest training or validation series; a fixed clip
         # duration fixes the length for every model.
-        length = None if spec.variable_length else max(data.max_length, val_part.max_length if val_part else 0)
+        fixed = not all(models.get(name).variable_length for name in ([base_model] if not mixed else [m for m, _ in mixed]))
+        length = None if not fixed else max(data.max_length, val_part.max_length if val_part else 0)
         if self.duration:
             from ..preprocess.audio import fixed_length
 
@@ -368,12 +366,20 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             mask_channel=pre.use_mask,
         )
         started = time.perf_counter()
-        model, results, self.budget_note_ = ensemble.train_members(job, n_members, config.n_jobs, deadline=deadline)
-        result = results[0]
+        if mixed:
+            everything = data if not self.augment else with_copies(raw)  # closed-form members fit on every series
+            model, results, self.budget_note_ = self._train_mixed(
+                job, mixed, member_params, pre.transform(everything, length=length),
+                self._encode_targets(everything.y, where, everything.class_names), deadline)
+            names = [name for name, _ in mixed]
+        else:
+            model, results, self.budget_note_ = ensemble.train_members(job, n_members, config.n_jobs, deadline=deadline)
+            names = [base_model] * len(results)
+        result = results[0] if not mixed else results[-1]  # the history of a trained member, not a ridge fit
         self.members_ = [
-            {"model": base_model, "seed": r.extras.get("seed"), "epochs": r.epochs, "best_epoch": r.best_epoch,
+            {"model": name, "seed": r.extras.get("seed"), "epochs": r.epochs, "best_epoch": r.best_epoch,
              "train_seconds": round(r.seconds, 3), "stopped_because": r.stopped_because}
-            for r in results
+            for name, r in zip(names, results)
         ]
         self.n_members_ = len(results)
         self.model_ = model
@@ -400,6 +406,50 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
 
     def _calibrate(self, data: tuple[np.ndarray, np.ndarray], held_out: bool) -> None:
         """Fit decision rules on held-out (``held_out``) or, without a split, training predictions after training."""
+
+    def _member_params(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The builder arguments of network ``name`` over this estimator's inputs (its front end, rate)."""
+        from .. import models
+
+        spec = models.get(name)
+        if self.front_end != "raw" and spec.waveform_only:
+            raise ConfigError(f"model {name!r} filters the raw waveform itself; use front_end='raw' "
+                              f"(--front-end raw), not {self.front_end!r}")
+        if spec.modality != "series":
+            raise ConfigError(f"model {name!r} is a {spec.modality} model; use it with text data "
+                              "(CNNTextClassifier or cnn1d train --text-column)")
+        if self.front_end != "raw" and spec.frame_params:
+            # A waveform network over spectrogram frames: its sample-sized first kernel would span the whole clip.
+            params = {**spec.frame_params, **params}
+        if "sample_rate" in spec.hparams and self.front_end == "raw":
+            # Networks with a built-in filterbank place its filters in Hz.
+            params = {"sample_rate": self.sample_rate, **params}
+        return dict(params)
+
+    def _train_mixed(self, job, members: tuple, member_params: list[dict[str, Any]], X_all: np.ndarray,
+                     y_all: np.ndarray, deadline: float | None):
+        """Train a mixed ensemble's networks one after another, each on its own terms, and join them by the
+        geometric mean of their probabilities; returns (model, results, budget note)."""
+        from dataclasses import replace
+        from pathlib import Path
+
+        from .. import models
+        from ..training import ensemble
+
+        results, notes = [], []
+        for i, ((name, _), params) in enumerate(zip(members, member_params)):
+            fitted = models.get(name).fit is not None
+            member_job = replace(
+                job, config=job.config.replace(model=name, model_params=params,
+                                               validation_fraction=0.0 if fitted else job.config.validation_fraction),
+                run_dir=str(Path(job.run_dir) / f"member_{i}") if job.run_dir else None,
+                **({"X": X_all, "y": y_all, "validation": None, "class_weight": None} if fitted else {}))
+            _, trained, note = ensemble.train_members(member_job, 1, 1, deadline=deadline)
+            results += trained
+            if note:
+                notes.append(f"{name}: {note}")
+        model = ensemble.geometric_mean_model([r.model for r in results], job.input_shape)
+        return model, results, "; ".join(notes) or None
 
     def _split(self, targets: np.ndarray, config: RunConfig):
         from ..training.splits import split_indices

@@ -86,10 +86,17 @@ class CNNClassifier(ClassifierMixin, CNNEstimator):
                               "validation_fraction=0 leaves none")
 
     def _calibrate(self, data: tuple[np.ndarray, np.ndarray], held_out: bool) -> None:
+        from .. import models
+
         self.temperature_ = 1.0
         self.calibration_skipped_ = None
         X, y = data
         if not (self.multilabel_ or self.calibrate):
+            return
+        if self.calibrate and self.model in models.MIXED_ENSEMBLES:
+            self.calibration_skipped_ = (f"{self.model}'s closed-form member fits on every training series, the "
+                                         "validation split included, so that split no longer measures the ensemble: "
+                                         "probabilities left as combined")
             return
         if self.calibrate and not held_out and self._closed_form():
             self.calibration_skipped_ = ("a closed-form fit (minirocket's ridge head) already fits a softmax temperature "

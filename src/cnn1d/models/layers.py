@@ -35,6 +35,24 @@ def _register(cls):
 
 
 @_register
+class GeometricMean(keras().layers.Layer):
+    """The normalised geometric mean of several probability vectors: ``softmax(mean_i log p_i)``.
+
+    Input: a list of ``(batch, classes)`` probabilities (each row summing to 1); output the same shape. A
+    product of experts: a class one member rules out stays unlikely, and a member that is sure of itself does
+    not outvote the others as it does in an arithmetic mean.
+    """
+
+    def call(self, inputs):
+        ops = keras().ops
+        logs = [ops.log(ops.clip(p, 1e-7, 1.0)) for p in inputs]
+        return ops.softmax(sum(logs[1:], logs[0]) / len(logs), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+@_register
 class DepthwiseConv1DShift(keras().layers.Layer):
     """Depthwise 1D convolution ('same' padding, any dilation) computed as a sum of shifted products.
 

@@ -217,6 +217,18 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
     return average_models(members, job.input_shape), results, note
 
 
+def geometric_mean_model(members: list, input_shape: tuple):
+    """One Keras model whose output is the geometric mean of the members' probabilities (members of different
+    kinds: :data:`cnn1d.models.registry.MIXED_ENSEMBLES`)."""
+    from .._backend import keras
+    from ..models.layers import GeometricMean
+
+    k = keras()
+    inputs = k.Input(shape=tuple(input_shape), name="series")
+    outputs = GeometricMean(name="ensemble_geometric_mean")([m(inputs) for m in members])
+    return k.Model(inputs, outputs, name=f"ensemble_of_{len(members)}")
+
+
 def average_models(members: list, input_shape: tuple):
     """One Keras model whose output is the mean of the members' outputs (averaged probabilities)."""
     from .._backend import keras
