@@ -345,7 +345,8 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         pre = SeriesPreprocessor(config.scaling, config.imputation, config.mask_channel).fit(train_part)
         # Fixed-length models (flatten heads) take the longest training or validation series; a fixed clip
         # duration fixes the length for every model.
-        fixed = not all(models.get(name).variable_length for name in ([base_model] if not mixed else [m for m, _ in mixed]))
+        networks = [base_model] if not mixed else [name for name, _ in mixed]
+        fixed = not all(models.get(name).variable_length for name in networks)
         length = None if not fixed else max(data.max_length, val_part.max_length if val_part else 0)
         if self.duration:
             from ..preprocess.audio import fixed_length
@@ -371,15 +372,14 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
             model, results, self.budget_note_ = self._train_mixed(
                 job, mixed, member_params, pre.transform(everything, length=length),
                 self._encode_targets(everything.y, where, everything.class_names), deadline)
-            names = [name for name, _ in mixed]
         else:
             model, results, self.budget_note_ = ensemble.train_members(job, n_members, config.n_jobs, deadline=deadline)
-            names = [base_model] * len(results)
+            networks = networks * len(results)
         result = results[0] if not mixed else results[-1]  # the history of a trained member, not a ridge fit
         self.members_ = [
             {"model": name, "seed": r.extras.get("seed"), "epochs": r.epochs, "best_epoch": r.best_epoch,
              "train_seconds": round(r.seconds, 3), "stopped_because": r.stopped_because}
-            for name, r in zip(names, results)
+            for name, r in zip(networks, results)
         ]
         self.n_members_ = len(results)
         self.model_ = model
