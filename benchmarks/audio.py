@@ -55,6 +55,8 @@ RUNS = {
                            {"max_time": 300, "augment": 0}, False),
     "accents-ensemble3": ("spoken-digits-accents", "the audio default, --ensemble 3 --max-time 300",
                           {"max_time": 300, "ensemble": 3}, False),
+    "accents-pair": ("spoken-digits-accents", "log-mel + MiniRocket and M5, geometric mean (--model minirocket_m5), "
+                     "--max-time 300", {"max_time": 300, "model": "minirocket_m5"}, True),
 }
 
 
