@@ -216,6 +216,8 @@ def test_tune_refuses_what_it_cannot_search(tmp_path, monkeypatch):
         tuning.tune("x.txt", task="lm", trials=1)
     with pytest.raises(ConfigError, match="ensemble"):
         tuning.tune("gunpoint", model="default", trials=1, log=lambda m: None)
+    with pytest.raises(ConfigError, match="'minirocket_m5' is an ensemble"):
+        tuning.tune("gunpoint", model="minirocket_m5", trials=1, log=lambda m: None)
     with pytest.raises(ConfigError, match="trials"):
         tuning.tune("gunpoint", trials=0)
     with pytest.raises(ConfigError, match="unknown model 'no-such-network'"):

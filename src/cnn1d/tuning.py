@@ -680,9 +680,9 @@ def _fits(value: Any, spec: Any) -> bool:
 
 
 def _named_ensembles() -> set[str]:
-    from .models.registry import ENSEMBLES
+    from .models.registry import ENSEMBLES, MIXED_ENSEMBLES
 
-    return set(ENSEMBLES)
+    return set(ENSEMBLES) | set(MIXED_ENSEMBLES)
 
 
 def _multilabel(config: RunConfig) -> bool:
