@@ -214,3 +214,7 @@ def test_a_mixed_pair_trains_each_network_on_its_own_terms_and_multiplies_their_
             cnn1d.CNNClassifier(model="minirocket_m5", front_end="log_mel", epochs=1, **bad).fit(train)
     calibrated = cnn1d.CNNClassifier(model="minirocket_m5", front_end="log_mel", epochs=1, seed=0, calibrate=True).fit(train)
     assert calibrated.temperature_ == 1.0 and "closed-form member" in calibrated.calibration_skipped_
+    # A budget the ridge member spends leaves M5 out (untrained, or cut before 10 epochs), said in the note
+    hurried = cnn1d.CNNClassifier(model="minirocket_m5", front_end="log_mel", epochs=60, seed=0, max_time=2).fit(train)
+    assert [m["model"] for m in hurried.members_] == ["minirocket"] and hurried.model_.name == "minirocket"
+    assert "m5 left out" in hurried.budget_note_ or "m5 not trained" in hurried.budget_note_

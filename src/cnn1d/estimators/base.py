@@ -104,6 +104,11 @@ def _by_trained_names(X, value_columns: list[str], where: str):
     return X, [str(c) for c in X.columns]
 
 
+# A trained member of a mixed ensemble that the budget stops sooner is left out (its near-uniform or erratic
+# probabilities would drag the product of the members' probabilities down).
+MIN_MIXED_EPOCHS = 10
+
+
 class CNNEstimator(FittedStateMixin, BaseEstimator):
     """The parameters shared by :class:`~cnn1d.CNNClassifier` and :class:`~cnn1d.CNNRegressor`.
 
@@ -369,7 +374,7 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         started = time.perf_counter()
         if mixed:
             everything = data if not self.augment else with_copies(raw)  # closed-form members fit on every series
-            model, results, self.budget_note_ = self._train_mixed(
+            model, results, networks, self.budget_note_ = self._train_mixed(
                 job, mixed, member_params, pre.transform(everything, length=length),
                 self._encode_targets(everything.y, where, everything.class_names), deadline)
         else:
@@ -429,27 +434,39 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
     def _train_mixed(self, job, members: tuple, member_params: list[dict[str, Any]], X_all: np.ndarray,
                      y_all: np.ndarray, deadline: float | None):
         """Train a mixed ensemble's networks one after another, each on its own terms, and join them by the
-        geometric mean of their probabilities; returns (model, results, budget note)."""
+        geometric mean of their probabilities; returns (model, results, member names, budget note). A member
+        the budget leaves no time for, or stops before MIN_MIXED_EPOCHS, is left out and the note says so."""
         from dataclasses import replace
         from pathlib import Path
 
         from .. import models
         from ..training import ensemble
 
-        results, notes = [], []
+        results, names, notes = [], [], []
         for i, ((name, _), params) in enumerate(zip(members, member_params)):
             fitted = models.get(name).fit is not None
+            if results and deadline is not None and deadline - time.time() < 1.0:
+                notes.append(f"{name} not trained: the {self.max_time:g} s budget was spent by "
+                             f"{', '.join(names)}")
+                continue
             member_job = replace(
                 job, config=job.config.replace(model=name, model_params=params,
                                                validation_fraction=0.0 if fitted else job.config.validation_fraction),
                 run_dir=str(Path(job.run_dir) / f"member_{i}") if job.run_dir else None,
                 **({"X": X_all, "y": y_all, "validation": None, "class_weight": None} if fitted else {}))
             _, trained, note = ensemble.train_members(member_job, 1, 1, deadline=deadline)
-            results += trained
             if note:
                 notes.append(f"{name}: {note}")
-        model = ensemble.geometric_mean_model([r.model for r in results], job.input_shape)
-        return model, results, "; ".join(notes) or None
+            cut = trained[0].epochs < MIN_MIXED_EPOCHS and "budget" in trained[0].stopped_because
+            if results and not fitted and cut:
+                notes.append(f"{name} left out: the budget stopped it after {trained[0].epochs} epoch(s), fewer than "
+                             f"the {MIN_MIXED_EPOCHS} a member needs to help rather than pull the product down")
+                continue
+            results += trained
+            names.append(name)
+        model = results[0].model if len(results) == 1 else ensemble.geometric_mean_model(
+            [r.model for r in results], job.input_shape)
+        return model, results, names, "; ".join(notes) or None
 
     def _split(self, targets: np.ndarray, config: RunConfig):
         from ..training.splits import split_indices

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..config import RunConfig
+from ..errors import ConfigError
 from . import executor
 
 
@@ -63,7 +64,12 @@ def train_member(job: MemberJob, name: str | None = None):
 
     if job.deadline is not None:
         # Read here, in the process that trains: worker start-up and imports have already been spent.
-        job = replace(job, config=replace(job.config, max_time=max(0.0, job.deadline - time.time())))
+        left = job.deadline - time.time()
+        if left <= 0 and models.get(job.config.model).fit is None:
+            raise ConfigError(f"the --max-time budget ran out {-left:.1f} s before {job.config.model} could start "
+                              "training (reading, preprocessing, start-up and any earlier members spent it): give a "
+                              "larger --max-time, or none")
+        job = replace(job, config=replace(job.config, max_time=max(1e-3, left)))
     if job.config.seed is not None:
         seed_everything(job.config.seed)
     fit = models.get(job.config.model).fit
