@@ -32,7 +32,16 @@ class FCN(nn.Module):
         return self.head(self.body(x).mean(-1))
 
 
-class ResNet(nn.Module):
+class ResidualStack(nn.Module):
+    """Blocks with shortcuts (``relu(block(x) + shortcut(x))`` each), then global average pooling and a linear head."""
+
+    def forward(self, x):
+        for block, shortcut in zip(self.blocks, self.shortcuts):
+            x = torch.relu(block(x) + shortcut(x))
+        return self.head(x.mean(-1))
+
+
+class ResNet(ResidualStack):
     def __init__(self, channels, n_classes, filters=(64, 128, 128)):
         super().__init__()
         self.blocks = nn.ModuleList()
@@ -44,11 +53,6 @@ class ResNet(nn.Module):
                                   else nn.BatchNorm1d(f))
             cin = f
         self.head = nn.Linear(cin, n_classes)
-
-    def forward(self, x):
-        for block, shortcut in zip(self.blocks, self.shortcuts):
-            x = torch.relu(block(x) + shortcut(x))
-        return self.head(x.mean(-1))
 
 
 class InceptionModule(nn.Module):
@@ -135,10 +139,10 @@ class CausalConv(nn.Conv1d):
         return super().forward(nn.functional.pad(x, (self.left, 0)))
 
 
-class TCN(nn.Module):
+class TCN(ResidualStack):
     def __init__(self, channels, n_classes, filters=64, kernel_size=3, dilations=(1, 2, 4, 8, 16, 32), dropout=0.05):
         super().__init__()
-        self.blocks, self.skips = nn.ModuleList(), nn.ModuleList()
+        self.blocks, self.shortcuts = nn.ModuleList(), nn.ModuleList()
         cin = channels
         for d in dilations:
             layers = []
@@ -146,14 +150,9 @@ class TCN(nn.Module):
                 layers += [CausalConv(cin if j == 0 else filters, filters, kernel_size, d), ChannelsLastLayerNorm(filters, eps=1e-3),
                            nn.ReLU(), nn.Dropout1d(dropout)]
             self.blocks.append(nn.Sequential(*layers))
-            self.skips.append(nn.Conv1d(cin, filters, 1) if cin != filters else nn.Identity())
+            self.shortcuts.append(nn.Conv1d(cin, filters, 1) if cin != filters else nn.Identity())
             cin = filters
         self.head = nn.Linear(filters, n_classes)
-
-    def forward(self, x):
-        for block, skip in zip(self.blocks, self.skips):
-            x = torch.relu(block(x) + skip(x))
-        return self.head(x.mean(-1))
 
 
 class CNN(nn.Sequential):

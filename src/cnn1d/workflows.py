@@ -317,12 +317,14 @@ def warn_label_variants(train, log: Callable[[str], None]) -> list[list[str]]:
     """Name training classes written differently but alike (``fresh`` and ``FRESH``, ``cat`` and ``Cat ``):
     labels are compared as written, so each spelling trains as a class of its own, which is rarely meant and
     which no metric shows. Returns the groups of spellings (single-label data)."""
+    from .tasks.classify import spelling_key
+
     if train.y is None or np.ndim(train.y) != 1:
         return []
     counts = Counter(v for v in np.asarray(train.y).tolist() if isinstance(v, str))
     spellings: dict[str, list[str]] = {}
     for label in sorted(counts, key=lambda v: -counts[v]):
-        spellings.setdefault(" ".join(label.split()).casefold(), []).append(label)
+        spellings.setdefault(spelling_key(label), []).append(label)
     groups = [group for group in spellings.values() if len(group) > 1]
     if groups:
         named = "; ".join(" and ".join(f"{label!r} ({counts[label]:,})" for label in group) for group in groups[:5])

@@ -118,8 +118,8 @@ class Dataset:
             parts.append(f"{len(np.unique(self.y.astype(str)))} classes")
         if self.has_missing:
             parts.append("missing values")
-        if self.meta.get("numbers_read") or self.meta.get("decimal_comma"):
-            parts.append(self.meta.get("numbers_read") or "decimal commas read as points")
+        if self.meta.get("numbers_read"):
+            parts.append(self.meta["numbers_read"])
         if self.meta.get("encoding"):
             parts.append(f"read as {self.meta['encoding']} (not UTF-8)")
         if self.meta.get("conversions"):

@@ -208,10 +208,11 @@ def _with_decimal_points(frame, numbers, path: Path):
     if not len(unparsed):
         return frame, numbers, None
     text = frame.iloc[:, unparsed].apply(lambda col: col.astype(str).str.strip())
-    comma = text.apply(lambda col: col.str.fullmatch(DECIMAL_COMMA) | col.str.fullmatch(_POINT_THOUSANDS_WITH_DECIMALS))
+    both_marks = text.apply(lambda col: col.str.fullmatch(_POINT_THOUSANDS_WITH_DECIMALS))
+    comma = text.apply(lambda col: col.str.fullmatch(DECIMAL_COMMA)) | both_marks
     if not comma.to_numpy().any():
         return frame, numbers, None
-    grouped = bool(text.apply(lambda col: col.str.fullmatch(_POINT_THOUSANDS_WITH_DECIMALS)).to_numpy().any())
+    grouped = bool(both_marks.to_numpy().any())
     point_groups = []  # (column, rows) of parsed cells that are thousands grouped by points
     for j in range(frame.shape[1]):
         parsed = numbers.iloc[:, j].notna().to_numpy()

@@ -144,8 +144,6 @@ def read_series_csv(path: str | Path, target: str | list[str] | None, *, time_co
     return table
 
 
-
-
 def _numbers_written_for_people(frame, sep: str) -> list[tuple[str, str]]:
     """Convert, in place, the text columns whose every value is a number written with a decimal comma (a file
     not separated by commas: Excel in much of Europe, ``2024-01-02;12,5``) or with thousands separators (a

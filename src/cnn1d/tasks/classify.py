@@ -34,13 +34,19 @@ def encode(y: Any, classes: np.ndarray, where: str = "labels") -> np.ndarray:
         return np.array([index[v] for v in y.tolist()], dtype=np.int32)
     except KeyError:
         unknown = sorted({str(v) for v in y.tolist() if v not in index})
-        folded = {str(c).strip().casefold(): str(c) for c in classes.tolist()}
-        near = [(u, folded[u.strip().casefold()]) for u in unknown if u.strip().casefold() in folded]
+        folded = {spelling_key(c): str(c) for c in classes.tolist()}
+        near = [(u, folded[spelling_key(u)]) for u in unknown if spelling_key(u) in folded]
         hint = ("; " + ", ".join(f"{u!r} differs from {c!r} only in case or spaces" for u, c in near[:3])
                 + ": labels are compared as written") if near else ""
         raise DataError(
             f"{where}: label(s) {unknown[:5]} were not seen in training; the model knows {[str(c) for c in classes[:20]]}"
             + hint) from None
+
+
+def spelling_key(label: Any) -> str:
+    """What two spellings of one label share (``'Fresh '`` and ``'fresh'``): case and spacing folded. Labels are
+    still compared as written; this only names the near misses."""
+    return " ".join(str(label).split()).casefold()
 
 
 def baseline_proba(y_train_encoded: np.ndarray, n_classes: int, n: int) -> np.ndarray:

@@ -226,20 +226,23 @@ def train_members(job: MemberJob, n_members: int, n_jobs: int | None = None, *,
 def geometric_mean_model(members: list, input_shape: tuple):
     """One Keras model whose output is the geometric mean of the members' probabilities (members of different
     kinds: :data:`cnn1d.models.registry.MIXED_ENSEMBLES`)."""
-    from .._backend import keras
     from ..models.layers import GeometricMean
 
-    k = keras()
-    inputs = k.Input(shape=tuple(input_shape), name="series")
-    outputs = GeometricMean(name="ensemble_geometric_mean")([m(inputs) for m in members])
-    return k.Model(inputs, outputs, name=f"ensemble_of_{len(members)}")
+    return _joined(members, input_shape, GeometricMean(name="ensemble_geometric_mean"))
 
 
 def average_models(members: list, input_shape: tuple):
     """One Keras model whose output is the mean of the members' outputs (averaged probabilities)."""
     from .._backend import keras
 
+    return _joined(members, input_shape, keras().layers.Average(name="ensemble_mean"))
+
+
+def _joined(members: list, input_shape: tuple, combine):
+    """The members on one shared input, their outputs joined by the layer ``combine``: what explanations and
+    exports recognise as an ensemble (``ensemble_of_N`` over nested member models)."""
+    from .._backend import keras
+
     k = keras()
     inputs = k.Input(shape=tuple(input_shape), name="series")
-    outputs = k.layers.Average(name="ensemble_mean")([m(inputs) for m in members])
-    return k.Model(inputs, outputs, name=f"ensemble_of_{len(members)}")
+    return k.Model(inputs, combine([m(inputs) for m in members]), name=f"ensemble_of_{len(members)}")
