@@ -131,3 +131,10 @@ def test_a_mixed_ensemble_resolves_to_its_trained_member_and_serves_classes_only
             models.resolve("minirocket_m5", 1, task)
     with pytest.raises(ConfigError, match="minirocket_m5"):  # listed among the names a typo is matched against
         models.get("minirocket_m6")
+
+
+def test_an_ensemble_asked_for_as_one_network_says_so():
+    """Text and forecasts build one network: an ensemble's name there is named as an ensemble, not as unknown."""
+    for name, networks in (("lite_time", "lite"), ("minirocket_m5", "minirocket and m5")):
+        with pytest.raises(ConfigError, match=f"'{name}' is an ensemble of {networks} networks.*choose one of: .*textcnn"):
+            get(name)

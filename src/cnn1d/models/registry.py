@@ -170,6 +170,11 @@ def get(name: str) -> ModelSpec:
     try:
         return _REGISTRY[name]
     except KeyError:
+        if name in ENSEMBLES or name in MIXED_ENSEMBLES:  # asked for where one network is built (text, forecasts)
+            networks = (ENSEMBLES[name][0] if name in ENSEMBLES else
+                        " and ".join(m for m, _ in MIXED_ENSEMBLES[name][0]))
+            raise ConfigError(f"{name!r} is an ensemble of {networks} networks for series and audio, not one "
+                              f"network; here choose one of: {', '.join(sorted(_REGISTRY))}") from None
         known = sorted(_REGISTRY) + sorted(ENSEMBLES) + sorted(MIXED_ENSEMBLES)
         raise ConfigError(f"unknown model {name!r}{did_you_mean(name, known)}; available: {', '.join(known)}") from None
 
