@@ -183,6 +183,40 @@ def test_cli_text_train_and_predict(tmp_path):
     assert res.exit_code == 0 and "100% of these texts' tokens were never seen" in json.loads(res.stdout)["warnings"][0]
 
 
+def test_bundles_find_their_own_text_and_label_columns_again(tmp_path):
+    """A model trained with --text-column utterance --label-column intent reads files with those columns without
+    the flags again (it was 'no text column found'), in predict, evaluate, explain, report and the ONNX export."""
+    runner = CliRunner()
+    rows = ["speaker,utterance,intent"] + [f"s{i},\"{w} film number {i}\",{'pos' if w == 'great' else 'neg'}"
+                                           for i in range(30) for w in ("great", "awful")]
+    path = tmp_path / "talk.csv"
+    path.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["train", "--data", str(path), "--text-column", "utterance", "--label-column", "intent",
+                              "--epochs", "2", "--seed", "0", "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    bundle = str(out / "model.cnn1d")
+    res = runner.invoke(app, ["predict", bundle, str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    assert [p["text"] for p in json.loads(res.stdout)["predictions"][:2]] == ["great film number 0", "awful film number 0"]
+    res = runner.invoke(app, ["evaluate", bundle, str(path), "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["metrics"]["n"] == 60, res.output
+    res = runner.invoke(app, ["explain", bundle, str(path), "--out", str(tmp_path / "why.csv")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["report", str(out), str(path), "--out", str(tmp_path / "r.html")])
+    assert res.exit_code == 0, res.output
+    onnx = tmp_path / "m.onnx"
+    res = runner.invoke(app, ["export", bundle, "--out", str(onnx)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["predict", str(onnx), str(path), "--json"])
+    assert res.exit_code == 0 and len(json.loads(res.stdout)["predictions"]) == 60, res.output
+    # a file without the trained column still names the likely one
+    other = tmp_path / "other.csv"
+    other.write_text("who,said\na,\"a great film to watch\"\nb,\"an awful film to sit through\"\n")
+    res = runner.invoke(app, ["predict", bundle, str(other)])
+    assert res.exit_code != 0 and "--text-column said" in res.output
+
+
 @pytest.fixture(scope="module")
 def corpus(reviews):
     return "\n".join(reviews.texts[:250])

@@ -599,7 +599,7 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
     if type(estimator).__name__ == "CNNTextClassifier":
         from .data.text import read_text
 
-        texts = read_text(data, text_column=text_column, labels="required",
+        texts = read_text(data, text_column=trained_text_column(estimator, data, text_column), labels="required",
                           label_column=_trained_label_column(estimator, data, label_column))
         return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
     dataset, _ = resolve_data(data, labels="required", split="test", **_bundle_read_options(estimator, data, label_column))
@@ -608,6 +608,14 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
         dataset = _one_tag_each(dataset, estimator.classes_.tolist())
     return {"bundle": str(bundle), "data": data, "task": task, "metrics": estimator.evaluate(dataset),
             "skipped_files": dataset.meta.get("skipped", []), "ignored_columns": dataset.meta.get("ignored_columns", [])}
+
+
+def trained_text_column(estimator, data: str | None, given: str | None) -> str | None:
+    """``given``, or the text column a text bundle was trained with when the table ``data`` holds it (a column
+    named otherwise than text/review/... is found again without --text-column)."""
+    if given is not None:
+        return given
+    return recorded_column(getattr(getattr(estimator, "config_", None), "text_column", None), data)
 
 
 def _trained_label_column(estimator, data: str | None, given: str | None) -> str | None:
@@ -709,7 +717,7 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
             raise ConfigError(f"{bundle}: --text needs a text model; this bundle holds a {type(estimator).__name__}")
         return predict_text(estimator, None, list(texts))
     if is_text:
-        return predict_text(estimator, data, None, text_column=text_column)
+        return predict_text(estimator, data, None, text_column=trained_text_column(estimator, data, text_column))
     dataset, _ = resolve_data(data, labels="auto", split="test", **_bundle_read_options(estimator, data, label_column))
     frame = prediction_frame(dataset)
     if estimator.task == "classify":
@@ -741,7 +749,7 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
     if text:
         from .data.text import read_text
 
-        items = read_text(data, text_column=text_column, labels="none").texts
+        items = read_text(data, text_column=trained_text_column(estimator, data, text_column), labels="none").texts
     else:
         items, _ = resolve_data(data, labels="auto", split="test", **_bundle_read_options(estimator, data, label_column))
     n = len(items)
@@ -845,12 +853,13 @@ def _text_frame(texts: list[str], classes, thresholds, proba: np.ndarray, rows=N
     return frame
 
 
-def text_rows(data: str, text_column: str | None):
+def text_rows(data: str, text_column: str | None, recorded: str | None = None):
     """``(texts, (index, skipped, ids))`` of a file to predict: the non-empty texts, the data row (from 0) each came
-    from, and one line per empty row left out, so predictions can be joined back to the file."""
+    from, and one line per empty row left out, so predictions can be joined back to the file. ``recorded``: the
+    text column the model was trained with, used when ``text_column`` is not given and the table holds it."""
     from .data.text import read_text
 
-    dataset = read_text(data, text_column=text_column, labels="none")
+    dataset = read_text(data, text_column=text_column or recorded_column(recorded, data), labels="none")
     empty = set(dataset.report.get("empty_rows") or [])  # data rows counted from 1
     index = np.array([i for i in range(len(dataset) + len(empty)) if i + 1 not in empty], dtype=np.int64)
     return dataset.texts, (index, [f"data row {r - 1} (counting from 0): empty text, no prediction" for r in sorted(empty)],
@@ -905,7 +914,7 @@ def predict_exported(model_path: str | Path, data: str | None, *, label_column: 
     if model.is_text:
         rows = None
         if not texts:
-            texts, rows = text_rows(data, text_column)
+            texts, rows = text_rows(data, text_column, model.manifest["text"].get("text_column"))
         else:
             from .runtime import refuse_empty_texts
 

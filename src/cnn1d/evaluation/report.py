@@ -383,7 +383,8 @@ def build_report(source: str | Path, data: str | None = None, out: str | Path | 
         if data is not None:
             from ..data.text import read_text
 
-            test = read_text(data, labels="required")
+            test = read_text(data, labels="required", text_column=workflows.trained_text_column(estimator, data, None),
+                             label_column=workflows.recorded_column(config.label_column, data))
         else:
             _, test = workflows.text_data(config, quiet)
         if not estimator.multilabel_:

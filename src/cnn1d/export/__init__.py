@@ -159,6 +159,9 @@ def build_graph(estimator, kind: str, fixed_length: bool = False):
                              "what": "token ids from the manifest's tokenizer (0 pads, 1 is out of vocabulary)"}
         manifest["text"] = {"tokenizer": tokenizer.to_dict(),
                             "validation_oov_rate": getattr(estimator, "validation_oov_rate_", None)}
+        text_column = getattr(getattr(estimator, "config_", None), "text_column", None)
+        if text_column:  # `cnn1d predict MODEL.onnx table.csv` and served uploads find the column by this name
+            manifest["text"]["text_column"] = text_column
         manifest["classes"] = plain_values(estimator.classes_)
         manifest["outputs"] = ["probabilities"]
         if estimator.multilabel_:

@@ -400,7 +400,7 @@ def create_app(specs: dict[str, str], *, engine: str = "onnx", max_batch: int = 
                 if model.is_text:
                     from ..workflows import text_rows
 
-                    texts, (index, skipped, ids) = text_rows(str(path), None)
+                    texts, (index, skipped, ids) = text_rows(str(path), None, model.manifest["text"].get("text_column"))
                     if not texts:
                         raise ClientError(422, f"{upload.filename}: no text to classify (every row is empty)")
                     tokens = model.encode_texts(texts)
