@@ -255,6 +255,29 @@ def test_a_long_tables_time_column_under_another_name_is_found_by_its_dates(tmp_
     assert b.values[0, :, 0].tolist() == [1, 2, 13, 30] and b.n_channels == 1
 
 
+def test_a_long_table_with_a_time_column_finds_its_series_column_by_its_runs(tmp_path):
+    """'unit,step,acc_x,acc_y,freq': no id column by name, so the table was read wide, the units became 160
+    classes and every row a 4-step series (exit 0 without --test). A time column means one row per step: the
+    series column is the leftmost whose values come in unbroken runs."""
+    rows = [(f"u{i}", k, i + k / 10, -k, 1.5 + i) for i in range(3) for k in range(4 + i)]
+    path = tmp_path / "units.csv"
+    path.write_text("unit,step,acc_x,acc_y,freq\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    data = read(path, label_column="freq")
+    assert len(data) == 3 and data.lengths.tolist() == [4, 5, 6] and data.n_channels == 2
+    assert data.meta["ids"] == ["u0", "u1", "u2"] and data.y.tolist() == ["1.5", "2.5", "3.5"]
+    assert "series named by column 'unit'" in data.describe()
+    # training without a label column names the column that is constant within every series
+    with pytest.raises(DataError, match="--label-column freq"):
+        read(path, labels="required")
+    assert read(path, labels="none").meta["ids"] == ["u0", "u1", "u2"]
+    # rows of the series interleaved: no column comes in runs; refused, naming both fixes
+    shuffled = tmp_path / "mixed.csv"
+    shuffled.write_text("unit,step,x\n" + "".join(f"u{k % 2},{k // 2},{k}\n" for k in range(8)))
+    with pytest.raises(DataError, match="time column 'step'.*--id-column.*--layout wide"):
+        read(shuffled)
+    assert len(read(shuffled, id_column="unit", labels="none")) == 2
+
+
 @pytest.mark.parametrize("name,advice", [("sheet.xlsx", "save the sheet as CSV UTF-8"),
                                          ("frame.parquet", "pandas' to_csv"), ("data.pkl", "pickles are not read")])
 def test_formats_not_read_say_what_to_do(tmp_path, name, advice):

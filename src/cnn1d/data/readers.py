@@ -670,11 +670,18 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     id_col = id_column or next((lower[n] for n in ID_COLUMN_NAMES if n in lower), None)
     if layout == "long" and id_col is None:
         raise DataError(f"{path}: --layout long needs a series-id column: name it with --id-column")
+    implied = None
+    if layout is None and id_col is None:
+        implied = id_col = _implied_series_column(frame, lower, label, path)
     ids_repeat = id_col is not None and frame[id_col].duplicated().any()
     if layout is None:
         layout = "long" if ids_repeat else "wide"
     if layout == "long":
-        return _read_long(frame, numbers, path, id_col, label, labels, value_columns)
+        data = _read_long(frame, numbers, path, id_col, label, labels, value_columns)
+        if implied is not None:
+            data.meta["series_column"] = (f"one row per time step, series named by column {implied!r} "
+                                          "(--id-column to name another)")
+        return data
     if ids_repeat:
         dup = frame[id_col][frame[id_col].duplicated()].iloc[0]
         raise DataError(f"{path}: --layout wide, but id {dup!r} has several rows; one row per series expected "
@@ -698,6 +705,28 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
         data.meta["label_column"] = (f"{label!r}, the first column (no column is named "
                                      f"{'/'.join(LABEL_COLUMN_NAMES)})")
     return data
+
+
+def _implied_series_column(frame, lower: dict, label: str | None, path: Path) -> str | None:
+    """The series column of a table with a time column (time/timestamp/t/step/date) and no id column by name.
+
+    A time column means one row per time step, not one row per series: read wide, the first column became a
+    label and every row a 4-step "series" (a 160-unit sensor file trained as 160 classes). The series column is
+    the leftmost other column whose values each come in one unbroken run of rows, as a long table's ids do; a
+    table with none is refused, naming --id-column and --layout wide.
+    """
+    time_col = next((lower[n] for n in TIME_COLUMN_NAMES if n in lower), None)
+    if time_col is None or len(frame) < 2:
+        return None
+    for column in frame.columns:
+        if column in (time_col, label):
+            continue
+        values = frame[column]
+        if values.duplicated().any() and int((values != values.shift()).sum()) == values.nunique():
+            return column
+    raise DataError(f"{path}: has a time column {time_col!r} (one row per time step) but no column naming the "
+                    f"series ({'/'.join(ID_COLUMN_NAMES)}): name it with --id-column, or give --layout wide if "
+                    "each row is one whole series")
 
 
 def trained_columns(values_frame, trained: list[str], path: Path | str, *, steps: bool = True):
@@ -821,6 +850,13 @@ def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, label
         value_cols = [c for c in value_cols if c != time_col]
     if not value_cols:
         raise DataError(f"{path}: long layout needs at least one value column besides {id_col!r} and the time column")
+    if label is None and labels == "required":
+        # A label or target is one value per series: a column constant within every series is the likely one.
+        constant = [c for c in value_cols if frame.groupby(id_col, sort=False)[c].nunique().max() == 1]
+        hint = f"; {', '.join(map(repr, constant[:3]))} {'is' if len(constant) == 1 else 'are'} constant within " \
+               f"every series: --label-column {constant[0]}" if constant else ""
+        raise DataError(f"{path}: no label column (label/class/target/y) in this long table; name the column "
+                        f"holding each series' label or target with --label-column{hint}")
     ignored: list[str] = []
     if value_columns:  # the channels a model was trained on, by name (see trained_columns)
         taken, ignored = trained_columns(frame[value_cols], list(value_columns), path, steps=False)
