@@ -138,3 +138,24 @@ def test_an_ensemble_asked_for_as_one_network_says_so():
     for name, networks in (("lite_time", "lite"), ("minirocket_m5", "minirocket and m5")):
         with pytest.raises(ConfigError, match=f"'{name}' is an ensemble of {networks} networks.*choose one of: .*textcnn"):
             get(name)
+
+
+@pytest.mark.parametrize("name,params,message", [
+    ("fcn", {"filters": 3}, r"fcn': filters takes a list of whole numbers \(its default: \[128, 256, 128\]\); got 3"),
+    ("fcn", {"filters": [8, "a", 8]}, "filters takes a list of whole numbers"),
+    ("minirocket", {"pooling": "ppv"}, r'pooling takes a list of strings \(its default: \["ppv"\]\); got "ppv"'),
+    ("tcn", {"kernel_size": 3.0}, "kernel_size takes a whole number"),
+    ("tcn", {"dropout": "high"}, "dropout takes a number"),
+    ("lite", {"custom": 1}, "custom takes true or false"),
+    ("cnn", {"filters": "x"}, "filters takes a whole number or a list of whole numbers"),
+])
+def test_a_parameter_of_the_wrong_kind_is_refused_naming_what_it_takes(name, params, message):
+    """{"filters": 3} for fcn failed inside the builder: "cannot build model 'fcn' with {'filters': 3}: 'int'
+    object is not iterable"; minirocket's pooling "ppv" became the poolings 'p', 'p', 'v'."""
+    with pytest.raises(ConfigError, match=message):
+        build(name, (50, 1), 2, "softmax", **params)
+
+
+def test_parameters_of_the_right_kind_still_build():
+    build("cnn", (50, 1), 2, "softmax", filters=[8, 16], kernel_size=3)
+    build("tcn", (50, 1), 2, "softmax", filters=8, dropout=0, dilations=[1, 2])

@@ -179,6 +179,56 @@ def get(name: str) -> ModelSpec:
         raise ConfigError(f"unknown model {name!r}{did_you_mean(name, known)}; available: {', '.join(known)}") from None
 
 
+_KINDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "a string"}
+
+
+def _is_kind(value: Any, kind: str | None) -> bool:
+    import numbers
+
+    if kind is None:
+        return True
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _check_type(model: str, key: str, value: Any, spec: ModelSpec) -> None:
+    """A parameter given as a kind of value its builder's annotation does not take ({"filters": 3} where fcn
+    takes one per block, "ppv" where a list of poolings is taken) is refused naming what it takes and its
+    default, not left to fail deep inside a Keras layer ("'int' object is not iterable")."""
+    import json
+
+    parameter = inspect.signature(spec.builder).parameters.get(key)
+    if parameter is None or not isinstance(parameter.annotation, str):
+        return
+    parts = {part.strip() for part in parameter.annotation.split("|")}
+    if value is None and "None" in parts:
+        return
+    scalars = [kind for kind in _KINDS if kind in parts]
+    default = spec.hparams.get(key)
+    if isinstance(default, (tuple, list)) and default:
+        item = type(default[0]).__name__ if all(type(d) is type(default[0]) for d in default) else None
+    else:
+        item = scalars[0] if scalars else None
+    sequence = bool(parts & {"tuple", "list"})
+    if sequence and hasattr(value, "shape"):  # an array built by the library (pretrained vectors)
+        return
+    if sequence and isinstance(value, (tuple, list)) and value and all(_is_kind(v, item) for v in value):
+        return
+    if any(_is_kind(value, kind) for kind in scalars):
+        return
+    wanted = [_KINDS[kind] for kind in scalars]
+    if sequence:
+        wanted.append(f"a list of {_KINDS[item].split(' ', 1)[1]}s" if item in ("int", "float", "str") else "a list")
+    shown = json.dumps(list(default) if isinstance(default, tuple) else default, default=str)
+    raise ConfigError(f"model {model!r}: {key} takes {' or '.join(wanted)} (its default: {shown}); "
+                      f"got {json.dumps(value, default=str)}")
+
+
 def compiler_options(model_name: str) -> dict[str, str]:
     """The registered network ``model_name``'s XLA compiler options; none for a name the zoo does not know."""
     _load_families()
@@ -196,6 +246,8 @@ def build(name: str, input_shape: tuple, n_outputs: int, output_activation: str,
             f"model {name!r} has no parameter(s) {', '.join(unknown)}{did_you_mean(unknown[0], allowed)}; its parameters: "
             f"{', '.join(sorted(allowed)) or 'none'}"
         )
+    for key, value in hparams.items():
+        _check_type(name, key, value, spec)
     params = {**spec.defaults, **hparams}
     try:
         return spec.builder(input_shape, n_outputs, output_activation, **params)
