@@ -278,6 +278,33 @@ def test_a_long_table_with_a_time_column_finds_its_series_column_by_its_runs(tmp
     assert len(read(shuffled, id_column="unit", labels="none")) == 2
 
 
+def test_wide_columns_named_by_channel_and_step_are_read_as_channels(tmp_path):
+    """'label,x_0..x_49,y_0..y_49' was read as one channel of 100 steps (x then y), exit 0; the columns name two
+    channels. A trained model finds its channels again by name, in any column order."""
+    import pandas as pd
+
+    from cnn1d.data.readers import read_csv
+
+    frame = pd.DataFrame({"label": ["a", "b", "a"], **{f"x_{k}": [k, k + 1, k + 2] for k in range(5)},
+                          **{f"y_{k}": [-k, -k - 1, -k - 2] for k in range(5)}})
+    frame.to_csv(tmp_path / "two.csv", index=False)
+    data = read(tmp_path / "two.csv")
+    assert data.values.shape == (3, 5, 2) and data.channel_names == ["x", "y"]
+    assert data.values[1, :, 1].tolist() == [-1, -2, -3, -4, -5] and "2 channels from the column names" in data.describe()
+    trained = data.meta["value_columns"]
+    shuffled = frame.drop(columns="label")[list(reversed(frame.columns[1:]))].assign(note=1)
+    shuffled.to_csv(tmp_path / "new.csv", index=False)
+    again = read_csv(tmp_path / "new.csv", labels="none", value_columns=trained)
+    np.testing.assert_array_equal(again.values, data.values)
+    assert again.meta["ignored_columns"] == ["note"]
+    frame.drop(columns=["y_4"]).to_csv(tmp_path / "short.csv", index=False)
+    with pytest.raises(DataError, match="different numbers of step columns"):
+        read_csv(tmp_path / "short.csv", labels="none", value_columns=trained)
+    # steps numbered differently per prefix stay one channel of every column
+    frame.drop(columns=["y_4"]).to_csv(tmp_path / "uneven.csv", index=False)
+    assert read(tmp_path / "uneven.csv").values.shape == (3, 9, 1)
+
+
 @pytest.mark.parametrize("name,advice", [("sheet.xlsx", "save the sheet as CSV UTF-8"),
                                          ("frame.parquet", "pandas' to_csv"), ("data.pkl", "pickles are not read")])
 def test_formats_not_read_say_what_to_do(tmp_path, name, advice):

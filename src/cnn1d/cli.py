@@ -14,7 +14,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="1D CNNs for time series: train, evaluate and predict from one command.\n\n"
+    help="1D CNNs for time series, audio and text: train, evaluate and predict from one command.\n\n"
     "Example: cnn1d train            (trains on the embedded GunPoint data)\n\n"
     "         cnn1d train --data ECG200_TRAIN.tsv --model resnet --epochs 200 --out runs/ecg",
 )
@@ -408,11 +408,13 @@ def predict(
     label_column: Optional[str] = typer.Option(None, "--label-column", help="CSV/TSV: a label column to ignore; 'none': the file holds no labels; 'first': its first column is a label."),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text models: the column holding the texts."),
 ) -> None:
-    """Predict labels (and class probabilities), tags or targets for new series or audio files.
+    """Predict labels (and class probabilities), tags or targets for new series, audio files or texts.
 
     Example: cnn1d predict runs/gp/model.cnn1d new_series.csv --out predictions.csv
 
     Audio: cnn1d predict runs/clips/model.cnn1d new_clips/   (a file, a folder or a manifest; any sample rate)
+
+    Text: cnn1d predict runs/rev/model.cnn1d new_reviews.csv   (or --text "a sentence", repeatable)
 
     Exported: cnn1d predict runs/gp/model.onnx new_series.csv   (pip install "cnn1d\\[runtime]" is enough)
     """

@@ -792,13 +792,67 @@ def _read_tag_columns(frame, numbers, path: Path, columns: list[str], value_colu
 
 
 def _wide_dataset(values_frame, numbers, path: Path, value_columns: list[str] | None, y, **kwargs) -> Dataset:
-    """A wide table's value columns (by the trained names, when given) as a Dataset that records them."""
+    """A wide table's value columns (by the trained names, when given) as a Dataset that records them.
+
+    Columns named by channel and step (``x_0 .. x_49, y_0 .. y_49``) are read as channels, not as one series of
+    their concatenation."""
     ignored: list[str] = []
+    channels = _channel_columns([str(c) for c in (value_columns or values_frame.columns)])
+    if channels is not None:
+        return _wide_channels(values_frame, numbers, path, channels, bool(value_columns), y, **kwargs)
     if value_columns:
         values_frame, ignored = trained_columns(values_frame, list(value_columns), path)
     values = _numeric_block(values_frame, path, numbers[values_frame.columns])
     return _with_columns(Dataset.from_array(values, y, source=str(path), name=_dataset_name(path), **kwargs),
                          values_frame.columns, ignored)
+
+
+_CHANNEL_STEP = re.compile(r"^(.*\D)(\d+)$")
+
+
+def _channel_columns(columns: list[str]) -> dict[str, list[str]] | None:
+    """``{prefix: its columns in step order}`` when every column is a prefix and a step number, with two or more
+    prefixes numbered over the same run of steps (``x_0 .. x_49, y_0 .. y_49``, in either order); else None."""
+    groups: dict[str, dict[int, str]] = {}
+    for column in columns:
+        match = _CHANNEL_STEP.match(column.strip())
+        if match is None:
+            return None
+        groups.setdefault(match.group(1), {})[int(match.group(2))] = column
+    steps = [sorted(group) for group in groups.values()]
+    if len(groups) < 2 or any(s != steps[0] for s in steps) or len(steps[0]) < 2 \
+            or steps[0] != list(range(steps[0][0], steps[0][0] + len(steps[0]))):
+        return None
+    return {prefix: [group[k] for k in sorted(group)] for prefix, group in groups.items()}
+
+
+def _wide_channels(values_frame, numbers, path: Path, channels: dict[str, list[str]], trained: bool, y,
+                   **kwargs) -> Dataset:
+    """A wide table whose columns name a channel and a step: one channel per prefix. ``trained``: ``channels``
+    are a model's, and the file's columns of each channel are taken by name (see trained_columns)."""
+    ignored: list[str] = []
+    picked = []
+    for prefix, columns in channels.items():
+        if trained:
+            own = [c for c in values_frame.columns if (m := _CHANNEL_STEP.match(str(c).strip())) and m.group(1) == prefix]
+            if not own:
+                raise DataError(f"{path}: holds no columns of channel {prefix!r} ({columns[0]} .. {columns[-1]}), "
+                                f"which the model was trained on; it needs the channels {', '.join(map(repr, channels))}")
+            taken, _ = trained_columns(values_frame[own], columns, path)
+            columns = list(taken.columns)
+        picked.append(columns)
+    if len({len(c) for c in picked}) > 1:
+        raise DataError(f"{path}: the channels {', '.join(map(repr, channels))} have different numbers of step "
+                        f"columns ({', '.join(str(len(c)) for c in picked)}); give each channel the same steps")
+    used = [c for columns in picked for c in columns]
+    ignored = [str(c) for c in values_frame.columns if c not in set(used)]
+    blocks = [_numeric_block(values_frame[columns], path, numbers[columns]) for columns in picked]
+    values = np.stack(blocks, axis=-1)
+    data = Dataset.from_array(values, y, source=str(path), name=_dataset_name(path),
+                              channel_names=[p.rstrip("_-. ") or p for p in channels], **kwargs)
+    data.meta["channel_columns"] = (f"{len(channels)} channels from the column names "
+                                    f"{', '.join(c[0] + '..' + c[-1] for c in picked)}")
+    return _with_columns(data, used, ignored)
 
 
 def _with_columns(data: Dataset, columns, ignored: list[str]) -> Dataset:
