@@ -400,6 +400,15 @@ def test_the_trained_label_column_is_not_read_as_a_time_step_later(tmp_path, gun
         "50 of 50 series are shorter than every training series (30 steps at the shortest, against at least 40 in "
         "training); predictions on them may be less reliable (a cut-off recording, or a file holding only part of "
         "each series?)"]
+    # evaluate and a training run's --test say the same of a labelled file cut short (they scored it silently)
+    labelled_table = pd.read_csv(labelled)
+    labelled_table[[*table.columns[:30], "diagnosis"]].to_csv(tmp_path / "cut_labelled.csv", index=False)
+    res = cli("evaluate", bundle, tmp_path / "cut_labelled.csv", "--json")
+    assert res.exit_code == 0 and "50 of 50 series are shorter" in json.loads(res.stdout)["warnings"][0]
+    res = cli("train", "--data", labelled, "--test", tmp_path / "cut_labelled.csv", "--label-column", "diagnosis",
+              "--model", "minirocket", "--model-params", '{"n_features": 168}', "--out", tmp_path / "run2")
+    assert res.exit_code == 0 and "warning: test set: 50 of 50 series are shorter" in res.output
+    assert json.loads((tmp_path / "run2" / "metrics.json").read_text())["test_warnings"]
     one_line_error(cli("predict", bundle, bare, "--text-column", "text"), "--text-column applies to text models")
     # steps past the trained ones, numbered on (t40, t41), are longer series, not columns to leave out
     longer = table.assign(t40=table["t39"], t41=table["t39"], note="x", t43=1.0)

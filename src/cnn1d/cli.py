@@ -388,7 +388,10 @@ def evaluate(
 
     data = _one_data(data, data_option)
     result = evaluate_bundle(bundle, data, label_column=label_column, text_column=text_column)
-    log_ignored_columns(data, result.get("ignored_columns"), _log(_console(True)))
+    to_stderr = _log(_console(True))
+    for warning in result.get("warnings", []):
+        to_stderr(f"warning: {warning}")
+    log_ignored_columns(data, result.get("ignored_columns"), to_stderr)
     if json_out:
         _echo_json(result)
         return

@@ -426,6 +426,12 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     metrics = estimator.evaluate(test)
     baseline = baseline_metrics(estimator, train, test)
     extra = {}
+    # A test file cut short or in another unit scores lower with exit 0, as predict would warn on it.
+    test_warnings = [] if audio else estimator.preprocessor_.input_warnings(test)
+    for warning in test_warnings:
+        log(f"warning: test set: {warning}")
+    if test_warnings:
+        extra["test_warnings"] = test_warnings
     if getattr(estimator, "budget_note_", None):
         extra["budget_note"] = estimator.budget_note_
     if getattr(estimator, "calibrate", False) and estimator.calibration_skipped_:
@@ -607,7 +613,8 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
     if task == "tag" and dataset.y is not None and dataset.y.ndim == 1:
         dataset = _one_tag_each(dataset, estimator.classes_.tolist())
     return {"bundle": str(bundle), "data": data, "task": task, "metrics": estimator.evaluate(dataset),
-            "skipped_files": dataset.meta.get("skipped", []), "ignored_columns": dataset.meta.get("ignored_columns", [])}
+            "skipped_files": dataset.meta.get("skipped", []), "ignored_columns": dataset.meta.get("ignored_columns", []),
+            "warnings": [] if getattr(estimator, "audio_", False) else estimator.preprocessor_.input_warnings(dataset)}
 
 
 def trained_text_column(estimator, data: str | None, given: str | None) -> str | None:
