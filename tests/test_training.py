@@ -179,3 +179,31 @@ def test_a_network_trains_under_its_own_xla_options_and_only_there(gunpoint):
     assert registry.compiler_options("causal_lm") == YNN_CONVOLUTIONS_ONLY and registry.compiler_options("no_such") == {}
     with xla_compiler_options({"xla_no_such_option": "1"}):
         assert jax_trainer.jit is jax.jit
+
+
+def test_a_class_seen_once_stays_in_training_and_the_others_stay_stratified():
+    """One class with a single example turned stratification off for every class, and the example could land
+    in the held-out set, where the model had never seen its class."""
+    from cnn1d.training.splits import split_indices
+
+    labels = np.array(["a"] * 20 + ["b"] * 20 + ["c"])
+    for seed in range(10):
+        kept, held = split_indices(len(labels), 0.25, seed=seed, labels=labels)
+        assert 40 in kept and len(held) == 10 and sorted(np.concatenate([kept, held]).tolist()) == list(range(41))
+        assert (labels[held] == "a").sum() == 5  # stratified: half of the held-out examples from each class
+
+
+def test_the_cli_says_a_class_seen_once_cannot_be_tested(tmp_path, gunpoint):
+    from typer.testing import CliRunner
+
+    from cnn1d.cli import app
+
+    train = gunpoint[0]
+    labels = [*train.y[:30].tolist(), "3"]
+    odd = tmp_path / "odd.tsv"
+    odd.write_text("".join(f"{y}\t" + "\t".join(f"{v:.4f}" for v in row) + "\n"
+                           for y, row in zip(labels, train.values[:31, :, 0])))
+    res = CliRunner().invoke(app, ["train", "--data", str(odd), "--model", "minirocket", "--model-params",
+                                   '{"n_features": 168}', "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    assert "1 class(es) have one example ('3'): kept for training" in res.output

@@ -64,12 +64,19 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
     return (train, test) if split == "train" else (test, None)
 
 
-def _holdout(data, task: str, seed: int | None):
+def _holdout(data, task: str, seed: int | None, log: Callable[[str], None] | None = None):
     """Hold out HOLDOUT_FRACTION of a Dataset or TextDataset as a test set: by group where the data has
     groups, stratified by class where classes allow."""
     from .training.splits import split_indices
 
     labels = data.y if task == "classify" else None
+    if labels is not None and np.ndim(labels) == 1:
+        names, counts = np.unique(np.asarray(labels).astype(str), return_counts=True)
+        single = names[counts == 1].tolist()
+        if single and log is not None:
+            log(f"warning: {len(single)} class(es) have one example ({', '.join(map(repr, single[:5]))}"
+                f"{', ...' if len(single) > 5 else ''}): kept for training, so the held-out test set cannot score "
+                "them; give more examples of each, or a --test file")
     kept, held = split_indices(len(data), HOLDOUT_FRACTION, seed=seed or 0, labels=labels,
                                groups=getattr(data, "groups", None))
     return data.subset(kept), data.subset(held)
@@ -276,7 +283,7 @@ def series_data(config: RunConfig, log: Callable[[str], None] = print) -> tuple[
     for problem in train.meta.get("skipped", [])[:20]:
         log(f"skipped: {problem}")
     if test is None:
-        train, test = _holdout(train, task, config.seed)
+        train, test = _holdout(train, task, config.seed, log)
         log(f"no test set given: holding out {len(test)} of the training series as a test set")
     else:
         log(f"test: {test.describe(task)}")
@@ -1064,7 +1071,7 @@ def text_data(config: RunConfig, log: Callable[[str], None] = print):
         data, test = _text_tags(data, test)
     log(f"data: {data.name}: {data.describe()}")
     if test is None:
-        data, test = _holdout(data, "classify", config.seed)
+        data, test = _holdout(data, "classify", config.seed, log)
         if data.groups is not None:
             log(f"test set: {len(test)} texts from groups ({group_column}) never seen in training")
         else:

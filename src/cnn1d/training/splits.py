@@ -33,6 +33,14 @@ def split_indices(n: int, fraction: float | None = None, *, seed: int | None, la
     if labels is not None:
         labels = np.asarray(labels)
         if labels.ndim == 1:
+            _, inverse, counts = np.unique(labels.astype(str), return_inverse=True, return_counts=True)
+            single = counts[inverse.ravel()] == 1
+            if single.any() and (~single).sum() > n_held:
+                # A class seen once stays on the kept side (held out, the model would never learn it), and the
+                # other classes are still stratified (one singleton used to turn stratification off for all).
+                rest = index[~single]
+                kept, held = split_indices(len(rest), seed=rng, labels=labels[~single], n_held=n_held)
+                return np.concatenate([rest[kept], index[single]]), rest[held]
             _, counts = np.unique(labels.astype(str), return_counts=True)
             if counts.min() >= 2 and n_held >= len(counts) and n - n_held >= len(counts):
                 stratify = labels.astype(str)
