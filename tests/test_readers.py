@@ -305,6 +305,19 @@ def test_wide_columns_named_by_channel_and_step_are_read_as_channels(tmp_path):
     assert read(tmp_path / "uneven.csv").values.shape == (3, 9, 1)
 
 
+def test_comment_lines_at_the_top_are_skipped_and_a_commented_header_kept(tmp_path):
+    """'# exported from LabTool' lines failed as 'rows have inconsistent numbers of fields'; numpy.savetxt writes
+    its header as '# label,t0,...', which stays the header."""
+    body = "label,t0,t1,t2\na,1,2,3\nb,4,5,6\na,1,2,4\n"
+    (tmp_path / "commented.csv").write_text("# exported from LabTool v2\n#\n# units: mV\n\n" + body)
+    data = read(tmp_path / "commented.csv")
+    assert data.values.shape == (3, 3, 1) and data.y.tolist() == ["a", "b", "a"]
+    assert "3 comment line(s) (#) at the top skipped" in data.describe()
+    (tmp_path / "savetxt.csv").write_text("# " + body)
+    data = read(tmp_path / "savetxt.csv")
+    assert data.meta["value_columns"] == ["t0", "t1", "t2"] and "comment" not in data.describe()
+
+
 @pytest.mark.parametrize("name,advice", [("sheet.xlsx", "save the sheet as CSV UTF-8"),
                                          ("frame.parquet", "pandas' to_csv"), ("data.pkl", "pickles are not read")])
 def test_formats_not_read_say_what_to_do(tmp_path, name, advice):

@@ -122,6 +122,8 @@ class Dataset:
             parts.append(self.meta["numbers_read"])
         if self.meta.get("encoding"):
             parts.append(f"read as {self.meta['encoding']} (not UTF-8)")
+        if self.meta.get("comment_lines"):
+            parts.append(self.meta["comment_lines"])
         if self.meta.get("channel_columns"):
             parts.append(self.meta["channel_columns"])
         if self.meta.get("series_column"):
