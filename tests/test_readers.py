@@ -316,6 +316,16 @@ def test_comment_lines_at_the_top_are_skipped_and_a_commented_header_kept(tmp_pa
     (tmp_path / "savetxt.csv").write_text("# " + body)
     data = read(tmp_path / "savetxt.csv")
     assert data.meta["value_columns"] == ["t0", "t1", "t2"] and "comment" not in data.describe()
+    # forecasting tables and text tables skip them too (the comment became the header)
+    from cnn1d.data.text import read_text
+    from cnn1d.data.timeseries import read_series_csv
+
+    (tmp_path / "sales.csv").write_text("# shop export\ndate,sales\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 29)))
+    table = read_series_csv(tmp_path / "sales.csv", "sales")
+    assert table.target_names == ["sales"] and "1 comment line(s) (#) at the top skipped" in table.report["decisions"]
+    (tmp_path / "texts.csv").write_text("# labelled by hand\ntext,label\na good film,pos\na bad film,neg\n")
+    texts = read_text(tmp_path / "texts.csv")
+    assert texts.texts == ["a good film", "a bad film"] and "1 comment line(s)" in texts.describe()
 
 
 @pytest.mark.parametrize("name,advice", [("sheet.xlsx", "save the sheet as CSV UTF-8"),

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError, did_you_mean
 from .dataset import Dataset
-from .encoding import header_delimiter, read_file_text
+from .encoding import header_delimiter, leading_comments, read_file_text
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga")
 MANIFEST_SUFFIXES = (".csv", ".tsv")
@@ -45,7 +45,7 @@ def is_audio_manifest(path: Path) -> bool:
     import pandas as pd
 
     try:
-        text = read_file_text(path)[0]
+        text = leading_comments(read_file_text(path)[0])[0]
         head = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, path.suffix), nrows=20, dtype=str)
     except Exception:  # not a readable table: the tabular readers report it properly
         return False
@@ -184,7 +184,7 @@ def read_manifest(path: Path, *, label_column: str | None = None, multilabel: bo
 
     from .labels import indicator_columns, split_tags, tags_to_matrix
 
-    text = read_file_text(path)[0]
+    text = leading_comments(read_file_text(path)[0])[0]
     try:
         frame = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, path.suffix), dtype=str, keep_default_na=False)
     except (ValueError, pd.errors.ParserError) as exc:

@@ -93,3 +93,22 @@ def first_invalid_utf8(raw: bytes) -> str:
         line = raw.count(b"\n", 0, exc.start) + 1
         return f"byte 0x{raw[exc.start]:02x} on line {line}"
     return "nowhere"
+
+
+def leading_comments(text: str) -> tuple[str, int]:
+    """``(text, n)``: the text without the lines starting with ``#`` before the first data or header line, which
+    instruments and lab tools write (``# exported from ...``, ``# units: mV``). Read as rows, they failed as
+    "rows have inconsistent numbers of fields"."""
+    lines = text.split("\n")
+    n = 0
+    while n < len(lines) and (lines[n].lstrip().startswith("#") or (not lines[n].strip() and n < len(lines) - 1
+                                                                    and lines[n + 1].lstrip().startswith("#"))):
+        n += 1
+    comments = sum(1 for line in lines[:n] if line.strip())
+    if not comments:
+        return text, 0
+    last, first = lines[n - 1].lstrip().lstrip("#").strip(), lines[n] if n < len(lines) else ""
+    if any(last.count(sep) == first.count(sep) > 0 for sep in (",", "\t", ";", "|")):
+        # numpy.savetxt(header=...) writes the header as "# t0,t1,...": a header, not a comment
+        return "\n".join([last, *lines[n:]]), comments - 1
+    return "\n".join(lines[n:]), comments

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import DataError, did_you_mean
 from .dataset import Dataset
-from .encoding import read_file_text
+from .encoding import leading_comments, read_file_text
 
 LABEL_COLUMN_NAMES = ("label", "class", "target", "y")
 ID_COLUMN_NAMES = ("id", "series_id", "series", "case_id", "instance")
@@ -380,7 +380,7 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
     import pandas as pd
 
     text, encoding, _ = read_file_text(path)
-    text, comments = _leading_comments(text)
+    text, comments = leading_comments(text)
     sep = _sniff_delimiter(text, preferred)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True,
@@ -407,25 +407,6 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
     if comments:
         data.meta["comment_lines"] = f"{comments} comment line(s) (#) at the top skipped"
     return data
-
-
-def _leading_comments(text: str) -> tuple[str, int]:
-    """``(text, n)``: the text without the lines starting with ``#`` before the first data or header line, which
-    instruments and lab tools write (``# exported from ...``, ``# units: mV``). Read as rows, they failed as
-    "rows have inconsistent numbers of fields"."""
-    lines = text.split("\n")
-    n = 0
-    while n < len(lines) and (lines[n].lstrip().startswith("#") or (not lines[n].strip() and n < len(lines) - 1
-                                                                    and lines[n + 1].lstrip().startswith("#"))):
-        n += 1
-    comments = sum(1 for line in lines[:n] if line.strip())
-    if not comments:
-        return text, 0
-    last, first = lines[n - 1].lstrip().lstrip("#").strip(), lines[n] if n < len(lines) else ""
-    if any(last.count(sep) == first.count(sep) > 0 for sep in (",", "\t", ";", "|")):
-        # numpy.savetxt(header=...) writes the header as "# t0,t1,...": a header, not a comment
-        return "\n".join([last, *lines[n:]]), comments - 1
-    return "\n".join(lines[n:]), comments
 
 
 def _unnamed_columns(frame, numbers, names: list[str]) -> tuple[list[int], list[str]]:

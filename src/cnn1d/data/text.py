@@ -51,6 +51,8 @@ class TextDataset:
             text += f", {len(self.report['decode_errors'])} row(s) with invalid UTF-8 repaired"
         if self.report.get("empty_rows"):
             text += f", {len(self.report['empty_rows'])} empty row(s) dropped"
+        if self.report.get("comment_lines"):
+            text += f", {self.report['comment_lines']} comment line(s) (#) at the top skipped"
         return text
 
 
@@ -90,12 +92,16 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
         return _read_folder(path)
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
-    from .encoding import header_delimiter, read_file_text
+    from .encoding import header_delimiter, leading_comments, read_file_text
 
     text, encoding, decode_errors = read_file_text(path, repair=True)  # damaged UTF-8 lines repaired and counted
     notes = {"decode_errors": decode_errors, **({} if encoding in ("UTF-8", "UTF-16") else {"encoding": encoding})}
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     kind = suffixes[-1] if suffixes else ""
+    if kind in (".csv", ".tsv", ".txt"):
+        text, comments = leading_comments(text)
+        if comments:
+            notes["comment_lines"] = comments
     import io
 
     try:

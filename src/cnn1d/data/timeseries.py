@@ -122,10 +122,11 @@ def read_series_csv(path: str | Path, target: str | list[str] | None, *, time_co
         raise DataError(f"{path}: file is empty")
     import io
 
-    from .encoding import read_file_text
+    from .encoding import leading_comments, read_file_text
     from .readers import _sniff_delimiter
 
     text, encoding, _ = read_file_text(path)
+    text, comments = leading_comments(text)
     try:
         # Series ids are names: store "001" stays "001", not the number 1.
         sep = _sniff_delimiter(text, ",")
@@ -141,6 +142,8 @@ def read_series_csv(path: str | Path, target: str | list[str] | None, *, time_co
                                                            f"(the file is separated by {sep!r})")
     if encoding not in ("UTF-8", "UTF-16"):
         table.report.setdefault("decisions", []).insert(0, f"read as {encoding} (the file is not UTF-8)")
+    if comments:
+        table.report.setdefault("decisions", []).insert(0, f"{comments} comment line(s) (#) at the top skipped")
     return table
 
 
