@@ -328,6 +328,27 @@ def test_comment_lines_at_the_top_are_skipped_and_a_commented_header_kept(tmp_pa
     assert texts.texts == ["a good film", "a bad film"] and "1 comment line(s)" in texts.describe()
 
 
+def test_an_archive_dataset_folder_reads_its_train_and_test_files(tmp_path):
+    """`--data GunPoint/` (the folder a UCR download unpacks) was refused as 'is a folder'."""
+    from cnn1d.workflows import resolve_data
+
+    folder = tmp_path / "Toy"
+    folder.mkdir()
+    (folder / "Toy_TRAIN.tsv").write_text("a\t0.1\t0.2\t0.3\nb\t0.4\t0.5\t0.6\n")
+    (folder / "Toy_TEST.tsv").write_text("a\t0.1\t0.2\t0.4\n")
+    (folder / "Toy_TRAIN.txt").write_text("not read: .tsv comes first\n")
+    (folder / "README.md").write_text("# Toy\n")
+    train, test = resolve_data(str(folder))
+    assert len(train) == 2 and len(test) == 1 and train.source.endswith("Toy_TRAIN.tsv")
+    assert len(resolve_data(str(folder), split="test")[0]) == 1
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="without a NAME_TRAIN data file"):
+        read(tmp_path / "empty")
+    (folder / "Other_TRAIN.tsv").write_text("a\t0.1\t0.2\n")
+    with pytest.raises(DataError, match="several datasets \\(Other, Toy\\)"):
+        read(folder)
+
+
 @pytest.mark.parametrize("name,advice", [("sheet.xlsx", "save the sheet as CSV UTF-8"),
                                          ("frame.parquet", "pandas' to_csv"), ("data.pkl", "pickles are not read")])
 def test_formats_not_read_say_what_to_do(tmp_path, name, advice):

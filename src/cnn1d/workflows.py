@@ -34,7 +34,7 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
     single label column as tags.
     """
     from . import datasets
-    from .data.readers import find_test_file, read
+    from .data.readers import find_test_file, folder_file, read
 
     if spec.lower() in datasets.EMBEDDED or spec.lower() in datasets.AUDIO_EMBEDDED:
         train, test = datasets.load(spec)
@@ -52,6 +52,8 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
     if path.exists():
         options = {"labels": labels, "label_column": label_column, "header": header, "layout": layout,
                    "id_column": id_column, "length_hint": length_hint}
+        if path.is_dir():  # an archive's dataset folder: its TRAIN file (and TEST beside it), or TEST to evaluate
+            path = folder_file(path, "TRAIN" if split == "train" else "TEST")
         data = read(path, value_columns=value_columns, **options)
         test_path = find_test_file(path) if split == "train" else None
         test = read(test_path, value_columns=value_columns or data.meta.get("value_columns"), **options) \

@@ -49,7 +49,7 @@ def read(path: str | Path, *, labels: str = "auto", label_column: str | None = N
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():
-        raise DataError(f"{path}: is a folder; give a data file (.tsv, .ts, .arff, .csv, .npy, .npz)")
+        path = folder_file(path, "TRAIN")
     suffix = _format_suffix(path)
     reader = _READERS.get(suffix)
     if reader is None:
@@ -97,6 +97,24 @@ def refuse_empty_labels(dataset: Dataset) -> None:
 
 def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+# An archive folder (UCR/UEA downloads) often holds the same split in several formats: read the first of these.
+_FOLDER_PREFERENCE = (".ts", ".tsv", ".arff", ".csv", ".txt", ".npz", ".npy")
+
+
+def folder_file(folder: Path, split: str) -> Path:
+    """The ``NAME_TRAIN`` (or ``NAME_TEST``) data file in an archive's dataset folder (``GunPoint/`` as the UCR and
+    UEA downloads unpack): one dataset, its preferred format. A folder without one is refused naming what to give."""
+    found = [p for p in sorted(folder.iterdir()) if p.is_file() and f"_{split}" in p.name
+             and _format_suffix(p) in _FOLDER_PREFERENCE]
+    names = {p.name.split(f"_{split}")[0] for p in found}
+    if not found:
+        raise DataError(f"{folder}: is a folder without a NAME_{split} data file (or audio clips); give a data file "
+                        "(.tsv, .ts, .arff, .csv, .npy, .npz) or a dataset folder holding NAME_TRAIN and NAME_TEST files")
+    if len(names) > 1:
+        raise DataError(f"{folder}: holds the {split} files of several datasets ({', '.join(sorted(names))}); give one file")
+    return min(found, key=lambda p: _FOLDER_PREFERENCE.index(_format_suffix(p)))
 
 
 def find_test_file(train_path: str | Path) -> Path | None:
@@ -309,8 +327,8 @@ def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
     if given is not None:
         return given
     mask = _number_or_missing(frame, numbers)
-    if len(frame) == 1:
-        return not bool(mask[0].all())
+    if len(frame) == 1:  # one row: data when it holds numbers after its first cell (a UCR row: label, values)
+        return not bool(mask[0, 1:].any()) if frame.shape[1] > 1 else not bool(mask[0].all())
     columns = np.flatnonzero(mask[1:].all(axis=0))
     if not len(columns):
         lengths = [frame.iloc[1:, j].astype(str).str.strip().str.len().mean() for j in range(frame.shape[1])]
