@@ -810,7 +810,8 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
                              title=f"{title} over {estimator.front_end} frames")
         else:
             values = subset.values[0, : subset.lengths[0]]
-            plot_attribution(out, series=values, attribution=np.asarray(attributions[0])[: len(values)], title=title)
+            plot_attribution(out, series=values, attribution=np.asarray(attributions[0])[: len(values)], title=title,
+                             channels=subset.channel_names)
     return {"out": str(out), "method": used, "rows": len(chosen), "index": chosen if len(chosen) > 1 else chosen[0]}
 
 

@@ -60,9 +60,10 @@ def plot_forecast(table, forecast, path: str | Path, history: int = 96) -> Path:
 
 def plot_attribution(path: str | Path, *, series: np.ndarray | None = None, attribution: np.ndarray | None = None,
                      tokens: list[tuple[str, float]] | None = None, spectrogram: np.ndarray | None = None,
-                     title: str = "") -> Path:
+                     title: str = "", channels: list[str] | None = None) -> Path:
     """One example: the series (or an audio clip's frames as an image) with its attribution shaded beneath,
-    or the tokens of a text coloured by attribution (red for, blue against the class)."""
+    or the tokens of a text coloured by attribution (red for, blue against the class). ``channels``: the
+    channels' names, for the legend."""
     plt = pyplot()
     if tokens is not None:
         scale = max((abs(a) for _, a in tokens), default=1.0) or 1.0
@@ -85,7 +86,9 @@ def plot_attribution(path: str | Path, *, series: np.ndarray | None = None, attr
             top.set_ylabel("band")
         else:
             for c in range(values.shape[1]):
-                top.plot(steps, values[:, c], lw=1.2, label=f"channel {c}" if values.shape[1] > 1 else "series")
+                named = channels is not None and len(channels) == values.shape[1]
+                top.plot(steps, values[:, c], lw=1.2, label=str(channels[c]) if named else
+                         f"channel {c}" if values.shape[1] > 1 else "series")
             top.legend(loc="upper left", fontsize=8)
         top.set_title(title, fontsize=10)
         summed = weights.sum(axis=1) if weights.ndim == 2 else weights
