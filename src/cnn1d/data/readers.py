@@ -747,7 +747,7 @@ def _implied_series_column(frame, lower: dict, label: str | None, path: Path) ->
             return column
     raise DataError(f"{path}: has a time column {time_col!r} (one row per time step) but no column naming the "
                     f"series ({'/'.join(ID_COLUMN_NAMES)}): name it with --id-column, or give --layout wide if "
-                    "each row is one whole series")
+                    "each row is one whole series; one series over time, to forecast? pass --task forecast")
 
 
 def trained_columns(values_frame, trained: list[str], path: Path | str, *, steps: bool = True):
