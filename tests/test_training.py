@@ -207,3 +207,20 @@ def test_the_cli_says_a_class_seen_once_cannot_be_tested(tmp_path, gunpoint):
                                    '{"n_features": 168}', "--out", str(tmp_path / "run")])
     assert res.exit_code == 0, res.output
     assert "1 class(es) have one example ('3'): kept for training" in res.output
+
+
+def test_a_validation_fraction_that_cannot_be_made_is_refused(tmp_path, gunpoint):
+    """--validation-fraction 0.99 (or 0.01) trained with no validation split and said nothing: a flag that
+    silently did nothing. Refused before the run directory exists, naming the range that works."""
+    from typer.testing import CliRunner
+
+    from cnn1d.cli import app
+    from cnn1d.estimators.base import validation_count
+
+    assert validation_count(50, None) == 0 and validation_count(500, None) == 100 and validation_count(50, 0.2) == 10
+    for fraction, advice in (("0.99", "at most 0.96"), ("0.01", "at least 0.02")):
+        res = CliRunner().invoke(app, ["train", "--model", "fcn", "--epochs", "1", "--validation-fraction", fraction,
+                                       "--out", str(tmp_path / fraction)])
+        assert res.exit_code == 1 and advice in res.output and not (tmp_path / fraction).exists(), res.output
+    with pytest.raises(ConfigError, match="holds out 50 and trains on 0"):
+        CNNClassifier(model="fcn", epochs=1, validation_fraction=0.99).fit(gunpoint[0])
