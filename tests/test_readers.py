@@ -349,6 +349,16 @@ def test_an_archive_dataset_folder_reads_its_train_and_test_files(tmp_path):
         read(folder)
 
 
+def test_the_missing_value_markers_of_excel_r_and_databases_are_missing_values(tmp_path):
+    """'#N/A' (Excel), 'NULL' (databases) and 'n/a' were refused as 'not a number'; pandas reads them as missing."""
+    (tmp_path / "gaps.csv").write_text("label,t0,t1,t2,t3\na,0.1,#N/A,0.3,0.4\nb,0.5,0.6,NULL,0.8\na,n/a,0.2,0.3,0.4\n")
+    data = read(tmp_path / "gaps.csv")
+    assert np.isnan(data.values[:, :, 0]).sum() == 3 and data.lengths.tolist() == [4, 4, 4]
+    (tmp_path / "error.csv").write_text("label,t0,t1\na,0.1,#DIV/0!\nb,0.5,0.6\n")
+    with pytest.raises(DataError, match="'#DIV/0!', which is not a number"):
+        read(tmp_path / "error.csv")
+
+
 @pytest.mark.parametrize("name,advice", [("sheet.xlsx", "save the sheet as CSV UTF-8"),
                                          ("frame.parquet", "pandas' to_csv"), ("data.pkl", "pickles are not read")])
 def test_formats_not_read_say_what_to_do(tmp_path, name, advice):

@@ -168,7 +168,7 @@ def normalise_label(token: str) -> str:
 
 def _parse_float(token: str, where: str) -> float:
     token = token.strip()
-    if token in ("?", "", "NaN", "nan", "NA"):
+    if token in MISSING_TOKENS:
         return np.nan
     try:
         return float(token)
@@ -177,7 +177,9 @@ def _parse_float(token: str, where: str) -> float:
 
 
 # -- delimited text: how a file is read is decided from the whole file -----------------------------
-MISSING_TOKENS = ("?", "", "NaN", "nan", "NA")
+# "?" (the .ts/.arff marker) and pandas' default na_values: what R, Excel (#N/A), databases (NULL) and pandas write.
+MISSING_TOKENS = ("?", "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+                  "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 DELIMITERS = (",", "\t", ";", "|")
 
 
@@ -296,7 +298,8 @@ def _without_thousands_commas(frame, numbers, path: Path):
 
 
 def _number_or_missing(frame, numbers) -> np.ndarray:
-    """True where a cell is a number or a missing-value marker (``?``, ``NaN``, ``NA``, empty)."""
+    """True where a cell is a number or a missing-value marker (MISSING_TOKENS: ``?``, ``NaN``, ``NA``, ``#N/A``,
+    empty...)."""
     ok = numbers.notna().to_numpy().copy()  # pandas may hand out a read-only view
     columns = np.flatnonzero(~ok.all(axis=0))  # only columns with a non-number need their text looked at
     if len(columns):
