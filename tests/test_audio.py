@@ -108,6 +108,17 @@ def test_audio_folder_is_read_resampled_and_problems_reported(wav_folder):
     assert abs(int(data.lengths[first]) - int(train.lengths[0])) <= 2  # a 16 kHz file comes back at 8 kHz
     assert data.n_channels == 1 and "clips 80 resampled to 8000 Hz from 16000 Hz; 1 mixed to mono" in data.describe()
     assert "resampled" not in read_audio(wav_folder, sample_rate=16000).describe()
+    assert "classes from the folder" not in data.describe()
+    # clips two folders deep (speaker/digit/clip.wav): the classes are the digits, and the data line says so
+    import shutil
+
+    deep = wav_folder.parent / "deep"
+    for digit in ("zero", "one"):
+        shutil.copytree(wav_folder / digit, deep / "alice" / digit)
+    nested = read_audio(deep, sample_rate=8000, labels="required")
+    assert set(nested.y) == {"zero", "one"}
+    assert "classes from the folder holding each clip, up to 2 folders below deep/ (not the first level: alice)" \
+        in nested.describe()
     empty = wav_folder.parent / "empty"
     empty.mkdir()
     with pytest.raises(DataError, match="no audio files"):

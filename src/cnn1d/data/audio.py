@@ -149,10 +149,23 @@ def read_audio(path: str | Path, *, sample_rate: int = 8000, labels: str = "auto
     y = None
     if labelled:
         y = np.array(ys, dtype=np.int32) if names is not None else np.array(ys, dtype=object)
+    meta = {"sample_rate": sample_rate, "skipped": skipped, "files": used, "channels": channels,
+            "conversions": conversions(formats, sample_rate, channels)}
+    if labelled and path.is_dir():
+        meta["labels_from"] = _labels_from(path, used)
     return Dataset.from_series(clips, y, source=str(path), name=path.stem if path.is_file() else path.name,
-                               class_names=names,
-                               meta={"sample_rate": sample_rate, "skipped": skipped, "files": used,
-                                     "channels": channels, "conversions": conversions(formats, sample_rate, channels)})
+                               class_names=names, meta=meta)
+
+
+def _labels_from(root: Path, files: list[str]) -> str:
+    """Where a folder's classes came from, said when clips lie more than one folder deep (speaker/digit/clip.wav):
+    the class is the folder holding each clip, which a reader of the run log should see is the intended level."""
+    depths = [len(Path(f).relative_to(root).parts) - 1 for f in files]
+    if max(depths) <= 1:
+        return ""
+    first = sorted({Path(f).relative_to(root).parts[0] for f in files})
+    return (f"classes from the folder holding each clip, up to {max(depths)} folders below {root.name}/ (not the "
+            f"first level: {', '.join(first[:4])}{', ...' if len(first) > 4 else ''})")
 
 
 def conversions(formats: Counter, sample_rate: int, channels: str) -> str:

@@ -122,6 +122,8 @@ class Dataset:
             parts.append(self.meta["numbers_read"])
         if self.meta.get("encoding"):
             parts.append(f"read as {self.meta['encoding']} (not UTF-8)")
+        if self.meta.get("labels_from"):
+            parts.append(self.meta["labels_from"])
         if self.meta.get("comment_lines"):
             parts.append(self.meta["comment_lines"])
         if self.meta.get("channel_columns"):
