@@ -109,6 +109,7 @@ def test_audio_folder_is_read_resampled_and_problems_reported(wav_folder):
     assert data.n_channels == 1 and "clips 80 resampled to 8000 Hz from 16000 Hz; 1 mixed to mono" in data.describe()
     assert "resampled" not in read_audio(wav_folder, sample_rate=16000).describe()
     assert "classes from the folder" not in data.describe()
+    assert len(cnn1d.read(wav_folder)) == 80  # cnn1d.read takes audio too (it said 'is a folder')
     # clips two folders deep (speaker/digit/clip.wav): the classes are the digits, and the data line says so
     import shutil
 

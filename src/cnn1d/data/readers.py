@@ -29,7 +29,9 @@ TIME_COLUMN_NAMES = ("time", "timestamp", "t", "step", "date")
 def read(path: str | Path, *, labels: str = "auto", label_column: str | None = None, header: bool | None = None,
          layout: str | None = None, id_column: str | None = None, length_hint: int | None = None,
          value_columns: list[str] | None = None) -> Dataset:
-    """Read a series file, choosing the reader from the file extension.
+    """Read a series file, choosing the reader from the file extension; an archive's dataset folder reads its
+    ``_TRAIN`` file, and audio (a clip, or a folder of clips in class subfolders) is read at 8 kHz in mono
+    (:func:`cnn1d.data.audio.read_audio` takes other rates and channel settings).
 
     Args:
         path: the file (``.tsv``, ``.ts``, ``.arff``, ``.csv``, ``.npy``, ``.npz``, optionally ``.gz``).
@@ -48,6 +50,10 @@ def read(path: str | Path, *, labels: str = "auto", label_column: str | None = N
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: file not found")
+    from .audio import AUDIO_SUFFIXES, is_audio_path, read_audio
+
+    if (path.is_dir() or path.suffix.lower() in AUDIO_SUFFIXES) and is_audio_path(path):
+        return read_audio(path, labels=labels)  # clips at 8 kHz in mono: read_audio takes the other settings
     if path.is_dir():
         path = folder_file(path, "TRAIN")
     suffix = _format_suffix(path)
@@ -110,7 +116,7 @@ def folder_file(folder: Path, split: str) -> Path:
              and _format_suffix(p) in _FOLDER_PREFERENCE]
     names = {p.name.split(f"_{split}")[0] for p in found}
     if not found:
-        raise DataError(f"{folder}: is a folder without a NAME_{split} data file (or audio clips); give a data file "
+        raise DataError(f"{folder}: is a folder without a NAME_{split} data file or audio clips; give a data file "
                         "(.tsv, .ts, .arff, .csv, .npy, .npz) or a dataset folder holding NAME_TRAIN and NAME_TEST files")
     if len(names) > 1:
         raise DataError(f"{folder}: holds the {split} files of several datasets ({', '.join(sorted(names))}); give one file")
