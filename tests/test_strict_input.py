@@ -351,7 +351,7 @@ def test_fractional_numeric_labels_are_not_taken_for_classes(tmp_path, monkeypat
     path.write_text("patient,diagnosis," + ",".join(f"t{j}" for j in range(12)) + "\n" + "".join(
         f"{100 + i},{i % 2}," + ",".join(f"{v:.4f}" for v in row) + "\n" for i, row in enumerate(values)))
     one_line_error(cli("train", "--data", path), "the labels (from column 'patient', the first column",
-                   "are all different", "--label-column")
+                   "are all different", "'diagnosis' holds 2 distinct whole numbers (0, 1): --label-column diagnosis?")
     assert not (tmp_path / "runs").exists()
 
 

@@ -361,6 +361,25 @@ def count_test_in_training(train, test, log: Callable[[str], None]) -> int:
     return shared
 
 
+def _class_code_columns(train: Dataset) -> str:
+    """`` (COLUMN holds N whole numbers: ...)`` for the step columns of a wide table that look like class codes (a few
+    distinct whole numbers, as a label column written last holds), to name beside --label-column; else empty."""
+    columns = train.meta.get("value_columns") or []
+    if train.n_channels != 1 or len(columns) != train.values.shape[1]:
+        return ""
+    found = []
+    for j, name in enumerate(columns):
+        values = train.values[:, j, 0]
+        values = values[np.isfinite(values)]
+        distinct = np.unique(values)
+        if len(values) and np.all(distinct == np.round(distinct)) and 2 <= len(distinct) <= max(2, len(values) // 5):
+            found.append((name, f"{name!r} holds {len(distinct)} distinct whole numbers "
+                                f"({', '.join(f'{v:g}' for v in distinct[:4])}{', ...' if len(distinct) > 4 else ''})"))
+    if not found:
+        return ""
+    return f" ({'; '.join(said for _, said in found[:2])}: --label-column {found[0][0]}?)"
+
+
 def refuse_numeric_targets_as_classes(train: Dataset) -> None:
     """Labels that are numbers with fractions, most of them distinct, are a regression target far more often
     than classes (classification needs several series per class): refused until the task is given, naming both.
@@ -374,7 +393,7 @@ def refuse_numeric_targets_as_classes(train: Dataset) -> None:
     if column and distinct == len(values):
         raise ConfigError(f"{train.source or 'data'}: the labels (from column {column}) are all different "
                           f"({', '.join(map(str, values[:3]))}, ...): an id, not classes? Name the label column with "
-                          "--label-column (or pass --task regress if this is the target)")
+                          f"--label-column{_class_code_columns(train)} (or pass --task regress if this is the target)")
     try:
         numbers = [float(v) for v in values]
     except (TypeError, ValueError):
@@ -382,7 +401,8 @@ def refuse_numeric_targets_as_classes(train: Dataset) -> None:
     if distinct >= max(10, len(values) // 2) and any(not float(n).is_integer() for n in numbers):
         shown = ", ".join(str(v) for v in values[:3])
         found = f"the labels (from column {column})" if column else "the labels"
-        fix = ("name the label column with --label-column, or pass --task regress if this is the target" if column
+        fix = (f"name the label column with --label-column{_class_code_columns(train)}, or pass --task regress if "
+               "this is the target" if column
                else "a regression target? Pass --task regress, or --task classify to make each value a class")
         raise ConfigError(f"{train.source or 'data'}: {found} are {distinct} distinct numbers for {len(values)} series "
                           f"({shown}, ...; {min(numbers):g} to {max(numbers):g}): {fix}")
