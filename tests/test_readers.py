@@ -359,6 +359,23 @@ def test_the_missing_value_markers_of_excel_r_and_databases_are_missing_values(t
         read(tmp_path / "error.csv")
 
 
+def test_forecasting_tables_find_or_name_their_series_column(tmp_path):
+    """statsforecast's long format (unique_id, ds, y) was read as one series with three rows per day and the error
+    pointed to --aggregate, which would forecast the stores' mean; a series column under another name is named."""
+    from cnn1d.data.timeseries import read_series_csv
+
+    days = [f"2024-01-{d:02d}" for d in range(1, 29)]
+    (tmp_path / "sf.csv").write_text("unique_id,ds,y\n" + "".join(f"{s},{d},{i + k}\n" for k, s in enumerate("abc")
+                                                                  for i, d in enumerate(days)))
+    table = read_series_csv(tmp_path / "sf.csv", None)
+    assert sorted(table.targets) == ["a", "b", "c"] and table.target_names == ["y"]
+    assert any("series named by column 'unique_id' (3 series" in d for d in table.report["decisions"])
+    (tmp_path / "stores.csv").write_text("store,date,sales\n" + "".join(f"{s},{d},{i + k}\n" for k, s in enumerate(("n", "s"))
+                                                                       for i, d in enumerate(days)))
+    with pytest.raises(DataError, match="--id-column store; to combine the rows of one series: --aggregate"):
+        read_series_csv(tmp_path / "stores.csv", None)
+
+
 @pytest.mark.parametrize("name,advice", [("sheet.xlsx", "save the sheet as CSV UTF-8"),
                                          ("frame.parquet", "pandas' to_csv"), ("data.pkl", "pickles are not read")])
 def test_formats_not_read_say_what_to_do(tmp_path, name, advice):

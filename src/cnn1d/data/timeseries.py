@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import DataError, did_you_mean
 
 TIME_COLUMN_NAMES = ("date", "time", "timestamp", "datetime", "ds", "period")
+ID_COLUMN_NAMES = ("unique_id", "series_id", "id", "series", "item_id")
 
 
 @dataclass
@@ -260,6 +261,12 @@ def from_frame(frame, target: str | list[str] | None, *, time_column: str | None
         time_col = _dated_column(frame, [*targets, *(covariates or []), id_column], source)
         if time_col is not None:
             found.append(f"time column {time_col!r}: its values are dates (--time-column to choose another)")
+    if id_column is None:  # statsforecast's unique_id, or id/series_id/series/item_id, as the series readers take
+        lower = {str(c).lower(): c for c in frame.columns if c not in (time_col, *targets, *(covariates or []))}
+        id_column = next((lower[n] for n in ID_COLUMN_NAMES if n in lower), None)
+        if id_column is not None:
+            found.append(f"series named by column {id_column!r} ({frame[id_column].nunique()} series; --id-column to "
+                         "choose another)")
     if not targets:
         targets = [_only_numeric_column(frame, [time_col, id_column, *(covariates or [])], source)]
         found.append(f"target {targets[0]!r}: the one numeric column (--target to choose)")
@@ -348,8 +355,15 @@ def from_frame(frame, target: str | list[str] | None, *, time_column: str | None
             dup = group[time_col].duplicated()
             if dup.any():
                 when = group[time_col][dup].iloc[0]
-                raise DataError(f"{source}: series {key!r} has two rows for time {when}; timestamps must be unique, "
-                                "or say how to combine them: --aggregate mean|sum|last")
+                # A column that tells the rows of one timestamp apart names several series (stores, sensors):
+                # aggregating them would forecast their mean, with exit 0.
+                apart = [c for c in group.columns if c not in (time_col, *targets, *covariates)
+                         and group[c].nunique() > 1 and not group.duplicated([time_col, c]).any()] \
+                    if id_column is None else []
+                several = (f"if the file holds several series, name the column telling them apart: --id-column "
+                           f"{apart[0]}; " if apart else "")
+                raise DataError(f"{source}: series {key!r} has two rows for time {when}; timestamps must be unique: "
+                                f"{several}to combine the rows of one series: --aggregate mean|sum|last")
             if calendar == "observations":
                 index = pd.DatetimeIndex(group[time_col])
                 group = group.set_index(time_col)
