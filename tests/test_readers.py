@@ -370,6 +370,8 @@ def test_forecasting_tables_find_or_name_their_series_column(tmp_path):
     table = read_series_csv(tmp_path / "sf.csv", None)
     assert sorted(table.targets) == ["a", "b", "c"] and table.target_names == ["y"]
     assert any("series named by column 'unique_id' (3 series" in d for d in table.report["decisions"])
+    (tmp_path / "rows.csv").write_text("id,ds,y\n" + "".join(f"{i},{d},{i % 7}\n" for i, d in enumerate(days)))
+    assert list(read_series_csv(tmp_path / "rows.csv", "y").targets) == ["series"]  # an id per row: one series
     (tmp_path / "stores.csv").write_text("store,date,sales\n" + "".join(f"{s},{d},{i + k}\n" for k, s in enumerate(("n", "s"))
                                                                        for i, d in enumerate(days)))
     with pytest.raises(DataError, match="--id-column store; to combine the rows of one series: --aggregate"):

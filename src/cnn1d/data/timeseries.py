@@ -264,6 +264,8 @@ def from_frame(frame, target: str | list[str] | None, *, time_column: str | None
     if id_column is None:  # statsforecast's unique_id, or id/series_id/series/item_id, as the series readers take
         lower = {str(c).lower(): c for c in frame.columns if c not in (time_col, *targets, *(covariates or []))}
         id_column = next((lower[n] for n in ID_COLUMN_NAMES if n in lower), None)
+        if id_column is not None and frame[id_column].nunique() == len(frame) > 1:
+            id_column = None  # a row number, not series names
         if id_column is not None:
             found.append(f"series named by column {id_column!r} ({frame[id_column].nunique()} series; --id-column to "
                          "choose another)")
