@@ -860,7 +860,6 @@ def _wide_channels(values_frame, numbers, path: Path, channels: dict[str, list[s
                    **kwargs) -> Dataset:
     """A wide table whose columns name a channel and a step: one channel per prefix. ``trained``: ``channels``
     are a model's, and the file's columns of each channel are taken by name (see trained_columns)."""
-    ignored: list[str] = []
     picked = []
     for prefix, columns in channels.items():
         if trained:

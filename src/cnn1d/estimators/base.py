@@ -23,15 +23,14 @@ AUTO_VALIDATION_FRACTION = 0.2
 MIN_AUTO_VALIDATION = 50
 PREDICT_BATCH = 256
 
+
 def validation_count(n: int, fraction: float | None) -> int:
     """How many of ``n`` training series the validation split holds (0: none). ``None`` holds out
     AUTO_VALIDATION_FRACTION where that is at least MIN_AUTO_VALIDATION series; a fraction the user gave that holds
     out none or leaves fewer than 2 to train on is refused (it was silently not made)."""
-    if fraction is None:
+    given = fraction is not None
+    if not given:
         fraction = AUTO_VALIDATION_FRACTION if n * AUTO_VALIDATION_FRACTION >= MIN_AUTO_VALIDATION else 0.0
-        given = False
-    else:
-        given = True
     if not fraction:
         return 0
     n_val = int(round(n * fraction))
@@ -40,8 +39,8 @@ def validation_count(n: int, fraction: float | None) -> int:
     if not given:
         return 0
     keep = f"at least {np.ceil(1000 / n) / 1000:g}" if n_val < 1 else f"at most {np.floor((n - 2) / n * 1000) / 1000:g}"
-    raise ConfigError(f"validation_fraction (--validation-fraction) {fraction:g} of {n} training examples holds out {n_val} and trains on "
-                      f"{n - n_val}; give {keep} (or 0 for no validation split)")
+    raise ConfigError(f"validation_fraction (--validation-fraction) {fraction:g} of {n} training examples holds out "
+                      f"{n_val} and trains on {n - n_val}; give {keep} (or 0 for no validation split)")
 
 
 def as_dataset(X: Any, y: Any = None, where: str = "X", value_columns: list[str] | None = None) -> Dataset:

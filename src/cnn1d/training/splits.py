@@ -41,7 +41,6 @@ def split_indices(n: int, fraction: float | None = None, *, seed: int | None, la
                 rest = index[~single]
                 kept, held = split_indices(len(rest), seed=rng, labels=labels[~single], n_held=n_held)
                 return np.concatenate([rest[kept], index[single]]), rest[held]
-            _, counts = np.unique(labels.astype(str), return_counts=True)
             if counts.min() >= 2 and n_held >= len(counts) and n - n_held >= len(counts):
                 stratify = labels.astype(str)
     kept, held = train_test_split(index, test_size=n_held, random_state=rng, stratify=stratify)
