@@ -131,7 +131,8 @@ def read_series_csv(path: str | Path, target: str | list[str] | None, *, time_co
     try:
         # Series ids are names: store "001" stays "001", not the number 1.
         sep = _sniff_delimiter(text, ",")
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype={id_column: str} if id_column else None)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype={name: str for name in ([id_column] if id_column
+                                                                                      else ID_COLUMN_NAMES)})
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV ({exc})") from None
     converted = _numbers_written_for_people(frame, sep)
