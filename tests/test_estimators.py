@@ -197,3 +197,18 @@ def test_a_label_differing_only_in_case_is_named():
 
     with pytest.raises(DataError, match="'Gun' differs from 'gun' only in case or spaces"):
         classify.encode(np.array(["Gun", "point"], dtype=object), np.array(["gun", "point"], dtype=object), "test.csv")
+
+
+def test_a_dataframe_with_channel_and_step_columns_fits_as_channels(gunpoint):
+    """As cnn1d.read reads such a table: x_0..x_19, y_0..y_19 are two channels of 20 steps, not one of 40, and
+    prediction takes the columns by name in any order."""
+    import pandas as pd
+
+    values = gunpoint[0].values[:, :40, 0]
+    frame = pd.DataFrame({**{f"x_{k}": values[:, k] for k in range(20)}, **{f"y_{k}": values[:, 20 + k] for k in range(20)}})
+    clf = CNNClassifier(model="minirocket", model_params={"n_features": 168}, seed=0).fit(frame, gunpoint[0].y)
+    assert clf.preprocessor_.n_channels == 2 and clf.value_columns_[20] == "y_0"
+    expected = clf.predict_proba(frame)
+    np.testing.assert_allclose(clf.predict_proba(frame[list(reversed(frame.columns))]), expected, atol=1e-6)
+    with pytest.raises(DataError, match="lacks 'y_3'"):
+        clf.predict(frame.drop(columns=["y_3"]))

@@ -68,9 +68,12 @@ def as_dataset(X: Any, y: Any = None, where: str = "X", value_columns: list[str]
         names = _column_names(X)
         if names and y is not None:
             _refuse_target_in_X(X, y, where)
-        if names and value_columns:
+        channels = _channel_columns(value_columns or names) if names else None
+        if channels is not None:  # x_0..x_49, y_0..y_49: two channels, as cnn1d.read takes such a table
+            X, names = _by_channels(X, channels, where)
+        elif names and value_columns:
             X, names = _by_trained_names(X, value_columns, where)
-        X = X.to_numpy()
+        X = X.to_numpy() if hasattr(X, "to_numpy") else X
     if getattr(X, "dtype", None) is not None and np.dtype(X.dtype).kind == "c" or (
             isinstance(X, (list, tuple)) and any(isinstance(v, complex) for v in np.ravel(np.asarray(X, dtype=object)))):
         raise DataError(f"{where}: Complex data not supported; pass real values (e.g. np.abs(X) or X.real)")
@@ -110,6 +113,27 @@ def _column_names(X) -> list[str] | None:
     """A DataFrame's step names, where it names its columns (not pandas' default 0, 1, 2, ...)."""
     columns = list(getattr(X, "columns", []))
     return [str(c) for c in columns] if columns and all(isinstance(c, str) for c in columns) else None
+
+
+def _channel_columns(names: list[str]):
+    from ..data.readers import _channel_columns as channel_columns
+
+    return channel_columns([str(n) for n in names])
+
+
+def _by_channels(X, channels: dict[str, list[str]], where: str):
+    """``((n, steps, channels) array, column names in channel order)`` of a DataFrame whose columns name a channel
+    and a step; every column of every channel is needed and no other (as scikit-learn refuses unknown columns)."""
+    wanted = [c for columns in channels.values() for c in columns]
+    missing = [c for c in wanted if c not in X.columns]
+    extra = [str(c) for c in X.columns if c not in set(wanted)]
+    if missing or extra:
+        said = [f"lacks {', '.join(map(repr, missing[:5]))}" if missing else "",
+                f"has column(s) the model was not trained on: {', '.join(map(repr, extra[:5]))}" if extra else ""]
+        raise DataError(f"{where} {' and '.join(p for p in said if p)}; the channels are "
+                        f"{', '.join(f'{cols[0]}..{cols[-1]}' for cols in channels.values())}")
+    values = np.stack([X[columns].to_numpy(dtype=np.float32) for columns in channels.values()], axis=-1)
+    return values, wanted
 
 
 def _by_trained_names(X, value_columns: list[str], where: str):
