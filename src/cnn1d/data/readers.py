@@ -827,7 +827,7 @@ def _wide_dataset(values_frame, numbers, path: Path, value_columns: list[str] | 
     Columns named by channel and step (``x_0 .. x_49, y_0 .. y_49``) are read as channels, not as one series of
     their concatenation."""
     ignored: list[str] = []
-    channels = _channel_columns([str(c) for c in (value_columns or values_frame.columns)])
+    channels = channel_columns([str(c) for c in (value_columns or values_frame.columns)])
     if channels is not None:
         return _wide_channels(values_frame, numbers, path, channels, bool(value_columns), y, **kwargs)
     if value_columns:
@@ -840,7 +840,7 @@ def _wide_dataset(values_frame, numbers, path: Path, value_columns: list[str] | 
 _CHANNEL_STEP = re.compile(r"^(.*\D)(\d+)$")
 
 
-def _channel_columns(columns: list[str]) -> dict[str, list[str]] | None:
+def channel_columns(columns: list[str]) -> dict[str, list[str]] | None:
     """``{prefix: its columns in step order}`` when every column is a prefix and a step number, with two or more
     prefixes numbered over the same run of steps (``x_0 .. x_49, y_0 .. y_49``, in either order); else None."""
     groups: dict[str, dict[int, str]] = {}

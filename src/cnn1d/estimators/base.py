@@ -68,7 +68,9 @@ def as_dataset(X: Any, y: Any = None, where: str = "X", value_columns: list[str]
         names = _column_names(X)
         if names and y is not None:
             _refuse_target_in_X(X, y, where)
-        channels = _channel_columns(value_columns or names) if names else None
+        from ..data.readers import channel_columns
+
+        channels = channel_columns([str(n) for n in (value_columns or names)]) if names else None
         if channels is not None:  # x_0..x_49, y_0..y_49: two channels, as cnn1d.read takes such a table
             X, names = _by_channels(X, channels, where)
         elif names and value_columns:
@@ -113,12 +115,6 @@ def _column_names(X) -> list[str] | None:
     """A DataFrame's step names, where it names its columns (not pandas' default 0, 1, 2, ...)."""
     columns = list(getattr(X, "columns", []))
     return [str(c) for c in columns] if columns and all(isinstance(c, str) for c in columns) else None
-
-
-def _channel_columns(names: list[str]):
-    from ..data.readers import _channel_columns as channel_columns
-
-    return channel_columns([str(n) for n in names])
 
 
 def _by_channels(X, channels: dict[str, list[str]], where: str):
