@@ -381,9 +381,16 @@ def test_forecasting_tables_find_or_name_their_series_column(tmp_path):
 @pytest.mark.parametrize("name,advice", [("sheet.xlsx", "save the sheet as CSV UTF-8"),
                                          ("frame.parquet", "pandas' to_csv"), ("data.pkl", "pickles are not read")])
 def test_formats_not_read_say_what_to_do(tmp_path, name, advice):
+    from cnn1d.data.text import read_text
+    from cnn1d.data.timeseries import read_series_csv
+
     (tmp_path / name).write_bytes(b"PK\x03\x04")
     with pytest.raises(DataError, match=f"unknown file type .*{advice}"):
         read(tmp_path / name)
+    with pytest.raises(DataError, match=f"forecasting reads CSV/TSV tables.*{advice}"):  # it said "holds no rows"
+        read_series_csv(tmp_path / name, None)
+    with pytest.raises(DataError, match=f"unknown text file type .*{advice}"):
+        read_text(tmp_path / name)
 
 
 def test_pandas_index_and_trailing_delimiters_are_not_time_steps(tmp_path):

@@ -119,7 +119,10 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
             frame = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, kind), dtype=str, keep_default_na=False,
                                 skip_blank_lines=False)
         else:
-            raise DataError(f"{path}: unknown text file type {kind or '(none)'}; use .csv, .tsv, .json, .jsonl or a folder")
+            from .readers import OTHER_FORMATS
+
+            raise DataError(f"{path}: unknown text file type {kind or '(none)'}; use .csv, .tsv, .json, .jsonl or a "
+                            f"folder{OTHER_FORMATS.get(kind, '')}")
     except DataError:
         raise
     except (ValueError, pd.errors.ParserError) as exc:

@@ -119,6 +119,11 @@ def read_series_csv(path: str | Path, target: str | list[str] | None, *, time_co
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: file not found")
+    from .readers import OTHER_FORMATS, _format_suffix
+
+    if _format_suffix(path) in OTHER_FORMATS:
+        raise DataError(f"{path}: forecasting reads CSV/TSV tables, not {_format_suffix(path)} files"
+                        f"{OTHER_FORMATS[_format_suffix(path)]}")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     import io
