@@ -300,6 +300,10 @@ def test_wide_columns_named_by_channel_and_step_are_read_as_channels(tmp_path):
     frame.drop(columns=["y_4"]).to_csv(tmp_path / "short.csv", index=False)
     with pytest.raises(DataError, match="different numbers of step columns"):
         read_csv(tmp_path / "short.csv", labels="none", value_columns=trained)
+    # months of two years (2020-01 .. 2021-12) are 24 steps of one series, not two channels
+    pd.DataFrame({"label": ["a", "b"], **{f"{y}-{m:02d}": [m, -m] for y in (2020, 2021) for m in range(1, 13)}}) \
+        .to_csv(tmp_path / "months.csv", index=False)
+    assert read(tmp_path / "months.csv").values.shape == (2, 24, 1)
     # steps numbered differently per prefix stay one channel of every column
     frame.drop(columns=["y_4"]).to_csv(tmp_path / "uneven.csv", index=False)
     assert read(tmp_path / "uneven.csv").values.shape == (3, 9, 1)

@@ -853,6 +853,8 @@ def channel_columns(columns: list[str]) -> dict[str, list[str]] | None:
     if len(groups) < 2 or any(s != steps[0] for s in steps) or len(steps[0]) < 2 \
             or steps[0] != list(range(steps[0][0], steps[0][0] + len(steps[0]))):
         return None
+    if len({re.sub(r"\d", "", prefix) for prefix in groups}) == 1:
+        return None  # 2020-01 .. 2021-12, day1_h0 .. day2_h23: a second time index, not channel names
     return {prefix: [group[k] for k in sorted(group)] for prefix, group in groups.items()}
 
 
