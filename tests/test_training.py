@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,7 +22,9 @@ def test_checkpoint_written_only_inside_out(tmp_path, gunpoint, monkeypatch):
     state = json.loads((out / "checkpoint" / "state.json").read_text())
     assert state["status"] == "finished" and state["epoch"] == clf.epochs_ - 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
-    assert sorted(p.name for p in (out / "checkpoint").iterdir()) == ["best.weights.h5", "last.keras", "state.json"]
+    # a finished run keeps its final model beside the state (the per-epoch checkpoint files are removed)
+    assert sorted(p.name for p in (out / "checkpoint").iterdir()) == ["final.keras", "state.json"]
+    assert state["last_model"] == "final.keras"
     with pytest.raises(ConfigError, match="already holds a run"):
         CNNClassifier(**{**FAST, "out": str(out)}).fit(gunpoint[0])
     # Resuming a finished network (an ensemble member that ended before a kill) reuses it as it ended.
@@ -224,3 +227,34 @@ def test_a_validation_fraction_that_cannot_be_made_is_refused(tmp_path, gunpoint
         assert res.exit_code == 1 and advice in res.output and not (tmp_path / fraction).exists(), res.output
     with pytest.raises(ConfigError, match="holds out 50 and trains on 0"):
         CNNClassifier(model="fcn", epochs=1, validation_fraction=0.99).fit(gunpoint[0])
+
+
+def test_a_kill_between_the_model_and_the_state_resumes_to_the_same_weights(tmp_path, gunpoint, monkeypatch):
+    """The checkpoint wrote the model, then the state, both under fixed names: a kill between the two left the
+    state of epoch N-1 beside the model of epoch N, and the resumed run ended with other weights (the killed-
+    and-resumed test failed now and then under load). Each checkpoint's files now have their own names."""
+    from cnn1d.training import trainer
+
+    monkeypatch.setattr(trainer, "CHECKPOINT_SECONDS", 0.0)
+    settings = {**FAST, "epochs": 8}
+    whole = CNNClassifier(**{**settings, "out": str(tmp_path / "whole")}).fit(gunpoint[0])
+    real, writes = trainer.atomic_write_text, []
+
+    class Killed(Exception):
+        pass
+
+    def killed_before_the_third_state(path, text, *args, **kwargs):
+        if Path(path).name == trainer.STATE_FILE:
+            writes.append(path)
+            if len(writes) == 3:
+                raise Killed
+        return real(path, text, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "atomic_write_text", killed_before_the_third_state)
+    with pytest.raises(Killed):
+        CNNClassifier(**{**settings, "out": str(tmp_path / "killed")}).fit(gunpoint[0])
+    monkeypatch.setattr(trainer, "atomic_write_text", real)
+    assert json.loads((tmp_path / "killed" / "checkpoint" / "state.json").read_text())["epoch"] == 1
+    resumed = CNNClassifier(**{**settings, "out": str(tmp_path / "killed")}, resume=True).fit(gunpoint[0])
+    assert resumed.epochs_ == whole.epochs_
+    assert all(np.array_equal(a, b) for a, b in zip(whole.model_.get_weights(), resumed.model_.get_weights()))

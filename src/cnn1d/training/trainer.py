@@ -87,6 +87,9 @@ class RunState(keras().callbacks.Callback):
         self._last_checkpoint = -math.inf
         self._best_dirty = False
         self._resume_rng = state.get("rng")
+        # The checkpoint files the state points at (named per epoch: see _checkpoint).
+        self.last_model = state.get("last_model", LAST_MODEL)
+        self.best_file = state.get("best_weights", BEST_WEIGHTS)
 
     @property
     def seconds(self) -> float:
@@ -140,7 +143,7 @@ class RunState(keras().callbacks.Callback):
 
     def on_train_end(self, logs=None):
         if self.best_weights is None and self.run_dir is not None:
-            best = self.run_dir / CHECKPOINT_DIR / BEST_WEIGHTS
+            best = self.run_dir / CHECKPOINT_DIR / self.best_file
             if best.exists():
                 self.model.load_weights(best)
                 return
@@ -160,24 +163,39 @@ class RunState(keras().callbacks.Callback):
             "fingerprint": self.fingerprint,
             "stopped_because": self.stopped_because,
             "rng": rng_state(),
+            "last_model": self.last_model,
+            "best_weights": self.best_file,
         }
 
     def _checkpoint(self) -> None:
+        """Write this epoch's model (and new best weights) under names of their own, then the state that points at
+        them, then remove the files of earlier checkpoints. With one fixed name a kill between the model and the
+        state left the state of epoch N-1 beside the weights of epoch N, and the resumed run retrained epoch N from
+        them: it ended with other weights than the run that was never killed."""
         if self.run_dir is None:
             return
         directory = self.run_dir / CHECKPOINT_DIR
         if self._best_dirty:
             current = self.model.get_weights()
             self.model.set_weights(self.best_weights)
-            with atomic_path(directory / BEST_WEIGHTS) as tmp:
+            self.best_file = f"best-{self.last_epoch}.weights.h5"
+            with atomic_path(directory / self.best_file) as tmp:
                 self.model.save_weights(tmp)
             self.model.set_weights(current)
             self._best_dirty = False
-        with atomic_path(directory / LAST_MODEL) as tmp:
+        self.last_model = f"last-{self.last_epoch}.keras"
+        with atomic_path(directory / self.last_model) as tmp:
             self.model.save(tmp)
-        # The state is written last: it only ever points at checkpoint files that are complete.
         atomic_write_text(directory / STATE_FILE, json.dumps(self.state("running")))
+        remove_stale_checkpoints(directory, (self.last_model, self.best_file))
         self._last_checkpoint = time.perf_counter()
+
+
+def remove_stale_checkpoints(directory: Path, kept: tuple[str, ...]) -> None:
+    """Delete the model and weight files of a checkpoint directory that the state no longer points at."""
+    for path in [*directory.glob("*.keras"), *directory.glob("*.weights.h5")]:
+        if path.name not in kept:
+            path.unlink(missing_ok=True)
 
 
 class EpochProgress(keras().callbacks.Callback):
@@ -303,7 +321,7 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
         if state is not None:
             if state.get("fingerprint") != print_:
                 raise ConfigError(f"cannot resume {run_dir}: the training data or settings differ from the original run")
-            model = k.saving.load_model(run_dir / CHECKPOINT_DIR / LAST_MODEL, safe_mode=True)
+            model = k.saving.load_model(run_dir / CHECKPOINT_DIR / state.get("last_model", LAST_MODEL), safe_mode=True)
             if state.get("status") == "finished":
                 # An ensemble member that ended before the kill: its final (best) weights are the checkpoint.
                 return TrainResult(history=state["history"], epochs=int(state["epoch"]) + 1,
@@ -335,9 +353,11 @@ def train(model, X: np.ndarray, y: np.ndarray, *, validation: tuple | None, conf
                       callbacks=callbacks, verbose=0)
     if run_dir is not None:
         # The final model (best weights restored) replaces the last checkpoint, so a resumed ensemble reuses it.
-        with atomic_path(run_dir / CHECKPOINT_DIR / LAST_MODEL) as tmp:
+        run_state.last_model = "final.keras"
+        with atomic_path(run_dir / CHECKPOINT_DIR / run_state.last_model) as tmp:
             model.save(tmp)
         atomic_write_text(run_dir / CHECKPOINT_DIR / STATE_FILE, json.dumps(run_state.state("finished")))
+        remove_stale_checkpoints(run_dir / CHECKPOINT_DIR, (run_state.last_model,))
     return TrainResult(
         history=run_state.history,
         epochs=run_state.last_epoch + 1,
