@@ -147,8 +147,11 @@ def test_text_classifier_learns_and_round_trips(tmp_path, reviews):
 
 
 def test_text_bad_input(reviews):
-    with pytest.raises(DataError, match="single example"):
+    with pytest.raises(DataError, match=r"1 label\(s\) have a single example \(y\)"):
         CNNTextClassifier(**FAST).fit(["a", "b", "c"], ["x", "x", "y"])
+    # scores as labels (np.str_('0.08') was shown, and nothing said they are numbers)
+    with pytest.raises(DataError, match=r"\(0.05, 0.1, .*are 12 distinct numbers for 12 texts: a score to predict\?"):
+        CNNTextClassifier(**FAST).fit([f"text {i}" for i in range(12)], [f"{i / 20:g}" for i in range(1, 13)])
     with pytest.raises(DataError, match="not a string"):
         CNNTextClassifier(**FAST).fit(["a", 3], ["x", "y"])
     with pytest.raises(DataError, match=r"item 1 is missing \(nan; 1 item\(s\) in all\); drop the rows without a text"):

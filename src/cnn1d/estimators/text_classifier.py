@@ -130,10 +130,14 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
                 rare = [str(c) for c, n in zip(self.classes_, counts) if n < 2]
                 raise DataError(f"{where}: label(s) {rare[:5]} occur fewer than twice; each label needs two examples")
         else:
-            _, counts = np.unique(data.y.astype(str), return_counts=True)
+            names, counts = np.unique(data.y.astype(str), return_counts=True)
             if counts.min() < 2:
-                singles = [c for c, n in zip(*np.unique(data.y.astype(str), return_counts=True)) if n < 2]
-                raise DataError(f"{where}: label(s) {singles[:5]} have a single example; give each class at least two")
+                singles = [str(c) for c, n in zip(names, counts) if n < 2]
+                numeric = _numbers_with_fractions(names)
+                hint = (f"; the labels are {len(names)} distinct numbers for {len(data.y)} texts: a score to predict? "
+                        "Text trains classifiers only: bin the scores into classes" if numeric else "")
+                raise DataError(f"{where}: {len(singles)} label(s) have a single example ({', '.join(singles[:5])}"
+                                f"{', ...' if len(singles) > 5 else ''}); give each class at least two{hint}")
             self.classes_ = classify.fit_classes(data.y, where)
             targets = classify.encode(data.y, self.classes_, where)
         config = self._fit_policy()
@@ -295,6 +299,15 @@ def linear_ngram_buckets(n_classes: int) -> int:
     while buckets > 1024 and buckets * n_classes > LINEAR_NGRAM_MAX_WEIGHTS:
         buckets //= 2
     return buckets
+
+
+def _numbers_with_fractions(names) -> bool:
+    """Whether class names are numbers, some with fractions and many distinct (a regression target)."""
+    try:
+        values = [float(n) for n in names]
+    except ValueError:
+        return False
+    return len(values) >= 10 and any(not v.is_integer() for v in values)
 
 
 def fit_ngram_logistic(ids: np.ndarray, targets: np.ndarray, n_classes: int, level: str) -> dict[str, Any]:
