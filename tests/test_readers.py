@@ -330,6 +330,9 @@ def test_comment_lines_at_the_top_are_skipped_and_a_commented_header_kept(tmp_pa
     (tmp_path / "texts.csv").write_text("# labelled by hand\ntext,label\na good film,pos\na bad film,neg\n")
     texts = read_text(tmp_path / "texts.csv")
     assert texts.texts == ["a good film", "a bad film"] and "1 comment line(s)" in texts.describe()
+    (tmp_path / "texts.csv").write_text("# labelled by hand\ntext,label\na good film,pos\na bad film,\n")
+    with pytest.raises(DataError, match="line 4 has a text but no label"):  # the file's line, comments counted
+        read_text(tmp_path / "texts.csv")
 
 
 def test_an_archive_dataset_folder_reads_its_train_and_test_files(tmp_path):

@@ -98,8 +98,11 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
     notes = {"decode_errors": decode_errors, **({} if encoding in ("UTF-8", "UTF-16") else {"encoding": encoding})}
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     kind = suffixes[-1] if suffixes else ""
+    skipped_lines = 0  # file lines above the header that were comments: line numbers in errors count them
     if kind in (".csv", ".tsv", ".txt"):
+        lines_before = text.count("\n")
         text, comments = leading_comments(text)
+        skipped_lines = lines_before - text.count("\n")
         if comments:
             notes["comment_lines"] = comments
     import io
@@ -148,7 +151,7 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
     # " pos" and "pos " are "pos", and "1.0" is "1", as in series files (otherwise each is a class of its own)
     y = frame[label_col].astype(str).map(normalise_label).to_numpy(dtype=object)[keep] if label_col else None
     if y is not None:
-        unlabelled = [keep[i] + 2 for i, label in enumerate(y) if not label.strip()]  # + header, 1-based
+        unlabelled = [keep[i] + 2 + skipped_lines for i, label in enumerate(y) if not label.strip()]  # + header, 1-based
         if unlabelled:
             shown = ", ".join(map(str, unlabelled[:5])) + (f" and {len(unlabelled) - 5} more" if len(unlabelled) > 5 else "")
             lines = f"line {shown} has" if len(unlabelled) == 1 else f"lines {shown} have"
