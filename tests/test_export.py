@@ -200,3 +200,17 @@ def test_litert_export_matches_bundle(tmp_path, gunpoint):
     np.testing.assert_allclose(model.predict_proba(x), clf.predict_proba(x), atol=1e-5)
     with pytest.raises(ConfigError, match="ends in .tflite"):
         export(bundle, tmp_path / "m.onnx", format="litert")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["minirocket", "hydra"])
+def test_litert_exports_the_closed_form_models(tmp_path, gunpoint, model):
+    """The default model (MiniRocket) and Hydra failed to export to LiteRT: ellipsis and new-axis slices became
+    TensorFlow (Flex) ops, which the LiteRT interpreter does not run ('internal error ... FlexStridedSlice')."""
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("ai_edge_litert")
+    train, _ = gunpoint
+    params = {"n_features": 168} if model == "minirocket" else {"groups": 8}
+    clf = cnn1d.CNNClassifier(model=model, model_params=params, seed=0).fit(_gappy(train.values[:, :, 0]), train.y)
+    report = export(clf.save(tmp_path / "m.cnn1d"), tmp_path / "m.tflite", format="litert")
+    assert report["max_abs_diff"] <= 1e-4 and report["label_agreement"] == 1.0

@@ -95,16 +95,16 @@ class HydraFeatures(keras().layers.Layer):
 
     def _inputs(self, x, ops):
         """[(series, its steps' weights)] for the series and its first difference (zero at the end)."""
-        if self.mask_channel:
-            values, mask = x[..., :-1], x[..., -1]
+        if self.mask_channel:  # (batch, steps, channels): no ellipsis slices, which LiteRT runs only as Flex ops
+            values, mask = x[:, :, :-1], x[:, :, -1]
         else:
-            values, mask = x, ops.ones_like(x[..., 0])
+            values, mask = x, ops.ones_like(x[:, :, 0])
         valid = ops.cast(mask > 0.5, x.dtype)
         # The next step by padding and slicing, not by concatenating a T-1 difference with a zero: the ONNX
         # graph then keeps one length throughout (onnxruntime refused the concatenation's two lengths).
         following = ops.pad(values, [[0, 0], [0, 1], [0, 0]])[:, 1:, :]
         both = valid * ops.pad(valid, [[0, 0], [0, 1]])[:, 1:]
-        return [(values, valid), ((following - values) * both[..., None], both)]
+        return [(values, valid), ((following - values) * ops.expand_dims(both, -1), both)]
 
     def per_step(self, x):
         """``[(soft, hard)]`` per (dilation, representation): each step's addition to every count,
@@ -118,7 +118,7 @@ class HydraFeatures(keras().layers.Layer):
                 z = ops.conv(series, self.kernels[2 * i + r], strides=1, padding="same", dilation_rate=d)
                 z = ops.reshape(z, (-1, ops.shape(z)[1], h, k))
                 highest = ops.max(z, axis=-1, keepdims=True)
-                weight = valid[:, :, None, None]
+                weight = ops.reshape(valid, (-1, ops.shape(valid)[1], 1, 1))  # not [:, :, None, None]: a Flex op in LiteRT
                 out.append((_first(z >= highest, ops) * highest * weight, _first(z <= ops.min(z, axis=-1, keepdims=True), ops) * weight))
         return out
 

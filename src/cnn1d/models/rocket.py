@@ -102,8 +102,8 @@ def _positive_sums(conv, bias, pool):
 class _NumpyOps:
     """The few ``keras.ops`` names :meth:`MiniRocketFeatures.pool_weights` uses, in NumPy."""
 
-    cumsum, ones_like, logical_and, sum, where, maximum = (np.cumsum, np.ones_like, np.logical_and, np.sum, np.where,
-                                                           np.maximum)
+    cumsum, ones_like, logical_and, sum, where, maximum, expand_dims = (np.cumsum, np.ones_like, np.logical_and, np.sum,
+                                                                        np.where, np.maximum, np.expand_dims)
 
     @staticmethod
     def cast(x, dtype):
@@ -180,13 +180,14 @@ class MiniRocketFeatures(keras().layers.Layer):
         all_w = valid / ops.maximum(length, 1.0)
         inner_w = ops.where(n_inner > 0, inner / ops.maximum(n_inner, 1.0), all_w)
         odd = (np.arange(N_KERNELS) + j) % 2 == 1
-        return ops.where(odd[None, None, :], inner_w[..., None], all_w[..., None])
+        # expand_dims rather than [..., None]: LiteRT takes an ellipsis slice only as a TensorFlow (Flex) op
+        return ops.where(odd[None, None, :], ops.expand_dims(inner_w, -1), ops.expand_dims(all_w, -1))
 
     def _split(self, x, ops):
         """(values, mask): the mask channel, when there is one, marks each series' own steps."""
-        if self.mask_channel:
-            return x[..., :-1], x[..., -1]
-        return x, ops.ones_like(x[..., 0])
+        if self.mask_channel:  # (batch, steps, channels): no ellipsis slices, which LiteRT runs only as Flex ops
+            return x[:, :, :-1], x[:, :, -1]
+        return x, ops.ones_like(x[:, :, 0])
 
     def _inputs(self, values, mask, ops):
         """The series each representation convolves: the values and their first difference (zero at the end)."""
