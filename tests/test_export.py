@@ -214,3 +214,17 @@ def test_litert_exports_the_closed_form_models(tmp_path, gunpoint, model):
     clf = cnn1d.CNNClassifier(model=model, model_params=params, seed=0).fit(_gappy(train.values[:, :, 0]), train.y)
     report = export(clf.save(tmp_path / "m.cnn1d"), tmp_path / "m.tflite", format="litert")
     assert report["max_abs_diff"] <= 1e-4 and report["label_agreement"] == 1.0
+
+
+@pytest.mark.slow
+def test_litert_exports_the_default_text_model(tmp_path):
+    """The default text model hashes n-grams in its graph for the linear path: a bitwise AND, which LiteRT runs
+    only as a TensorFlow Flex op ('internal error ... FlexBitwiseAnd'); on TensorFlow it is a modulo now."""
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("ai_edge_litert")
+    texts = ["a fine film", "dull and slow", "great acting", "a boring plot", "loved it", "awful"] * 6
+    labels = ["pos", "neg", "pos", "neg", "pos", "neg"] * 6
+    text = cnn1d.CNNTextClassifier(seed=0, epochs=1).fit(texts, labels)
+    assert text.linear_ngrams_
+    report = export(text.save(tmp_path / "t.cnn1d"), tmp_path / "t.tflite", format="litert")
+    assert report["max_abs_diff"] <= 1e-4 and report["label_agreement"] == 1.0

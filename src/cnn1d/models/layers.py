@@ -140,11 +140,20 @@ def masked_mean_absolute_error(y_true, y_pred):
 
 # A multiply-add hash kept to the low bits after every step: (h * 10007 + id) < 2**31 for h < 2**17 and
 # ids < 2**21, so int32 never overflows, and bit masks stand in for a modulo (jax2onnx cannot export `rem`
-# with a symbolic batch size).
+# with a symbolic batch size; the LiteRT export, on TensorFlow, takes the modulo: see _low_bits).
 NGRAM_HASH_MULTIPLIER = 10007
 NGRAM_ORDER_SALT = 7919
 NGRAM_MAX_BUCKETS = 2 ** 17
 LINEAR_PATH_JOIN = "cnn_and_ngrams"  # the layer joining a CNN's features and a HashedNgramLinear's scores
+
+
+def _low_bits(ops, x, buckets: int):
+    """``x`` modulo ``buckets`` (a power of two): its low bits, also after an int32 product wraps. A bitwise AND
+    with ``buckets - 1``, except on TensorFlow (the LiteRT export), where the remainder is taken instead: LiteRT
+    runs BitwiseAnd only as a TensorFlow Flex op, and the ONNX converter cannot take JAX's remainder."""
+    if ops is not np and keras().backend.backend() == "tensorflow":
+        return ops.mod(x, buckets)
+    return ops.bitwise_and(x, buckets - 1)
 
 
 def hashed_ngrams(ops, ids, order: int, buckets: int):
@@ -152,13 +161,12 @@ def hashed_ngrams(ops, ids, order: int, buckets: int):
     of ``ids`` ``(batch, steps)``, and whether that n-gram lies wholly inside the text (no padding id 0 in
     it). ``ops`` is ``keras.ops`` in a graph or ``numpy`` for features outside one: both give the same rows."""
     ids = ops.cast(ids, "int32") if ops is not np else np.asarray(ids, dtype=np.int64)
-    mask = buckets - 1
-    hashed = ops.bitwise_and(ids + order * NGRAM_ORDER_SALT, mask)  # the order salts the hash
+    hashed = _low_bits(ops, ids + order * NGRAM_ORDER_SALT, buckets)  # the order salts the hash
     complete = ids > 0
     steps = ids.shape[1] if ops is np else ops.shape(ids)[1]
     for back in range(1, order):
         earlier = ops.pad(ids, [[0, 0], [back, 0]])[:, :steps]
-        hashed = ops.bitwise_and(hashed * NGRAM_HASH_MULTIPLIER + earlier, mask)
+        hashed = _low_bits(ops, hashed * NGRAM_HASH_MULTIPLIER + earlier, buckets)
         complete = ops.logical_and(complete, earlier > 0)
     return hashed, complete
 
