@@ -162,12 +162,17 @@ def test_text_bad_input(reviews):
         cnn1d.CNNClassifier(model="textcnn").fit(np.zeros((4, 10)), [0, 1, 0, 1])
 
 
+def _film_reviews(path, header: str, speaker: bool = False):
+    """60 rows of "great/awful film number i" labelled pos/neg under ``header`` (a speaker column first)."""
+    rows = [header] + [f"{f's{i},' if speaker else ''}\"{w} film number {i}\",{'pos' if w == 'great' else 'neg'}"
+                       for i in range(30) for w in ("great", "awful")]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
 def test_cli_text_train_and_predict(tmp_path):
     runner = CliRunner()
-    rows = ["text,label"] + [f"\"{w} film number {i}\",{'pos' if w == 'great' else 'neg'}"
-                             for i in range(30) for w in ("great", "awful")]
-    path = tmp_path / "reviews.csv"
-    path.write_text("\n".join(rows) + "\n")
+    path = _film_reviews(tmp_path / "reviews.csv", "text,label")
     out = tmp_path / "run"
     res = runner.invoke(app, ["train", "--data", str(path), "--text-column", "text", "--label-column", "label",
                               "--epochs", "3", "--seed", "0", "--out", str(out), "--json", "--quiet"])
@@ -190,10 +195,7 @@ def test_bundles_find_their_own_text_and_label_columns_again(tmp_path):
     """A model trained with --text-column utterance --label-column intent reads files with those columns without
     the flags again (it was 'no text column found'), in predict, evaluate, explain, report and the ONNX export."""
     runner = CliRunner()
-    rows = ["speaker,utterance,intent"] + [f"s{i},\"{w} film number {i}\",{'pos' if w == 'great' else 'neg'}"
-                                           for i in range(30) for w in ("great", "awful")]
-    path = tmp_path / "talk.csv"
-    path.write_text("\n".join(rows) + "\n")
+    path = _film_reviews(tmp_path / "talk.csv", "speaker,utterance,intent", speaker=True)
     out = tmp_path / "run"
     res = runner.invoke(app, ["train", "--data", str(path), "--text-column", "utterance", "--label-column", "intent",
                               "--epochs", "2", "--seed", "0", "--out", str(out), "--quiet"])

@@ -439,10 +439,9 @@ def train_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], N
     if config.process_id:  # a multi-process run: process 0 writes the run directory, the others only train
         return _train_only(config, train, test, task, log)
     build_estimator(config, "series", task)._refuse_gradient_settings(task)  # before a run directory exists
-    if config.validation_fraction is not None:
-        from .estimators.base import validation_count
+    from .estimators.base import validation_count
 
-        validation_count(len(train), config.validation_fraction)
+    validation_count(len(train), config.validation_fraction)  # a --validation-fraction that cannot be made is refused here
     label_variants = []
     if task == "classify":
         warn_label_codes(train, log)
@@ -1116,10 +1115,9 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
     started = time.perf_counter()
     data, test = text_data(config, log)
     refuse_unknown_test_labels(data, test)
-    if config.validation_fraction is not None:
-        from .estimators.base import validation_count
+    from .estimators.base import validation_count
 
-        validation_count(len(data), config.validation_fraction)
+    validation_count(len(data), config.validation_fraction)  # a --validation-fraction that cannot be made is refused here
     label_variants = warn_label_variants(data, log)
     shared = count_test_in_training(data, test, log)
     out = run_directory(config, f"{data.name}-{config.model or 'textcnn'}")

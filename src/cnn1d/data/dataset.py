@@ -122,14 +122,9 @@ class Dataset:
             parts.append(self.meta["numbers_read"])
         if self.meta.get("encoding"):
             parts.append(f"read as {self.meta['encoding']} (not UTF-8)")
-        if self.meta.get("labels_from"):
-            parts.append(self.meta["labels_from"])
-        if self.meta.get("comment_lines"):
-            parts.append(self.meta["comment_lines"])
-        if self.meta.get("channel_columns"):
-            parts.append(self.meta["channel_columns"])
-        if self.meta.get("series_column"):
-            parts.append(self.meta["series_column"])
+        # what reading decided, each already in words
+        parts += [self.meta[key] for key in ("labels_from", "comment_lines", "channel_columns", "series_column")
+                  if self.meta.get(key)]
         if self.meta.get("conversions"):
             parts.append(f"clips {self.meta['conversions']}")
         return ", ".join(parts)

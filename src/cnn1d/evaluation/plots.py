@@ -85,8 +85,8 @@ def plot_attribution(path: str | Path, *, series: np.ndarray | None = None, attr
                        extent=(-0.5, len(spectrogram) - 0.5, -0.5, spectrogram.shape[1] - 0.5))
             top.set_ylabel("band")
         else:
+            named = channels is not None and len(channels) == values.shape[1]
             for c in range(values.shape[1]):
-                named = channels is not None and len(channels) == values.shape[1]
                 top.plot(steps, values[:, c], lw=1.2, label=str(channels[c]) if named else
                          f"channel {c}" if values.shape[1] > 1 else "series")
             top.legend(loc="upper left", fontsize=8)
