@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -6,7 +8,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from cnn1d import CNNClassifier, CNNRegressor
-from cnn1d.errors import DataError, NotFittedError
+from cnn1d.errors import DataError, InputWarning, NotFittedError
 
 from .conftest import FAST
 
@@ -76,7 +78,9 @@ def test_series_shorter_than_training_are_predicted_at_their_own_length(gunpoint
     clf = CNNClassifier(model="minirocket", model_params={"n_features": 840}, seed=0).fit(train)
     assert clf.predicts_at_own_length  # one training length, so no mask channel: it never saw padding
     cut = [test.values[i, : 150 if i % 2 else 120, 0] for i in range(20)]
-    raw = clf._raw_predict(cut)
+    with pytest.warns(InputWarning, match="10 of 20 series are shorter than every training series") as caught:
+        raw = clf._raw_predict(cut)
+    assert caught[0].filename == __file__  # pointed at the caller, not at the library
     short = np.stack(cut[0::2])
     own = np.asarray(clf.model_.predict(clf.preprocessor_.transform(as_dataset(short), length=120), verbose=0))
     padded = np.asarray(clf.model_.predict(clf.preprocessor_.transform(as_dataset(short), length=150), verbose=0))
@@ -84,6 +88,11 @@ def test_series_shorter_than_training_are_predicted_at_their_own_length(gunpoint
     assert np.abs(raw[0::2] - padded).max() > 0.01
     np.testing.assert_allclose(raw[1::2], clf._raw_predict(np.stack(cut[1::2])), atol=1e-6)
     assert clf.explain(cut).shape == (20, 150)
+    with pytest.warns(InputWarning, match="another scale than the training data"):
+        assert clf.score(test.values * 1000, test.y) <= 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        clf.predict(test.values)  # the test series as they are: nothing to say
 
 
 def test_a_series_prediction_does_not_depend_on_the_other_series_in_the_batch(gunpoint):

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 import cnn1d
 from cnn1d.cli import app
 from cnn1d.data.text import read_text
-from cnn1d.errors import ConfigError, DataError
+from cnn1d.errors import ConfigError, DataError, InputWarning
 from cnn1d.estimators import CNNTextClassifier
 from cnn1d.preprocess.text import Tokenizer, choose_level, unspaced_fraction
 
@@ -144,6 +144,8 @@ def test_text_classifier_learns_and_round_trips(tmp_path, reviews):
     loaded = cnn1d.load(clf.save(tmp_path / "t.cnn1d"))
     np.testing.assert_array_equal(loaded.predict_proba(held_out.texts[:20]), clf.predict_proba(held_out.texts[:20]))
     assert set(loaded.predict(["what a wonderful film"])) <= {"fresh", "rotten"}
+    with pytest.warns(InputWarning, match="never seen in training"):
+        loaded.predict(["这部电影很好看", "太差了，浪费时间"])  # English reviews' model, Chinese texts
 
 
 def test_text_bad_input(reviews):

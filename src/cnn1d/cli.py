@@ -687,6 +687,10 @@ def main() -> None:
     # for conditions the readers already report in one line; --debug shows them.
     if "--debug" not in sys.argv:
         warnings.filterwarnings("ignore", category=RuntimeWarning)
+    from .errors import InputWarning
+
+    # The commands report these in their own `warnings` (stderr and --json) already.
+    warnings.filterwarnings("ignore", category=InputWarning)
     from .io_utils import private_matplotlib_home
 
     private_matplotlib_home()

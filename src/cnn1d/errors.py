@@ -27,6 +27,13 @@ class NotFittedError(Cnn1dError, AttributeError):
     """An estimator was used before `fit`."""
 
 
+class InputWarning(UserWarning):
+    """Data to predict on is unlike the training data (another scale, series shorter than any in training).
+
+    The Python API warns with it; the CLI and the server report the same text in their own ``warnings``.
+    """
+
+
 # Optional dependencies -> the extra that installs them (pyproject.toml).
 EXTRAS = {
     "keras": "train", "jax": "train", "jaxlib": "train", "sklearn": "train",

@@ -43,6 +43,18 @@ def validation_count(n: int, fraction: float | None) -> int:
                       f"{n_val} and trains on {n - n_val}; give {keep} (or 0 for no validation split)")
 
 
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside this package (the user's call)."""
+    import sys
+    from pathlib import Path
+
+    package = str(Path(__file__).resolve().parents[1])
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def as_dataset(X: Any, y: Any = None, where: str = "X", value_columns: list[str] | None = None) -> Dataset:
     """Accept a Dataset, an ``(n, steps[, channels])`` array, or a list of variable-length series.
 
@@ -611,9 +623,22 @@ class CNNEstimator(FittedStateMixin, BaseEstimator):
         from ..data.dataset import rows_together
 
         data, groups = self._inputs_by_length(X)
+        self._warn_unlike_training(data)
         if len(groups) == 1:
             return self._predict_arrays(groups[0][1])
         return rows_together(len(data), [(rows, self._predict_arrays(x)) for rows, x in groups])
+
+    def _warn_unlike_training(self, data: Dataset) -> None:
+        """Warn (InputWarning) when ``data`` is on another scale than the training series or shorter than all of
+        them: a prediction with no warning there is exit 0 with a doubtful answer (the CLI says the same)."""
+        if getattr(self, "audio_", False):
+            return
+        import warnings
+
+        from ..errors import InputWarning
+
+        for message in self.preprocessor_.input_warnings(data):
+            warnings.warn(message, InputWarning, stacklevel=_caller_stacklevel())
 
     def _predict_arrays(self, arrays: np.ndarray) -> np.ndarray:
         """The network's outputs for preprocessed inputs."""

@@ -204,8 +204,23 @@ class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        tokens = self.tokenizer_.transform(as_texts(X).texts)
+        texts = as_texts(X).texts
+        self._warn_unfamiliar(texts)
+        tokens = self.tokenizer_.transform(texts)
         return np.asarray(self.model_.predict(tokens, batch_size=256, verbose=0), dtype=np.float64)
+
+    def _warn_unfamiliar(self, texts: list[str]) -> None:
+        """Warn (InputWarning) when most tokens of ``texts`` were never seen in training (another language?)."""
+        import warnings
+
+        from ..errors import InputWarning
+        from ..preprocess.text import unfamiliar_text_warning
+        from .base import _caller_stacklevel
+
+        sample = texts[:: max(1, len(texts) // 2000)]  # the rate of a few thousand texts is plenty, and cheap
+        message = unfamiliar_text_warning(self.tokenizer_.oov_rate(sample), getattr(self, "validation_oov_rate_", None))
+        if message:
+            warnings.warn(message, InputWarning, stacklevel=_caller_stacklevel())
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels, or for multi-label models a 0/1 matrix (columns ordered as ``classes_``)."""
