@@ -263,3 +263,23 @@ def test_tune_cli_in_two_processes_then_resumed_from_its_journal(tmp_path):
     with pytest.raises(ConfigError, match="different"):
         tuning.tune("gunpoint", trials=9, out=out, space=space, config=RunConfig.from_file(fixed).replace(epochs=4),
                     log=lambda msg: None)
+
+
+def test_a_best_trial_within_the_validation_noise_of_the_default_is_flagged():
+    from types import SimpleNamespace
+
+    def study_of(*values):
+        study = optuna.create_study(direction="maximize")
+        for v in values:
+            study.add_trial(optuna.trial.create_trial(value=v, params={}, distributions={}))
+        return study
+
+    plan = SimpleNamespace(base=RunConfig(), kind="series")
+    small = study_of(0.80, 0.85)  # ECG200: 20 validation series, one series apart
+    note = tuning._within_noise(small, small.best_trial, "val_accuracy", plan, range(100))
+    assert "by 1 of 20 validation examples" in note and "default_test_metrics" in note
+    large = study_of(0.80, 0.90)  # 400 validation examples: 40 apart is well clear of the noise
+    assert tuning._within_noise(large, large.best_trial, "val_accuracy", plan, range(2000)) is None
+    same = study_of(0.85, 0.80)  # the default network is the best: nothing to say
+    assert tuning._within_noise(same, same.best_trial, "val_accuracy", plan, range(100)) is None
+    assert tuning._within_noise(small, small.best_trial, "val_loss", plan, range(100)) is None
