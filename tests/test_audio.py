@@ -128,6 +128,27 @@ def test_audio_folder_is_read_resampled_and_problems_reported(wav_folder):
         read_audio(wav_folder.parent / "missing")
 
 
+def test_mp3_and_aiff_clips_are_read_and_m4a_is_named_with_the_conversion(tmp_path):
+    soundfile = pytest.importorskip("soundfile", reason="install the audio extra: pip install -e .[audio]")
+    from cnn1d.data.audio import read_audio
+
+    if "MP3" not in soundfile.available_formats():
+        pytest.skip("this libsndfile reads no MP3 (1.1 or later does)")
+    train, _ = load_spoken_digits()
+    for i, suffix in enumerate([".mp3", ".aiff", ".mp3", ".aiff"]):
+        folder = tmp_path / "clips" / str(train.y[i])
+        folder.mkdir(parents=True, exist_ok=True)
+        soundfile.write(folder / f"c{i}{suffix}", train.values[i, : train.lengths[i], 0], 8000,
+                        **({"format": "MP3"} if suffix == ".mp3" else {}))
+    data = read_audio(tmp_path / "clips", sample_rate=8000, labels="required")
+    assert len(data) == 4 and not data.meta["skipped"] and sorted(data.y) == sorted(str(v) for v in train.y[:4])
+    phone = tmp_path / "phone" / "yes"
+    phone.mkdir(parents=True)
+    (phone / "a.m4a").write_bytes(b"\x00\x00\x00\x20ftypM4A ")
+    with pytest.raises(DataError, match=r"holds \.m4a files, which are not read: convert them to WAV or FLAC"):
+        cnn1d.read(tmp_path / "phone")
+
+
 def test_cli_trains_on_an_audio_folder_and_predicts_files(tmp_path, wav_folder):
     runner = CliRunner()
     out = tmp_path / "run"

@@ -20,7 +20,21 @@ from ..errors import ConfigError, DataError, did_you_mean
 from .dataset import Dataset
 from .encoding import header_delimiter, leading_comments, read_file_text
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga")
+# What libsndfile (1.1 and later, as the soundfile wheels ship it) reads; MP3 is what most recorded datasets and
+# phones give (Common Voice clips are MP3).
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au")
+# Containers libsndfile does not read: named in the error with the conversion, rather than "no audio files".
+UNREAD_AUDIO_SUFFIXES = (".m4a", ".aac", ".mp4", ".wma", ".webm", ".amr", ".3gp")
+
+
+def unread_audio_hint(paths) -> str:
+    """``" (it holds .m4a files, which are not read: convert them ...)"`` when ``paths`` include audio in containers
+    libsndfile cannot read, else ``""``."""
+    found = sorted({p.suffix.lower() for p in paths if p.suffix.lower() in UNREAD_AUDIO_SUFFIXES})
+    if not found:
+        return ""
+    return (f" (it holds {'/'.join(found)} files, which are not read: convert them to WAV or FLAC first, e.g. "
+            "ffmpeg -i clip.m4a -ar 16000 clip.wav)")
 MANIFEST_SUFFIXES = (".csv", ".tsv")
 PATH_COLUMNS = ("path", "file", "filename", "filepath", "file_path", "audio", "clip")
 LABEL_COLUMNS = ("label", "class", "category", "target", "y")
@@ -123,7 +137,8 @@ def read_audio(path: str | Path, *, sample_rate: int = 8000, labels: str = "auto
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
         targets = [p.parent.name if p.parent != path else None for p in files]
     if not files:
-        raise DataError(f"{path}: no audio files ({', '.join(AUDIO_SUFFIXES)})")
+        raise DataError(f"{path}: no audio files ({', '.join(AUDIO_SUFFIXES)})"
+                        + unread_audio_hint(p for p in path.rglob("*") if p.is_file()))
     clips, ys, used, skipped, formats = [], [], [], [], Counter()
     for file, target in zip(files, targets):
         try:

@@ -116,7 +116,10 @@ def folder_file(folder: Path, split: str) -> Path:
              and _format_suffix(p) in _FOLDER_PREFERENCE]
     names = {p.name.split(f"_{split}")[0] for p in found}
     if not found:
-        raise DataError(f"{folder}: is a folder without a NAME_{split} data file or audio clips; give a data file "
+        from .audio import unread_audio_hint
+
+        raise DataError(f"{folder}: is a folder without a NAME_{split} data file or audio clips"
+                        f"{unread_audio_hint(p for p in folder.rglob('*') if p.is_file())}; give a data file "
                         "(.tsv, .ts, .arff, .csv, .npy, .npz) or a dataset folder holding NAME_TRAIN and NAME_TEST files")
     if len(names) > 1:
         raise DataError(f"{folder}: holds the {split} files of several datasets ({', '.join(sorted(names))}); give one file")

@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from ..data.audio import AUDIO_SUFFIXES
 from ..errors import Cnn1dError, DataError
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_INSTANCES = 4096
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 
 class ClientError(Exception):
