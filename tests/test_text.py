@@ -51,7 +51,10 @@ def test_readers_csv_jsonl_folder_and_bad_bytes(tmp_path):
     unnamed = tmp_path / "u.csv"
     unnamed.write_text("id,comment\n1,a film that stays with you for days\n2,two hours I will never get back\n")
     with pytest.raises(DataError, match="the longest texts are in 'comment': --text-column comment"):
-        read_text(unnamed)
+        read_text(unnamed, choose_column=False)
+    chosen = read_text(unnamed)  # the one column of texts
+    assert chosen.texts[0] == "a film that stays with you for days" and chosen.y is None
+    assert "texts from 'comment', the one column of texts (--text-column to choose)" in chosen.describe()
 
 
 def test_tokenizer_vocabulary_oov_and_length():
@@ -170,6 +173,39 @@ def _film_reviews(path, header: str, speaker: bool = False):
                        for i in range(30) for w in ("great", "awful")]
     path.write_text("\n".join(rows) + "\n")
     return path
+
+
+def test_a_table_of_texts_trains_as_text_without_naming_its_columns(tmp_path):
+    from cnn1d.data.text import looks_like_text_table
+
+    runner = CliRunner()
+    # Excel's CSV in much of Europe: a BOM, ';', CRLF, a column named in words, a quoted text over two lines
+    rows = ["Review Text;Sentiment"] + [f"\"{w} film number {i}{chr(10) + 'really; truly' if i == 3 else ''}\";"
+                                         f"{'pos' if w == 'great' else 'neg'}" for i in range(30) for w in ("great", "awful")]
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(rows).encode() + b"\r\n")
+    res = runner.invoke(app, ["train", "--data", str(excel), "--epochs", "2", "--seed", "0", "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output  # it was "holds text, not series ...; pass --text-column Review Text"
+    assert "60 texts, 2 classes; texts from 'Review Text' (--text-column to choose)" in res.output
+    plain = _film_reviews(tmp_path / "plain.csv", "comment,stars")
+    data = read_text(plain, labels="required")
+    assert data.texts[0] == "great film number 0" and data.y[0] == "pos"
+    assert ("texts from 'comment', the one column of texts (--text-column to choose); labels from 'stars', the one "
+            "other column (--label-column to choose)") in data.describe()
+    two = tmp_path / "two.csv"
+    two.write_text("headline,summary,label\n" + "".join(f"\"a longer headline number {i}\",\"great film number {i}\",pos\n" for i in range(5)))
+    res = runner.invoke(app, ["train", "--data", str(two), "--epochs", "1"])
+    assert res.exit_code != 0 and "several columns hold texts ('headline', 'summary'); choose one with --text-column headline" in \
+        res.output
+    # Not texts: series, an audio manifest's paths, a column of short category names
+    series = tmp_path / "series.csv"
+    series.write_text("label,t0,t1,t2,t3,t4\n" + "".join(f"a,{i},1,2,3,4\n" for i in range(5)))
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text("path,label\n" + "".join(f"clips/some_speaker/clip_{i}.wav,yes\n" for i in range(5)))
+    cars = tmp_path / "cars.csv"
+    cars.write_text("Body Type,price,year,km\n" + "".join(f"SUV,{i},2020,100\n" for i in range(5)))
+    assert looks_like_text_table(excel) and looks_like_text_table(plain) and looks_like_text_table(two)
+    assert not any(looks_like_text_table(p) for p in (series, manifest, cars))
 
 
 def test_cli_text_train_and_predict(tmp_path):

@@ -637,7 +637,7 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
     if type(estimator).__name__ == "CNNTextClassifier":
         from .data.text import read_text
 
-        texts = read_text(data, text_column=trained_text_column(estimator, data, text_column), labels="required",
+        texts = read_text(data, **bundle_text_options(estimator, data, text_column), labels="required",
                           label_column=_trained_label_column(estimator, data, label_column))
         return {"bundle": str(bundle), "data": data, "task": "classify", "metrics": estimator.evaluate(texts)}
     dataset, _ = resolve_data(data, labels="required", split="test", **_bundle_read_options(estimator, data, label_column))
@@ -649,12 +649,16 @@ def evaluate_bundle(bundle: str | Path, data: str, *, label_column: str | None =
             "warnings": [] if getattr(estimator, "audio_", False) else estimator.preprocessor_.input_warnings(dataset)}
 
 
-def trained_text_column(estimator, data: str | None, given: str | None) -> str | None:
-    """``given``, or the text column a text bundle was trained with when the table ``data`` holds it (a column
-    named otherwise than text/review/... is found again without --text-column)."""
-    if given is not None:
-        return given
-    return recorded_column(getattr(getattr(estimator, "config_", None), "text_column", None), data)
+def text_read_options(recorded: str | None, data: str | None, given: str | None) -> dict[str, Any]:
+    """``read_text`` options for a model trained on the text column ``recorded``: that column where ``data`` holds
+    it; in a file without it, a column named text/review/..., never a guess (the error names the likely column)."""
+    column = given if given is not None else recorded_column(recorded, data)
+    guessing_allowed = column is not None or not recorded or recorded in ("none", "first")
+    return {"text_column": column, "choose_column": guessing_allowed}
+
+
+def bundle_text_options(estimator, data: str | None, given: str | None) -> dict[str, Any]:
+    return text_read_options(getattr(getattr(estimator, "config_", None), "text_column", None), data, given)
 
 
 def _trained_label_column(estimator, data: str | None, given: str | None) -> str | None:
@@ -756,7 +760,7 @@ def predict_bundle(bundle: str | Path, data: str | None, *, label_column: str | 
             raise ConfigError(f"{bundle}: --text needs a text model; this bundle holds a {type(estimator).__name__}")
         return predict_text(estimator, None, list(texts))
     if is_text:
-        return predict_text(estimator, data, None, text_column=trained_text_column(estimator, data, text_column))
+        return predict_text(estimator, data, None, text_column=text_column)
     dataset, _ = resolve_data(data, labels="auto", split="test", **_bundle_read_options(estimator, data, label_column))
     frame = prediction_frame(dataset)
     if estimator.task == "classify":
@@ -788,7 +792,7 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
     if text:
         from .data.text import read_text
 
-        items = read_text(data, text_column=trained_text_column(estimator, data, text_column), labels="none").texts
+        items = read_text(data, **bundle_text_options(estimator, data, text_column), labels="none").texts
     else:
         items, _ = resolve_data(data, labels="auto", split="test", **_bundle_read_options(estimator, data, label_column))
     n = len(items)
@@ -899,7 +903,7 @@ def text_rows(data: str, text_column: str | None, recorded: str | None = None):
     text column the model was trained with, used when ``text_column`` is not given and the table holds it."""
     from .data.text import read_text
 
-    dataset = read_text(data, text_column=text_column or recorded_column(recorded, data), labels="none")
+    dataset = read_text(data, labels="none", **text_read_options(recorded, data, text_column))
     empty = set(dataset.report.get("empty_rows") or [])  # data rows counted from 1
     index = np.array([i for i in range(len(dataset) + len(empty)) if i + 1 not in empty], dtype=np.int64)
     return dataset.texts, (index, [f"data row {r - 1} (counting from 0): empty text, no prediction" for r in sorted(empty)],
@@ -1006,7 +1010,11 @@ def is_text_request(data: str | None, text_column: str | None) -> bool:
 
         texts = sum(1 for _ in path.glob("*/*.txt"))
         return texts > 0 and texts > sum(1 for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
-    return path.suffix.lower() in (".json", ".jsonl")
+    if path.suffix.lower() in (".json", ".jsonl"):
+        return True
+    from .data.text import looks_like_text_table
+
+    return looks_like_text_table(path)  # a table of texts needs no --text-column (it was "holds text, not series")
 
 
 def text_baseline(train, test) -> dict[str, Any]:
@@ -1162,7 +1170,7 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
 def predict_text(estimator, data: str | None, texts: list[str] | None, text_column: str | None = None):
     rows = None
     if texts is None:
-        texts, rows = text_rows(data, text_column)
+        texts, rows = text_rows(data, text_column, getattr(getattr(estimator, "config_", None), "text_column", None))
     else:
         from .runtime import refuse_empty_texts
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import shlex
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -353,7 +354,7 @@ def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
                          "both") if "," in cell else ""
                 raise DataError(f"{path}: column {name!r} reads {cell!r}{number_hint(cell)}{mixed}")
             raise DataError(f"{path}: holds text, not series (column {name!r} reads like "
-                            f"{cell[:40]!r}); to classify texts, pass --text-column {name} "
+                            f"{cell[:40]!r}); to classify texts, pass --text-column {shlex.quote(name)} "
                             "(and --label-column NAME when the labels' column is not called label, class, category...)")
         raise DataError(f"{path}: no column holds numbers below the first row, so whether the first row is a header "
                         "cannot be told; pass --header or --no-header")

@@ -5,6 +5,7 @@ character) and reported by row, never fatal; empty texts are dropped and reporte
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,22 +54,41 @@ class TextDataset:
             text += f", {len(self.report['empty_rows'])} empty row(s) dropped"
         if self.report.get("comment_lines"):
             text += f", {self.report['comment_lines']} comment line(s) (#) at the top skipped"
+        for chosen in self.report.get("columns_chosen", []):
+            text += f"; {chosen}"
         return text
+
+
+# A column of texts: its cells average at least this many characters and are mostly not numbers.
+TEXT_MIN_MEAN_CHARACTERS = 15
+
+
+def _text_like(values) -> bool:
+    import pandas as pd
+
+    values = values.astype(str)
+    # Words: a space, or letters of a script written without spaces; file paths, URLs and codes have neither.
+    wordy = values.str.contains(r"\s|[^\x00-\x7f]", regex=True).mean() >= 0.5
+    return bool(wordy and pd.to_numeric(values, errors="coerce").notna().mean() <= 0.5
+                and float(values.str.len().mean()) >= TEXT_MIN_MEAN_CHARACTERS)
+
+
+def _text_like_columns(frame) -> list[str]:
+    """The columns holding texts, longest first."""
+    found = [(str(c), float(frame[c].astype(str).str.len().mean())) for c in frame.columns if _text_like(frame[c])]
+    return [c for c, _ in sorted(found, key=lambda item: -item[1])]
 
 
 def _likely_text_column(frame) -> str | None:
     """The column of longest texts (a mean of 15 characters or more, mostly not numbers), to name in an error."""
-    import pandas as pd
+    found = _text_like_columns(frame)
+    return found[0] if found else None
 
-    best = None
-    for column in frame.columns:
-        values = frame[column].astype(str)
-        if pd.to_numeric(values, errors="coerce").notna().mean() > 0.5:
-            continue
-        length = float(values.str.len().mean())
-        if length >= 15 and (best is None or length > best[1]):
-            best = (str(column), length)
-    return best[0] if best else None
+
+def _name_words(name) -> set[str]:
+    """``"Review Text"``, ``review_text``, ``reviewText`` -> ``{"review", "text"}``."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
+    return {w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w}
 
 
 def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | None:
@@ -76,13 +96,20 @@ def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | N
         if wanted not in columns:
             raise DataError(f"{path}: no {what} column {wanted!r}{did_you_mean(wanted, columns)}; columns are {list(columns)[:12]}")
         return wanted
-    lower = {str(c).lower(): c for c in columns}
-    return next((lower[n] for n in names if n in lower), None)
+    lower = {str(c).strip().lower(): c for c in columns}
+    exact = next((lower[n] for n in names if n in lower), None)
+    if exact is not None:
+        return exact
+    # A name made of words, one of them a known name ("Review Text", review_sentiment); never a one-letter one.
+    return next((c for n in names if len(n) > 1 for c in columns if n in _name_words(c)), None)
 
 
 def read_text(path: str | Path, *, text_column: str | None = None, label_column: str | None = None,
-              labels: str = "auto", group_column: str | None = None) -> TextDataset:
-    """Read labelled (or unlabelled, for prediction) texts from a file or a folder of class folders."""
+              labels: str = "auto", group_column: str | None = None, choose_column: bool = True) -> TextDataset:
+    """Read labelled (or unlabelled, for prediction) texts from a file or a folder of class folders.
+
+    Without ``text_column``, the texts are the column named text/review/...; or, with ``choose_column``, the column
+    whose name holds such a word ("Review Text") or the only one of texts (said in ``report["columns_chosen"]``)."""
     import pandas as pd
 
     path = Path(path)
@@ -132,17 +159,20 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
         raise DataError(f"{path}: cannot parse ({exc})") from None
     if frame.empty:
         raise DataError(f"{path}: holds no rows")
-    text_col = _pick(frame.columns, text_column, TEXT_COLUMN_NAMES, "text", path)
-    if text_col is None:
-        likely = _likely_text_column(frame)
-        hint = f"; the longest texts are in {likely!r}: --text-column {likely}" if likely else ""
-        raise DataError(f"{path}: no text column found; name it with --text-column (columns: "
-                        f"{list(frame.columns)[:12]}){hint}")
+    text_col = _text_column(frame, text_column, path, notes, choose_column)
     if label_column and "," in label_column and labels != "none":
-        return _multilabel(frame, path, text_column, [c.strip() for c in label_column.split(",") if c.strip()], notes)
+        return _multilabel(frame, path, text_col, [c.strip() for c in label_column.split(",") if c.strip()], notes)
     label_col = _pick(frame.columns, label_column, LABEL_COLUMN_NAMES, "label", path) if labels != "none" else None
+    if label_col is not None and label_column is None and str(label_col).strip().lower() not in LABEL_COLUMN_NAMES:
+        notes["columns_chosen"] = [*notes.get("columns_chosen", []), f"labels from {label_col!r} (--label-column to choose)"]
     if labels == "required" and label_col is None:
-        raise DataError(f"{path}: no label column found; name it with --label-column (columns: {list(frame.columns)[:12]})")
+        others = [c for c in frame.columns if c not in (text_col, group_column, _id_column(frame.columns, (text_col,)))]
+        if len(others) != 1:
+            raise DataError(f"{path}: no label column found; name it with --label-column (columns: "
+                            f"{list(frame.columns)[:12]})")
+        label_col = others[0]
+        notes["columns_chosen"] = [*notes.get("columns_chosen", []),
+                                   f"labels from {label_col!r}, the one other column (--label-column to choose)"]
     texts = frame[text_col].astype(str).tolist()
     empty = [i + 1 for i, t in enumerate(texts) if not t.strip()]
     keep = [i for i, t in enumerate(texts) if t.strip()]
@@ -162,6 +192,64 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
     ids = frame[id_col].astype(str).to_numpy(dtype=object)[keep] if id_col else None
     return TextDataset([texts[i] for i in keep], y, str(path), path.name.split(".")[0], groups,
                        {**notes, "empty_rows": empty}, ids=ids)
+
+
+def _text_column(frame, wanted: str | None, path: Path, notes: dict, choose: bool = True) -> str:
+    """The column of texts: the one given, else one named text/review/..., else (with ``choose``) one whose name holds
+    such a word and whose cells read as texts, else the only column whose cells read as texts (said in
+    ``notes["columns_chosen"]``); several such are refused, and without ``choose`` any but a named one."""
+    import shlex
+
+    found = _pick(frame.columns, wanted, TEXT_COLUMN_NAMES, "text", path)
+    if found is not None and (wanted is not None or str(found).strip().lower() in TEXT_COLUMN_NAMES):
+        return found
+    if not choose:
+        likely = _likely_text_column(frame)
+        hint = f"; the longest texts are in {likely!r}: --text-column {shlex.quote(likely)}" if likely else ""
+        raise DataError(f"{path}: no text column found; name it with --text-column (columns: "
+                        f"{list(frame.columns)[:12]}){hint}")
+    if found is not None and _text_like(frame[found]):  # "Body Type" holding "SUV" is no text column
+        notes["columns_chosen"] = [f"texts from {found!r} (--text-column to choose)"]
+        return found
+    candidates = _text_like_columns(frame)
+    if len(candidates) == 1:
+        notes["columns_chosen"] = [f"texts from {candidates[0]!r}, the one column of texts (--text-column to choose)"]
+        return candidates[0]
+    if candidates:
+        raise DataError(f"{path}: several columns hold texts ({', '.join(map(repr, candidates[:6]))}); choose one with "
+                        f"--text-column {shlex.quote(candidates[0])}")
+    raise DataError(f"{path}: no text column found; name it with --text-column (columns: {list(frame.columns)[:12]})")
+
+
+def looks_like_text_table(path: Path) -> bool:
+    """Whether a .csv/.tsv/.txt table holds texts to classify (read from its first 256 KB): a column whose cells read as
+    texts and at most three numeric columns beside it (an id, a label, a score), where a table of series has a number
+    per step. Which column, and refusing several, is :func:`read_text`'s."""
+    import io
+
+    import pandas as pd
+
+    from .encoding import decode, header_delimiter, leading_comments
+
+    from .audio import is_audio_manifest
+
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt") or not path.is_file() or is_audio_manifest(path):
+        return False
+    with open(path, "rb") as handle:
+        raw = handle.read(256 * 1024)
+    text = decode(raw)[0] or raw.decode("utf-8", errors="replace")
+    text = leading_comments(text.replace("\r\n", "\n"))[0]
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, path.suffix), dtype=str,
+                            keep_default_na=False, nrows=200, on_bad_lines="skip")
+    except (ValueError, pd.errors.ParserError):
+        return False
+    if len(frame) < 2 or any(str(c).startswith("Unnamed") for c in frame.columns):
+        return False
+    numeric = sum(pd.to_numeric(frame[c].str.strip(), errors="coerce").notna().mean() > 0.9 for c in frame.columns)
+    if numeric > 3:
+        return False
+    return bool(_text_like_columns(frame.iloc[:-1]))  # the last row may be cut off by the 256 KB
 
 
 def _id_column(columns, taken) -> str | None:

@@ -383,7 +383,7 @@ def build_report(source: str | Path, data: str | None = None, out: str | Path | 
         if data is not None:
             from ..data.text import read_text
 
-            test = read_text(data, labels="required", text_column=workflows.trained_text_column(estimator, data, None),
+            test = read_text(data, labels="required", **workflows.bundle_text_options(estimator, data, None),
                              label_column=workflows.recorded_column(config.label_column, data))
         else:
             _, test = workflows.text_data(config, quiet)
