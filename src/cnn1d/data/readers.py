@@ -106,6 +106,28 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+def _name_words(name) -> set[str]:
+    """``"Review Text"``, ``review_text``, ``reviewText`` -> ``{"review", "text"}``."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
+    return {w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w}
+
+
+def pick_column(columns, wanted: str | None, names: tuple, what: str, path, words: bool = False):
+    """The column ``wanted`` (refused, naming the columns, when absent), else the first of ``names`` that a column is
+    called (any case), else with ``words`` the first column whose name holds one of ``names`` as a word ("Review
+    Text", review_sentiment; never a one-letter name), else None."""
+    if wanted is not None:
+        if wanted not in columns:
+            raise DataError(f"{path}: no {what} column {wanted!r}{did_you_mean(wanted, columns)}; columns are "
+                            f"{list(columns)[:12]}")
+        return wanted
+    lower = {str(c).strip().lower(): c for c in columns}
+    exact = next((lower[n] for n in names if n in lower), None)
+    if exact is not None or not words:
+        return exact
+    return next((c for n in names if len(n) > 1 for c in columns if n in _name_words(c)), None)
+
+
 # An archive folder (UCR/UEA downloads) often holds the same split in several formats: read the first of these.
 _FOLDER_PREFERENCE = (".ts", ".tsv", ".arff", ".csv", ".txt", ".npz", ".npy")
 

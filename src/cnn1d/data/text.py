@@ -5,16 +5,15 @@ character) and reported by row, never fatal; empty texts are dropped and reporte
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, did_you_mean
+from ..errors import DataError
 from .labels import indicator_columns
-from .readers import normalise_label
+from .readers import normalise_label, pick_column
 
 TEXT_COLUMN_NAMES = ("text", "sentence", "review", "content", "body", "document")
 LABEL_COLUMN_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "y")
@@ -85,25 +84,6 @@ def _likely_text_column(frame) -> str | None:
     return found[0] if found else None
 
 
-def _name_words(name) -> set[str]:
-    """``"Review Text"``, ``review_text``, ``reviewText`` -> ``{"review", "text"}``."""
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
-    return {w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w}
-
-
-def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | None:
-    if wanted is not None:
-        if wanted not in columns:
-            raise DataError(f"{path}: no {what} column {wanted!r}{did_you_mean(wanted, columns)}; columns are {list(columns)[:12]}")
-        return wanted
-    lower = {str(c).strip().lower(): c for c in columns}
-    exact = next((lower[n] for n in names if n in lower), None)
-    if exact is not None:
-        return exact
-    # A name made of words, one of them a known name ("Review Text", review_sentiment); never a one-letter one.
-    return next((c for n in names if len(n) > 1 for c in columns if n in _name_words(c)), None)
-
-
 def read_text(path: str | Path, *, text_column: str | None = None, label_column: str | None = None,
               labels: str = "auto", group_column: str | None = None, choose_column: bool = True) -> TextDataset:
     """Read labelled (or unlabelled, for prediction) texts from a file or a folder of class folders.
@@ -162,7 +142,7 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
     text_col = _text_column(frame, text_column, path, notes, choose_column)
     if label_column and "," in label_column and labels != "none":
         return _multilabel(frame, path, text_col, [c.strip() for c in label_column.split(",") if c.strip()], notes)
-    label_col = _pick(frame.columns, label_column, LABEL_COLUMN_NAMES, "label", path) if labels != "none" else None
+    label_col = pick_column(frame.columns, label_column, LABEL_COLUMN_NAMES, "label", path, words=True) if labels != "none" else None
     if label_col is not None and label_column is None and str(label_col).strip().lower() not in LABEL_COLUMN_NAMES:
         notes["columns_chosen"] = [*notes.get("columns_chosen", []), f"labels from {label_col!r} (--label-column to choose)"]
     if labels == "required" and label_col is None:
@@ -200,7 +180,7 @@ def _text_column(frame, wanted: str | None, path: Path, notes: dict, choose: boo
     ``notes["columns_chosen"]``); several such are refused, and without ``choose`` any but a named one."""
     import shlex
 
-    found = _pick(frame.columns, wanted, TEXT_COLUMN_NAMES, "text", path)
+    found = pick_column(frame.columns, wanted, TEXT_COLUMN_NAMES, "text", path, words=True)
     if found is not None and (wanted is not None or str(found).strip().lower() in TEXT_COLUMN_NAMES):
         return found
     if not choose:
@@ -265,7 +245,7 @@ def _id_column(columns, taken) -> str | None:
 
 def _multilabel(frame, path: Path, text_column: str | None, label_columns: list[str], notes: dict) -> TextDataset:
     """Several 0/1 label columns: one multi-label target matrix, columns named by the labels."""
-    text_col = _pick(frame.columns, text_column, TEXT_COLUMN_NAMES, "text", path)
+    text_col = pick_column(frame.columns, text_column, TEXT_COLUMN_NAMES, "text", path)
     if text_col is None:
         raise DataError(f"{path}: no text column found; name it with --text-column")
     matrix = indicator_columns(frame, label_columns, path)

@@ -71,15 +71,6 @@ class SeriesTable:
         return text
 
 
-def _pick(columns, wanted: str | None, names: tuple, what: str, path) -> str | None:
-    lower = {str(c).lower(): c for c in columns}
-    if wanted is not None:
-        if wanted not in columns:
-            raise DataError(f"{path}: no {what} column {wanted!r}{did_you_mean(wanted, columns)}; columns are {list(columns)[:12]}")
-        return wanted
-    return next((lower[n] for n in names if n in lower), None)
-
-
 def _dated_column(frame, taken: list, source) -> str | None:
     """The one column, of those not taken, whose every value is a date."""
     import pandas as pd
@@ -259,7 +250,9 @@ def from_frame(frame, target: str | list[str] | None, *, time_column: str | None
     for col in targets:
         if col not in frame.columns:
             raise DataError(f"{source}: no target column {col!r}{did_you_mean(col, frame.columns)}; columns are {list(frame.columns)[:12]}")
-    time_col = _pick(frame.columns, time_column, TIME_COLUMN_NAMES, "time", source)
+    from .readers import pick_column
+
+    time_col = pick_column(frame.columns, time_column, TIME_COLUMN_NAMES, "time", source)
     if id_column is not None and id_column not in frame.columns:
         raise DataError(f"{source}: no id column {id_column!r}{did_you_mean(id_column, frame.columns)}; columns are {list(frame.columns)[:12]}")
     found: list[str] = []
