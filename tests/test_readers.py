@@ -451,3 +451,18 @@ def test_series_tables_read_thousands_separators_and_refuse_what_cannot_be_told(
         (tmp_path / name).write_text(content)
         with pytest.raises(DataError, match=words):
             read(tmp_path / name)
+
+
+def test_a_wide_table_finds_labels_written_last_and_ids_named_in_words(tmp_path):
+    rows = [f"S{i:03d}," + ",".join(f"{(i % 2) * 0.5 + t * 0.1:.2f}" for t in range(10)) + f",{'gun' if i % 2 else 'point'}"
+            for i in range(8)]
+    path = tmp_path / "gestures.csv"
+    path.write_text("sample_id," + ",".join(f"x{t}" for t in range(10)) + ",gesture\n" + "\n".join(rows) + "\n")
+    data = read(path, labels="required")  # it was "column 'gesture' holds 'point', which is not a number"
+    assert data.values.shape == (8, 10, 1) and data.y.tolist()[:2] == ["point", "gun"]
+    assert data.meta["ids"][:2] == ["S000", "S001"]
+    assert "labels from 'gesture', the one column of words that repeat (--label-column to choose)" in data.describe()
+    named = tmp_path / "named.csv"  # a label column named in words
+    named.write_text("activity_label," + ",".join(f"x{t}" for t in range(10)) + "\n"
+                     + "\n".join(f"{'walk' if i % 2 else 'run'}," + ",".join(str(t) for t in range(10)) for i in range(6)))
+    assert read(named, labels="required").y.tolist()[:2] == ["run", "walk"]

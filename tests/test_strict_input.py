@@ -298,8 +298,8 @@ def test_messy_label_files_are_refused_before_training_and_leave_no_run(tmp_path
     test.write_text("text,label\nsuperb direction,pos\na dull mess,neutral\n")
     one_line_error(cli("train", "--data", train, "--test", test, "--text-column", "text"),
                    "['neutral'] were not seen in training")
-    # A text table read as series says which flag reads it as text.
-    one_line_error(cli("train", "--data", train, "--test", test), "holds text, not series", "--text-column text")
+    # A text table is read as text without the flag (it was "holds text, not series ...; --text-column text").
+    one_line_error(cli("train", "--data", train, "--test", test), "['neutral'] were not seen in training")
     unlabelled = tmp_path / "unlabelled.csv"
     unlabelled.write_text("text,label\nsuperb direction,pos\na dull mess,\nfine work,pos\n")
     one_line_error(cli("train", "--data", unlabelled, "--text-column", "text"), "line 3 has a text but no label")

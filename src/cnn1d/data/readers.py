@@ -720,10 +720,14 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     elif label_column == "none" or labels == "none":
         label = None
     else:
-        label = label_column or next((lower[n] for n in LABEL_COLUMN_NAMES if n in lower), None)
+        label = label_column or pick_column(frame.columns, None, LABEL_COLUMN_NAMES, "label", path, words=True)
     if id_column is not None and id_column not in frame.columns:
         raise DataError(f"{path}: no column named {id_column!r}{did_you_mean(id_column, frame.columns)} (--id-column); columns are {list(frame.columns)[:10]}")
     id_col = id_column or next((lower[n] for n in ID_COLUMN_NAMES if n in lower), None)
+    if id_col is None and layout != "long":  # sample_id, ReviewID: one name per row, so never a long table's ids
+        named = pick_column([c for c in frame.columns if c != label], None, ID_COLUMN_NAMES, "id", path, words=True)
+        if named is not None and not frame[named].duplicated().any():
+            id_col = named
     if layout == "long" and id_col is None:
         raise DataError(f"{path}: --layout long needs a series-id column: name it with --id-column")
     implied = None
@@ -743,8 +747,11 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
         raise DataError(f"{path}: --layout wide, but id {dup!r} has several rows; one row per series expected "
                         "(or --layout long)")
     guessed = label is None and labels == "required"
+    worded = None
     if guessed:
-        label = frame.columns[0] if frame.columns[0] != id_col else None  # the UCR convention: the label comes first
+        worded = _worded_label_column(frame, numbers, id_col)
+        # the one column of repeated words (gun, point) wherever it is; else the UCR convention: the label first
+        label = worded or (frame.columns[0] if frame.columns[0] != id_col else None)
         if label is None:
             raise DataError(f"{path}: no label column; name it with --label-column")
     y = None
@@ -758,9 +765,19 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     if ids is not None:
         data.meta["ids"] = ids
     if guessed:
-        data.meta["label_column"] = (f"{label!r}, the first column (no column is named "
-                                     f"{'/'.join(LABEL_COLUMN_NAMES)})")
+        where = "the one column of words that repeat" if worded else "the first column"
+        data.meta["label_column"] = f"{label!r}, {where} (no column is named {'/'.join(LABEL_COLUMN_NAMES)})"
+        if worded:
+            data.meta["labels_from"] = f"labels from {label!r}, the one column of words that repeat (--label-column to choose)"
     return data
+
+
+def _worded_label_column(frame, numbers, id_col: str | None) -> str | None:
+    """The one column, besides the id, that holds no number and whose values repeat (``gesture``: gun, point): the
+    labels of a wide table whose label column is named otherwise and written anywhere, not only first."""
+    found = [c for j, c in enumerate(frame.columns) if c != id_col and not np.isfinite(numbers.iloc[:, j]).any()
+             and frame[c].astype(str).str.strip().ne("").all() and frame[c].duplicated().any()]
+    return found[0] if len(found) == 1 else None
 
 
 def _implied_series_column(frame, lower: dict, label: str | None, path: Path) -> str | None:
