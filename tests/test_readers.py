@@ -109,9 +109,21 @@ def test_numpy_files(tmp_path):
     assert read(tmp_path / "x.npy").y is None
     with pytest.raises(DataError, match="holds no labels"):
         read(tmp_path / "x.npy", labels="required")
-    np.savez(tmp_path / "nox.npz", data=X)
+    np.savez(tmp_path / "nox.npz", X)  # positional: arr_0
     with pytest.raises(DataError, match="named 'X'"):
         read(tmp_path / "nox.npz")
+    np.savez(tmp_path / "data.npz", data=X, labels=np.array([1, 2, 1, 2]))  # other usual names
+    assert read(tmp_path / "data.npz").y.tolist() == [1, 2, 1, 2]
+    np.savez(tmp_path / "split.npz", X_train=X, y_train=np.array([0, 1, 0, 1]), X_test=X[:2], y_test=np.array([1, 0]))
+    train, test = read(tmp_path / "split.npz"), read(tmp_path / "split.npz", split="test")
+    assert len(train) == 4 and train.meta["has_test"] and len(test) == 2 and test.y.tolist() == [1, 0]
+    assert "arrays of the train split ('X_train', 'y_train')" in train.describe()
+    from cnn1d.workflows import resolve_data
+
+    assert len(resolve_data(str(tmp_path / "split.npz"))[1]) == 2  # training finds the test split in the file
+    np.savez(tmp_path / "objects.npz", X=X, y=np.array(["a", "b", "a", "b"], dtype=object))
+    with pytest.raises(DataError, match=r"holds Python objects \(an object array.*y=y.astype\(str\)"):
+        read(tmp_path / "objects.npz")  # it was "internal error ValueError: Object arrays cannot be loaded"
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(DataError, match="pickle"):
         read(tmp_path / "obj.npy")

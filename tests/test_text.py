@@ -205,7 +205,10 @@ def test_a_table_of_texts_trains_as_text_without_naming_its_columns(tmp_path):
     cars = tmp_path / "cars.csv"
     cars.write_text("Body Type,price,year,km\n" + "".join(f"SUV,{i},2020,100\n" for i in range(5)))
     assert looks_like_text_table(excel) and looks_like_text_table(plain) and looks_like_text_table(two)
-    assert not any(looks_like_text_table(p) for p in (series, manifest, cars))
+    har = tmp_path / "har.csv"  # a long table whose class names hold spaces
+    har.write_text("id,time,value,label\n" + "".join(f"s{i},{t},{t * i},Walking {'up' if i % 2 else 'down'}stairs\n"
+                                                     for i in range(6) for t in range(4)))
+    assert not any(looks_like_text_table(p) for p in (series, manifest, cars, har))
 
 
 def test_cli_text_train_and_predict(tmp_path):

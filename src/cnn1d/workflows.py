@@ -54,10 +54,12 @@ def resolve_data(spec: str, *, labels: str = "required", label_column: str | Non
                    "id_column": id_column, "length_hint": length_hint}
         if path.is_dir():  # an archive's dataset folder: its TRAIN file (and TEST beside it), or TEST to evaluate
             path = folder_file(path, "TRAIN" if split == "train" else "TEST")
-        data = read(path, value_columns=value_columns, **options)
+        data = read(path, value_columns=value_columns, split=split, **options)
         test_path = find_test_file(path) if split == "train" else None
         test = read(test_path, value_columns=value_columns or data.meta.get("value_columns"), **options) \
             if test_path else None
+        if split == "train" and test is None and data.meta.get("has_test"):  # a .npz with X_train and X_test
+            test = read(path, split="test", **options)
         return data, test
     if path.suffix or "/" in spec or "\\" in spec:
         raise DataError(f"{spec}: file not found")

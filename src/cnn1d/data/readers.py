@@ -29,7 +29,7 @@ TIME_COLUMN_NAMES = ("time", "timestamp", "t", "step", "date")
 
 def read(path: str | Path, *, labels: str = "auto", label_column: str | None = None, header: bool | None = None,
          layout: str | None = None, id_column: str | None = None, length_hint: int | None = None,
-         value_columns: list[str] | None = None) -> Dataset:
+         value_columns: list[str] | None = None, split: str = "train") -> Dataset:
     """Read a series file, choosing the reader from the file extension; an archive's dataset folder reads its
     ``_TRAIN`` file, and audio (a clip, or a folder of clips in class subfolders) is read at 8 kHz in mono
     (:func:`cnn1d.data.audio.read_audio` takes other rates and channel settings).
@@ -47,6 +47,8 @@ def read(path: str | Path, *, labels: str = "auto", label_column: str | None = N
         value_columns: a wide table's time-step columns as a trained model named them: a table with a header
             that names them is read by name (in that order; other columns are ignored and listed in
             ``meta["ignored_columns"]``), not by position.
+        split: ``"train"`` or ``"test"``: which split an archive's dataset folder, or a ``.npz`` holding
+            ``X_train``/``X_test``, gives (``meta["has_test"]`` says such a file holds a test split too).
     """
     path = Path(path)
     if not path.exists():
@@ -55,8 +57,10 @@ def read(path: str | Path, *, labels: str = "auto", label_column: str | None = N
 
     if (path.is_dir() or path.suffix.lower() in AUDIO_SUFFIXES) and is_audio_path(path):
         return read_audio(path, labels=labels)  # clips at 8 kHz in mono: read_audio takes the other settings
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if path.is_dir():
-        path = folder_file(path, "TRAIN")
+        path = folder_file(path, split.upper())
     suffix = _format_suffix(path)
     reader = _READERS.get(suffix)
     if reader is None:
@@ -70,7 +74,7 @@ def read(path: str | Path, *, labels: str = "auto", label_column: str | None = N
         if given:
             raise DataError(f"{path}: {', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to CSV/TSV files, "
                             f"not {suffix} files")
-        table_options = {}
+        table_options = {"split": split} if reader is read_numpy else {}
     else:
         table_options.update(length_hint=length_hint, value_columns=value_columns)
     try:
@@ -1025,35 +1029,72 @@ def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, label
 
 
 # -- NumPy --------------------------------------------------------------------------------------
-def read_numpy(path: Path, *, labels: str = "auto", label_column: str | None = None) -> Dataset:
-    """``.npz`` with arrays ``X`` (and ``y``), or ``.npy`` with ``X`` only. Never unpickles objects."""
+# Names a .npz file's arrays go by (any case): the series, then the labels or targets.
+NPZ_X_NAMES = ("x", "data", "inputs", "features", "series", "values")
+NPZ_Y_NAMES = ("y", "labels", "label", "targets", "target", "classes")
+
+
+def _npz_key(keys: dict[str, str], names: tuple, split: str | None) -> str | None:
+    """The stored name of the array called one of ``names`` (``X``), or with ``split`` ``X_train``/``train_X``."""
+    for name in names:
+        for candidate in ([f"{name}_{split}", f"{split}_{name}"] if split else [name]):
+            if candidate in keys:
+                return keys[candidate]
+    return None
+
+
+def read_numpy(path: Path, *, labels: str = "auto", label_column: str | None = None, split: str = "train") -> Dataset:
+    """``.npz`` with arrays ``X`` (and ``y``), or ``X_train``/``y_train`` and ``X_test``/``y_test`` (``split`` chooses;
+    ``meta["has_test"]`` says the file holds a test split too), or ``.npy`` with ``X`` only. Never unpickles objects."""
     raw = gzip.open(path, "rb").read() if path.suffix.lower() == ".gz" else path.read_bytes()
     if not (raw.startswith(b"\x93NUMPY") or raw.startswith(b"PK")):
         raise DataError(f"{path}: not a NumPy .npy/.npz file (it does not start with the NumPy or zip signature); "
                         "is it corrupt or another format?")
+    objects = (f"{path}: holds Python objects, which cnn1d never unpickles (untrusted files could run code); save "
+               "numbers and strings: np.savez(path, X=X.astype('float32'), y=y.astype(str))")
     try:
         loaded = np.load(io.BytesIO(raw), allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise DataError(f"{path}: holds Python objects, which cnn1d never unpickles (untrusted files could run "
-                            "code); save numbers: np.save(path, X.astype('float32'))") from None
+            raise DataError(objects) from None
         raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
+    has_test, split_note = False, None
     if isinstance(loaded, np.ndarray):
         X, y = loaded, None
     else:
         with loaded:
             keys = {k.lower(): k for k in loaded.files}
-            if "x" not in keys:
-                raise DataError(f"{path}: .npz must hold an array named 'X' (and 'y' for labels); found {loaded.files}")
-            X = loaded[keys["x"]]
-            y = loaded[keys["y"]] if "y" in keys else None
+            x_key, y_key = _npz_key(keys, NPZ_X_NAMES, None), _npz_key(keys, NPZ_Y_NAMES, None)
+            has_test = x_key is None and _npz_key(keys, NPZ_X_NAMES, "test") is not None
+            if x_key is None:
+                x_key, y_key = _npz_key(keys, NPZ_X_NAMES, split), _npz_key(keys, NPZ_Y_NAMES, split)
+            if x_key is None:
+                raise DataError(f"{path}: .npz must hold an array named 'X' (and 'y' for labels), or 'X_train'/'y_train' "
+                                f"and 'X_test'/'y_test'; found {loaded.files}")
+            try:
+                X = loaded[x_key]
+                y = loaded[y_key] if y_key is not None else None
+            except ValueError as exc:
+                if "pickle" in str(exc).lower():
+                    raise DataError(objects.replace("holds Python objects", "holds Python objects (an object "
+                                                    "array, as dtype=object or a list of strings makes)")) from None
+                raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
+            except (OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
+            if x_key.lower() not in NPZ_X_NAMES:
+                split_note = f"the {split} split ({x_key!r}{f', {y_key!r}' if y_key else ''})"
     if X.dtype.kind not in "fiub":
         raise DataError(f"{path}: X has dtype {X.dtype}, expected numbers")
     if y is not None and y.dtype.kind in "US":
         y = y.astype(object)
-    return Dataset.from_array(X, y, source=str(path), name=_dataset_name(path))
+    data = Dataset.from_array(X, y, source=str(path), name=_dataset_name(path))
+    if has_test:
+        data.meta["has_test"] = True
+    if split_note:
+        data.meta["npz_arrays"] = f"arrays of {split_note}"
+    return data
 
 
 _READERS: dict[str, Callable[..., Dataset]] = {
