@@ -123,6 +123,13 @@ def test_cli_explain_writes_a_plot_and_a_matrix(tmp_path, gunpoint):
     assert f"labelled {test.y[0]!r}" in captions[0]
     res = runner.invoke(app, ["explain", bundle, "gunpoint", "--index", "999", "--out", str(tmp_path / "x.png")])
     assert res.exit_code != 0 and "out of range" in res.output
+    # a file naming its rows: the CSV carries the names, as predict's does
+    named = tmp_path / "named.csv"
+    named.write_text("id," + ",".join(f"t{j}" for j in range(150)) + "\n" + "".join(
+        f"case{i}," + ",".join(f"{v:.4f}" for v in test.values[i, :, 0]) + "\n" for i in range(3)))
+    res = runner.invoke(app, ["explain", bundle, str(named), "--out", str(tmp_path / "n.csv")])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "n.csv")["id"].tolist() == ["case0", "case1", "case2"]
 
 
 @pytest.mark.slow

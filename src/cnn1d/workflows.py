@@ -794,9 +794,11 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
     if text:
         from .data.text import read_text
 
-        items = read_text(data, **bundle_text_options(estimator, data, text_column), labels="none").texts
+        read = read_text(data, **bundle_text_options(estimator, data, text_column), labels="none")
+        items, names = read.texts, (None if read.ids is None else list(read.ids))
     else:
         items, _ = resolve_data(data, labels="auto", split="test", **_bundle_read_options(estimator, data, label_column))
+        names = next((list(items.meta[key]) for key in ("ids", "files") if items.meta.get(key) is not None), None)
     n = len(items)
     if index is not None and not 0 <= index < n:
         raise ConfigError(f"--index {index} is out of range: {data} holds {n} example(s) (0 to {n - 1})")
@@ -823,12 +825,14 @@ def explain_bundle(bundle: str | Path, data: str, *, out: str | Path, index: int
             frame.insert(1, "explained", explained)
         if all(c is None for c in explained):  # a regressor's attributions explain its one output
             frame = frame.drop(columns="explained")
+        if names is not None and len(names) == n:  # the file's own names for its rows, as predict writes them
+            frame.insert(1, "file" if not text and items.meta.get("files") is not None and items.meta.get("ids") is None
+                         else "id", [names[i] for i in frame["index"]])
         atomic_write_text(out, frame.to_csv(index=False))
     else:
         from .evaluation.plots import plot_attribution
 
-        name = next((str(items.meta[key][chosen[0]]) for key in ("files", "ids") if not text and key in items.meta),
-                    f"example {chosen[0]}")
+        name = str(names[chosen[0]]) if names is not None and len(names) == n else f"example {chosen[0]}"
         title = f"{name}: {caption[0]}; {used}"
         if text:
             plot_attribution(out, tokens=pairs[0], title=title)
