@@ -478,3 +478,12 @@ def test_a_wide_table_finds_labels_written_last_and_ids_named_in_words(tmp_path)
     named.write_text("activity_label," + ",".join(f"x{t}" for t in range(10)) + "\n"
                      + "\n".join(f"{'walk' if i % 2 else 'run'}," + ",".join(str(t) for t in range(10)) for i in range(6)))
     assert read(named, labels="required").y.tolist()[:2] == ["run", "walk"]
+
+
+def test_numbers_separated_by_spaces_are_series(tmp_path):
+    path = tmp_path / "GP_TRAIN.txt"  # the older UCR/UEA .txt: label then values, runs of spaces between
+    rows = [[i % 2 + 1, *np.linspace(-1, i, 12)] for i in range(6)]
+    np.savetxt(path, np.array(rows), fmt="%15.7e")
+    data = read(path, labels="required")  # it was "holds text, not series (column '2.0000000e+00  -6.47...'"
+    assert data.values.shape == (6, 12, 1) and data.y.tolist()[:2] == ["1", "2"]
+    np.testing.assert_allclose(data.values[5, :, 0], np.linspace(-1, 5, 12), rtol=1e-6)

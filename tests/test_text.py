@@ -208,7 +208,10 @@ def test_a_table_of_texts_trains_as_text_without_naming_its_columns(tmp_path):
     har = tmp_path / "har.csv"  # a long table whose class names hold spaces
     har.write_text("id,time,value,label\n" + "".join(f"s{i},{t},{t * i},Walking {'up' if i % 2 else 'down'}stairs\n"
                                                      for i in range(6) for t in range(4)))
-    assert not any(looks_like_text_table(p) for p in (series, manifest, cars, har))
+    spaced = tmp_path / "GP_TRAIN.txt"  # the old UCR/UEA .txt: numbers separated by spaces
+    spaced.write_text("".join(f"  {i % 2 + 1:.7e}  " + "  ".join(f"{v:.7e}" for v in np.linspace(-1, i, 20)) + "\n"
+                              for i in range(6)))
+    assert not any(looks_like_text_table(p) for p in (series, manifest, cars, har, spaced))
 
 
 def test_cli_text_train_and_predict(tmp_path):

@@ -234,7 +234,14 @@ def _sniff_delimiter(text: str, preferred: str) -> str:
             return delim
         if best is None and any(delim in line for line in lines):
             best = delim
+    if best is None:  # numbers separated by runs of spaces (the UCR/UEA .txt files): one field per line otherwise
+        counts = {len(line.split()) for line in lines}
+        if len(counts) == 1 and counts.pop() > 1:
+            return WHITESPACE
     return best or preferred
+
+
+WHITESPACE = r"\s+"
 
 
 def _parse_numbers(frame):
@@ -379,8 +386,9 @@ def _decide_header(frame, numbers, path: Path, given: bool | None) -> bool:
                 mixed = ("; a file may write its decimals with commas (separated by ';' or tabs) or with points, not "
                          "both") if "," in cell else ""
                 raise DataError(f"{path}: column {name!r} reads {cell!r}{number_hint(cell)}{mixed}")
-            raise DataError(f"{path}: holds text, not series (column {name!r} reads like "
-                            f"{cell[:40]!r}); to classify texts, pass --text-column {shlex.quote(name)} "
+            flag = shlex.quote(name) if len(name) <= 40 else "NAME"
+            raise DataError(f"{path}: holds text, not series (column {name[:40]!r}{'...' if len(name) > 40 else ''} "
+                            f"reads like {cell[:40]!r}); to classify texts, pass --text-column {flag} "
                             "(and --label-column NAME when the labels' column is not called label, class, category...)")
         raise DataError(f"{path}: no column holds numbers below the first row, so whether the first row is a header "
                         "cannot be told; pass --header or --no-header")
@@ -441,7 +449,7 @@ def _read_delimited(path: Path, preferred: str, *, labels: str, label_column: st
     sep = _sniff_delimiter(text, preferred)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=True,
-                            engine="python" if len(sep) > 1 else "c")
+                            engine="python" if len(sep) > 1 and sep != WHITESPACE else "c")
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file holds no rows") from None
     except pd.errors.ParserError as exc:

@@ -68,6 +68,10 @@ def _text_like(values) -> bool:
     values = values.astype(str)
     # Words: a space, or letters of a script written without spaces; file paths, URLs and codes have neither.
     wordy = values.str.contains(r"\s|[^\x00-\x7f]", regex=True).mean() >= 0.5
+    # Rows of numbers separated by spaces (UCR/UEA .txt files) read as one cell per line: series, not texts.
+    numbers = values.str.fullmatch(r"\s*[-+]?[0-9.]+(?:[eE][-+]?\d+)?(?:[\s,;]+[-+]?[0-9.]+(?:[eE][-+]?\d+)?)*\s*")
+    if numbers.mean() > 0.5:
+        return False
     # Mostly distinct: class names with spaces ("Walking upstairs") repeat, texts seldom do.
     return bool(wordy and pd.to_numeric(values, errors="coerce").notna().mean() <= 0.5
                 and float(values.str.len().mean()) >= TEXT_MIN_MEAN_CHARACTERS and values.nunique() >= 0.5 * len(values))
