@@ -506,3 +506,12 @@ def test_task_tag_reads_a_column_of_tag_lists(tmp_path):
     data, test = _text_tags(read_text(path, label_column="tags"), read_text(path, label_column="tags"))
     assert data.label_names == ["pol", "sport", "tech"]
     assert data.y.tolist() == [[0, 1, 1], [1, 0, 0], [0, 1, 1]] and test.y.tolist() == data.y.tolist()
+
+
+def test_dataframes_of_texts_fit_and_predict(tmp_path):
+    frame = pd.read_csv(_film_reviews(tmp_path / "f.csv", "comment,label"))
+    clf = CNNTextClassifier(epochs=1, seed=0).fit(frame)  # the column of texts and the label column by name
+    assert list(clf.classes_) == ["neg", "pos"]
+    assert len(clf.predict(frame[["comment"]])) == 60 and len(clf.predict(frame)) == 60
+    with pytest.raises(DataError, match="10 texts but 60 labels"):  # it was trained on the column's name
+        CNNTextClassifier(epochs=1).fit(frame[["comment"]].iloc[:10], frame["label"])

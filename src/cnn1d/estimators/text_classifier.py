@@ -25,6 +25,8 @@ def as_texts(X: Any, y: Any = None, where: str = "X") -> TextDataset:
         return X if y is None else TextDataset(X.texts, np.asarray(y, dtype=object), X.source, X.name, X.groups, X.report)
     if isinstance(X, str):
         X = [X]
+    if hasattr(X, "columns") and hasattr(X, "iloc"):  # a DataFrame: its column of texts (and of labels, without y)
+        X, y = _frame_texts(X, y, where)
     if hasattr(X, "tolist"):
         X = X.tolist()
     texts = list(X)
@@ -37,7 +39,25 @@ def as_texts(X: Any, y: Any = None, where: str = "X") -> TextDataset:
         raise DataError(f"{where}: item {bad[0]} is {type(first).__name__}, not a string")
     if not texts:
         raise DataError(f"{where}: no texts given")
+    if y is not None and len(y) != len(texts):
+        raise DataError(f"{where}: {len(texts)} texts but {len(y)} labels; give one label per text")
     return TextDataset(texts, None if y is None else np.asarray(y), where)
+
+
+def _frame_texts(frame, y: Any, where: str):
+    """``(texts, labels)`` of a DataFrame as the file readers take a table's columns: one column is the texts;
+    of several, the one named text/review/... or the only one of texts, and without ``y`` the label column."""
+    from ..data.text import LABEL_COLUMN_NAMES, _text_column
+    from ..data.readers import pick_column
+
+    if frame.shape[1] == 1:
+        return frame.iloc[:, 0], y
+    column = _text_column(frame, None, where, {})
+    if y is None:
+        label = pick_column([c for c in frame.columns if c != column], None, LABEL_COLUMN_NAMES, "label", where,
+                            words=True)
+        y = None if label is None else frame[label].astype(str).tolist()
+    return frame[column], y
 
 
 class CNNTextClassifier(FittedStateMixin, ClassifierMixin, BaseEstimator):
