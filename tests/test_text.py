@@ -187,6 +187,9 @@ def test_a_table_of_texts_trains_as_text_without_naming_its_columns(tmp_path):
     res = runner.invoke(app, ["train", "--data", str(excel), "--epochs", "2", "--seed", "0", "--out", str(tmp_path / "a")])
     assert res.exit_code == 0, res.output  # it was "holds text, not series ...; pass --text-column Review Text"
     assert "60 texts, 2 classes; texts from 'Review Text' (--text-column to choose)" in res.output
+    assert 'text_column = "Review Text"' in (tmp_path / "a" / "config.toml").read_text()  # the bundle records it
+    res = runner.invoke(app, ["predict", str(tmp_path / "a" / "model.cnn1d"), str(excel), "--json"])
+    assert res.exit_code == 0 and len(json.loads(res.stdout)["predictions"]) == 60, res.output  # a BOM, ';' header
     plain = _film_reviews(tmp_path / "plain.csv", "comment,stars")
     data = read_text(plain, labels="required")
     assert data.texts[0] == "great film number 0" and data.y[0] == "pos"

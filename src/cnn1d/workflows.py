@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import time
@@ -705,12 +706,18 @@ def table_columns(data: str | None) -> set[str] | None:
     path = Path(data)
     if not path.is_file() or not any(s in (".csv", ".tsv", ".txt") for s in path.suffixes[-2:]):
         return None
-    import pandas as pd
+    import csv
+
+    from .data.encoding import decode, header_delimiter, leading_comments
 
     try:
-        return {str(c).strip() for c in pd.read_csv(path, nrows=0, sep=None, engine="python").columns}
-    except Exception:
+        with open(path, "rb") as handle:
+            raw = handle.read(64 * 1024)
+        text = leading_comments((decode(raw)[0] or raw.decode("utf-8", errors="replace")).replace("\r\n", "\n"))[0]
+        header = next(csv.reader(io.StringIO(text), delimiter=header_delimiter(text, path.suffix)))
+    except Exception:  # the readers name the problem of a file they cannot read
         return None
+    return {c.strip() for c in header}
 
 
 def _series_length(estimator) -> int | None:
@@ -1103,6 +1110,9 @@ def text_data(config: RunConfig, log: Callable[[str], None] = print):
     else:
         data = read_text(config.data, text_column=text_column, label_column=label_column, labels="required",
                          group_column=group_column)
+        # columns the reader chose by rule: the test file is read by the same ones, and the bundle records them
+        text_column = text_column or data.report.get("chosen_text_column")
+        label_column = label_column or data.report.get("chosen_label_column")
         test_path = find_test_file(config.data) if Path(config.data).is_file() else None
         if config.test or test_path:
             test = read_text(config.test or test_path, text_column=text_column, label_column=label_column,
@@ -1128,6 +1138,8 @@ def text_run(config: RunConfig, *, resume: bool = False, log: Callable[[str], No
     build_estimator(config, "text")  # refuse settings that do not apply before reading any data
     started = time.perf_counter()
     data, test = text_data(config, log)
+    config = config.replace(text_column=config.text_column or data.report.get("chosen_text_column"),
+                            label_column=config.label_column or data.report.get("chosen_label_column"))
     refuse_unknown_test_labels(data, test)
     from .estimators.base import validation_count
 

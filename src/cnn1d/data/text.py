@@ -150,12 +150,13 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
     label_col = pick_column(frame.columns, label_column, LABEL_COLUMN_NAMES, "label", path, words=True) if labels != "none" else None
     if label_col is not None and label_column is None and str(label_col).strip().lower() not in LABEL_COLUMN_NAMES:
         notes["columns_chosen"] = [*notes.get("columns_chosen", []), f"labels from {label_col!r} (--label-column to choose)"]
+        notes["chosen_label_column"] = label_col
     if labels == "required" and label_col is None:
         others = [c for c in frame.columns if c not in (text_col, group_column, _id_column(frame.columns, (text_col,)))]
         if len(others) != 1:
             raise DataError(f"{path}: no label column found; name it with --label-column (columns: "
                             f"{list(frame.columns)[:12]})")
-        label_col = others[0]
+        label_col = notes["chosen_label_column"] = others[0]
         notes["columns_chosen"] = [*notes.get("columns_chosen", []),
                                    f"labels from {label_col!r}, the one other column (--label-column to choose)"]
     texts = frame[text_col].astype(str).tolist()
@@ -195,10 +196,12 @@ def _text_column(frame, wanted: str | None, path: Path, notes: dict, choose: boo
                         f"{list(frame.columns)[:12]}){hint}")
     if found is not None and _text_like(frame[found]):  # "Body Type" holding "SUV" is no text column
         notes["columns_chosen"] = [f"texts from {found!r} (--text-column to choose)"]
+        notes["chosen_text_column"] = found
         return found
     candidates = _text_like_columns(frame)
     if len(candidates) == 1:
         notes["columns_chosen"] = [f"texts from {candidates[0]!r}, the one column of texts (--text-column to choose)"]
+        notes["chosen_text_column"] = candidates[0]
         return candidates[0]
     if candidates:
         raise DataError(f"{path}: several columns hold texts ({', '.join(map(repr, candidates[:6]))}); choose one with "
