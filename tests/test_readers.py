@@ -487,3 +487,24 @@ def test_numbers_separated_by_spaces_are_series(tmp_path):
     data = read(path, labels="required")  # it was "holds text, not series (column '2.0000000e+00  -6.47...'"
     assert data.values.shape == (6, 12, 1) and data.y.tolist()[:2] == ["1", "2"]
     np.testing.assert_allclose(data.values[5, :, 0], np.linspace(-1, 5, 12), rtol=1e-6)
+
+
+def test_a_target_named_unlike_the_steps_is_the_target_wherever_it_stands(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [[*rng.normal(size=6), 100.0 + i] for i in range(8)]
+    path = tmp_path / "prices.csv"
+    path.write_text(",".join(f"x{j}" for j in range(6)) + ",price\n" + "\n".join(",".join(f"{v:.4f}" for v in r) for r in rows))
+    data = read(path, labels="required")  # read as the UCR convention, x0 was the target and price a step (exit 0)
+    assert data.values.shape == (8, 6, 1) and [float(v) for v in data.y[:2]] == [100.0, 101.0]
+    assert "labels or targets from 'price', the one column not named like the steps" in data.describe()
+    channels = tmp_path / "channels.csv"  # steps of two channels, then the codes
+    channels.write_text(",".join([f"x_{j}" for j in range(4)] + [f"y_{j}" for j in range(4)] + ["activity"]) + "\n"
+                        + "\n".join(",".join(["0.1"] * 8 + [str(i % 2)]) for i in range(6)) + "\n")
+    assert read(channels, labels="required").values.shape == (6, 4, 2)
+    r_style = tmp_path / "r.csv"  # R's write.csv of a UCR table: V1 is the label, as the UCR convention says
+    r_style.write_text(",".join(f"V{j}" for j in range(1, 6)) + "\n" + "\n".join(f"{i % 2 + 1},1,2,3,4" for i in range(4)))
+    assert read(r_style, labels="required").y.tolist() == ["1", "2", "1", "2"]
+    both = tmp_path / "both.csv"
+    both.write_text("x0,x1,x2,age,score\n" + "\n".join("1,2,3,40,0.5" for _ in range(4)) + "\n")
+    with pytest.raises(DataError, match="which of 'age', 'score' holds the labels or targets"):
+        read(both, labels="required")

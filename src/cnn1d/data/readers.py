@@ -760,10 +760,13 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
                         "(or --layout long)")
     guessed = label is None and labels == "required"
     worded = None
+    off_pattern = None
     if guessed:
         worded = _worded_label_column(frame, numbers, id_col)
-        # the one column of repeated words (gun, point) wherever it is; else the UCR convention: the label first
-        label = worded or (frame.columns[0] if frame.columns[0] != id_col else None)
+        off_pattern = None if worded else _off_pattern_column(frame.columns, id_col, path)
+        # the one column of repeated words (gun, point) or the one named unlike the steps (x0..x49, price), wherever
+        # it is; else the UCR convention: the label first
+        label = worded or off_pattern or (frame.columns[0] if frame.columns[0] != id_col else None)
         if label is None:
             raise DataError(f"{path}: no label column; name it with --label-column")
     y = None
@@ -777,11 +780,31 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     if ids is not None:
         data.meta["ids"] = ids
     if guessed:
-        where = "the one column of words that repeat" if worded else "the first column"
+        where = ("the one column of words that repeat" if worded else "the one column not named like the steps"
+                 if off_pattern else "the first column")
         data.meta["label_column"] = f"{label!r}, {where} (no column is named {'/'.join(LABEL_COLUMN_NAMES)})"
-        if worded:
-            data.meta["labels_from"] = f"labels from {label!r}, the one column of words that repeat (--label-column to choose)"
+        if worded or off_pattern:
+            data.meta["labels_from"] = (f"{'labels' if worded else 'labels or targets'} from {label!r}, {where} "
+                                        "(--label-column to choose)")
     return data
+
+
+def _off_pattern_column(columns, id_col: str | None, path: Path) -> str | None:
+    """When the columns are named as steps (``x0, x1, ...``: a prefix with letters, then a number) from the first on,
+    the one column named otherwise (``price``): a wide table's label or target written anywhere. The first column is
+    then a step, not a label (read as the UCR convention would have it, ``x0`` became the target and ``price`` a step,
+    exit 0). Several such columns are refused, naming them."""
+    names = [str(c) for c in columns if c != id_col]
+    steps = [re.fullmatch(r"(.*[A-Za-z_].*?)(\d+)", n) for n in names]  # x0, t_12, acc1 (any channel's prefix)
+    if len(names) < 3 or not (steps[0] and steps[1]):
+        return None
+    others = [n for n, m in zip(names, steps) if not m]
+    if len(others) == 1:
+        return others[0]
+    if others:
+        raise DataError(f"{path}: the columns {names[0]}, {names[1]}, ... are steps; which of {', '.join(map(repr, others[:5]))} "
+                        "holds the labels or targets? Name it with --label-column")
+    return None
 
 
 def _worded_label_column(frame, numbers, id_col: str | None) -> str | None:
