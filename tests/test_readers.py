@@ -508,3 +508,17 @@ def test_a_target_named_unlike_the_steps_is_the_target_wherever_it_stands(tmp_pa
     both.write_text("x0,x1,x2,age,score\n" + "\n".join("1,2,3,40,0.5" for _ in range(4)) + "\n")
     with pytest.raises(DataError, match="which of 'age', 'score' holds the labels or targets"):
         read(both, labels="required")
+
+
+def test_a_row_per_day_of_hourly_columns_is_a_series_named_by_its_date(tmp_path):
+    path = tmp_path / "days.csv"
+    path.write_text("date," + ",".join(f"h{j}" for j in range(24)) + ",daytype\n" + "".join(
+        f"2024-01-{d:02d}," + ",".join(str((j * d) % 7) for j in range(24)) + f",{'weekend' if d % 7 in (6, 0) else 'workday'}\n"
+        for d in range(1, 15)))
+    data = read(path, labels="required")  # it was refused: "a time column 'date' (one row per time step) ..."
+    assert data.values.shape == (14, 24, 1) and data.meta["ids"][:2] == ["2024-01-01", "2024-01-02"]
+    assert "one row per series (columns named as steps), named by 'date'" in data.describe()
+    sensors = tmp_path / "sensors.csv"  # three channels of one recording beside a time column: still refused
+    sensors.write_text("time,sensor1,sensor2,sensor3\n" + "".join(f"{t},{t * 1.5},{t * 2.5},{t % 3}\n" for t in range(5)))
+    with pytest.raises(DataError, match="one row per time step"):
+        read(sensors, labels="required")

@@ -754,6 +754,7 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
             data.meta["series_column"] = (f"one row per time step, series named by column {implied!r} "
                                           "(--id-column to name another)")
         return data
+    notes_wide = None if implied is None else f"one row per series (columns named as steps), named by {implied!r}"
     if ids_repeat:
         dup = frame[id_col][frame[id_col].duplicated()].iloc[0]
         raise DataError(f"{path}: --layout wide, but id {dup!r} has several rows; one row per series expected "
@@ -779,6 +780,8 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     data = _wide_dataset(values_frame, numbers, path, value_columns, y)
     if ids is not None:
         data.meta["ids"] = ids
+    if notes_wide:
+        data.meta["series_column"] = notes_wide
     if guessed:
         where = ("the one column of words that repeat" if worded else "the one column not named like the steps"
                  if off_pattern else "the first column")
@@ -826,6 +829,10 @@ def _implied_series_column(frame, lower: dict, label: str | None, path: Path) ->
     time_col = next((lower[n] for n in TIME_COLUMN_NAMES if n in lower), None)
     if time_col is None or len(frame) < 2:
         return None
+    # (8 or more: three columns sensor1..sensor3 beside a time column are channels of one long recording)
+    steps = [c for c in frame.columns if re.fullmatch(r".*[A-Za-z_].*?\d+", str(c))]
+    if len(steps) >= 8 and not frame[time_col].duplicated().any():
+        return time_col  # one row per day of hourly columns (date, h0 .. h23): the time names each row, a series
     for column in frame.columns:
         if column in (time_col, label):
             continue
