@@ -76,6 +76,15 @@ def test_cli_audio_demo(tmp_path):
                               "--out", str(tmp_path / "mr"), "--json", "--quiet"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["front_end"] == "log_mel" and json.loads(res.stdout)["test_metrics"]["accuracy"] >= 0.9
+    # a parameter given adjusts the recommended network rather than replacing all of its parameters
+    from cnn1d.config import RunConfig
+    from cnn1d.preprocess.audio import AUDIO_RECOMMENDED
+    from cnn1d.workflows import _apply_recommended
+
+    adjusted = _apply_recommended(RunConfig(model_params={"n_features": 2000}), AUDIO_RECOMMENDED, lambda m: None)
+    assert adjusted.model_params == {"pooling": ["ppv", "mpv"], "n_features": 2000} and adjusted.model == "minirocket"
+    other = _apply_recommended(RunConfig(model="fcn", model_params={"filters": [8, 8, 8]}), AUDIO_RECOMMENDED, lambda m: None)
+    assert other.model_params == {"filters": [8, 8, 8]}
 
 
 @pytest.fixture()

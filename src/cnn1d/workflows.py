@@ -575,6 +575,10 @@ def _apply_recommended(config: RunConfig, recommended: dict[str, Any], log: Call
             if fitted:
                 settings = {k: v for k, v in settings.items() if k not in CNNEstimator.GRADIENT_SETTINGS}
     chosen = {k: v for k, v in settings.items() if getattr(config, k) is None}
+    if config.model_params and settings.get("model_params") and config.model in (None, settings.get("model")):
+        # --model-params '{"n_features": 5000}' on audio adjusts the recommended network; it does not drop the rest
+        # of its parameters (MPV pooling went with them)
+        chosen["model_params"] = {**settings["model_params"], **config.model_params}
     if config.model is not None and config.model != "default" and config.front_end is None:
         try:
             waveform = get(config.model).raw_waveform
