@@ -474,6 +474,12 @@ def test_a_wide_table_finds_labels_written_last_and_ids_named_in_words(tmp_path)
     assert data.values.shape == (8, 10, 1) and data.y.tolist()[:2] == ["point", "gun"]
     assert data.meta["ids"][:2] == ["S000", "S001"]
     assert "labels from 'gesture', the one column of words that repeat (--label-column to choose)" in data.describe()
+    grouped = tmp_path / "grouped.csv"  # a subject column beside the sample id: it names groups, not a step
+    grouped.write_text("sample_id,subject_id," + ",".join(f"x{t}" for t in range(10)) + ",gesture\n" + "\n".join(
+        f"S{i:03d},{i // 4}," + r.split(",", 1)[1] for i, r in enumerate(rows)) + "\n")
+    read_grouped = read(grouped, labels="required")
+    assert read_grouped.values.shape == (8, 10, 1) and "'subject_id' left out (named as an id, not a step)" in \
+        read_grouped.describe()
     named = tmp_path / "named.csv"  # a label column named in words
     named.write_text("activity_label," + ",".join(f"x{t}" for t in range(10)) + "\n"
                      + "\n".join(f"{'walk' if i % 2 else 'run'}," + ",".join(str(t) for t in range(10)) for i in range(6)))

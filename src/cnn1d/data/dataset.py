@@ -123,8 +123,8 @@ class Dataset:
         if self.meta.get("encoding"):
             parts.append(f"read as {self.meta['encoding']} (not UTF-8)")
         # what reading decided, each already in words
-        parts += [self.meta[key] for key in ("labels_from", "comment_lines", "channel_columns", "series_column", "npz_arrays")
-                  if self.meta.get(key)]
+        parts += [self.meta[key] for key in ("labels_from", "comment_lines", "channel_columns", "series_column",
+                                             "npz_arrays", "id_columns_left_out") if self.meta.get(key)]
         if self.meta.get("conversions"):
             parts.append(f"clips {self.meta['conversions']}")
         return ", ".join(parts)

@@ -774,7 +774,9 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     if label is not None:
         y = frame[label].astype(str).map(normalise_label).to_numpy(dtype=object)
     ids = frame[id_col].tolist() if id_col is not None else None
-    values_frame = frame.drop(columns=[c for c in (label, id_col) if c is not None])
+    # Other columns named as ids (subject_id beside sample_id): they name groups of rows, never a time step.
+    other_ids = [] if value_columns else [c for c in frame.columns if c not in (label, id_col) and "id" in _name_words(c)]
+    values_frame = frame.drop(columns=[c for c in (label, id_col, *other_ids) if c is not None])
     if values_frame.shape[1] == 0:
         raise DataError(f"{path}: no value columns besides the label and id columns")
     data = _wide_dataset(values_frame, numbers, path, value_columns, y)
@@ -782,6 +784,9 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
         data.meta["ids"] = ids
     if notes_wide:
         data.meta["series_column"] = notes_wide
+    if other_ids:
+        data.meta["id_columns_left_out"] = (f"{', '.join(map(repr, other_ids))} left out (named as an id, "
+                                            "not a step)")
     if guessed:
         where = ("the one column of words that repeat" if worded else "the one column not named like the steps"
                  if off_pattern else "the first column")
