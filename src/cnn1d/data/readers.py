@@ -116,6 +116,11 @@ def _name_words(name) -> set[str]:
     return {w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w}
 
 
+def _named_as_id(name) -> bool:
+    """``sample_id``, ``SubjectID``, ``case id``: the word "id", and no step number at the end (``id_3`` is a step)."""
+    return "id" in _name_words(name) and not re.search(r"\d$", str(name))
+
+
 def pick_column(columns, wanted: str | None, names: tuple, what: str, path, words: bool = False):
     """The column ``wanted`` (refused, naming the columns, when absent), else the first of ``names`` that a column is
     called (any case), else with ``words`` the first column whose name holds one of ``names`` as a word ("Review
@@ -737,7 +742,7 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
         raise DataError(f"{path}: no column named {id_column!r}{did_you_mean(id_column, frame.columns)} (--id-column); columns are {list(frame.columns)[:10]}")
     id_col = id_column or next((lower[n] for n in ID_COLUMN_NAMES if n in lower), None)
     if id_col is None and layout != "long":  # sample_id, ReviewID: one name per row, so never a long table's ids
-        named = pick_column([c for c in frame.columns if c != label], None, ID_COLUMN_NAMES, "id", path, words=True)
+        named = next((c for c in frame.columns if c != label and _named_as_id(c)), None)
         if named is not None and not frame[named].duplicated().any():
             id_col = named
     if layout == "long" and id_col is None:
@@ -775,7 +780,7 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
         y = frame[label].astype(str).map(normalise_label).to_numpy(dtype=object)
     ids = frame[id_col].tolist() if id_col is not None else None
     # Other columns named as ids (subject_id beside sample_id): they name groups of rows, never a time step.
-    other_ids = [] if value_columns else [c for c in frame.columns if c not in (label, id_col) and "id" in _name_words(c)]
+    other_ids = [] if value_columns else [c for c in frame.columns if c not in (label, id_col) and _named_as_id(c)]
     values_frame = frame.drop(columns=[c for c in (label, id_col, *other_ids) if c is not None])
     if values_frame.shape[1] == 0:
         raise DataError(f"{path}: no value columns besides the label and id columns")
