@@ -246,12 +246,16 @@ def test_a_column_coding_the_label_is_named_at_training(tmp_path, gunpoint):
 
     table = tmp_path / "coded.csv"
     rows = gunpoint[0].values[:, :, 0]
-    table.write_text("class," + ",".join(f"t{i}" for i in range(150)) + ",class_id\n" + "".join(
+    table.write_text("class," + ",".join(f"t{i}" for i in range(150)) + ",class_code\n" + "".join(
         f"{'gun' if y == '1' else 'point'}," + ",".join(f"{v:.5f}" for v in row) + f",{y}\n"
         for row, y in zip(rows, gunpoint[0].y)))
     said = []
-    assert warn_label_codes(read(table, label_column="class"), said.append) == ["class_id"]
-    assert "'class_id' go one to one with the labels" in said[0]
+    assert warn_label_codes(read(table, label_column="class"), said.append) == ["class_code"]
+    assert "'class_code' go one to one with the labels" in said[0]
+    named_as_id = tmp_path / "named_as_id.csv"  # class_id: named as an id, so never a time step at all
+    named_as_id.write_text(table.read_text().replace(",class_code\n", ",class_id\n", 1))
+    data = read(named_as_id, label_column="class")
+    assert data.values.shape[1] == 150 and "'class_id' left out (named as an id, not a step)" in data.describe()
     plain = tmp_path / "plain.csv"  # measurements alone: nothing to say
     plain.write_text("\n".join(",".join(line.split(",")[:-1]) for line in table.read_text().splitlines()) + "\n")
     assert warn_label_codes(read(plain, label_column="class"), said.append) == [] and len(said) == 1
