@@ -528,3 +528,13 @@ def test_a_row_per_day_of_hourly_columns_is_a_series_named_by_its_date(tmp_path)
     sensors.write_text("time,sensor1,sensor2,sensor3\n" + "".join(f"{t},{t * 1.5},{t * 2.5},{t % 3}\n" for t in range(5)))
     with pytest.raises(DataError, match="one row per time step"):
         read(sensors, labels="required")
+
+
+def test_a_long_table_takes_its_one_column_of_words_constant_per_series_as_labels(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("subject_id,time,acc,activity\n" + "".join(
+        f"S{s},{t},{t * (s + 1) * 0.1:.2f},{'walk' if s % 2 else 'run'}\n" for s in range(6) for t in range(5)))
+    data = read(path, labels="required")  # it was refused: "no label column ...: --label-column activity"
+    assert data.values.shape == (6, 5, 1) and data.y.tolist()[:2] == ["run", "walk"]
+    assert "labels from 'activity', the one column of words constant within every series" in data.describe()
+    assert read(path).y.tolist()[:2] == ["run", "walk"]  # and read without asking for labels: not a value column

@@ -1030,13 +1030,23 @@ def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, label
         value_cols = [c for c in value_cols if c != time_col]
     if not value_cols:
         raise DataError(f"{path}: long layout needs at least one value column besides {id_col!r} and the time column")
-    if label is None and labels == "required":
+    label_note = None
+    if label is None and labels != "none" and not value_columns:
         # A label or target is one value per series: a column constant within every series is the likely one.
         constant = [c for c in value_cols if frame.groupby(id_col, sort=False)[c].nunique().max() == 1]
-        hint = f"; {', '.join(map(repr, constant[:3]))} {'is' if len(constant) == 1 else 'are'} constant within " \
-               f"every series: --label-column {constant[0]}" if constant else ""
-        raise DataError(f"{path}: no label column (label/class/target/y) in this long table; name the column "
-                        f"holding each series' label or target with --label-column{hint}")
+        worded = [c for c in constant if not np.isfinite(numbers[c]).any()]
+        if len(worded) == 1 and frame[worded[0]].nunique() > 1:  # activity: walk/run, one per series; the only one
+            label = worded[0]
+            value_cols = [c for c in value_cols if c != label]
+            label_note = f"labels from {label!r}, the one column of words constant within every series (--label-column to choose)"
+            if not value_cols:
+                raise DataError(f"{path}: long layout needs at least one value column besides {id_col!r}, the time "
+                                f"column and the labels {label!r}")
+        elif labels == "required":
+            hint = f"; {', '.join(map(repr, constant[:3]))} {'is' if len(constant) == 1 else 'are'} constant within " \
+                   f"every series: --label-column {constant[0]}" if constant else ""
+            raise DataError(f"{path}: no label column (label/class/target/y) in this long table; name the column "
+                            f"holding each series' label or target with --label-column{hint}")
     ignored: list[str] = []
     if value_columns:  # the channels a model was trained on, by name (see trained_columns)
         taken, ignored = trained_columns(frame[value_cols], list(value_columns), path, steps=False)
@@ -1073,6 +1083,8 @@ def _read_long(frame, numbers, path: Path, id_col: str, label: str | None, label
     data = Dataset.from_series(series, y, source=str(path), name=_dataset_name(path),
                                channel_names=[str(c) for c in value_cols])
     data.meta["ids"] = ids
+    if label_note:
+        data.meta["labels_from"] = label_note
     return _with_columns(data, value_cols, ignored)
 
 
