@@ -190,6 +190,12 @@ def test_a_table_of_texts_trains_as_text_without_naming_its_columns(tmp_path):
     assert 'text_column = "Review Text"' in (tmp_path / "a" / "config.toml").read_text()  # the bundle records it
     res = runner.invoke(app, ["predict", str(tmp_path / "a" / "model.cnn1d"), str(excel), "--json"])
     assert res.exit_code == 0 and len(json.loads(res.stdout)["predictions"]) == 60, res.output  # a BOM, ';' header
+    import gzip
+
+    from cnn1d.workflows import table_columns
+
+    (tmp_path / "excel.csv.gz").write_bytes(gzip.compress(excel.read_bytes()))
+    assert table_columns(str(excel)) == table_columns(str(tmp_path / "excel.csv.gz")) == {"Review Text", "Sentiment"}
     plain = _film_reviews(tmp_path / "plain.csv", "comment,stars")
     data = read_text(plain, labels="required")
     assert data.texts[0] == "great film number 0" and data.y[0] == "pos"

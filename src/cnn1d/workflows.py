@@ -712,13 +712,12 @@ def table_columns(data: str | None) -> set[str] | None:
         return None
     import csv
 
-    from .data.encoding import decode, header_delimiter, leading_comments
+    from .data.encoding import head_text, header_delimiter
 
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(64 * 1024)
-        text = leading_comments((decode(raw)[0] or raw.decode("utf-8", errors="replace")).replace("\r\n", "\n"))[0]
-        header = next(csv.reader(io.StringIO(text), delimiter=header_delimiter(text, path.suffix)))
+        text = head_text(path, 64 * 1024)
+        suffix = [s for s in path.suffixes if s.lower() != ".gz"][-1]
+        header = next(csv.reader(io.StringIO(text), delimiter=header_delimiter(text, suffix)))
     except Exception:  # the readers name the problem of a file they cannot read
         return None
     return {c.strip() for c in header}

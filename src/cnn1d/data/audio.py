@@ -58,8 +58,10 @@ def is_audio_manifest(path: Path) -> bool:
         return False
     import pandas as pd
 
+    from .encoding import head_text
+
     try:
-        text = leading_comments(read_file_text(path)[0])[0]
+        text = head_text(path)  # the first rows decide: a large series table is not read whole here
         head = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, path.suffix), nrows=20, dtype=str)
     except Exception:  # not a readable table: the tabular readers report it properly
         return False

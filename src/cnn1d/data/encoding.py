@@ -112,3 +112,17 @@ def leading_comments(text: str) -> tuple[str, int]:
         # numpy.savetxt(header=...) writes the header as "# t0,t1,...": a header, not a comment
         return "\n".join([last, *lines[n:]]), comments - 1
     return "\n".join(lines[n:]), comments
+
+
+def head_text(path: Path, size: int = 256 * 1024) -> str:
+    """The start of a table file (its first ``size`` bytes, gzip-compressed or not) as text: decoded as
+    :func:`read_file_text` decodes (damaged bytes replaced), ``\n`` line ends, the comment lines above the header left
+    out. Enough to tell what a file holds without reading all of it; its last line may be cut off."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            raw = handle.read(size)
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise DataError(f"{path}: cannot be read ({exc})") from None
+    text = decode(raw)[0] or raw.decode("utf-8", errors="replace")
+    return leading_comments(universal_newlines(text))[0]

@@ -217,20 +217,16 @@ def looks_like_text_table(path: Path) -> bool:
 
     import pandas as pd
 
-    from .encoding import decode, header_delimiter, leading_comments
-
     from .audio import is_audio_manifest
+    from .encoding import head_text, header_delimiter
 
     if path.suffix.lower() not in (".csv", ".tsv", ".txt") or not path.is_file() or is_audio_manifest(path):
         return False
-    with open(path, "rb") as handle:
-        raw = handle.read(256 * 1024)
-    text = decode(raw)[0] or raw.decode("utf-8", errors="replace")
-    text = leading_comments(text.replace("\r\n", "\n"))[0]
     try:
+        text = head_text(path)
         frame = pd.read_csv(io.StringIO(text), sep=header_delimiter(text, path.suffix), dtype=str,
                             keep_default_na=False, nrows=200, on_bad_lines="skip")
-    except (ValueError, pd.errors.ParserError):
+    except (DataError, ValueError, pd.errors.ParserError):  # the readers name the problem of such a file
         return False
     if len(frame) < 2 or any(str(c).startswith("Unnamed") for c in frame.columns):
         return False
