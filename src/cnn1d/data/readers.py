@@ -13,6 +13,7 @@ import io
 import re
 import shlex
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -116,9 +117,18 @@ def _name_words(name) -> set[str]:
     return {w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w}
 
 
+# A column named as a time step: letters (a channel or unit: x, t_, acc, h), then the step number.
+_STEP_NAME = re.compile(r".*[A-Za-z_].*?\d+")
+
+
+def _step_named(name) -> bool:
+    """``x0``, ``t_12``, ``acc1``, ``h23``: a column named as a time step."""
+    return _STEP_NAME.fullmatch(str(name)) is not None
+
+
 def _named_as_id(name) -> bool:
-    """``sample_id``, ``SubjectID``, ``case id``: the word "id", and no step number at the end (``id_3`` is a step)."""
-    return "id" in _name_words(name) and not re.search(r"\d$", str(name))
+    """``sample_id``, ``SubjectID``, ``case id``: the word "id", and not named as a step (``id_3`` is one)."""
+    return "id" in _name_words(name) and not _step_named(name)
 
 
 def pick_column(columns, wanted: str | None, names: tuple, what: str, path, words: bool = False):
@@ -740,7 +750,7 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
         label = label_column or pick_column(frame.columns, None, LABEL_COLUMN_NAMES, "label", path, words=True)
     if id_column is not None and id_column not in frame.columns:
         raise DataError(f"{path}: no column named {id_column!r}{did_you_mean(id_column, frame.columns)} (--id-column); columns are {list(frame.columns)[:10]}")
-    id_col = id_column or next((lower[n] for n in ID_COLUMN_NAMES if n in lower), None)
+    id_col = id_column or pick_column(frame.columns, None, ID_COLUMN_NAMES, "id", path)
     if id_col is None and layout != "long":  # sample_id, ReviewID: one name per row, so never a long table's ids
         named = next((c for c in frame.columns if c != label and _named_as_id(c)), None)
         if named is not None and not frame[named].duplicated().any():
@@ -759,7 +769,6 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
             data.meta["series_column"] = (f"one row per time step, series named by column {implied!r} "
                                           "(--id-column to name another)")
         return data
-    notes_wide = None if implied is None else f"one row per series (columns named as steps), named by {implied!r}"
     if ids_repeat:
         dup = frame[id_col][frame[id_col].duplicated()].iloc[0]
         raise DataError(f"{path}: --layout wide, but id {dup!r} has several rows; one row per series expected "
@@ -787,8 +796,8 @@ def _read_named(frame, numbers, path: Path, *, labels: str, label_column: str | 
     data = _wide_dataset(values_frame, numbers, path, value_columns, y)
     if ids is not None:
         data.meta["ids"] = ids
-    if notes_wide:
-        data.meta["series_column"] = notes_wide
+    if implied is not None:  # a time column naming each row (date, h0 .. h23)
+        data.meta["series_column"] = f"one row per series (columns named as steps), named by {implied!r}"
     if other_ids:
         data.meta["id_columns_left_out"] = (f"{', '.join(map(repr, other_ids))} left out (named as an id, "
                                             "not a step)")
@@ -808,10 +817,9 @@ def _off_pattern_column(columns, id_col: str | None, path: Path) -> str | None:
     then a step, not a label (read as the UCR convention would have it, ``x0`` became the target and ``price`` a step,
     exit 0). Several such columns are refused, naming them."""
     names = [str(c) for c in columns if c != id_col]
-    steps = [re.fullmatch(r"(.*[A-Za-z_].*?)(\d+)", n) for n in names]  # x0, t_12, acc1 (any channel's prefix)
-    if len(names) < 3 or not (steps[0] and steps[1]):
+    if len(names) < 3 or not (_step_named(names[0]) and _step_named(names[1])):
         return None
-    others = [n for n, m in zip(names, steps) if not m]
+    others = [n for n in names if not _step_named(n)]
     if len(others) == 1:
         return others[0]
     if others:
@@ -840,8 +848,7 @@ def _implied_series_column(frame, lower: dict, label: str | None, path: Path) ->
     if time_col is None or len(frame) < 2:
         return None
     # (8 or more: three columns sensor1..sensor3 beside a time column are channels of one long recording)
-    steps = [c for c in frame.columns if re.fullmatch(r".*[A-Za-z_].*?\d+", str(c))]
-    if len(steps) >= 8 and not frame[time_col].duplicated().any():
+    if sum(map(_step_named, frame.columns)) >= 8 and not frame[time_col].duplicated().any():
         return time_col  # one row per day of hourly columns (date, h0 .. h23): the time names each row, a series
     for column in frame.columns:
         if column in (time_col, label):
@@ -1103,6 +1110,21 @@ def _npz_key(keys: dict[str, str], names: tuple, split: str | None) -> str | Non
     return None
 
 
+@contextmanager
+def _numpy_errors(path: Path, objects: str = ""):
+    """NumPy's load errors as one-line DataErrors: Python objects (refused, never unpickled) or a damaged file."""
+    try:
+        yield
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise DataError(f"{path}: holds Python objects{objects}, which cnn1d never unpickles (untrusted files could "
+                            "run code); save numbers and strings: np.savez(path, X=X.astype('float32'), "
+                            "y=y.astype(str))") from None
+        raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
+
+
 def read_numpy(path: Path, *, labels: str = "auto", label_column: str | None = None, split: str = "train") -> Dataset:
     """``.npz`` with arrays ``X`` (and ``y``), or ``X_train``/``y_train`` and ``X_test``/``y_test`` (``split`` chooses;
     ``meta["has_test"]`` says the file holds a test split too), or ``.npy`` with ``X`` only. Never unpickles objects."""
@@ -1110,16 +1132,8 @@ def read_numpy(path: Path, *, labels: str = "auto", label_column: str | None = N
     if not (raw.startswith(b"\x93NUMPY") or raw.startswith(b"PK")):
         raise DataError(f"{path}: not a NumPy .npy/.npz file (it does not start with the NumPy or zip signature); "
                         "is it corrupt or another format?")
-    objects = (f"{path}: holds Python objects, which cnn1d never unpickles (untrusted files could run code); save "
-               "numbers and strings: np.savez(path, X=X.astype('float32'), y=y.astype(str))")
-    try:
+    with _numpy_errors(path):
         loaded = np.load(io.BytesIO(raw), allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise DataError(objects) from None
-        raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
     has_test, split_note = False, None
     if isinstance(loaded, np.ndarray):
         X, y = loaded, None
@@ -1133,16 +1147,10 @@ def read_numpy(path: Path, *, labels: str = "auto", label_column: str | None = N
             if x_key is None:
                 raise DataError(f"{path}: .npz must hold an array named 'X' (and 'y' for labels), or 'X_train'/'y_train' "
                                 f"and 'X_test'/'y_test'; found {loaded.files}")
-            try:
+            # an .npz opens lazily: each array's objects (labels saved with dtype=object) show when it is read
+            with _numpy_errors(path, " (an object array, as dtype=object or a list of strings makes)"):
                 X = loaded[x_key]
                 y = loaded[y_key] if y_key is not None else None
-            except ValueError as exc:
-                if "pickle" in str(exc).lower():
-                    raise DataError(objects.replace("holds Python objects", "holds Python objects (an object "
-                                                    "array, as dtype=object or a list of strings makes)")) from None
-                raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
-            except (OSError, EOFError, zipfile.BadZipFile) as exc:
-                raise DataError(f"{path}: a damaged NumPy file ({exc})") from None
             if x_key.lower() not in NPZ_X_NAMES:
                 split_note = f"the {split} split ({x_key!r}{f', {y_key!r}' if y_key else ''})"
     if X.dtype.kind not in "fiub":

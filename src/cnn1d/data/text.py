@@ -149,7 +149,7 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
         return _multilabel(frame, path, text_col, [c.strip() for c in label_column.split(",") if c.strip()], notes)
     label_col = pick_column(frame.columns, label_column, LABEL_COLUMN_NAMES, "label", path, words=True) if labels != "none" else None
     if label_col is not None and label_column is None and str(label_col).strip().lower() not in LABEL_COLUMN_NAMES:
-        notes["columns_chosen"] = [*notes.get("columns_chosen", []), f"labels from {label_col!r} (--label-column to choose)"]
+        notes.setdefault("columns_chosen", []).append(f"labels from {label_col!r} (--label-column to choose)")
         notes["chosen_label_column"] = label_col
     if labels == "required" and label_col is None:
         others = [c for c in frame.columns if c not in (text_col, group_column, _id_column(frame.columns, (text_col,)))]
@@ -157,8 +157,8 @@ def read_text(path: str | Path, *, text_column: str | None = None, label_column:
             raise DataError(f"{path}: no label column found; name it with --label-column (columns: "
                             f"{list(frame.columns)[:12]})")
         label_col = notes["chosen_label_column"] = others[0]
-        notes["columns_chosen"] = [*notes.get("columns_chosen", []),
-                                   f"labels from {label_col!r}, the one other column (--label-column to choose)"]
+        notes.setdefault("columns_chosen", []).append(
+            f"labels from {label_col!r}, the one other column (--label-column to choose)")
     texts = frame[text_col].astype(str).tolist()
     empty = [i + 1 for i, t in enumerate(texts) if not t.strip()]
     keep = [i for i, t in enumerate(texts) if t.strip()]
@@ -247,11 +247,9 @@ def _id_column(columns, taken) -> str | None:
     return (exact or ending or [None])[0]
 
 
-def _multilabel(frame, path: Path, text_column: str | None, label_columns: list[str], notes: dict) -> TextDataset:
-    """Several 0/1 label columns: one multi-label target matrix, columns named by the labels."""
-    text_col = pick_column(frame.columns, text_column, TEXT_COLUMN_NAMES, "text", path)
-    if text_col is None:
-        raise DataError(f"{path}: no text column found; name it with --text-column")
+def _multilabel(frame, path: Path, text_col: str, label_columns: list[str], notes: dict) -> TextDataset:
+    """Several 0/1 label columns: one multi-label target matrix, columns named by the labels (``text_col``: the
+    column of texts, as read_text chose it)."""
     matrix = indicator_columns(frame, label_columns, path)
     texts = frame[text_col].astype(str).tolist()
     keep = [i for i, t in enumerate(texts) if t.strip()]
